@@ -1,0 +1,24 @@
+"""The check kinds, as an explicit read-only registry: adding a kind is one module + one line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from logscope.checks import compare, consecutive, flat, nonfinite, range, spike, stage, threshold, trend
+from logscope.checks.base import Check
+
+KINDS: Final[Mapping[str, Check]] = MappingProxyType(
+    {
+        "compare": compare.CHECK,
+        "consecutive": consecutive.CHECK,
+        "flat": flat.CHECK,
+        "nonfinite": nonfinite.CHECK,
+        "range": range.CHECK,
+        "spike": spike.CHECK,
+        "stage": stage.CHECK,
+        "threshold": threshold.CHECK,
+        "trend": trend.CHECK,
+    }
+)

@@ -1,0 +1,32 @@
+"""threshold: the value crosses a limit, optionally for `for_steps` logged points in a row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+from logscope.checks.base import OPS, Check, Hit, streaks, worst_direction
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Params:
+    op: Literal["<", "<=", ">", ">="]
+    value: float
+    for_steps: int = 1
+
+
+def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
+    bad = OPS[p.op](pl.col("value"), p.value)
+    hit = streaks(data, bad, p.for_steps, worst=worst_direction(p.op))
+    return [hit] if hit else []
+
+
+CHECK = Check(
+    name="threshold",
+    params=Params,
+    evaluate=evaluate,
+    fields=("op", "limit", "for_steps", "runs", "longest"),
+    summary="{metric} {op} {limit} for {for_steps} logged steps in a row",
+)

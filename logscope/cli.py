@@ -1,0 +1,286 @@
+"""The `logscope` command: thin wrappers that parse options, call the library, pick a reporter.
+
+This module is the one error boundary: a user error (missing path, broken rule file) becomes
+one `error:` line on stderr and exit code 2, never a traceback. Heavy modules (polars, the
+readers, plotly) are imported inside the commands, so `logscope --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+
+import typer
+
+from logscope import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from logscope.model import Severity
+
+# Exit codes (contract): 0 no finding at or above --fail-on, 1 findings at or above it,
+# 2 usage error or input that could not be read at all.
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+app = typer.Typer(
+    name="logscope",
+    help="Health checks for LLM fine-tuning and RL training logs (SFT, KTO, DPO, GRPO, PPO).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+rules_app = typer.Typer(help="List and validate rule packs.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    info = "info"
+    warning = "warning"
+    error = "error"
+    never = "never"
+
+
+class ColorMode(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"logscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Health checks for LLM fine-tuning and RL training logs.
+
+    [b]Examples[/b]
+
+      logscope check runs/kto-7b/                  [dim]# is this run healthy?[/dim]
+      logscope check output/ --format json         [dim]# machine-readable verdict[/dim]
+      logscope export run/logging.jsonl -o m.parquet
+      logscope rules list
+    """
+
+
+def _fail(message: str) -> NoReturn:
+    from rich.markup import escape
+
+    _stderr().print(f"[bold red]error:[/bold red] {escape(message)}")
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _severity(fail_on: FailOn) -> Severity | None:
+    from logscope.model import Severity
+
+    return None if fail_on is FailOn.never else Severity(fail_on.value)
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Run folders or log files.", show_default=False)],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", envvar="LOGSCOPE_FORMAT", help="Report format.")
+    ] = OutputFormat.table,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", envvar="LOGSCOPE_FAIL_ON",
+                             help="Exit 1 when a finding is at or above this severity.")
+    ] = FailOn.error,
+    pack: Annotated[
+        Optional[list[str]], typer.Option("--pack", "-p", help="Apply this built-in pack even if not detected (repeatable).")
+    ] = None,
+    rules: Annotated[
+        Optional[list[Path]], typer.Option("--rules", "-r", help="Add a rule pack YAML file (repeatable).")
+    ] = None,
+    select: Annotated[
+        Optional[str], typer.Option(help="Only these rules or packs, comma-separated (e.g. kto,common/loss-rising).")
+    ] = None,
+    ignore: Annotated[Optional[str], typer.Option(help="Skip these rules or packs, comma-separated.")] = None,
+    quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="-q: findings only; -qq: nothing, exit code only.")] = 0,
+    color: Annotated[ColorMode, typer.Option(help="Colour in the table report.")] = ColorMode.auto,
+) -> None:
+    """Check runs against the rule packs; the exit code gates CI.
+
+    Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 bad usage,
+    an invalid rule file, or input that could not be read at all.
+
+    [b]Examples[/b]
+
+      logscope check sample_logs/kto_diverging
+      logscope check runs/*/ --fail-on warning
+      logscope check run/ --format json -o verdict.json
+      logscope check run/ --rules my_rules.yaml --ignore kto/stage-target-loss
+    """
+    from logscope.checking import check as run_check
+    from logscope.checking import load_packs
+    from logscope.errors import LogscopeError
+
+    try:
+        packs = load_packs(rules or [], pack or [])
+    except LogscopeError as exc:
+        _fail(str(exc))
+    result = _with_progress(lambda on_path: run_check(
+        paths, packs, forced=pack or [], select=_csv(select), ignore=_csv(ignore), on_path=on_path
+    ))
+    severity = _severity(fail_on)
+    if output_format is OutputFormat.json:
+        from logscope.report import json as json_report
+
+        text = json_report.render(result.reports, severity)
+    else:
+        from logscope.report import terminal
+
+        colored, width = _terminal(color, to_file=output is not None)
+        text = terminal.render(result.reports, severity, color=colored, width=width, quiet=quiet)
+    _emit(text, output)
+    for error in result.errors:
+        if quiet < 2:
+            from rich.markup import escape
+
+            _stderr().print(f"[bold red]error:[/bold red] {escape(error)}")
+    if result.errors:
+        raise typer.Exit(EXIT_ERROR)
+    failed = any(r.failed(severity) for r in result.reports)
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@app.command()
+def export(
+    path: Annotated[Path, typer.Argument(help="A run folder or log file.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .parquet, .csv or .jsonl.", show_default=False)],
+) -> None:
+    """Write a run's metric frame (step, wall_time, one column per metric) to a file.
+
+    [b]Examples[/b]
+
+      logscope export output/logging.jsonl -o metrics.parquet
+      logscope export checkpoints/ -o metrics.csv
+    """
+    from logscope.errors import LogscopeError
+    from logscope.export import write
+
+    try:
+        run = _with_progress(lambda on_path: (on_path(str(path)), __import__("logscope").read(path))[1])
+        rows = write(run, output)
+    except LogscopeError as exc:
+        _fail(str(exc))
+    for problem in run.problems:
+        _stderr().print(f"[yellow]warning:[/yellow] {problem}", markup=False)
+    _stderr().print(f"wrote {rows} steps × {len(run.metrics)} metrics to {output}", markup=False)
+
+
+@rules_app.command("list")
+def rules_list(
+    rules: Annotated[
+        Optional[list[Path]], typer.Option("--rules", "-r", help="Also list this rule pack file (repeatable).")
+    ] = None,
+) -> None:
+    """List every rule: id, severity, check, metric."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from logscope.checking import load_packs
+    from logscope.errors import LogscopeError
+
+    try:
+        packs = load_packs(rules or [])
+    except LogscopeError as exc:
+        _fail(str(exc))
+    table = Table(box=None, header_style="dim", pad_edge=False)
+    for column in ("rule", "severity", "check", "metric"):
+        table.add_column(column)
+    for p in packs:
+        for r in p.rules:
+            table.add_row(r.id, str(r.severity), r.check, r.metric)
+    console = Console(highlight=False)
+    console.print(table)
+    console.print(f"{sum(len(p.rules) for p in packs)} rules in {len(packs)} packs: "
+                  + ", ".join(p.name for p in packs), markup=False)
+
+
+@rules_app.command("check")
+def rules_check(
+    files: Annotated[list[Path], typer.Argument(help="Rule pack YAML files.", show_default=False)],
+) -> None:
+    """Validate rule pack files; every problem is listed with file:line:col.
+
+    [b]Example[/b]
+
+      logscope rules check my_rules.yaml
+    """
+    from logscope.errors import RulePackError
+    from logscope.rules.spec import load_files
+
+    try:
+        packs = load_files(files)
+    except RulePackError as exc:
+        for error in exc.errors:
+            _stderr().print(f"[bold red]error:[/bold red] {error}", highlight=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    for p in packs:
+        typer.echo(f"{p.path}: ok, pack '{p.name}' with {len(p.rules)} rules")
+
+
+def _csv(value: str | None) -> set[str] | None:
+    return {v.strip() for v in value.split(",") if v.strip()} if value else None
+
+
+def _terminal(mode: ColorMode, *, to_file: bool) -> tuple[bool, int]:
+    """Colour and width as Rich decides for stdout (NO_COLOR, FORCE_COLOR, COLUMNS apply)."""
+    from rich.console import Console
+
+    console = Console()
+    if mode is ColorMode.never or to_file:
+        return False, console.width if not to_file else 120
+    if mode is ColorMode.always:
+        return True, console.width
+    return console.is_terminal and not console.no_color and console.color_system is not None, console.width
+
+
+def _with_progress(work):  # type: ignore[no-untyped-def]
+    """Run `work(on_path)` with a transient spinner on stderr, only when stderr is a terminal."""
+    console = _stderr()
+    if not console.is_terminal:
+        return work(lambda _path: None)
+    with console.status("reading…") as status:
+        return work(lambda path: status.update(f"reading {path}…"))
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{output}: cannot write the report ({exc.strerror})")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

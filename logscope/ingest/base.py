@@ -1,0 +1,144 @@
+"""What every ingester returns, and the shared step/metric/metadata split of a decoded frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from logscope.ingest.decode import LINE, normalize
+from logscope.model import Problem
+
+# Where real tools put the step, in order of preference (HF/TRL, W&B history, TensorBoard
+# exports). ms-swift has none: its step sits in the string "global_step/max_steps": "5/94".
+STEP_KEYS = ("step", "global_step", "_step", "train/global_step")
+SWIFT_STEP_KEY = "global_step/max_steps"
+WALL_TIME_KEYS = ("wall_time", "_timestamp", "timestamp")
+MAX_PROBLEMS = 50
+
+
+@dataclass
+class ProblemLog:
+    """Collects a source's problems; past MAX_PROBLEMS it counts instead of listing."""
+
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+    dropped: int = 0
+
+    def __call__(self, line: int | None, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.path, message, line))
+        else:
+            self.dropped += 1
+
+    def finish(self) -> list[Problem]:
+        if self.dropped:
+            more = f"{self.dropped} more problems like the above were not listed"
+            return [*self.problems, Problem(self.path, more)]
+        return list(self.problems)
+
+
+@dataclass
+class Ingested:
+    """One source file as a frame: `step`, `wall_time`, `_line`, then one Float64 per metric."""
+
+    path: str
+    format: str
+    frame: pl.DataFrame
+    problems: list[Problem]
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> list[str]:
+        return [c for c in self.frame.columns if c not in ("step", "wall_time", LINE)]
+
+
+def tabulate(raw: pl.DataFrame, log: ProblemLog, notes: list[str]) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Split a decoded frame into the step column, wall time, metrics and metadata."""
+    meta: dict[str, Any] = {}
+    if raw.height == 0:
+        return _empty(), meta
+    raw = normalize(raw)
+    raw = _drop_summary_rows(raw, meta, notes)
+    if raw.height == 0:
+        return _empty(), meta
+    step, step_key = _step_column(raw, notes)
+    wall = next((k for k in WALL_TIME_KEYS if raw.schema.get(k) == pl.Float64), None)
+    metrics: list[pl.Expr] = []
+    for name, dtype in raw.schema.items():
+        if name in (LINE, step_key, wall):
+            continue
+        if dtype == pl.Float64:
+            metrics.append(pl.col(name))
+        elif dtype == pl.String:
+            metrics.extend(_text_column(raw, name, log, meta))
+        elif dtype == pl.Boolean:
+            meta[name] = raw.get_column(name).drop_nulls().tail(1).to_list() or None
+        else:
+            notes.append(f"'{name}' holds {dtype} values, which are not metrics; skipped")
+    frame = raw.select(
+        step.alias("step"),
+        (pl.col(wall) if wall else pl.lit(None, dtype=pl.Float64)).alias("wall_time"),
+        pl.col(LINE),
+        *metrics,
+    )
+    if step_key:
+        meta["step_key"] = step_key
+    return frame, meta
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64}
+    )
+
+
+def _drop_summary_rows(raw: pl.DataFrame, meta: dict[str, Any], notes: list[str]) -> pl.DataFrame:
+    """ms-swift ends logging.jsonl with one summary object holding the whole log_history."""
+    if "log_history" not in raw.columns:
+        return raw
+    summary = raw.filter(pl.col("log_history").is_not_null())
+    for row in summary.drop("log_history", LINE).to_dicts():
+        meta.update({k: v for k, v in row.items() if v is not None})
+    if summary.height:
+        lines = ", ".join(str(n) for n in summary.get_column(LINE).to_list())
+        notes.append(f"line {lines}: end-of-training summary (log_history copy) kept as metadata")
+    return raw.filter(pl.col("log_history").is_null()).drop("log_history")
+
+
+def _step_column(raw: pl.DataFrame, notes: list[str]) -> tuple[pl.Expr, str | None]:
+    """The first step key present wins; rows lacking it inherit the previous row's step."""
+    candidates = [k for k in STEP_KEYS if raw.schema.get(k) == pl.Float64]
+    if candidates:
+        key = candidates[0]
+        step = pl.coalesce([pl.col(k) for k in candidates])
+    elif raw.schema.get(SWIFT_STEP_KEY) == pl.String:
+        key = SWIFT_STEP_KEY
+        step = pl.col(key).str.extract(r"^\s*(\d+)", 1).cast(pl.Float64)
+    else:
+        notes.append("no step key (step, global_step, _step, train/global_step): line numbers used as steps")
+        return pl.col(LINE), None
+    missing = raw.select(step.is_null().sum()).item()
+    if missing:
+        notes.append(f"{missing} lines without '{key}' were given the step of the line before")
+        step = step.forward_fill().backward_fill()
+    return step.cast(pl.Int64, strict=False), key
+
+
+def _text_column(raw: pl.DataFrame, name: str, log: ProblemLog, meta: dict[str, Any]) -> list[pl.Expr]:
+    """Text is metadata; a mostly numeric column with a few stray strings is a metric."""
+    column = raw.get_column(name)
+    numbers = column.str.strip_chars().cast(pl.Float64, strict=False)
+    if numbers.null_count() == raw.height:
+        meta[name] = column.drop_nulls().tail(1).item() if column.null_count() < raw.height else None
+        return []
+    bad = raw.filter(column.is_not_null() & numbers.is_null())
+    first = bad.row(0, named=True)
+    log(
+        first[LINE],
+        f"'{name}' has {bad.height} non-numeric value(s) such as {first[name]!r}; "
+        "read as missing",
+    )
+    return [pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)]

@@ -1,0 +1,1 @@
+"""Reporters: pure functions from a list of RunReports to text; the CLI writes it."""

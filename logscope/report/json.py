@@ -1,0 +1,56 @@
+"""`--format json`: the machine-readable contract of DESIGN.md (strict JSON, no NaN tokens)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from logscope import __version__
+from logscope.model import Severity
+from logscope.rules.engine import RunReport
+
+
+def run_status(report: RunReport, fail_on: Severity | None) -> str:
+    """`error` when nothing could be read, `fail` at or above --fail-on, else `pass`."""
+    if report.run.frame.height == 0:
+        return "error"
+    return "fail" if report.failed(fail_on) else "pass"
+
+
+def run_dict(report: RunReport, fail_on: Severity | None) -> dict[str, Any]:
+    run = report.run
+    return {
+        "path": run.path,
+        "sources": [
+            {
+                "path": s.path,
+                "format": s.format,
+                "rows": s.rows,
+                "problems": [{"line": p.line, "message": p.message} for p in s.problems],
+                "notes": list(s.notes),
+            }
+            for s in run.sources
+        ],
+        "packs": report.packs,
+        "steps": run.steps,
+        "status": run_status(report, fail_on),
+        "findings": [f.to_dict() for f in report.findings],
+        "resumes": [
+            {"step": r.step, "previous_step": r.previous_step, "source": r.source, "line": r.line}
+            for r in run.resumes
+        ],
+        "metrics": len(run.metrics),
+        "rules": {
+            "evaluated": report.evaluated,
+            "skipped": [{"rule": s.rule, "reason": s.reason} for s in report.skipped],
+        },
+        "notes": list(run.notes),
+    }
+
+
+def render(reports: list[RunReport], fail_on: Severity | None) -> str:
+    document = {
+        "logscope_version": __version__,
+        "runs": [run_dict(r, fail_on) for r in reports],
+    }
+    return json.dumps(document, indent=2, allow_nan=False, default=str) + "\n"

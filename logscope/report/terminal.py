@@ -1,0 +1,176 @@
+"""The human report: per run a header, the findings, and the metrics the rules looked at."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import polars as pl
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from logscope.model import Finding, Severity
+from logscope.report.json import run_status
+from logscope.report.sparkline import sparkline
+from logscope.rules.engine import RunReport
+
+STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+STATUS = {"pass": "bold green", "fail": "bold red", "error": "bold red"}
+MAX_METRIC_ROWS = 40
+
+
+def render(
+    reports: list[RunReport],
+    fail_on: Severity | None,
+    *,
+    color: bool,
+    width: int = 100,
+    quiet: int = 0,
+) -> str:
+    """Render all runs; quiet=1 prints findings only, quiet>=2 nothing."""
+    if quiet >= 2:
+        return ""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width, force_terminal=color, no_color=not color,
+        color_system="standard" if color else None, highlight=False, soft_wrap=False,
+    )
+    for report in reports:
+        if quiet:
+            for finding in report.findings:
+                console.print(_finding_line(report, finding))
+            continue
+        console.print(_header(report, fail_on))
+        if report.findings:
+            console.print()
+            console.print(_findings(report))
+            console.print()
+        table = _metrics(report)
+        if table is not None:
+            console.print(table)
+        console.print()
+    if not quiet:
+        console.print(summary(reports))
+    text = buffer.getvalue()
+    # Rich pads grid rows to the full width; plain output should not carry trailing blanks
+    return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def _finding_line(report: RunReport, f: Finding) -> Text:
+    line = Text()
+    line.append(f"{report.run.path}: ")
+    line.append(f"{f.severity}", style=STYLE[f.severity])
+    line.append(f" {f.rule} step {f.step}: {f.message}")
+    return line
+
+
+def _header(report: RunReport, fail_on: Severity | None) -> Group:
+    run = report.run
+    status = run_status(report, fail_on)
+    title = Text()
+    title.append(run.path, style="bold")
+    title.append("  ")
+    title.append(status.upper(), style=STATUS[status])
+    lines: list[Text | Table] = [title]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column(overflow="fold")
+    sources = "\n".join(f"{s.path} ({s.format}, {s.rows} rows)" for s in run.sources) or "none"
+    grid.add_row("sources", escape(sources))
+    steps = run.steps
+    step_text = (
+        f"{steps['first']}–{steps['last']} ({steps['count']} logged), {len(run.metrics)} metrics"
+        if steps["count"] else "no rows could be read"
+    )
+    grid.add_row("steps", step_text)
+    for resume in run.resumes:
+        where = f"{resume.source}:{resume.line}" if resume.line else resume.source
+        grid.add_row("resumed", escape(f"at step {resume.step} after step {resume.previous_step} ({where})"))
+    grid.add_row("packs", ", ".join(report.packs))
+    for note in [*run.notes, *(f"{s.path}: {n}" for s in run.sources for n in s.notes)]:
+        grid.add_row("note", escape(note))
+    for problem in run.problems:
+        grid.add_row(Text("problem", style="yellow"), escape(str(problem)))
+    lines.append(grid)
+    return Group(*lines)
+
+
+def _findings(report: RunReport) -> Table:
+    """One block per finding: a headline (severity, rule, metric, step, value), the message,
+    and the advice dimmed underneath — readable at 80 columns, unlike a six-column table."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for f in report.findings:
+        head = Text()
+        head.append(f.rule, style="bold")
+        head.append(f"  {f.metric}", style="magenta")
+        if f.step is not None:
+            steps = f"step {f.step}" if f.last_step in (None, f.step) else f"steps {f.step}–{f.last_step}"
+            head.append(f"  {steps}")
+        if f.value is not None:
+            head.append(f"  value {_number(f.value)}")
+        table.add_row(Text(f"{str(f.severity).upper():<7}", style=STYLE[f.severity]), head)
+        table.add_row("", Text(f.message))
+        table.add_row("", Text(f"→ {f.advice}", style="dim"))
+    return table
+
+
+def _metrics(report: RunReport) -> Table | None:
+    """First, last, min, max and shape of each metric the rules looked at."""
+    frame = report.run.frame
+    names = [m for m in report.metrics_checked if m in frame.columns][:MAX_METRIC_ROWS]
+    if not names:
+        return None
+    stats = frame.select(
+        pl.struct(
+            pl.col(m).drop_nulls().first().alias("first"),
+            pl.col(m).drop_nulls().last().alias("last"),
+            pl.col(m).filter(pl.col(m).is_finite()).min().alias("min"),
+            pl.col(m).filter(pl.col(m).is_finite()).max().alias("max"),
+            pl.col(m).is_not_null().sum().alias("n"),
+        ).alias(m)
+        for m in names
+    ).row(0, named=True)
+    table = Table(expand=False, pad_edge=False, box=None, header_style="dim")
+    for column in ("metric", "points", "first", "last", "min", "max", "trend"):
+        table.add_column(column, justify="left" if column in ("metric", "trend") else "right")
+    for m in names:
+        s = stats[m]
+        series = frame.get_column(m).drop_nulls()
+        table.add_row(
+            Text(m), str(s["n"]), _number(s["first"]), _number(s["last"]),
+            _number(s["min"]), _number(s["max"]), sparkline(series),
+        )
+    return table
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.4g}"
+
+
+def summary(reports: list[RunReport]) -> str:
+    """`3 findings (1 error, 2 warnings) in 2 runs; 14 rules evaluated, 2 skipped: metric not found`"""
+    counts = Counter(f.severity for r in reports for f in r.findings)
+    total = sum(counts.values())
+    parts = []
+    for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
+        n = counts.get(severity, 0)
+        if n:
+            name = str(severity) + ("s" if n != 1 and severity != Severity.INFO else "")
+            parts.append(f"{n} {name}")
+    detail = f" ({', '.join(parts)})" if parts else ""
+    runs = len(reports)
+    evaluated = sum(r.evaluated for r in reports)
+    reasons = Counter(s.reason.split(":")[0] for r in reports for s in r.skipped)
+    skipped = sum(reasons.values())
+    text = (f"{total} finding{'s' if total != 1 else ''}{detail} in {runs} run{'s' if runs != 1 else ''}; "
+            f"{evaluated} rule evaluation{'s' if evaluated != 1 else ''}")
+    if skipped:
+        why = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+        text += f", {skipped} skipped ({why})"
+    return text

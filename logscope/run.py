@@ -1,0 +1,111 @@
+"""The Run: one wide Polars frame per logical training run, plus where it came from.
+
+Frame contract: `step` (Int64, ascending, unique), `wall_time` (Float64, may be null), then
+one Float64 column per metric named exactly as logged. A metric not logged at a step is
+null (missing, never zero); NaN and ±Inf are values a rule must see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from logscope.ingest.decode import LINE
+from logscope.model import Problem, Source
+
+if TYPE_CHECKING:
+    from logscope.ingest.base import Ingested
+
+INDEX_COLUMNS = ("step", "wall_time")
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """A restart: the log went back from `previous_step` to `step` at `source`:`line`."""
+
+    step: int
+    previous_step: int
+    source: str
+    line: int | None
+
+
+@dataclass
+class Run:
+    """A training run as logscope sees it."""
+
+    path: str
+    frame: pl.DataFrame
+    sources: list[Source] = field(default_factory=list)
+    resumes: list[Resume] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def metrics(self) -> list[str]:
+        return [c for c in self.frame.columns if c not in INDEX_COLUMNS]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for s in self.sources for p in s.problems]
+
+    @property
+    def steps(self) -> dict[str, int | None]:
+        step = self.frame.get_column("step")
+        if step.len() == 0:
+            return {"first": None, "last": None, "count": 0}
+        return {"first": int(step[0]), "last": int(step[-1]), "count": step.len()}
+
+
+def build_run(path: str, parts: list[Ingested]) -> Run:
+    """Merge sources: rows at one step merge, and for a step logged twice the later value wins."""
+    resumes = [r for part in parts for r in _resumes(part)]
+    frames = [p.frame.drop(LINE) for p in parts if p.frame.height]
+    meta: dict[str, Any] = {}
+    for part in parts:
+        meta.update(part.meta)
+    sources = [
+        Source(p.path, p.format, p.frame.height, tuple(p.problems), tuple(p.notes)) for p in parts
+    ]
+    if not frames:
+        empty = pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64})
+        return Run(path, empty, sources, resumes, meta)
+    frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+    frame = frame.filter(pl.col("step").is_not_null())
+    if not _strictly_increasing(frame):
+        frame = (
+            frame.sort("step", maintain_order=True)
+            .group_by("step", maintain_order=True)
+            .agg(pl.all().last(ignore_nulls=True))
+        )
+    metrics = [c for c in frame.columns if c not in INDEX_COLUMNS]
+    frame = frame.select(
+        pl.col("step").cast(pl.Int64),
+        pl.col("wall_time").cast(pl.Float64),
+        *(pl.col(m).cast(pl.Float64) for m in metrics),
+    )
+    return Run(path, frame, sources, resumes, meta)
+
+
+def _strictly_increasing(frame: pl.DataFrame) -> bool:
+    if frame.height < 2:
+        return True
+    smallest_gap = frame.select(pl.col("step").diff().min()).item()
+    return smallest_gap is not None and smallest_gap > 0
+
+
+def _resumes(part: Ingested) -> list[Resume]:
+    """Rows whose step is below the previous row's step start a new segment."""
+    frame = part.frame
+    if frame.height < 2:
+        return []
+    jumps = frame.select(
+        pl.col("step"),
+        pl.col("step").shift(1).alias("previous"),
+        pl.col(LINE),
+    ).filter(pl.col("step") < pl.col("previous"))
+    return [
+        Resume(int(row["step"]), int(row["previous"]), part.path, row[LINE])
+        for row in jumps.iter_rows(named=True)
+    ]
