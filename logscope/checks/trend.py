@@ -34,6 +34,7 @@ class Params:
     alpha: float = 0.05
     min_points: int = 10
     min_slope: float = 0.0
+    ignore_opposite: bool = False  # absent: stay silent when it clearly moves the other way
 
     def problems(self) -> list[str]:
         errors = []
@@ -109,6 +110,10 @@ def _absent(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
         slope = _slope(steps, values)
         if _sign(p) * slope >= p.min_slope:
             return []
+    if p.ignore_opposite:
+        opposite = Params(direction="decreasing" if p.direction == "increasing" else "increasing")
+        if _one_sided_p(steps, values, opposite) < p.alpha:
+            return []  # a clear move the other way is another rule's finding
     return [_hit(steps, values, pvalue)]
 
 
@@ -135,9 +140,10 @@ def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
     if firing.size == 0:
         return []
     first, last = int(firing[0]), int(firing[-1])
-    hit = _hit(steps[first : first + w], values[first : first + w], float(pvalues[first]))
-    extra = {**hit.extra, "windows": int(firing.size)}
-    return [Hit(step=hit.step, last_step=int(steps[last + w - 1]), value=hit.value, extra=extra)]
+    span = slice(first, last + w)  # from the first firing window's start to the last one's end
+    hit = _hit(steps[span], values[span], float(pvalues[first]))
+    return [Hit(step=hit.step, last_step=hit.last_step, value=hit.value,
+                extra={**hit.extra, "windows": int(firing.size)})]
 
 
 CHECK = Check(
@@ -145,6 +151,6 @@ CHECK = Check(
     params=Params,
     evaluate=evaluate,
     fields=("direction", "when", "window", "alpha", "p_value", "slope", "points", "start_value",
-            "windows", "min_slope"),
+            "windows", "min_slope", "ignore_opposite"),
     summary="{metric} {direction} ({when}) with p < {alpha}",
 )

@@ -105,12 +105,22 @@ def _drop_summary_rows(raw: pl.DataFrame, meta: dict[str, Any], notes: list[str]
     if summary.height:
         lines = ", ".join(str(n) for n in summary.get_column(LINE).to_list())
         notes.append(f"line {lines}: end-of-training summary (log_history copy) kept as metadata")
-    return raw.filter(pl.col("log_history").is_null()).drop("log_history")
+    rest = raw.filter(pl.col("log_history").is_null()).drop("log_history")
+    only_in_summary = [
+        name for name in summary.columns
+        if name in rest.columns and name != LINE
+        and rest.get_column(name).null_count() == rest.height
+        and summary.get_column(name).null_count() < summary.height
+    ]
+    return rest.drop(only_in_summary)
 
 
 def _step_column(raw: pl.DataFrame, notes: list[str]) -> tuple[pl.Expr, str | None]:
     """The first step key present wins; rows lacking it inherit the previous row's step."""
-    candidates = [k for k in STEP_KEYS if raw.schema.get(k) == pl.Float64]
+    candidates = [
+        k for k in STEP_KEYS
+        if raw.schema.get(k) == pl.Float64 and raw.get_column(k).null_count() < raw.height
+    ]
     if candidates:
         key = candidates[0]
         step = pl.coalesce([pl.col(k) for k in candidates])

@@ -21,22 +21,52 @@ LINE = "_line"  # 1-based source line of each row; dropped when the Run is built
 _SMALL_GROUP = 16
 _PREVIEW = 60
 
-# Python's json.dumps writes non-finite floats as bare tokens right after ': ', '[' or ', '.
-# Quoting them is safe: if such text sat inside a string, the edit breaks that line's JSON
-# and the exact per-line fallback below reads the original line instead.
-_TOKENS = (b"-Infinity", b"Infinity", b"NaN")
-_PREFIXES = (b": ", b":", b"[", b", ", b",")
+# Polars rejects the bare NaN / Infinity tokens Python's json.dumps writes. Lines holding
+# them are rare, so they are found with bytes.find (a fast scan that jumps to the next line
+# after each hit) and only those lines are re-serialised as strict JSON, with non-finite
+# floats spelled as the strings "NaN", "Infinity", "-Infinity" (cast back to floats later).
+# A line that json.loads rejects is left alone; the exact per-line fallback reports it.
+_TOKENS = (b"NaN", b"Infinity")
 
 
 def sanitize(chunk: bytes, *, null_is_nan: bool = False) -> bytes:
-    """Quote bare non-finite tokens (and, for veRL's orjson logger, `null`)."""
-    for token in _TOKENS:
-        if token in chunk:
-            for prefix in _PREFIXES:
-                chunk = chunk.replace(prefix + token, prefix + b'"' + token + b'"')
-    if null_is_nan and b"null" in chunk:
-        chunk = chunk.replace(b": null", b': "NaN"').replace(b":null", b':"NaN"')
-    return chunk
+    """Rewrite the lines that hold bare non-finite tokens (and, for veRL, `null`)."""
+    tokens = (*_TOKENS, b"null") if null_is_nan else _TOKENS
+    dirty = _lines_with(chunk, tokens)
+    if not dirty:
+        return chunk
+    pieces = []
+    last = 0
+    for start, end in dirty:
+        pieces.append(chunk[last:start])
+        pieces.append(_strict_line(chunk[start:end], null_is_nan))
+        last = end
+    pieces.append(chunk[last:])
+    return b"".join(pieces)
+
+
+def _lines_with(chunk: bytes, tokens: tuple[bytes, ...]) -> list[tuple[int, int]]:
+    """(start, end) of every line containing one of `tokens`, sorted, without duplicates."""
+    spans: set[tuple[int, int]] = set()
+    for token in tokens:
+        pos = chunk.find(token)
+        while pos != -1:
+            start = chunk.rfind(b"\n", 0, pos) + 1
+            end = chunk.find(b"\n", pos)
+            end = len(chunk) if end == -1 else end
+            spans.add((start, end))
+            pos = chunk.find(token, end)
+    return sorted(spans)
+
+
+def _strict_line(line: bytes, null_is_nan: bool) -> bytes:
+    try:
+        parsed = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return line
+    if null_is_nan:
+        parsed = _nulls_to_nan(parsed)
+    return json.dumps(_quote_nonfinite(parsed)).encode()
 
 
 def _quote_nonfinite(value: Any) -> Any:
@@ -65,20 +95,31 @@ def decode_chunk(
     *,
     null_is_nan: bool = False,
     truncated_tail: bool = False,
+    lines: int | None = None,
+    sanitized: bytes | None = None,
 ) -> list[pl.DataFrame]:
     """Decode newline-separated JSON objects; return frames in line order, each with `_line`.
 
     `report(line, message)` is called once per line that could not be read.
     `truncated_tail` marks that the chunk's last line had no newline (a run killed
     mid-write or still writing), which changes the message for that line.
+    `lines` and `sanitized` (the chunk after `sanitize`) may be computed ahead by the caller,
+    e.g. in a thread while Polars parses the previous chunk.
     """
-    lines = chunk.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return _decode_group(lines, first_line, report, null_is_nan, truncated_tail, len(lines))
+    count = chunk.count(b"\n") if lines is None else lines
+    count += 0 if chunk.endswith(b"\n") else 1
+    if sanitized is None:
+        sanitized = sanitize(chunk, null_is_nan=null_is_nan)
+    frame = _try_fast(sanitized, count, first_line)
+    if frame is not None:
+        return [frame]
+    parts = chunk.split(b"\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    return _bisect(parts, first_line, report, null_is_nan, truncated_tail, len(parts))
 
 
-def _decode_group(
+def _bisect(
     lines: list[bytes],
     first_line: int,
     report: Report,
@@ -86,32 +127,34 @@ def _decode_group(
     truncated_tail: bool,
     total: int,
 ) -> list[pl.DataFrame]:
-    frame = _try_fast(lines, first_line, null_is_nan)
-    if frame is not None:
-        return [frame]
     if len(lines) <= _SMALL_GROUP:
         return _decode_slow(lines, first_line, report, null_is_nan, truncated_tail, total)
+    pieces = []
     mid = len(lines) // 2
-    left = _decode_group(lines[:mid], first_line, report, null_is_nan, truncated_tail, total)
-    right = _decode_group(
-        lines[mid:], first_line + mid, report, null_is_nan, truncated_tail, total - mid
-    )
-    return left + right
+    for offset, group in ((0, lines[:mid]), (mid, lines[mid:])):
+        data = sanitize(b"\n".join(group), null_is_nan=null_is_nan)
+        frame = _try_fast(data, len(group), first_line + offset)
+        if frame is not None:
+            pieces.append(frame)
+        else:
+            pieces.extend(_bisect(group, first_line + offset, report, null_is_nan,
+                                  truncated_tail, total - offset))
+    return pieces
 
 
-def _try_fast(lines: list[bytes], first_line: int, null_is_nan: bool) -> pl.DataFrame | None:
-    """Decode with Polars; None when any line is bad or blank (row count must match exactly)."""
-    if not lines:
+def _try_fast(data: bytes, count: int, first_line: int) -> pl.DataFrame | None:
+    """Decode sanitised bytes with Polars; None when any line is bad or blank (the row count
+    must match the line count exactly, so nothing is ever dropped silently)."""
+    if count == 0:
         return None
-    data = sanitize(b"\n".join(lines), null_is_nan=null_is_nan)
     try:
         frame = pl.read_ndjson(data, infer_schema_length=None)
     except Exception:  # noqa: BLE001 - polars raises several types for bad JSON
         return None
-    if frame.height != len(lines):
+    if frame.height != count:
         return None
     return frame.with_columns(
-        pl.int_range(first_line, first_line + len(lines), dtype=pl.Int64).alias(LINE)
+        pl.int_range(first_line, first_line + count, dtype=pl.Int64).alias(LINE)
     )
 
 

@@ -7,12 +7,15 @@ whatever the file size; each chunk goes to the Polars decoder (see decode.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
-from logscope.ingest.decode import decode_chunk, flatten, normalize
+from logscope.ingest.decode import decode_chunk, flatten, normalize, sanitize
 
 CHUNK_BYTES = 64 << 20
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
@@ -44,24 +47,51 @@ def _result(name: str, raw: pl.DataFrame, log: ProblemLog, notes: list[str]) -> 
 
 
 def _frames(path: Path, log: ProblemLog, verl: bool) -> list[pl.DataFrame]:
-    """Decode the file chunk by chunk; a last line without newline is checked on its own."""
+    """Decode the file chunk by chunk. A helper thread reads, counts and sanitises the next
+    chunk while Polars (which releases the GIL) parses the current one."""
     frames: list[pl.DataFrame] = []
     line_no = 1
-    carry = b""
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK_BYTES):
-            data = carry + block if carry else block
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
-                continue
-            chunk, carry = data[: cut + 1], data[cut + 1 :]
-            frames.extend(_prepared(decode_chunk(chunk, line_no, log, null_is_nan=verl), verl))
-            line_no += chunk.count(b"\n")
-    if carry.strip():
-        tail = decode_chunk(carry, line_no, log, null_is_nan=verl, truncated_tail=True)
-        frames.extend(_prepared(tail, verl))
+    with path.open("rb") as handle, ThreadPoolExecutor(max_workers=1) as pool:
+        chunks = _chunks(handle)
+
+        def prepare() -> tuple[bytes, bool, int, bytes] | None:
+            item = next(chunks, None)
+            if item is None:
+                return None
+            block, is_tail = item
+            return block, is_tail, block.count(b"\n"), sanitize(block, null_is_nan=verl)
+
+        pending = pool.submit(prepare)
+        while (ready := pending.result()) is not None:
+            pending = pool.submit(prepare)
+            block, is_tail, lines, clean = ready
+            pieces = decode_chunk(block, line_no, log, null_is_nan=verl, truncated_tail=is_tail,
+                                  lines=lines, sanitized=clean)
+            frames.extend(_prepared(pieces, verl))
+            line_no += lines
     return frames
+
+
+def _chunks(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """Newline-terminated blocks of about CHUNK_BYTES, then the unterminated tail if any.
+
+    Seeking back to each cut avoids copying a carried-over partial line into the next block.
+    """
+    while block := handle.read(CHUNK_BYTES):
+        cut = block.rfind(b"\n") + 1
+        while cut == 0 and len(block) % CHUNK_BYTES == 0:  # a line longer than a chunk
+            more = handle.readline()
+            if not more:
+                break
+            block += more
+            cut = len(block) if block.endswith(b"\n") else 0
+        if cut == 0:
+            yield block, True
+            return
+        if cut < len(block):
+            handle.seek(cut - len(block), 1)
+            block = block[:cut]
+        yield block, False
 
 
 def _prepared(frames: list[pl.DataFrame], verl: bool) -> list[pl.DataFrame]:
