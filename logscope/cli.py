@@ -78,11 +78,23 @@ def _main(
     """
 
 
-def _fail(message: str) -> NoReturn:
-    from rich.markup import escape
+def _fail(error: Exception | str) -> NoReturn:
+    """Report a user error (every problem of a rule pack, one per line) and exit 2."""
+    from logscope.errors import RulePackError
 
-    _stderr().print(f"[bold red]error:[/bold red] {escape(message)}")
+    for message in error.errors if isinstance(error, RulePackError) else [str(error)]:
+        _say("error", message)
     raise typer.Exit(EXIT_ERROR)
+
+
+def _say(level: str, message: str) -> None:
+    """One unwrapped line on stderr: `error: <file>:<line>: <what>` (greppable, copyable)."""
+    from rich.text import Text
+
+    style = {"error": "bold red", "warning": "yellow"}.get(level, "")
+    line = Text(f"{level}:", style=style)
+    line.append(f" {message}")
+    _stderr().print(line, soft_wrap=True)
 
 
 def _stderr() -> Console:
@@ -142,7 +154,7 @@ def check(
     try:
         packs = load_packs(rules or [], pack or [])
     except LogscopeError as exc:
-        _fail(str(exc))
+        _fail(exc)
     result = _with_progress(lambda on_path: run_check(
         paths, packs, forced=pack or [], select=_csv(select), ignore=_csv(ignore), on_path=on_path
     ))
@@ -159,9 +171,7 @@ def check(
     _emit(text, output)
     for error in result.errors:
         if quiet < 2:
-            from rich.markup import escape
-
-            _stderr().print(f"[bold red]error:[/bold red] {escape(error)}")
+            _say("error", error)
     if result.errors:
         raise typer.Exit(EXIT_ERROR)
     failed = any(r.failed(severity) for r in result.reports)
@@ -187,10 +197,11 @@ def export(
         run = _with_progress(lambda on_path: (on_path(str(path)), __import__("logscope").read(path))[1])
         rows = write(run, output)
     except LogscopeError as exc:
-        _fail(str(exc))
+        _fail(exc)
     for problem in run.problems:
-        _stderr().print(f"[yellow]warning:[/yellow] {problem}", markup=False)
-    _stderr().print(f"wrote {rows} steps × {len(run.metrics)} metrics to {output}", markup=False)
+        _say("warning", str(problem))
+    _stderr().print(f"wrote {rows} steps × {len(run.metrics)} metrics to {output}",
+                    markup=False, soft_wrap=True)
 
 
 @rules_app.command("list")
@@ -209,7 +220,7 @@ def rules_list(
     try:
         packs = load_packs(rules or [])
     except LogscopeError as exc:
-        _fail(str(exc))
+        _fail(exc)
     table = Table(box=None, header_style="dim", pad_edge=False)
     for column in ("rule", "severity", "check", "metric"):
         table.add_column(column)
@@ -238,9 +249,7 @@ def rules_check(
     try:
         packs = load_files(files)
     except RulePackError as exc:
-        for error in exc.errors:
-            _stderr().print(f"[bold red]error:[/bold red] {error}", highlight=False)
-        raise typer.Exit(EXIT_ERROR) from None
+        _fail(exc)
     for p in packs:
         typer.echo(f"{p.path}: ok, pack '{p.name}' with {len(p.rules)} rules")
 

@@ -57,7 +57,9 @@ def streaks(data: pl.DataFrame, bad: pl.Expr, min_length: int, *, worst: str = "
     """
     marked = data.with_columns(
         (bad & pl.col("value").is_not_nan()).fill_null(False).alias("_bad")
-    ).with_columns((pl.col("_bad") != pl.col("_bad").shift(1)).cum_sum().alias("_run"))
+    ).with_columns(
+        (pl.col("_bad") != pl.col("_bad").shift(1, fill_value=False)).cum_sum().alias("_run")
+    )
     runs = (
         marked.filter(pl.col("_bad"))
         .group_by("_run", maintain_order=True)

@@ -287,6 +287,11 @@ def _coerce(value: Any, hint: Any) -> tuple[bool, Any]:
     if origin is Literal:
         return value in typing.get_args(hint), value
     if hint is float:
+        if isinstance(value, str):  # YAML 1.1 reads `1e-7` (no dot) as text
+            try:
+                return True, float(value)
+            except ValueError:
+                return False, value
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         return ok, float(value) if ok else value
     if hint is int:

@@ -1,0 +1,67 @@
+"""Runs every case in cases/<kind>.yaml against that check kind.
+
+Each case is a written-down edge-case decision: ids like `threshold-nan_breaks_a_streak`
+work with `pytest -k`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import yaml
+from series import frame, parse
+
+from logscope.checks import KINDS
+
+CASES = Path(__file__).parent / "cases"
+
+
+def _cases() -> list[Any]:
+    params = []
+    for file in sorted(CASES.glob("*.yaml")):
+        doc = yaml.safe_load(file.read_text())
+        for name, case in doc["cases"].items():
+            params.append(pytest.param(doc["kind"], case, id=f"{doc['kind']}-{name}"))
+    return params
+
+
+def _data(case: dict[str, Any]) -> pl.DataFrame:
+    data = frame(case["series"])
+    if "noise" in case:
+        rng = random.Random(case["noise"]["seed"])
+        sigma = case["noise"]["sigma"]
+        noisy = [v + rng.gauss(0, sigma) for v in data.get_column("value").to_list()]
+        data = data.with_columns(pl.Series("value", noisy))
+    if "other" in case:
+        other = parse(case["other"])
+        data = frame(case["series"]).with_columns(pl.Series("other", other, dtype=pl.Float64))
+    return data
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, float) and isinstance(actual, float):
+        if math.isnan(expected):
+            return math.isnan(actual)
+        return actual == expected or math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-12)
+    return bool(expected == actual)
+
+
+def test_every_kind_has_a_case_file() -> None:
+    assert {f.stem for f in CASES.glob("*.yaml")} == set(KINDS)
+
+
+@pytest.mark.parametrize(("kind", "case"), _cases())
+def test_case(kind: str, case: dict[str, Any]) -> None:
+    check = KINDS[kind]
+    params = check.params(**case["params"])
+    hits = check.evaluate(_data(case), params)
+    assert len(hits) == len(case["expect"]), f"hits: {hits}"
+    for hit, expected in zip(hits, case["expect"]):
+        observed = {"step": hit.step, "last_step": hit.last_step, "value": hit.value, **hit.extra}
+        for key, want in expected.items():
+            assert _same(want, observed[key]), f"{key}: expected {want!r}, got {observed[key]!r}"

@@ -1,0 +1,206 @@
+"""The built-in packs on realistic series: each rule fires where its reference says it should,
+and stays silent on the noise a careful human would ignore (one-step blips, warmup transients,
+a noisy but rising margin).
+
+Every scenario starts from a healthy KTO run shaped like the guide's example and target table
+and changes one thing. A meta-test checks that every built-in rule has a firing scenario and
+a silent one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from series import make_run
+
+from logscope.checking import load_packs
+from logscope.rules import engine
+
+Series = dict[str, np.ndarray]
+N = 145
+
+
+def healthy(seed: int = 0) -> Series:
+    """145 steps along 003's healthy example: loss 0.66→0.41, margin -0.08→1.3."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1, N + 1)
+
+    def curve(points: list[tuple[int, float]], noise: float) -> np.ndarray:
+        xs, ys = zip(*points)
+        return np.interp(steps, xs, ys) + rng.normal(0, noise, N)
+
+    margin = curve([(1, -0.09), (10, 0.03), (25, 0.2), (50, 0.42), (100, 0.86), (145, 1.32)], 0.03)
+    chosen = curve([(1, -0.05), (10, 0.01), (50, 0.23), (100, 0.51), (145, 0.78)], 0.02)
+    return {
+        "loss": curve([(1, 0.66), (10, 0.62), (25, 0.58), (50, 0.52), (100, 0.45), (145, 0.41)], 0.008),
+        "rewards/margins": margin,
+        "rewards/chosen": chosen,
+        "rewards/rejected": chosen - margin,
+        "kl": np.abs(curve([(1, 0.01), (30, 0.08), (145, 0.3)], 0.01)),
+        "grad_norm": 10 * np.exp(rng.normal(0, 0.25, N)),
+        "learning_rate": 5e-7 * np.minimum(1, steps / 15),
+    }
+
+
+@dataclass
+class Scenario:
+    name: str
+    change: Callable[[Series], None]
+    fires: set[str] = field(default_factory=set)
+    silent: set[str] = field(default_factory=set)
+
+
+def _set(key: str, index: slice | int, value: object) -> Callable[[Series], None]:
+    def change(s: Series) -> None:
+        s[key][index] = value
+
+    return change
+
+
+def _many(*changes: Callable[[Series], None]) -> Callable[[Series], None]:
+    def change(s: Series) -> None:
+        for c in changes:
+            c(s)
+
+    return change
+
+
+def _diverging(s: Series) -> None:
+    """003's problematic example: loss up, margin ever more negative from step 5."""
+    t = np.arange(N)
+    s["loss"] = 0.64 + 0.008 * t + np.random.default_rng(1).normal(0, 0.001, N)
+    s["rewards/margins"] = -0.05 - 0.017 * t
+    s["rewards/chosen"] = -0.04 - 0.008 * t
+    s["rewards/rejected"] = s["rewards/chosen"] - s["rewards/margins"]
+
+
+def _flat_margin(s: Series) -> None:
+    rng = np.random.default_rng(4)
+    s["rewards/margins"] = rng.normal(0.0, 0.01, N)
+    s["rewards/rejected"] = s["rewards/chosen"] - s["rewards/margins"]
+
+
+def _collapsed(s: Series) -> None:
+    rng = np.random.default_rng(5)
+    s["rewards/chosen"] = rng.normal(0.0, 0.003, N)
+    s["rewards/rejected"] = rng.normal(0.0, 0.003, N)
+
+
+def _flat_loss(s: Series) -> None:
+    s["loss"] = 0.66 + np.random.default_rng(6).normal(0, 0.01, N)
+
+
+def _overfit(s: Series) -> None:
+    s["rewards/margins"] = np.linspace(0, 7, N)
+    s["rewards/rejected"] = s["rewards/chosen"] - s["rewards/margins"]
+
+
+def _loss_rises_late(s: Series) -> None:
+    s["loss"][100:] = 0.45 + 0.01 * np.arange(45) + np.random.default_rng(7).normal(0, 0.002, 45)
+
+
+SCENARIOS = [
+    Scenario("healthy run is silent", lambda s: None,
+             silent={"kto/margin-not-increasing", "kto/loss-not-decreasing", "kto/margin-negative-after-warmup",
+                     "kto/rejected-above-chosen", "kto/grad-norm-high", "kto/kl-low", "kto/kl-high",
+                     "common/loss-rising", "common/grad-norm-explosion", "kto/loss-increasing",
+                     "kto/margin-stuck-at-zero", "kto/chosen-collapsed", "kto/rejected-collapsed",
+                     "kto/chosen-very-negative", "kto/margin-too-large", "kto/grad-norm-tiny",
+                     "kto/grad-norm-exploding", "kto/grad-norm-high-persistent", "kto/loss-drops-too-fast",
+                     "kto/margin-falling-while-negative", "common/loss-nonfinite", "common/grad-norm-nonfinite",
+                     "common/reward-nonfinite", "common/kl-nonfinite", "kto/stage-target-loss",
+                     "kto/stage-target-margin", "kto/stage-target-chosen", "kto/stage-target-rejected"}),
+    Scenario("diverging run (003 problematic example)", _diverging,
+             fires={"kto/margin-negative-after-warmup", "kto/rejected-above-chosen", "kto/loss-increasing",
+                    "kto/margin-falling-while-negative", "kto/margin-not-increasing", "common/loss-rising",
+                    "kto/stage-target-loss", "kto/stage-target-margin", "kto/stage-target-chosen",
+                    "kto/stage-target-rejected"},
+             silent={"kto/loss-not-decreasing"}),
+    Scenario("warmup transient: margin negative for the first 15 steps only",
+             _set("rewards/margins", slice(0, 15), -0.2),
+             silent={"kto/margin-negative-after-warmup", "kto/margin-not-increasing"}),
+    Scenario("one-step grad-norm blip above 100 (typical norm 40)",
+             _many(lambda s: s.update(grad_norm=s["grad_norm"] * 4), _set("grad_norm", 60, 105.0)),
+             silent={"kto/grad-norm-high", "kto/grad-norm-high-persistent", "common/grad-norm-explosion"}),
+    Scenario("grad norm above 100 for two steps", _set("grad_norm", slice(60, 62), 140.0),
+             fires={"kto/grad-norm-high", "common/grad-norm-explosion"},
+             silent={"kto/grad-norm-high-persistent", "kto/grad-norm-exploding"}),
+    Scenario("grad norm above 100 persistently", _set("grad_norm", slice(60, 70), 150.0),
+             fires={"kto/grad-norm-high-persistent", "kto/grad-norm-high"}),
+    Scenario("grad norm above 1000", _set("grad_norm", 80, 2500.0),
+             fires={"kto/grad-norm-exploding", "common/grad-norm-explosion"}),
+    Scenario("grad norm vanishing", _set("grad_norm", slice(40, 60), 0.001),
+             fires={"kto/grad-norm-tiny"}),
+    Scenario("NaN grad norm while the loss looks finite (HF hides NaN losses)",
+             _set("grad_norm", 90, np.nan), fires={"common/grad-norm-nonfinite"},
+             silent={"common/loss-nonfinite"}),
+    Scenario("infinite loss", _set("loss", 70, np.inf), fires={"common/loss-nonfinite"}),
+    Scenario("NaN reward margin", _set("rewards/margins", 70, np.nan), fires={"common/reward-nonfinite"}),
+    Scenario("NaN KL", _set("kl", 70, np.nan), fires={"common/kl-nonfinite"}),
+    Scenario("KL too high", _set("kl", slice(100, 110), 1.5), fires={"kto/kl-high"}),
+    Scenario("KL too low after warmup", _set("kl", slice(30, 60), 0.0002), fires={"kto/kl-low"}),
+    Scenario("KL starts at 0 during warmup", _set("kl", slice(0, 15), 0.0), silent={"kto/kl-low"}),
+    Scenario("loss drops too fast", _set("loss", slice(5, 10), 0.05), fires={"kto/loss-drops-too-fast"}),
+    Scenario("loss flat: learning rate too low", _flat_loss, fires={"kto/loss-not-decreasing"},
+             silent={"kto/loss-increasing"}),
+    Scenario("loss rising late in the run", _loss_rises_late, fires={"kto/loss-increasing"},
+             silent={"kto/loss-not-decreasing"}),
+    Scenario("margin stuck at zero", _flat_margin,
+             fires={"kto/margin-stuck-at-zero", "kto/margin-not-increasing"}),
+    Scenario("margin too large: overfitting", _overfit, fires={"kto/margin-too-large"}),
+    Scenario("chosen very negative", _set("rewards/chosen", slice(30, 50), -1.5),
+             fires={"kto/chosen-very-negative"}),
+    Scenario("chosen very negative for one step", _set("rewards/chosen", 30, -1.5),
+             silent={"kto/chosen-very-negative"}),
+    Scenario("rewards collapsed near zero", _collapsed,
+             fires={"kto/chosen-collapsed", "kto/rejected-collapsed"}),
+]
+
+
+@pytest.fixture(scope="module")
+def packs():  # type: ignore[no-untyped-def]
+    return load_packs()
+
+
+def _fired(packs, series: Series) -> set[str]:  # type: ignore[no-untyped-def]
+    run = make_run({k: list(map(float, v)) for k, v in series.items()})
+    chosen = engine.applicable(run, packs, set())
+    assert {"common", "kto"} <= {p.name for p in chosen}
+    return {f.rule for f in engine.evaluate(run, chosen).findings}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_scenario(packs, scenario: Scenario) -> None:  # type: ignore[no-untyped-def]
+    series = healthy()
+    scenario.change(series)
+    fired = _fired(packs, series)
+    assert scenario.fires <= fired, f"missing: {scenario.fires - fired}; fired: {sorted(fired)}"
+    assert not (scenario.silent & fired), f"should be silent: {sorted(scenario.silent & fired)}"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_healthy_noise_never_warns(packs, seed: int) -> None:  # type: ignore[no-untyped-def]
+    """Different noise draws of a healthy run: no warning or error, whatever the seed."""
+    run = make_run({k: list(map(float, v)) for k, v in healthy(seed).items()})
+    report = engine.evaluate(run, engine.applicable(run, packs, set()))
+    loud = [f"{f.rule}: {f.message}" for f in report.findings if f.severity != "info"]
+    assert loud == []
+
+
+def test_every_builtin_rule_has_a_firing_and_a_silent_scenario(packs) -> None:  # type: ignore[no-untyped-def]
+    rule_ids = {r.id for p in packs for r in p.rules}
+    fires = set().union(*(s.fires for s in SCENARIOS))
+    silent = set().union(*(s.silent for s in SCENARIOS))
+    assert rule_ids - fires == set(), "rules without a firing scenario"
+    assert rule_ids - silent == set(), "rules without a silent scenario"
+
+
+def test_every_builtin_rule_cites_a_reference_document(packs) -> None:  # type: ignore[no-untyped-def]
+    documents = ("000_", "001_", "002_", "003_", "004_")
+    for pack in packs:
+        for rule in pack.rules:
+            assert rule.source.startswith(documents), f"{rule.id}: source {rule.source!r}"
+            assert rule.message and rule.advice

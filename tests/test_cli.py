@@ -1,0 +1,212 @@
+"""The command line as a user meets it: exit codes, messages, output formats, files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from logscope import __version__
+
+DIVERGING = "kto_diverging"   # errors, warnings and infos
+HF = "hf_output"              # one warning, no error
+HEALTHY = "kto_healthy"       # nothing
+
+
+def test_version(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli(["--version"]).stdout.strip() == f"logscope {__version__}"
+
+
+def test_help_lists_examples(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli(["check", "--help"]).stdout
+    assert "Examples" in out and "--fail-on" in out and "logscope check sample_logs" in out
+
+
+@pytest.mark.parametrize(
+    ("sample", "fail_on", "code"),
+    [
+        (HEALTHY, "error", 0), (HEALTHY, "info", 0),
+        (HF, "error", 0), (HF, "warning", 1), (HF, "info", 1),   # boundary is inclusive
+        (DIVERGING, "error", 1), (DIVERGING, "never", 0),
+    ],
+)
+def test_fail_on_decides_the_exit_code(cli, samples: Path, sample: str, fail_on: str, code: int) -> None:  # type: ignore[no-untyped-def]
+    cli(["check", samples / sample, "--fail-on", fail_on], exit_code=code)
+
+
+def test_fail_on_from_environment(cli, samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LOGSCOPE_FAIL_ON", "warning")
+    cli(["check", samples / HF], exit_code=1)
+
+
+def test_json_contract(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    doc = json.loads(cli(["check", samples / DIVERGING, "-f", "json"], exit_code=1).stdout)
+    assert doc["logscope_version"] == __version__
+    (run,) = doc["runs"]
+    assert set(run) >= {"path", "sources", "packs", "steps", "status", "findings"}
+    assert run["packs"] == ["common", "kto"]
+    assert set(run["sources"][0]) >= {"path", "format", "rows", "problems"}
+    finding = run["findings"][0]
+    assert set(finding) >= {"rule", "severity", "metric", "step", "last_step", "value", "message",
+                            "advice", "source"}
+    assert finding["severity"] in ("info", "warning", "error")
+
+
+def test_json_is_strict_even_with_nan(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    text = cli(["check", samples / "sft_nan_truncated", "-f", "json"], exit_code=1).stdout
+    doc = json.loads(text, parse_constant=lambda token: pytest.fail(f"bare {token} in JSON"))
+    assert doc["runs"][0]["findings"][0]["value"] == "NaN"
+
+
+def test_table_report(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    out = cli(["check", samples / DIVERGING], exit_code=1).stdout
+    assert out.startswith(f"{samples / DIVERGING}  FAIL")
+    assert "ERROR   kto/margin-negative-after-warmup  rewards/margins  steps 21–40" in out
+    assert "→ Stop, revert to the last checkpoint, reduce the learning rate by 50%." in out
+    assert "\x1b[" not in out  # no colour when stdout is not a terminal
+    assert out.rstrip().endswith("12 findings (4 errors, 4 warnings, 4 info) in 1 run; "
+                                 "28 rule evaluations")
+    assert any(ch in out for ch in "▁▂▃▄▅▆▇█")  # sparklines in the metrics table
+
+
+def test_color_always_and_never(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    assert "\x1b[" in cli(["check", samples / HF, "--color", "always"]).stdout
+    assert "\x1b[" not in cli(["check", samples / HF, "--color", "never"]).stdout
+
+
+def test_quiet_levels(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    quiet = cli(["check", samples / HF, "-q"]).stdout
+    assert quiet.startswith(f"{samples / HF}: warning common/grad-norm-explosion step 85:")
+    assert "findings" not in quiet
+    assert cli(["check", samples / DIVERGING, "-qq"], exit_code=1).stdout == ""
+
+
+def test_output_file(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "verdict.json"
+    result = cli(["check", samples / HF, "-f", "json", "-o", target])
+    assert result.stdout == ""
+    assert json.loads(target.read_text())["runs"][0]["status"] == "pass"
+
+
+def test_several_runs_in_one_call(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    out = cli(["check", samples / HEALTHY, samples / DIVERGING], exit_code=1).stdout
+    assert f"{samples / HEALTHY}  PASS" in out and f"{samples / DIVERGING}  FAIL" in out
+    assert "in 2 runs" in out
+
+
+def test_missing_path_is_a_usage_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", tmp_path / "nope"], exit_code=2)
+    assert result.stderr.strip() == f"error: {tmp_path / 'nope'}: no such file or folder"
+
+
+def test_folder_without_logs(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "notes.txt").write_text("hi")
+    result = cli(["check", tmp_path], exit_code=2)
+    assert "no training log found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreadable_log_is_exit_2_with_the_reason(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "metrics.jsonl"
+    log.write_bytes(b"\x1f\x8b\x08\x00 gzip bytes")
+    result = cli(["check", log], exit_code=2)
+    assert f"error: {log}: no metric rows could be read" in result.stderr
+    assert "not a JSON Lines file" in result.stderr
+
+
+def test_invalid_rule_file_is_exit_2(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rules = tmp_path / "mine.yaml"
+    rules.write_text("pack: mine\nrules:\n  - id: mine/x\n    check: nope\n")
+    result = cli(["check", samples / HF, "--rules", rules], exit_code=2)
+    assert f"{rules}:4:5: rule 'mine/x': unknown check 'nope'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_user_rules_add_to_the_builtin_packs(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rules = tmp_path / "mine.yaml"
+    rules.write_text(
+        "pack: mine\nrules:\n  - id: mine/lr-set\n    severity: error\n    metric: learning_rate\n"
+        "    check: threshold\n    op: '>'\n    value: 1e-7\n    after_step: 100\n"
+        "    message: 'lr {value:g} at {step}'\n    advice: 'decay it'\n    source: 'team notes'\n"
+    )
+    doc = json.loads(cli(["check", samples / HEALTHY, "--rules", rules, "-f", "json"], exit_code=1).stdout)
+    assert doc["runs"][0]["packs"] == ["common", "kto", "mine"]
+    assert doc["runs"][0]["findings"][0]["message"] == "lr 5e-07 at 101"
+
+
+def test_unknown_forced_pack(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / HEALTHY, "--pack", "ppo-ish"], exit_code=2)
+    assert "--pack ppo-ish: no such pack" in result.stderr
+
+
+def test_select_and_ignore_options(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    doc = json.loads(cli(["check", samples / DIVERGING, "-f", "json", "--select", "kto/kl-high"]).stdout)
+    assert [f["rule"] for f in doc["runs"][0]["findings"]] == ["kto/kl-high"]
+    doc = json.loads(cli(["check", samples / DIVERGING, "-f", "json", "--ignore", "kto,common"]).stdout)
+    assert doc["runs"][0]["findings"] == []
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_check_never_writes_into_the_run_folder(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(samples / HF, run)
+    before = _digest(run)
+    cli(["check", run, "-f", "json"])
+    cli(["check", run])
+    assert _digest(run) == before
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_export_round_trips_every_value(cli, samples: Path, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / f"m{suffix}"
+    result = cli(["export", samples / "sft_nan_truncated", "-o", out])
+    assert f"wrote 40 steps × 8 metrics to {out}" in result.stderr
+    assert "last line is incomplete" in result.stderr
+    if suffix == ".parquet":
+        frame = pl.read_parquet(out)
+    elif suffix == ".csv":
+        frame = pl.read_csv(out)
+    else:
+        frame = pl.read_ndjson(out).with_columns(pl.col("grad_norm").cast(pl.Float64))
+    assert frame.columns[:2] == ["step", "wall_time"]
+    assert "eval_loss" in frame.columns
+    grad = frame.filter(pl.col("step") == 260).get_column("grad_norm")
+    assert grad.is_nan().all()
+
+
+def test_export_unknown_format(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["export", samples / HF, "-o", tmp_path / "x.xlsx"], exit_code=2)
+    assert "unknown export format '.xlsx'" in result.stderr
+
+
+def test_rules_list_and_check(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = cli(["rules", "list"]).stdout
+    assert "kto/margin-negative-after-warmup" in out and "rules in 2 packs" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("pack: x\nrules: 3\n")
+    assert "'rules' must be a list" in cli(["rules", "check", bad], exit_code=2).stderr
+
+
+def test_python_dash_m_and_console_script(samples: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "logscope", "check", str(samples / HEALTHY), "-qq"],
+                          capture_output=True, text=True, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+def test_library_entry_point(samples: Path) -> None:
+    import logscope
+
+    run = logscope.read(samples / "swift_grpo")
+    assert run.frame.height == 100
+    assert run.frame.schema["step"] == pl.Int64
+    assert [r.step for r in run.resumes] == [41]

@@ -1,0 +1,75 @@
+"""`logscope check` on every bundled sample finds exactly what sample_logs/README.md says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+EXPECTED = {
+    "kto_healthy": ("pass", 0, []),
+    "kto_diverging": ("fail", 1, [
+        ("error", "common/loss-rising", 1),
+        ("error", "kto/margin-falling-while-negative", 2),
+        ("error", "kto/rejected-above-chosen", 11),
+        ("error", "kto/margin-negative-after-warmup", 21),
+        ("warning", "kto/loss-increasing", 1),
+        ("warning", "kto/margin-not-increasing", 11),
+        ("warning", "kto/kl-high", 33),
+        ("warning", "kto/grad-norm-high", 35),
+        ("info", "kto/stage-target-chosen", 11),
+        ("info", "kto/stage-target-loss", 11),
+        ("info", "kto/stage-target-margin", 11),
+        ("info", "kto/stage-target-rejected", 11),
+    ]),
+    "sft_nan_truncated": ("fail", 1, [("error", "common/grad-norm-nonfinite", 260)]),
+    "hf_output": ("pass", 0, [("warning", "common/grad-norm-explosion", 85)]),
+    "swift_grpo": ("pass", 0, []),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample(cli, samples: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    status, code, findings = EXPECTED[name]
+    result = cli(["check", samples / name, "--format", "json"], exit_code=code)
+    (run,) = json.loads(result.stdout)["runs"]
+    assert run["status"] == status
+    assert [(f["severity"], f["rule"], f["step"]) for f in run["findings"]] == findings
+
+
+def test_every_sample_is_listed(samples: Path) -> None:
+    folders = {p.name for p in samples.iterdir() if p.is_dir()}
+    assert folders == set(EXPECTED)
+    readme = (samples / "README.md").read_text()
+    assert all(f"`{name}/`" in readme for name in EXPECTED)
+
+
+def test_truncated_sample_reports_the_cut_line(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / "sft_nan_truncated", "--format", "json"], exit_code=1)
+    (run,) = json.loads(result.stdout)["runs"]
+    (source,) = run["sources"]
+    assert source["problems"] == [
+        {"line": 45, "message": "last line is incomplete (run killed mid-write, or still writing)"}]
+    assert run["steps"] == {"first": 10, "last": 400, "count": 40}
+
+
+def test_hf_output_reads_only_the_most_complete_trainer_state(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / "hf_output", "--format", "json"])
+    (run,) = json.loads(result.stdout)["runs"]
+    assert [s["path"] for s in run["sources"]] == [str(samples / "hf_output" / "trainer_state.json")]
+    assert run["steps"] == {"first": 5, "last": 150, "count": 30}
+    assert any("most complete of 3" in note for note in run["notes"])
+
+
+def test_swift_resume_is_recorded(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / "swift_grpo", "--format", "json"])
+    (run,) = json.loads(result.stdout)["runs"]
+    assert [(r["step"], r["previous_step"], r["line"]) for r in run["resumes"]] == [(41, 60, 61)]
+    assert run["steps"]["count"] == 100
+
+
+def test_whole_sample_folder_is_one_run_per_subfolder(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples, "--format", "json"], exit_code=1)
+    runs = json.loads(result.stdout)["runs"]
+    assert sorted(Path(r["path"]).name for r in runs) == sorted(EXPECTED)
