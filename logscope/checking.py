@@ -23,7 +23,9 @@ def load_packs(rule_files: Iterable[Path] = (), forced: Iterable[str] = ()) -> l
     known = {p.name for p in packs}
     unknown = sorted(set(forced) - known)
     if unknown:
-        raise RulePackError([f"--pack {name}: no such pack (known: {', '.join(sorted(known))})" for name in unknown])
+        raise RulePackError(
+            [f"--pack {name}: no such pack (known: {', '.join(sorted(known))})" for name in unknown]
+        )
     return packs
 
 

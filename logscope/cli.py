@@ -8,9 +8,10 @@ readers, plotly) are imported inside the commands, so `logscope --help` starts f
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from logscope.model import Severity
+
+T = TypeVar("T")
 
 # Exit codes (contract): 0 no finding at or above --fail-on, 1 findings at or above it,
 # 2 usage error or input that could not be read at all.
@@ -64,7 +67,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Health checks for LLM fine-tuning and RL training logs.
@@ -111,28 +117,50 @@ def _severity(fail_on: FailOn) -> Severity | None:
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Run folders or log files.", show_default=False)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Run folders or log files.", show_default=False)
+    ],
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", envvar="LOGSCOPE_FORMAT", help="Report format.")
+        OutputFormat,
+        typer.Option("--format", "-f", envvar="LOGSCOPE_FORMAT", help="Report format."),
     ] = OutputFormat.table,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
     ] = None,
     fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", envvar="LOGSCOPE_FAIL_ON",
-                             help="Exit 1 when a finding is at or above this severity.")
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            envvar="LOGSCOPE_FAIL_ON",
+            help="Exit 1 when a finding is at or above this severity.",
+        ),
     ] = FailOn.error,
     pack: Annotated[
-        Optional[list[str]], typer.Option("--pack", "-p", help="Apply this built-in pack even if not detected (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--pack", "-p", help="Apply this built-in pack even if not detected (repeatable)."
+        ),
     ] = None,
     rules: Annotated[
-        Optional[list[Path]], typer.Option("--rules", "-r", help="Add a rule pack YAML file (repeatable).")
+        list[Path] | None,
+        typer.Option("--rules", "-r", help="Add a rule pack YAML file (repeatable)."),
     ] = None,
     select: Annotated[
-        Optional[str], typer.Option(help="Only these rules or packs, comma-separated (e.g. kto,common/loss-rising).")
+        str | None,
+        typer.Option(
+            help="Only these rules or packs, comma-separated (e.g. kto,common/loss-rising)."
+        ),
     ] = None,
-    ignore: Annotated[Optional[str], typer.Option(help="Skip these rules or packs, comma-separated.")] = None,
-    quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="-q: findings only; -qq: nothing, exit code only.")] = 0,
+    ignore: Annotated[
+        str | None, typer.Option(help="Skip these rules or packs, comma-separated.")
+    ] = None,
+    quiet: Annotated[
+        int,
+        typer.Option(
+            "--quiet", "-q", count=True, help="-q: findings only; -qq: nothing, exit code only."
+        ),
+    ] = 0,
     color: Annotated[ColorMode, typer.Option(help="Colour in the table report.")] = ColorMode.auto,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
@@ -155,9 +183,16 @@ def check(
         packs = load_packs(rules or [], pack or [])
     except LogscopeError as exc:
         _fail(exc)
-    result = _with_progress(lambda on_path: run_check(
-        paths, packs, forced=pack or [], select=_csv(select), ignore=_csv(ignore), on_path=on_path
-    ))
+    result = _with_progress(
+        lambda on_path: run_check(
+            paths,
+            packs,
+            forced=pack or [],
+            select=_csv(select),
+            ignore=_csv(ignore),
+            on_path=on_path,
+        )
+    )
     severity = _severity(fail_on)
     if output_format is OutputFormat.json:
         from logscope.report import json as json_report
@@ -181,7 +216,12 @@ def check(
 @app.command()
 def export(
     path: Annotated[Path, typer.Argument(help="A run folder or log file.", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .parquet, .csv or .jsonl.", show_default=False)],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Output file: .parquet, .csv or .jsonl.", show_default=False
+        ),
+    ],
 ) -> None:
     """Write a run's metric frame (step, wall_time, one column per metric) to a file.
 
@@ -190,24 +230,32 @@ def export(
       logscope export output/logging.jsonl -o metrics.parquet
       logscope export checkpoints/ -o metrics.csv
     """
+    from logscope import read
     from logscope.errors import LogscopeError
     from logscope.export import write
+    from logscope.run import Run
+
+    def load(on_path: Callable[[str], None]) -> Run:
+        on_path(str(path))
+        return read(path)
 
     try:
-        run = _with_progress(lambda on_path: (on_path(str(path)), __import__("logscope").read(path))[1])
+        run = _with_progress(load)
         rows = write(run, output)
     except LogscopeError as exc:
         _fail(exc)
     for problem in run.problems:
         _say("warning", str(problem))
-    _stderr().print(f"wrote {rows} steps × {len(run.metrics)} metrics to {output}",
-                    markup=False, soft_wrap=True)
+    _stderr().print(
+        f"wrote {rows} steps × {len(run.metrics)} metrics to {output}", markup=False, soft_wrap=True
+    )
 
 
 @rules_app.command("list")
 def rules_list(
     rules: Annotated[
-        Optional[list[Path]], typer.Option("--rules", "-r", help="Also list this rule pack file (repeatable).")
+        list[Path] | None,
+        typer.Option("--rules", "-r", help="Also list this rule pack file (repeatable)."),
     ] = None,
 ) -> None:
     """List every rule: id, severity, check, metric."""
@@ -229,8 +277,11 @@ def rules_list(
             table.add_row(r.id, str(r.severity), r.check, r.metric)
     console = Console(highlight=False)
     console.print(table)
-    console.print(f"{sum(len(p.rules) for p in packs)} rules in {len(packs)} packs: "
-                  + ", ".join(p.name for p in packs), markup=False)
+    console.print(
+        f"{sum(len(p.rules) for p in packs)} rules in {len(packs)} packs: "
+        + ", ".join(p.name for p in packs),
+        markup=False,
+    )
 
 
 @rules_app.command("check")
@@ -267,10 +318,13 @@ def _terminal(mode: ColorMode, *, to_file: bool) -> tuple[bool, int]:
         return False, console.width if not to_file else 120
     if mode is ColorMode.always:
         return True, console.width
-    return console.is_terminal and not console.no_color and console.color_system is not None, console.width
+    return (
+        console.is_terminal and not console.no_color and console.color_system is not None,
+        console.width,
+    )
 
 
-def _with_progress(work):  # type: ignore[no-untyped-def]
+def _with_progress(work: Callable[[Callable[[str], None]], T]) -> T:
     """Run `work(on_path)` with a transient spinner on stderr, only when stderr is a terminal."""
     console = _stderr()
     if not console.is_terminal:

@@ -41,9 +41,12 @@ def _strict_json(frame: pl.DataFrame) -> list[pl.Expr]:
         if dtype == pl.Float64 and name != "wall_time":
             col = pl.col(name)
             exprs.append(
-                pl.when(col.is_nan()).then(pl.lit("NaN"))
-                .when(col == float("inf")).then(pl.lit("Infinity"))
-                .when(col == float("-inf")).then(pl.lit("-Infinity"))
+                pl.when(col.is_nan())
+                .then(pl.lit("NaN"))
+                .when(col == float("inf"))
+                .then(pl.lit("Infinity"))
+                .when(col == float("-inf"))
+                .then(pl.lit("-Infinity"))
                 .otherwise(col.cast(pl.String))
                 .alias(name)
                 if frame.select(col.is_nan().any() | col.is_infinite().any()).item()

@@ -8,6 +8,7 @@ README beside this script says what a correct `logscope check` finds in each.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -19,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 
 def interp(anchors: list[tuple[int, float]], step: int) -> float:
     """Piecewise-linear curve through (step, value) anchors."""
-    for (s0, v0), (s1, v1) in zip(anchors, anchors[1:]):
+    for (s0, v0), (s1, v1) in itertools.pairwise(anchors):
         if s0 <= step <= s1:
             return v0 + (v1 - v0) * (step - s0) / (s1 - s0)
     return anchors[0][1] if step < anchors[0][0] else anchors[-1][1]
@@ -57,32 +58,73 @@ def kto_healthy() -> None:
     rng = random.Random(7)
     rows = []
     for step in range(1, 146):
-        rows.append(kto_row(
-            step, rng,
-            loss=interp([(1, 0.66), (5, 0.65), (10, 0.62), (25, 0.58), (50, 0.52), (100, 0.45), (145, 0.41)], step),
-            margin=interp([(1, -0.09), (5, -0.078), (10, 0.027), (25, 0.201), (50, 0.423), (100, 0.86), (120, 1.07), (145, 1.32)], step),
-            chosen=interp([(1, -0.05), (5, -0.045), (10, 0.012), (25, 0.089), (50, 0.234), (100, 0.512), (145, 0.78)], step),
-            kl=interp([(1, 0.01), (30, 0.08), (145, 0.3)], step),
-            grad=interp([(1, 12.0), (145, 6.0)], step),
-        ))
+        rows.append(
+            kto_row(
+                step,
+                rng,
+                loss=interp(
+                    [
+                        (1, 0.66),
+                        (5, 0.65),
+                        (10, 0.62),
+                        (25, 0.58),
+                        (50, 0.52),
+                        (100, 0.45),
+                        (145, 0.41),
+                    ],
+                    step,
+                ),
+                margin=interp(
+                    [
+                        (1, -0.09),
+                        (5, -0.078),
+                        (10, 0.027),
+                        (25, 0.201),
+                        (50, 0.423),
+                        (100, 0.86),
+                        (120, 1.07),
+                        (145, 1.32),
+                    ],
+                    step,
+                ),
+                chosen=interp(
+                    [
+                        (1, -0.05),
+                        (5, -0.045),
+                        (10, 0.012),
+                        (25, 0.089),
+                        (50, 0.234),
+                        (100, 0.512),
+                        (145, 0.78),
+                    ],
+                    step,
+                ),
+                kl=interp([(1, 0.01), (30, 0.08), (145, 0.3)], step),
+                grad=interp([(1, 12.0), (145, 6.0)], step),
+            )
+        )
     write_jsonl(HERE / "kto_healthy" / "logs" / "training_metrics.jsonl", rows)
 
 
 def kto_diverging() -> None:
-    """40 steps along the guide's 'Example Problematic Training': loss up, margin ever more negative."""
+    """40 steps along the guide's 'Example Problematic Training': loss up, margin falling."""
     rng = random.Random(11)
     rows = []
     for step in range(1, 41):
         row = kto_row(
-            step, rng,
+            step,
+            rng,
             loss=interp([(1, 0.64), (5, 0.65), (10, 0.72), (25, 0.85), (40, 0.97)], step),
             margin=interp([(1, -0.05), (5, -0.078), (10, -0.201), (25, -0.432), (40, -0.65)], step),
             chosen=interp([(1, -0.04), (5, -0.045), (10, -0.112), (25, -0.234), (40, -0.33)], step),
             kl=interp([(1, 0.02), (20, 0.4), (40, 1.4)], step),
             grad=interp([(1, 10.0), (25, 40.0), (40, 160.0)], step),
         )
-        row["loss"] = round(interp([(1, 0.64), (5, 0.65), (10, 0.72), (25, 0.85), (40, 0.97)], step)
-                            + rng.gauss(0, 0.001), 4)
+        row["loss"] = round(
+            interp([(1, 0.64), (5, 0.65), (10, 0.72), (25, 0.85), (40, 0.97)], step)
+            + rng.gauss(0, 0.001),
+            4,
+        )
         rows.append(row)
     write_jsonl(HERE / "kto_diverging" / "logs" / "training_metrics.jsonl", rows)
 
@@ -94,19 +136,30 @@ def sft_nan_truncated() -> None:
     lines = []
     for step in range(10, 410, 10):
         grad = float("nan") if step >= 260 else round(2.0 * math.exp(rng.gauss(0, 0.2)), 4)
-        lines.append(json.dumps({
-            "loss": round(2.1 * math.exp(-step / 300) + 0.6 + rng.gauss(0, 0.02), 4),
-            "grad_norm": grad,
-            "learning_rate": 2e-5 * (1 - step / 1000),
-            "epoch": round(step / 800, 4),
-            "step": step,
-        }))
+        lines.append(
+            json.dumps(
+                {
+                    "loss": round(2.1 * math.exp(-step / 300) + 0.6 + rng.gauss(0, 0.02), 4),
+                    "grad_norm": grad,
+                    "learning_rate": 2e-5 * (1 - step / 1000),
+                    "epoch": round(step / 800, 4),
+                    "step": step,
+                }
+            )
+        )
         if step % 100 == 0:
-            lines.append(json.dumps({
-                "eval_loss": round(1.9 * math.exp(-step / 300) + 0.7, 4),
-                "eval_runtime": 12.5, "eval_samples_per_second": 80.1,
-                "eval_steps_per_second": 10.0, "epoch": round(step / 800, 4), "step": step,
-            }))
+            lines.append(
+                json.dumps(
+                    {
+                        "eval_loss": round(1.9 * math.exp(-step / 300) + 0.7, 4),
+                        "eval_runtime": 12.5,
+                        "eval_samples_per_second": 80.1,
+                        "eval_steps_per_second": 10.0,
+                        "epoch": round(step / 800, 4),
+                        "step": step,
+                    }
+                )
+            )
     path = HERE / "sft_nan_truncated" / "metrics.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + '\n{"loss": 1.07, "grad_norm": Na')
@@ -121,7 +174,8 @@ def hf_output() -> None:
     history = []
     for step in range(5, 151, 5):
         row = kto_row(
-            step, rng,
+            step,
+            rng,
             loss=interp([(1, 0.66), (10, 0.62), (50, 0.52), (100, 0.45), (150, 0.40)], step),
             margin=interp([(1, -0.05), (10, 0.03), (50, 0.43), (100, 0.87), (150, 1.35)], step),
             chosen=interp([(1, -0.04), (10, 0.01), (50, 0.24), (100, 0.52), (150, 0.8)], step),
@@ -134,21 +188,52 @@ def hf_output() -> None:
         row["step"] = step
         history.append(row)
         if step % 50 == 0:
-            history.append({"eval_loss": round(row["loss"] + 0.03, 4), "eval_rewards/margins": row["rewards/margins"],
-                            "eval_runtime": 30.2, "epoch": row["epoch"], "step": step})
-    history.append({"train_runtime": 5012.3, "train_samples_per_second": 1.9, "train_steps_per_second": 0.03,
-                    "total_flos": 0.0, "train_loss": 0.512, "epoch": 1.0, "step": 150})
+            history.append(
+                {
+                    "eval_loss": round(row["loss"] + 0.03, 4),
+                    "eval_rewards/margins": row["rewards/margins"],
+                    "eval_runtime": 30.2,
+                    "epoch": row["epoch"],
+                    "step": step,
+                }
+            )
+    history.append(
+        {
+            "train_runtime": 5012.3,
+            "train_samples_per_second": 1.9,
+            "train_steps_per_second": 0.03,
+            "total_flos": 0.0,
+            "train_loss": 0.512,
+            "epoch": 1.0,
+            "step": 150,
+        }
+    )
     root = HERE / "hf_output"
     shutil.rmtree(root, ignore_errors=True)
     for upto, folder in ((50, root / "checkpoint-50"), (100, root / "checkpoint-100"), (150, root)):
         folder.mkdir(parents=True, exist_ok=True)
         state = {
-            "best_metric": None, "best_model_checkpoint": None, "epoch": upto / 150,
-            "eval_steps": 50, "global_step": upto, "is_hyper_param_search": False,
-            "is_local_process_zero": True, "is_world_process_zero": True,
-            "log_history": [h for h in history if h["step"] <= upto and ("train_runtime" not in h or upto == 150)],
-            "logging_steps": 5, "max_steps": 150, "num_train_epochs": 1, "save_steps": 50,
-            "total_flos": 0.0, "train_batch_size": 8, "trial_name": None, "trial_params": None,
+            "best_metric": None,
+            "best_model_checkpoint": None,
+            "epoch": upto / 150,
+            "eval_steps": 50,
+            "global_step": upto,
+            "is_hyper_param_search": False,
+            "is_local_process_zero": True,
+            "is_world_process_zero": True,
+            "log_history": [
+                h
+                for h in history
+                if h["step"] <= upto and ("train_runtime" not in h or upto == 150)
+            ],
+            "logging_steps": 5,
+            "max_steps": 150,
+            "num_train_epochs": 1,
+            "save_steps": 50,
+            "total_flos": 0.0,
+            "train_batch_size": 8,
+            "trial_name": None,
+            "trial_params": None,
         }
         (folder / "trainer_state.json").write_text(json.dumps(state, indent=2, sort_keys=True))
 
@@ -161,24 +246,39 @@ def swift_grpo() -> None:
     def line(step: int, seed_shift: float) -> dict:
         reward = 0.2 + 0.5 * step / 100 + rng.gauss(0, 0.03) + seed_shift
         return {
-            "loss": round(0.02 + rng.gauss(0, 0.005), 8), "grad_norm": round(0.3 + rng.random() * 0.2, 8),
-            "learning_rate": 1e-6, "reward": round(reward, 8), "reward_std": round(0.3 + rng.gauss(0, 0.02), 8),
-            "frac_reward_zero_std": round(0.1 + rng.random() * 0.05, 8), "kl": round(0.001 * step / 10, 8),
-            "clip_ratio": 0.0, "completions/mean_length": round(200 + step + rng.gauss(0, 5), 8),
-            "epoch": round(step / 100, 8), "global_step/max_steps": f"{step}/100",
-            "percentage": f"{step:.2f}%", "elapsed_time": f"{step // 2}m {step % 60}s",
-            "remaining_time": f"{(100 - step) // 2}m 0s", "memory(GiB)": 37.5,
+            "loss": round(0.02 + rng.gauss(0, 0.005), 8),
+            "grad_norm": round(0.3 + rng.random() * 0.2, 8),
+            "learning_rate": 1e-6,
+            "reward": round(reward, 8),
+            "reward_std": round(0.3 + rng.gauss(0, 0.02), 8),
+            "frac_reward_zero_std": round(0.1 + rng.random() * 0.05, 8),
+            "kl": round(0.001 * step / 10, 8),
+            "clip_ratio": 0.0,
+            "completions/mean_length": round(200 + step + rng.gauss(0, 5), 8),
+            "epoch": round(step / 100, 8),
+            "global_step/max_steps": f"{step}/100",
+            "percentage": f"{step:.2f}%",
+            "elapsed_time": f"{step // 2}m {step % 60}s",
+            "remaining_time": f"{(100 - step) // 2}m 0s",
+            "memory(GiB)": 37.5,
             "train_speed(iter/s)": 0.021,
         }
 
     records = [line(s, 0.0) for s in range(1, 61)]
     records += [line(s, 0.01) for s in range(41, 101)]  # resumed from checkpoint-40
-    records.append({
-        "last_model_checkpoint": "output/v1-20261101-101010/checkpoint-100",
-        "best_model_checkpoint": None, "best_metric": None, "global_step": 100,
-        "log_history": [{k: v for k, v in r.items() if not isinstance(v, str)} for r in records[-5:]],
-        "memory": {"cuda:0": "37.5GiB"}, "model_parameter_info": "Qwen2ForCausalLM: 494.0M Params",
-    })
+    records.append(
+        {
+            "last_model_checkpoint": "output/v1-20261101-101010/checkpoint-100",
+            "best_model_checkpoint": None,
+            "best_metric": None,
+            "global_step": 100,
+            "log_history": [
+                {k: v for k, v in r.items() if not isinstance(v, str)} for r in records[-5:]
+            ],
+            "memory": {"cuda:0": "37.5GiB"},
+            "model_parameter_info": "Qwen2ForCausalLM: 494.0M Params",
+        }
+    )
     write_jsonl(HERE / "swift_grpo" / "logging.jsonl", records)
 
 

@@ -45,7 +45,7 @@ def make_run(series: dict[str, str | list[float | None]], steps: list[int] | Non
             "wall_time": [None] * length,
             **columns,
         },
-        schema={"step": pl.Int64, "wall_time": pl.Float64, **{k: pl.Float64 for k in columns}},
+        schema={"step": pl.Int64, "wall_time": pl.Float64, **dict.fromkeys(columns, pl.Float64)},
     )
     return Run("test-run", frame)
 

@@ -13,9 +13,9 @@ import pytest
 
 from logscope import __version__
 
-DIVERGING = "kto_diverging"   # errors, warnings and infos
-HF = "hf_output"              # one warning, no error
-HEALTHY = "kto_healthy"       # nothing
+DIVERGING = "kto_diverging"  # errors, warnings and infos
+HF = "hf_output"  # one warning, no error
+HEALTHY = "kto_healthy"  # nothing
 
 
 def test_version(cli) -> None:  # type: ignore[no-untyped-def]
@@ -30,12 +30,18 @@ def test_help_lists_examples(cli) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("sample", "fail_on", "code"),
     [
-        (HEALTHY, "error", 0), (HEALTHY, "info", 0),
-        (HF, "error", 0), (HF, "warning", 1), (HF, "info", 1),   # boundary is inclusive
-        (DIVERGING, "error", 1), (DIVERGING, "never", 0),
+        (HEALTHY, "error", 0),
+        (HEALTHY, "info", 0),
+        (HF, "error", 0),
+        (HF, "warning", 1),
+        (HF, "info", 1),  # boundary is inclusive
+        (DIVERGING, "error", 1),
+        (DIVERGING, "never", 0),
     ],
 )
-def test_fail_on_decides_the_exit_code(cli, samples: Path, sample: str, fail_on: str, code: int) -> None:  # type: ignore[no-untyped-def]
+def test_fail_on_decides_the_exit_code(
+    cli, samples: Path, sample: str, fail_on: str, code: int
+) -> None:  # type: ignore[no-untyped-def]
     cli(["check", samples / sample, "--fail-on", fail_on], exit_code=code)
 
 
@@ -52,8 +58,17 @@ def test_json_contract(cli, samples: Path) -> None:  # type: ignore[no-untyped-d
     assert run["packs"] == ["common", "kto"]
     assert set(run["sources"][0]) >= {"path", "format", "rows", "problems"}
     finding = run["findings"][0]
-    assert set(finding) >= {"rule", "severity", "metric", "step", "last_step", "value", "message",
-                            "advice", "source"}
+    assert set(finding) >= {
+        "rule",
+        "severity",
+        "metric",
+        "step",
+        "last_step",
+        "value",
+        "message",
+        "advice",
+        "source",
+    }
     assert finding["severity"] in ("info", "warning", "error")
 
 
@@ -69,8 +84,9 @@ def test_table_report(cli, samples: Path) -> None:  # type: ignore[no-untyped-de
     assert "ERROR   kto/margin-negative-after-warmup  rewards/margins  steps 21–40" in out
     assert "→ Stop, revert to the last checkpoint, reduce the learning rate by 50%." in out
     assert "\x1b[" not in out  # no colour when stdout is not a terminal
-    assert out.rstrip().endswith("12 findings (4 errors, 4 warnings, 4 info) in 1 run; "
-                                 "28 rule evaluations")
+    assert out.rstrip().endswith(
+        "12 findings (4 errors, 4 warnings, 4 info) in 1 run; 28 rule evaluations"
+    )
     assert any(ch in out for ch in "▁▂▃▄▅▆▇█")  # sparklines in the metrics table
 
 
@@ -133,7 +149,9 @@ def test_user_rules_add_to_the_builtin_packs(cli, samples: Path, tmp_path: Path)
         "    check: threshold\n    op: '>'\n    value: 1e-7\n    after_step: 100\n"
         "    message: 'lr {value:g} at {step}'\n    advice: 'decay it'\n    source: 'team notes'\n"
     )
-    doc = json.loads(cli(["check", samples / HEALTHY, "--rules", rules, "-f", "json"], exit_code=1).stdout)
+    doc = json.loads(
+        cli(["check", samples / HEALTHY, "--rules", rules, "-f", "json"], exit_code=1).stdout
+    )
     assert doc["runs"][0]["packs"] == ["common", "kto", "mine"]
     assert doc["runs"][0]["findings"][0]["message"] == "lr 5e-07 at 101"
 
@@ -144,15 +162,22 @@ def test_unknown_forced_pack(cli, samples: Path) -> None:  # type: ignore[no-unt
 
 
 def test_select_and_ignore_options(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
-    doc = json.loads(cli(["check", samples / DIVERGING, "-f", "json", "--select", "kto/kl-high"]).stdout)
+    doc = json.loads(
+        cli(["check", samples / DIVERGING, "-f", "json", "--select", "kto/kl-high"]).stdout
+    )
     assert [f["rule"] for f in doc["runs"][0]["findings"]] == ["kto/kl-high"]
-    doc = json.loads(cli(["check", samples / DIVERGING, "-f", "json", "--ignore", "kto,common"]).stdout)
+    doc = json.loads(
+        cli(["check", samples / DIVERGING, "-f", "json", "--ignore", "kto,common"]).stdout
+    )
     assert doc["runs"][0]["findings"] == []
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_check_never_writes_into_the_run_folder(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -198,8 +223,12 @@ def test_rules_list_and_check(cli, tmp_path: Path) -> None:  # type: ignore[no-u
 
 
 def test_python_dash_m_and_console_script(samples: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "logscope", "check", str(samples / HEALTHY), "-qq"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "logscope", "check", str(samples / HEALTHY), "-qq"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
 
 

@@ -9,20 +9,24 @@ import pytest
 
 EXPECTED = {
     "kto_healthy": ("pass", 0, []),
-    "kto_diverging": ("fail", 1, [
-        ("error", "common/loss-rising", 1),
-        ("error", "kto/margin-falling-while-negative", 2),
-        ("error", "kto/rejected-above-chosen", 11),
-        ("error", "kto/margin-negative-after-warmup", 21),
-        ("warning", "kto/loss-increasing", 1),
-        ("warning", "kto/margin-not-increasing", 11),
-        ("warning", "kto/kl-high", 33),
-        ("warning", "kto/grad-norm-high", 35),
-        ("info", "kto/stage-target-chosen", 11),
-        ("info", "kto/stage-target-loss", 11),
-        ("info", "kto/stage-target-margin", 11),
-        ("info", "kto/stage-target-rejected", 11),
-    ]),
+    "kto_diverging": (
+        "fail",
+        1,
+        [
+            ("error", "common/loss-rising", 1),
+            ("error", "kto/margin-falling-while-negative", 2),
+            ("error", "kto/rejected-above-chosen", 11),
+            ("error", "kto/margin-negative-after-warmup", 21),
+            ("warning", "kto/loss-increasing", 1),
+            ("warning", "kto/margin-not-increasing", 11),
+            ("warning", "kto/kl-high", 33),
+            ("warning", "kto/grad-norm-high", 35),
+            ("info", "kto/stage-target-chosen", 11),
+            ("info", "kto/stage-target-loss", 11),
+            ("info", "kto/stage-target-margin", 11),
+            ("info", "kto/stage-target-rejected", 11),
+        ],
+    ),
     "sft_nan_truncated": ("fail", 1, [("error", "common/grad-norm-nonfinite", 260)]),
     "hf_output": ("pass", 0, [("warning", "common/grad-norm-explosion", 85)]),
     "swift_grpo": ("pass", 0, []),
@@ -50,14 +54,17 @@ def test_truncated_sample_reports_the_cut_line(cli, samples: Path) -> None:  # t
     (run,) = json.loads(result.stdout)["runs"]
     (source,) = run["sources"]
     assert source["problems"] == [
-        {"line": 45, "message": "last line is incomplete (run killed mid-write, or still writing)"}]
+        {"line": 45, "message": "last line is incomplete (run killed mid-write, or still writing)"}
+    ]
     assert run["steps"] == {"first": 10, "last": 400, "count": 40}
 
 
 def test_hf_output_reads_only_the_most_complete_trainer_state(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli(["check", samples / "hf_output", "--format", "json"])
     (run,) = json.loads(result.stdout)["runs"]
-    assert [s["path"] for s in run["sources"]] == [str(samples / "hf_output" / "trainer_state.json")]
+    assert [s["path"] for s in run["sources"]] == [
+        str(samples / "hf_output" / "trainer_state.json")
+    ]
     assert run["steps"] == {"first": 5, "last": 150, "count": 30}
     assert any("most complete of 3" in note for note in run["notes"])
 

@@ -6,7 +6,17 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from logscope.checks import compare, consecutive, flat, nonfinite, range, spike, stage, threshold, trend
+from logscope.checks import (
+    compare,
+    consecutive,
+    flat,
+    nonfinite,
+    range,
+    spike,
+    stage,
+    threshold,
+    trend,
+)
 from logscope.checks.base import Check
 
 KINDS: Final[Mapping[str, Check]] = MappingProxyType(

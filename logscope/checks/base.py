@@ -75,7 +75,9 @@ def streaks(data: pl.DataFrame, bad: pl.Expr, min_length: int, *, worst: str = "
         return None
     run_ids = runs.get_column("_run")
     inside = marked.filter(pl.col("_bad") & pl.col("_run").is_in(run_ids.implode()))
-    extreme = inside.sort("value", descending=(worst == "max"), maintain_order=True).row(0, named=True)
+    extreme = inside.sort("value", descending=(worst == "max"), maintain_order=True).row(
+        0, named=True
+    )
     return Hit(
         step=int(runs.item(0, "start")),
         last_step=int(runs.item(-1, "end")),

@@ -34,7 +34,8 @@ def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
         distance = (pl.col("value") - p.near).abs().rolling_max(p.window)
         flat = flat & (distance <= p.within)
     marked = clean.with_columns(
-        flat.fill_null(False).alias("_flat"), spread.alias("_spread"),
+        flat.fill_null(False).alias("_flat"),
+        spread.alias("_spread"),
         pl.col("step").shift(p.window - 1).alias("_start"),
     ).filter(pl.col("_flat"))
     if marked.height == 0:

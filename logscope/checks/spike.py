@@ -24,12 +24,12 @@ class Params:
 
 def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
     clean = data.filter(pl.col("value").is_finite())
-    baseline = (
-        pl.col("value").rolling_median(p.window, min_samples=p.min_points).shift(1)
-    )
+    baseline = pl.col("value").rolling_median(p.window, min_samples=p.min_points).shift(1)
     framed = clean.with_columns(baseline.alias("_base"))
-    bad = (pl.col("value") > p.factor * pl.col("_base")) & (pl.col("value") > p.min_value) & (
-        pl.col("_base") > 0
+    bad = (
+        (pl.col("value") > p.factor * pl.col("_base"))
+        & (pl.col("value") > p.min_value)
+        & (pl.col("_base") > 0)
     )
     hit = streaks(framed, bad, 1)
     if hit is None:

@@ -25,9 +25,15 @@ class Params:
             where = f"stages[{index}]"
             unknown = set(stage) - {"name", "steps", "min", "max"}
             if unknown:
-                errors.append(f"{where}: unknown key(s) {sorted(unknown)} (expected: name, steps, min, max)")
+                errors.append(
+                    f"{where}: unknown key(s) {sorted(unknown)} (expected: name, steps, min, max)"
+                )
             steps = stage.get("steps")
-            if not (isinstance(steps, list) and len(steps) == 2 and all(isinstance(s, int) for s in steps)):
+            if not (
+                isinstance(steps, list)
+                and len(steps) == 2
+                and all(isinstance(s, int) for s in steps)
+            ):
                 errors.append(f"{where}: 'steps' must be [first, last], two integers")
             for bound in ("min", "max"):
                 if not isinstance(stage.get(bound), (int, float)):

@@ -134,23 +134,43 @@ def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
     firing = np.flatnonzero(pvalues < p.alpha)
     if p.min_slope > 0 and firing.size:
         firing = np.array(
-            [i for i in firing[:64] if _sign(p) * _slope(steps[i : i + w], values[i : i + w])
-             >= p.min_slope]
+            [
+                i
+                for i in firing[:64]
+                if _sign(p) * _slope(steps[i : i + w], values[i : i + w]) >= p.min_slope
+            ]
         )
     if firing.size == 0:
         return []
     first, last = int(firing[0]), int(firing[-1])
     span = slice(first, last + w)  # from the first firing window's start to the last one's end
     hit = _hit(steps[span], values[span], float(pvalues[first]))
-    return [Hit(step=hit.step, last_step=hit.last_step, value=hit.value,
-                extra={**hit.extra, "windows": int(firing.size)})]
+    return [
+        Hit(
+            step=hit.step,
+            last_step=hit.last_step,
+            value=hit.value,
+            extra={**hit.extra, "windows": int(firing.size)},
+        )
+    ]
 
 
 CHECK = Check(
     name="trend",
     params=Params,
     evaluate=evaluate,
-    fields=("direction", "when", "window", "alpha", "p_value", "slope", "points", "start_value",
-            "windows", "min_slope", "ignore_opposite"),
+    fields=(
+        "direction",
+        "when",
+        "window",
+        "alpha",
+        "p_value",
+        "slope",
+        "points",
+        "start_value",
+        "windows",
+        "min_slope",
+        "ignore_opposite",
+    ),
     summary="{metric} {direction} ({when}) with p < {alpha}",
 )

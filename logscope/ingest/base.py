@@ -55,7 +55,9 @@ class Ingested:
         return [c for c in self.frame.columns if c not in ("step", "wall_time", LINE)]
 
 
-def tabulate(raw: pl.DataFrame, log: ProblemLog, notes: list[str]) -> tuple[pl.DataFrame, dict[str, Any]]:
+def tabulate(
+    raw: pl.DataFrame, log: ProblemLog, notes: list[str]
+) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Split a decoded frame into the step column, wall time, metrics and metadata."""
     meta: dict[str, Any] = {}
     if raw.height == 0:
@@ -90,9 +92,7 @@ def tabulate(raw: pl.DataFrame, log: ProblemLog, notes: list[str]) -> tuple[pl.D
 
 
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64}
-    )
+    return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
 
 
 def _drop_summary_rows(raw: pl.DataFrame, meta: dict[str, Any], notes: list[str]) -> pl.DataFrame:
@@ -107,8 +107,10 @@ def _drop_summary_rows(raw: pl.DataFrame, meta: dict[str, Any], notes: list[str]
         notes.append(f"line {lines}: end-of-training summary (log_history copy) kept as metadata")
     rest = raw.filter(pl.col("log_history").is_null()).drop("log_history")
     only_in_summary = [
-        name for name in summary.columns
-        if name in rest.columns and name != LINE
+        name
+        for name in summary.columns
+        if name in rest.columns
+        and name != LINE
         and rest.get_column(name).null_count() == rest.height
         and summary.get_column(name).null_count() < summary.height
     ]
@@ -118,7 +120,8 @@ def _drop_summary_rows(raw: pl.DataFrame, meta: dict[str, Any], notes: list[str]
 def _step_column(raw: pl.DataFrame, notes: list[str]) -> tuple[pl.Expr, str | None]:
     """The first step key present wins; rows lacking it inherit the previous row's step."""
     candidates = [
-        k for k in STEP_KEYS
+        k
+        for k in STEP_KEYS
         if raw.schema.get(k) == pl.Float64 and raw.get_column(k).null_count() < raw.height
     ]
     if candidates:
@@ -128,7 +131,9 @@ def _step_column(raw: pl.DataFrame, notes: list[str]) -> tuple[pl.Expr, str | No
         key = SWIFT_STEP_KEY
         step = pl.col(key).str.extract(r"^\s*(\d+)", 1).cast(pl.Float64)
     else:
-        notes.append("no step key (step, global_step, _step, train/global_step): line numbers used as steps")
+        notes.append(
+            "no step key (step, global_step, _step, train/global_step): line numbers used as steps"
+        )
         return pl.col(LINE), None
     missing = raw.select(step.is_null().sum()).item()
     if missing:
@@ -137,18 +142,21 @@ def _step_column(raw: pl.DataFrame, notes: list[str]) -> tuple[pl.Expr, str | No
     return step.cast(pl.Int64, strict=False), key
 
 
-def _text_column(raw: pl.DataFrame, name: str, log: ProblemLog, meta: dict[str, Any]) -> list[pl.Expr]:
+def _text_column(
+    raw: pl.DataFrame, name: str, log: ProblemLog, meta: dict[str, Any]
+) -> list[pl.Expr]:
     """Text is metadata; a mostly numeric column with a few stray strings is a metric."""
     column = raw.get_column(name)
     numbers = column.str.strip_chars().cast(pl.Float64, strict=False)
     if numbers.null_count() == raw.height:
-        meta[name] = column.drop_nulls().tail(1).item() if column.null_count() < raw.height else None
+        meta[name] = (
+            column.drop_nulls().tail(1).item() if column.null_count() < raw.height else None
+        )
         return []
     bad = raw.filter(column.is_not_null() & numbers.is_null())
     first = bad.row(0, named=True)
     log(
         first[LINE],
-        f"'{name}' has {bad.height} non-numeric value(s) such as {first[name]!r}; "
-        "read as missing",
+        f"'{name}' has {bad.height} non-numeric value(s) such as {first[name]!r}; read as missing",
     )
     return [pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)]

@@ -137,8 +137,11 @@ def _bisect(
         if frame is not None:
             pieces.append(frame)
         else:
-            pieces.extend(_bisect(group, first_line + offset, report, null_is_nan,
-                                  truncated_tail, total - offset))
+            pieces.extend(
+                _bisect(
+                    group, first_line + offset, report, null_is_nan, truncated_tail, total - offset
+                )
+            )
     return pieces
 
 
@@ -149,7 +152,7 @@ def _try_fast(data: bytes, count: int, first_line: int) -> pl.DataFrame | None:
         return None
     try:
         frame = pl.read_ndjson(data, infer_schema_length=None)
-    except Exception:  # noqa: BLE001 - polars raises several types for bad JSON
+    except Exception:
         return None
     if frame.height != count:
         return None
@@ -261,10 +264,9 @@ def normalize(frame: pl.DataFrame) -> pl.DataFrame:
     numeric_text: set[str] = set()
     if text:
         checks = frame.select(
-            (_as_float(name).null_count() == pl.col(name).null_count()).alias(name)
-            for name in text
+            (_as_float(name).null_count() == pl.col(name).null_count()).alias(name) for name in text
         ).row(0)
-        numeric_text = {name for name, ok in zip(text, checks) if ok}
+        numeric_text = {name for name, ok in zip(text, checks, strict=False) if ok}
     exprs: list[pl.Expr] = []
     for name, dtype in frame.schema.items():
         if name != LINE and (dtype.is_numeric() or dtype == pl.Null):

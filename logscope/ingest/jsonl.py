@@ -31,11 +31,16 @@ def read(path: Path, display: str | None = None) -> Ingested:
         log(None, "file is empty")
         return _result(name, pl.DataFrame(), log, notes)
     if not head.lstrip().startswith(b"{"):
-        log(1, f"not a JSON Lines file (expected '{{' first, found {head.lstrip()[:16]!r}); skipped")
+        log(
+            1, f"not a JSON Lines file (expected '{{' first, found {head.lstrip()[:16]!r}); skipped"
+        )
         return _result(name, pl.DataFrame(), log, notes)
     verl = _is_verl(head)
     if verl:
-        notes.append("veRL file logger: metrics read from 'data'; null read as NaN (orjson writes NaN/Inf as null)")
+        notes.append(
+            "veRL file logger: metrics read from 'data'; "
+            "null read as NaN (orjson writes NaN/Inf as null)"
+        )
     frames = list(_frames(path, log, verl))
     raw = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     return _result(name, raw, log, notes)
@@ -65,8 +70,15 @@ def _frames(path: Path, log: ProblemLog, verl: bool) -> list[pl.DataFrame]:
         while (ready := pending.result()) is not None:
             pending = pool.submit(prepare)
             block, is_tail, lines, clean = ready
-            pieces = decode_chunk(block, line_no, log, null_is_nan=verl, truncated_tail=is_tail,
-                                  lines=lines, sanitized=clean)
+            pieces = decode_chunk(
+                block,
+                line_no,
+                log,
+                null_is_nan=verl,
+                truncated_tail=is_tail,
+                lines=lines,
+                sanitized=clean,
+            )
             frames.extend(_prepared(pieces, verl))
             line_no += lines
     return frames
@@ -111,6 +123,8 @@ def _is_verl(head: bytes) -> bool:
         record = json.loads(first)
     except ValueError:
         return False
-    return isinstance(record, dict) and set(record) == {"step", "data"} and isinstance(
-        record["data"], dict
+    return (
+        isinstance(record, dict)
+        and set(record) == {"step", "data"}
+        and isinstance(record["data"], dict)
     )

@@ -16,8 +16,17 @@ import polars as pl
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import decode_chunk, flatten, normalize, records_to_ndjson
 
-_META_KEYS = ("global_step", "max_steps", "epoch", "best_metric", "best_model_checkpoint",
-              "logging_steps", "eval_steps", "save_steps", "train_batch_size")
+_META_KEYS = (
+    "global_step",
+    "max_steps",
+    "epoch",
+    "best_metric",
+    "best_model_checkpoint",
+    "logging_steps",
+    "eval_steps",
+    "save_steps",
+    "train_batch_size",
+)
 
 
 def load(path: Path) -> dict[str, Any] | None:
@@ -59,7 +68,9 @@ def read(path: Path, display: str | None = None) -> Ingested:
         if isinstance(entry, dict):
             records.append(entry)
         else:
-            log(None, f"log_history[{index}] is {type(entry).__name__}, expected an object; skipped")
+            log(
+                None, f"log_history[{index}] is {type(entry).__name__}, expected an object; skipped"
+            )
     raw = pl.DataFrame()
     if records:
         pieces = decode_chunk(records_to_ndjson(records), 1, log)

@@ -15,8 +15,10 @@ def sparkline(values: pl.Series, width: int = 16) -> str:
     if n == 0:
         return ""
     width = min(width, n)
-    frame = pl.DataFrame({"v": values}).with_row_index("i").with_columns(
-        (pl.col("i") * width // n).alias("b")
+    frame = (
+        pl.DataFrame({"v": values})
+        .with_row_index("i")
+        .with_columns((pl.col("i") * width // n).alias("b"))
     )
     buckets = (
         frame.group_by("b")
@@ -31,7 +33,7 @@ def sparkline(values: pl.Series, width: int = 16) -> str:
     low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
     span = high - low
     chars = []
-    for mean, bad in zip(means, buckets.get_column("bad").to_list()):
+    for mean, bad in zip(means, buckets.get_column("bad").to_list(), strict=False):
         if bad:
             chars.append("!")
         elif mean is None:

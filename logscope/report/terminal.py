@@ -34,8 +34,13 @@ def render(
         return ""
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=width, force_terminal=color, no_color=not color,
-        color_system="standard" if color else None, highlight=False, soft_wrap=False,
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        soft_wrap=False,
     )
     for report in reports:
         if quiet:
@@ -82,12 +87,15 @@ def _header(report: RunReport, fail_on: Severity | None) -> Group:
     steps = run.steps
     step_text = (
         f"{steps['first']}–{steps['last']} ({steps['count']} logged), {len(run.metrics)} metrics"
-        if steps["count"] else "no rows could be read"
+        if steps["count"]
+        else "no rows could be read"
     )
     grid.add_row("steps", step_text)
     for resume in run.resumes:
         where = f"{resume.source}:{resume.line}" if resume.line else resume.source
-        grid.add_row("resumed", escape(f"at step {resume.step} after step {resume.previous_step} ({where})"))
+        grid.add_row(
+            "resumed", escape(f"at step {resume.step} after step {resume.previous_step} ({where})")
+        )
     grid.add_row("packs", ", ".join(report.packs))
     for note in [*run.notes, *(f"{s.path}: {n}" for s in run.sources for n in s.notes)]:
         grid.add_row("note", escape(note))
@@ -108,7 +116,11 @@ def _findings(report: RunReport) -> Table:
         head.append(f.rule, style="bold")
         head.append(f"  {f.metric}", style="magenta")
         if f.step is not None:
-            steps = f"step {f.step}" if f.last_step in (None, f.step) else f"steps {f.step}–{f.last_step}"
+            steps = (
+                f"step {f.step}"
+                if f.last_step in (None, f.step)
+                else f"steps {f.step}–{f.last_step}"
+            )
             head.append(f"  {steps}")
         if f.value is not None:
             head.append(f"  value {_number(f.value)}")
@@ -141,8 +153,13 @@ def _metrics(report: RunReport) -> Table | None:
         s = stats[m]
         series = frame.get_column(m).drop_nulls()
         table.add_row(
-            Text(m), str(s["n"]), _number(s["first"]), _number(s["last"]),
-            _number(s["min"]), _number(s["max"]), sparkline(series),
+            Text(m),
+            str(s["n"]),
+            _number(s["first"]),
+            _number(s["last"]),
+            _number(s["min"]),
+            _number(s["max"]),
+            sparkline(series),
         )
     return table
 
@@ -154,7 +171,7 @@ def _number(value: float | None) -> str:
 
 
 def summary(reports: list[RunReport]) -> str:
-    """`3 findings (1 error, 2 warnings) in 2 runs; 14 rules evaluated, 2 skipped: metric not found`"""
+    """`3 findings (1 error, 2 warnings) in 2 runs; 14 rule evaluations, 2 skipped (...)`"""
     counts = Counter(f.severity for r in reports for f in r.findings)
     total = sum(counts.values())
     parts = []
@@ -168,9 +185,15 @@ def summary(reports: list[RunReport]) -> str:
     evaluated = sum(r.evaluated for r in reports)
     reasons = Counter(s.reason.split(":")[0] for r in reports for s in r.skipped)
     skipped = sum(reasons.values())
-    text = (f"{total} finding{'s' if total != 1 else ''}{detail} in {runs} run{'s' if runs != 1 else ''}; "
-            f"{evaluated} rule evaluation{'s' if evaluated != 1 else ''}")
+    text = (
+        f"{total} finding{_s(total)}{detail} in {runs} run{_s(runs)}; "
+        f"{evaluated} rule evaluation{_s(evaluated)}"
+    )
     if skipped:
         why = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
         text += f", {skipped} skipped ({why})"
     return text
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 
 def canonical(key: str) -> str:
-    """The spelling keys are compared in: no `train/` prefix, `eval_` for `eval/`, `@` for `_at_`."""
+    """The spelling keys are compared in: no `train/`, `eval_` for `eval/`, `@` for `_at_`."""
     key = key.replace("_at_", "@")
     if key.startswith("train/"):
         return key[len("train/") :]

@@ -81,14 +81,18 @@ def evaluate(
                 report.skipped.append(Skipped(rule.id, reason))
             else:
                 report.evaluated += 1
-    report.findings.sort(key=lambda f: (-f.severity.rank, f.step if f.step is not None else -1, f.rule))
+    report.findings.sort(
+        key=lambda f: (-f.severity.rank, f.step if f.step is not None else -1, f.rule)
+    )
     report.metrics_checked = list(checked)
     return report
 
 
 def _selected(rule: Rule, names: set[str]) -> bool:
     """`--select kto` picks a whole pack; `--select kto/grad-norm` one rule; prefixes work."""
-    return any(rule.id == n or rule.pack == n or rule.id.startswith(n.rstrip("/") + "/") for n in names)
+    return any(
+        rule.id == n or rule.pack == n or rule.id.startswith(n.rstrip("/") + "/") for n in names
+    )
 
 
 def _evaluate_rule(
@@ -116,7 +120,9 @@ def _evaluate_rule(
         frame = frame.filter(pl.col("step") <= rule.before_step)
     other_keys: list[str] = []
     if rule.kind.needs_other:
-        other_keys = [k for k, _ in aliases.resolve(pack.patterns(rule.params.other, shared), run.metrics)]
+        other_keys = [
+            k for k, _ in aliases.resolve(pack.patterns(rule.params.other, shared), run.metrics)
+        ]
         if not other_keys:
             return f"metric to compare with ({rule.params.other}) not found"
     for key, caps in matches:
@@ -133,11 +139,11 @@ def _evaluate_rule(
 
 
 def _closest(key: str, candidates: list[str]) -> str:
-    """The candidate spelled most like `key` (train/rewards/chosen pairs with train/rewards/rejected)."""
+    """The candidate spelled most like `key` (train/rewards/chosen pairs with train/...)."""
 
     def shared_prefix(candidate: str) -> int:
         n = 0
-        for a, b in zip(key, candidate):
+        for a, b in zip(key, candidate, strict=False):
             if a != b:
                 break
             n += 1
@@ -152,8 +158,17 @@ def _finding(rule: Rule, key: str, caps: dict[str, str], hit: Hit, other: str | 
         for f in dataclasses.fields(rule.params)
     }
     fields.update(caps)
-    fields.update({"metric": key, "step": hit.step, "last_step": hit.last_step, "value": hit.value,
-                   "count": 1, "worst": hit.value, "worst_step": hit.step})
+    fields.update(
+        {
+            "metric": key,
+            "step": hit.step,
+            "last_step": hit.last_step,
+            "value": hit.value,
+            "count": 1,
+            "worst": hit.value,
+            "worst_step": hit.step,
+        }
+    )
     fields.update(hit.extra)
     if other:
         fields["other"] = other

@@ -24,8 +24,19 @@ from logscope.rules import aliases as alias_mod
 from logscope.rules.yaml_lines import LineDict, load
 
 PACK_KEYS = {"pack", "title", "description", "detect", "aliases", "rules"}
-RULE_KEYS = {"id", "severity", "metric", "check", "message", "advice", "source", "where",
-             "after_step", "before_step", "description"}
+RULE_KEYS = {
+    "id",
+    "severity",
+    "metric",
+    "check",
+    "message",
+    "advice",
+    "source",
+    "where",
+    "after_step",
+    "before_step",
+    "description",
+}
 REQUIRED = ("id", "severity", "metric", "check", "message", "advice", "source")
 
 
@@ -142,8 +153,16 @@ class _Builder:
         for name, spellings in raw.items():
             if isinstance(spellings, str):
                 spellings = [spellings]
-            if not (isinstance(spellings, list) and spellings and all(isinstance(s, str) for s in spellings)):
-                self.error(raw, name, f"alias '{name}' must be a list of metric keys")
+            if not (
+                isinstance(spellings, list)
+                and spellings
+                and all(isinstance(s, str) for s in spellings)
+            ):
+                self.error(
+                    raw if isinstance(raw, LineDict) else None,
+                    name,
+                    f"alias '{name}' must be a list of metric keys",
+                )
                 continue
             result[name] = tuple(spellings)
         return result
@@ -169,18 +188,28 @@ class _Builder:
         if not isinstance(raw, LineDict):
             self.errors.append(f"{self.path}: each rule must be a mapping, found {raw!r}")
             return None
-        rid = raw.get("id") if isinstance(raw.get("id"), str) else "?"
+        rid: str = raw["id"] if isinstance(raw.get("id"), str) else "?"
         label = f"rule '{rid}'"
         before = len(self.errors)
         for key in REQUIRED:
             if not isinstance(raw.get(key), str) or not raw.get(key):
-                self.error(raw, key if key in raw else None, f"{label}: '{key}' is required (a text)")
+                self.error(
+                    raw, key if key in raw else None, f"{label}: '{key}' is required (a text)"
+                )
         check = KINDS.get(raw.get("check", ""))
         if "check" in raw and check is None:
-            self.error(raw, "check", f"{label}: unknown check '{raw.get('check')}' (known: {', '.join(KINDS)})")
+            self.error(
+                raw,
+                "check",
+                f"{label}: unknown check '{raw.get('check')}' (known: {', '.join(KINDS)})",
+            )
         severity = raw.get("severity")
         if isinstance(severity, str) and severity not in {s.value for s in Severity}:
-            self.error(raw, "severity", f"{label}: severity '{severity}' is not one of info, warning, error")
+            self.error(
+                raw,
+                "severity",
+                f"{label}: severity '{severity}' is not one of info, warning, error",
+            )
         params = self._params(raw, label, check) if check else None
         steps = {}
         for key in ("after_step", "before_step"):
@@ -194,10 +223,18 @@ class _Builder:
         if len(self.errors) > before or check is None:
             return None
         return Rule(
-            id=rid, pack=pack, severity=Severity(severity), metric=raw["metric"],
-            check=check.name, params=params, message=raw["message"].strip(),
-            advice=raw["advice"].strip(), source=raw["source"].strip(), where=where,
-            after_step=steps["after_step"], before_step=steps["before_step"],
+            id=rid,
+            pack=pack,
+            severity=Severity(severity),
+            metric=raw["metric"],
+            check=check.name,
+            params=params,
+            message=raw["message"].strip(),
+            advice=raw["advice"].strip(),
+            source=raw["source"].strip(),
+            where=where,
+            after_step=steps["after_step"],
+            before_step=steps["before_step"],
             description=str(raw.get("description") or ""),
             origin=f"{self.path}:{raw.line}",
         )
@@ -206,8 +243,12 @@ class _Builder:
         hints = typing.get_type_hints(check.params)
         names = [f.name for f in dataclasses.fields(check.params)]
         for key in sorted(set(raw) - RULE_KEYS - set(names)):
-            self.error(raw, key, f"{label}: unknown key '{key}' for check '{check.name}' "
-                       f"(expected: {', '.join(names)})")
+            self.error(
+                raw,
+                key,
+                f"{label}: unknown key '{key}' for check '{check.name}' "
+                f"(expected: {', '.join(names)})",
+            )
         values = {}
         for f in dataclasses.fields(check.params):
             if f.name not in raw:
@@ -216,8 +257,11 @@ class _Builder:
                 continue
             ok, value = _coerce(raw[f.name], hints[f.name])
             if not ok:
-                self.error(raw, f.name, f"{label}: '{f.name}' must be {_describe(hints[f.name])}, "
-                           f"got {raw[f.name]!r}")
+                self.error(
+                    raw,
+                    f.name,
+                    f"{label}: '{f.name}' must be {_describe(hints[f.name])}, got {raw[f.name]!r}",
+                )
             values[f.name] = value
         try:
             params = check.params(**values)
@@ -238,7 +282,7 @@ class _Builder:
 
         try:
             pl.sql_expr(where)
-        except Exception as exc:  # noqa: BLE001 - polars raises several SQL error types
+        except Exception as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             self.error(raw, "where", f"{label}: 'where' is not a valid SQL condition: {first}")
             return None
@@ -247,7 +291,9 @@ class _Builder:
     def _template(self, raw: LineDict, label: str, check: Check, params: Any) -> None:
         allowed = set(COMMON_FIELDS) | set(check.fields)
         if params is not None:
-            allowed |= {("limit" if f.name == "value" else f.name) for f in dataclasses.fields(params)}
+            allowed |= {
+                ("limit" if f.name == "value" else f.name) for f in dataclasses.fields(params)
+            }
         allowed |= set(alias_mod.captures(str(raw.get("metric", ""))))
         for key in ("message", "advice"):
             text = raw.get(key)
@@ -256,21 +302,31 @@ class _Builder:
             try:
                 parsed = list(string.Formatter().parse(text))
             except ValueError as exc:
-                self.error(raw, key, f"{label}: {key} template is malformed ({exc}); "
-                           "write literal braces as {{ and }}")
+                self.error(
+                    raw,
+                    key,
+                    f"{label}: {key} template is malformed ({exc}); "
+                    "write literal braces as {{ and }}",
+                )
                 continue
             for _, name, spec, _ in parsed:
                 if name is None:
                     continue
                 base = name.split(".")[0].split("[")[0]
                 if base not in allowed:
-                    self.error(raw, key, f"{label}: {key} uses {{{base}}}, which check "
-                               f"'{check.name}' does not provide (available: {', '.join(sorted(allowed))})")
+                    self.error(
+                        raw,
+                        key,
+                        f"{label}: {key} uses {{{base}}}, which check '{check.name}' "
+                        f"does not provide (available: {', '.join(sorted(allowed))})",
+                    )
                 elif spec:
                     try:
                         format(1.5, spec)
                     except ValueError:
-                        self.error(raw, key, f"{label}: {key} has a bad format spec '{{{name}:{spec}}}'")
+                        self.error(
+                            raw, key, f"{label}: {key} has a bad format spec '{{{name}:{spec}}}'"
+                        )
 
 
 def _coerce(value: Any, hint: Any) -> tuple[bool, Any]:
@@ -313,8 +369,13 @@ def _describe(hint: Any) -> str:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
     if origin is list:
         return "a list"
-    return {float: "a number", int: "a whole number", str: "a text", bool: "true or false",
-            type(None): "null"}.get(hint, str(hint))
+    return {
+        float: "a number",
+        int: "a whole number",
+        str: "a text",
+        bool: "true or false",
+        type(None): "null",
+    }.get(hint, str(hint))
 
 
 def builtin_dir() -> Path:
@@ -342,7 +403,9 @@ def load_files(files: list[Path]) -> list[Pack]:
     for pack in packs:
         for rule in pack.rules:
             if rule.id in ids and ids[rule.id] != pack.path:
-                errors.append(f"{rule.origin}: rule id '{rule.id}' is also defined in {ids[rule.id]}")
+                errors.append(
+                    f"{rule.origin}: rule id '{rule.id}' is also defined in {ids[rule.id]}"
+                )
             ids[rule.id] = pack.path
     if errors:
         raise RulePackError(errors)

@@ -1,6 +1,7 @@
 """YAML loading that remembers where each key was written, for file:line:col errors.
 
-Still a safe loader underneath (`CSafeLoader` or `SafeLoader`): only plain data types are ever constructed.
+Still a safe loader underneath (`CSafeLoader` or `SafeLoader`): only plain data types are
+ever constructed.
 """
 
 from __future__ import annotations
@@ -50,4 +51,4 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 def load(text: str) -> Any:
     """Parse YAML text; raises yaml.YAMLError (with a mark) on a syntax error."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from a safe loader
+    return yaml.load(text, Loader=_Loader)

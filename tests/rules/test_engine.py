@@ -34,20 +34,32 @@ def test_alias_spellings() -> None:
     assert aliases.match("loss", "eval_loss") is None
     assert aliases.match("loss", "train_loss") is None
     assert aliases.match("eval/{taskset}/accuracy/mean@{k}", "eval/gsm8k/accuracy/mean@4") == {
-        "taskset": "gsm8k", "k": "4"}
+        "taskset": "gsm8k",
+        "k": "4",
+    }
 
 
 def test_one_rule_matches_every_spelling(tmp_path: Path) -> None:
     pack = _pack(tmp_path)
-    run = make_run({"grad_norm": "1 200", "train/grad_norm": "1 300", "actor/grad_norm": "1 400",
-                    "critic/grad_norm": "1 500"})
+    run = make_run(
+        {
+            "grad_norm": "1 200",
+            "train/grad_norm": "1 300",
+            "actor/grad_norm": "1 400",
+            "critic/grad_norm": "1 500",
+        }
+    )
     report = engine.evaluate(run, [pack])
-    assert sorted(f.metric for f in report.findings) == ["actor/grad_norm", "grad_norm", "train/grad_norm"]
+    assert sorted(f.metric for f in report.findings) == [
+        "actor/grad_norm",
+        "grad_norm",
+        "train/grad_norm",
+    ]
     assert {f.message for f in report.findings} >= {"actor/grad_norm 400 at 2"}
 
 
 def test_where_filter_judges_e_steps_only(tmp_path: Path) -> None:
-    text = PACK.replace('    message:', "    where: '\"rollout/buffer_reuse\" = 0'\n    message:")
+    text = PACK.replace("    message:", "    where: '\"rollout/buffer_reuse\" = 0'\n    message:")
     pack = _pack(tmp_path, text)
     # the spike happens on an M-step (buffer_reuse = 1): it must neither hide nor fake a problem
     run = make_run({"grad_norm": "1 500 1 1", "rollout/buffer_reuse": "0 1 0 0"})
@@ -57,7 +69,7 @@ def test_where_filter_judges_e_steps_only(tmp_path: Path) -> None:
 
 
 def test_where_on_a_missing_column_skips_with_a_reason(tmp_path: Path) -> None:
-    text = PACK.replace('    message:', "    where: '\"rollout/buffer_reuse\" = 0'\n    message:")
+    text = PACK.replace("    message:", "    where: '\"rollout/buffer_reuse\" = 0'\n    message:")
     report = engine.evaluate(make_run({"grad_norm": "1 500"}), [_pack(tmp_path, text)])
     assert report.findings == []
     assert report.skipped[0].reason == "where: column 'rollout/buffer_reuse' not in this run"
@@ -96,7 +108,8 @@ def test_findings_sorted_by_severity_then_step() -> None:
     run = make_run({"loss": "1 1 1 nan", "grad_norm": "1 nan 1 1", "rewards/margins": "1 1 1 1"})
     findings = engine.evaluate(run, packs).findings
     assert [(f.severity, f.step) for f in findings] == sorted(
-        [(f.severity, f.step) for f in findings], key=lambda x: (-x[0].rank, x[1]))
+        [(f.severity, f.step) for f in findings], key=lambda x: (-x[0].rank, x[1])
+    )
     assert findings[0].step == 2
 
 

@@ -29,13 +29,15 @@ def healthy(seed: int = 0) -> Series:
     steps = np.arange(1, N + 1)
 
     def curve(points: list[tuple[int, float]], noise: float) -> np.ndarray:
-        xs, ys = zip(*points)
+        xs, ys = zip(*points, strict=False)
         return np.interp(steps, xs, ys) + rng.normal(0, noise, N)
 
     margin = curve([(1, -0.09), (10, 0.03), (25, 0.2), (50, 0.42), (100, 0.86), (145, 1.32)], 0.03)
     chosen = curve([(1, -0.05), (10, 0.01), (50, 0.23), (100, 0.51), (145, 0.78)], 0.02)
     return {
-        "loss": curve([(1, 0.66), (10, 0.62), (25, 0.58), (50, 0.52), (100, 0.45), (145, 0.41)], 0.008),
+        "loss": curve(
+            [(1, 0.66), (10, 0.62), (25, 0.58), (50, 0.52), (100, 0.45), (145, 0.41)], 0.008
+        ),
         "rewards/margins": margin,
         "rewards/chosen": chosen,
         "rewards/rejected": chosen - margin,
@@ -103,60 +105,140 @@ def _loss_rises_late(s: Series) -> None:
 
 
 SCENARIOS = [
-    Scenario("healthy run is silent", lambda s: None,
-             silent={"kto/margin-not-increasing", "kto/loss-not-decreasing", "kto/margin-negative-after-warmup",
-                     "kto/rejected-above-chosen", "kto/grad-norm-high", "kto/kl-low", "kto/kl-high",
-                     "common/loss-rising", "common/grad-norm-explosion", "kto/loss-increasing",
-                     "kto/margin-stuck-at-zero", "kto/chosen-collapsed", "kto/rejected-collapsed",
-                     "kto/chosen-very-negative", "kto/margin-too-large", "kto/grad-norm-tiny",
-                     "kto/grad-norm-exploding", "kto/grad-norm-high-persistent", "kto/loss-drops-too-fast",
-                     "kto/margin-falling-while-negative", "common/loss-nonfinite", "common/grad-norm-nonfinite",
-                     "common/reward-nonfinite", "common/kl-nonfinite", "kto/stage-target-loss",
-                     "kto/stage-target-margin", "kto/stage-target-chosen", "kto/stage-target-rejected"}),
-    Scenario("diverging run (003 problematic example)", _diverging,
-             fires={"kto/margin-negative-after-warmup", "kto/rejected-above-chosen", "kto/loss-increasing",
-                    "kto/margin-falling-while-negative", "kto/margin-not-increasing", "common/loss-rising",
-                    "kto/stage-target-loss", "kto/stage-target-margin", "kto/stage-target-chosen",
-                    "kto/stage-target-rejected"},
-             silent={"kto/loss-not-decreasing"}),
-    Scenario("warmup transient: margin negative for the first 15 steps only",
-             _set("rewards/margins", slice(0, 15), -0.2),
-             silent={"kto/margin-negative-after-warmup", "kto/margin-not-increasing"}),
-    Scenario("one-step grad-norm blip above 100 (typical norm 40)",
-             _many(lambda s: s.update(grad_norm=s["grad_norm"] * 4), _set("grad_norm", 60, 105.0)),
-             silent={"kto/grad-norm-high", "kto/grad-norm-high-persistent", "common/grad-norm-explosion"}),
-    Scenario("grad norm above 100 for two steps", _set("grad_norm", slice(60, 62), 140.0),
-             fires={"kto/grad-norm-high", "common/grad-norm-explosion"},
-             silent={"kto/grad-norm-high-persistent", "kto/grad-norm-exploding"}),
-    Scenario("grad norm above 100 persistently", _set("grad_norm", slice(60, 70), 150.0),
-             fires={"kto/grad-norm-high-persistent", "kto/grad-norm-high"}),
-    Scenario("grad norm above 1000", _set("grad_norm", 80, 2500.0),
-             fires={"kto/grad-norm-exploding", "common/grad-norm-explosion"}),
-    Scenario("grad norm vanishing", _set("grad_norm", slice(40, 60), 0.001),
-             fires={"kto/grad-norm-tiny"}),
-    Scenario("NaN grad norm while the loss looks finite (HF hides NaN losses)",
-             _set("grad_norm", 90, np.nan), fires={"common/grad-norm-nonfinite"},
-             silent={"common/loss-nonfinite"}),
+    Scenario(
+        "healthy run is silent",
+        lambda s: None,
+        silent={
+            "kto/margin-not-increasing",
+            "kto/loss-not-decreasing",
+            "kto/margin-negative-after-warmup",
+            "kto/rejected-above-chosen",
+            "kto/grad-norm-high",
+            "kto/kl-low",
+            "kto/kl-high",
+            "common/loss-rising",
+            "common/grad-norm-explosion",
+            "kto/loss-increasing",
+            "kto/margin-stuck-at-zero",
+            "kto/chosen-collapsed",
+            "kto/rejected-collapsed",
+            "kto/chosen-very-negative",
+            "kto/margin-too-large",
+            "kto/grad-norm-tiny",
+            "kto/grad-norm-exploding",
+            "kto/grad-norm-high-persistent",
+            "kto/loss-drops-too-fast",
+            "kto/margin-falling-while-negative",
+            "common/loss-nonfinite",
+            "common/grad-norm-nonfinite",
+            "common/reward-nonfinite",
+            "common/kl-nonfinite",
+            "kto/stage-target-loss",
+            "kto/stage-target-margin",
+            "kto/stage-target-chosen",
+            "kto/stage-target-rejected",
+        },
+    ),
+    Scenario(
+        "diverging run (003 problematic example)",
+        _diverging,
+        fires={
+            "kto/margin-negative-after-warmup",
+            "kto/rejected-above-chosen",
+            "kto/loss-increasing",
+            "kto/margin-falling-while-negative",
+            "kto/margin-not-increasing",
+            "common/loss-rising",
+            "kto/stage-target-loss",
+            "kto/stage-target-margin",
+            "kto/stage-target-chosen",
+            "kto/stage-target-rejected",
+        },
+        silent={"kto/loss-not-decreasing"},
+    ),
+    Scenario(
+        "warmup transient: margin negative for the first 15 steps only",
+        _set("rewards/margins", slice(0, 15), -0.2),
+        silent={"kto/margin-negative-after-warmup", "kto/margin-not-increasing"},
+    ),
+    Scenario(
+        "one-step grad-norm blip above 100 (typical norm 40)",
+        _many(lambda s: s.update(grad_norm=s["grad_norm"] * 4), _set("grad_norm", 60, 105.0)),
+        silent={
+            "kto/grad-norm-high",
+            "kto/grad-norm-high-persistent",
+            "common/grad-norm-explosion",
+        },
+    ),
+    Scenario(
+        "grad norm above 100 for two steps",
+        _set("grad_norm", slice(60, 62), 140.0),
+        fires={"kto/grad-norm-high", "common/grad-norm-explosion"},
+        silent={"kto/grad-norm-high-persistent", "kto/grad-norm-exploding"},
+    ),
+    Scenario(
+        "grad norm above 100 persistently",
+        _set("grad_norm", slice(60, 70), 150.0),
+        fires={"kto/grad-norm-high-persistent", "kto/grad-norm-high"},
+    ),
+    Scenario(
+        "grad norm above 1000",
+        _set("grad_norm", 80, 2500.0),
+        fires={"kto/grad-norm-exploding", "common/grad-norm-explosion"},
+    ),
+    Scenario(
+        "grad norm vanishing", _set("grad_norm", slice(40, 60), 0.001), fires={"kto/grad-norm-tiny"}
+    ),
+    Scenario(
+        "NaN grad norm while the loss looks finite (HF hides NaN losses)",
+        _set("grad_norm", 90, np.nan),
+        fires={"common/grad-norm-nonfinite"},
+        silent={"common/loss-nonfinite"},
+    ),
     Scenario("infinite loss", _set("loss", 70, np.inf), fires={"common/loss-nonfinite"}),
-    Scenario("NaN reward margin", _set("rewards/margins", 70, np.nan), fires={"common/reward-nonfinite"}),
+    Scenario(
+        "NaN reward margin", _set("rewards/margins", 70, np.nan), fires={"common/reward-nonfinite"}
+    ),
     Scenario("NaN KL", _set("kl", 70, np.nan), fires={"common/kl-nonfinite"}),
     Scenario("KL too high", _set("kl", slice(100, 110), 1.5), fires={"kto/kl-high"}),
     Scenario("KL too low after warmup", _set("kl", slice(30, 60), 0.0002), fires={"kto/kl-low"}),
     Scenario("KL starts at 0 during warmup", _set("kl", slice(0, 15), 0.0), silent={"kto/kl-low"}),
-    Scenario("loss drops too fast", _set("loss", slice(5, 10), 0.05), fires={"kto/loss-drops-too-fast"}),
-    Scenario("loss flat: learning rate too low", _flat_loss, fires={"kto/loss-not-decreasing"},
-             silent={"kto/loss-increasing"}),
-    Scenario("loss rising late in the run", _loss_rises_late, fires={"kto/loss-increasing"},
-             silent={"kto/loss-not-decreasing"}),
-    Scenario("margin stuck at zero", _flat_margin,
-             fires={"kto/margin-stuck-at-zero", "kto/margin-not-increasing"}),
+    Scenario(
+        "loss drops too fast", _set("loss", slice(5, 10), 0.05), fires={"kto/loss-drops-too-fast"}
+    ),
+    Scenario(
+        "loss flat: learning rate too low",
+        _flat_loss,
+        fires={"kto/loss-not-decreasing"},
+        silent={"kto/loss-increasing"},
+    ),
+    Scenario(
+        "loss rising late in the run",
+        _loss_rises_late,
+        fires={"kto/loss-increasing"},
+        silent={"kto/loss-not-decreasing"},
+    ),
+    Scenario(
+        "margin stuck at zero",
+        _flat_margin,
+        fires={"kto/margin-stuck-at-zero", "kto/margin-not-increasing"},
+    ),
     Scenario("margin too large: overfitting", _overfit, fires={"kto/margin-too-large"}),
-    Scenario("chosen very negative", _set("rewards/chosen", slice(30, 50), -1.5),
-             fires={"kto/chosen-very-negative"}),
-    Scenario("chosen very negative for one step", _set("rewards/chosen", 30, -1.5),
-             silent={"kto/chosen-very-negative"}),
-    Scenario("rewards collapsed near zero", _collapsed,
-             fires={"kto/chosen-collapsed", "kto/rejected-collapsed"}),
+    Scenario(
+        "chosen very negative",
+        _set("rewards/chosen", slice(30, 50), -1.5),
+        fires={"kto/chosen-very-negative"},
+    ),
+    Scenario(
+        "chosen very negative for one step",
+        _set("rewards/chosen", 30, -1.5),
+        silent={"kto/chosen-very-negative"},
+    ),
+    Scenario(
+        "rewards collapsed near zero",
+        _collapsed,
+        fires={"kto/chosen-collapsed", "kto/rejected-collapsed"},
+    ),
 ]
 
 

@@ -43,28 +43,57 @@ def test_a_valid_pack_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("value: 3", "vaule: 3"), ":8:5: rule 'my/loss-high': unknown key 'vaule' for check 'threshold' (expected: op, value, for_steps)"),
-        (("check: threshold", "check: plateau"), ":6:5: rule 'my/loss-high': unknown check 'plateau' (known: "),
-        (("severity: error", "severity: fatal"), ":4:5: rule 'my/loss-high': severity 'fatal' is not one of info, warning, error"),
-        (('op: ">"', 'op: "=>"'), ":7:5: rule 'my/loss-high': 'op' must be one of '<', '<=', '>', '>=', got '=>'"),
-        (("value: 3", "value: high"), ":8:5: rule 'my/loss-high': 'value' must be a number, got 'high'"),
-        (("{step}", "{steps}"), ":9:5: rule 'my/loss-high': message uses {steps}, which check 'threshold' does not provide"),
+        (
+            ("value: 3", "vaule: 3"),
+            ":8:5: rule 'my/loss-high': unknown key 'vaule' for check 'threshold' (expected: op, value, for_steps)",
+        ),
+        (
+            ("check: threshold", "check: plateau"),
+            ":6:5: rule 'my/loss-high': unknown check 'plateau' (known: ",
+        ),
+        (
+            ("severity: error", "severity: fatal"),
+            ":4:5: rule 'my/loss-high': severity 'fatal' is not one of info, warning, error",
+        ),
+        (
+            ('op: ">"', 'op: "=>"'),
+            ":7:5: rule 'my/loss-high': 'op' must be one of '<', '<=', '>', '>=', got '=>'",
+        ),
+        (
+            ("value: 3", "value: high"),
+            ":8:5: rule 'my/loss-high': 'value' must be a number, got 'high'",
+        ),
+        (
+            ("{step}", "{steps}"),
+            ":9:5: rule 'my/loss-high': message uses {steps}, which check 'threshold' does not provide",
+        ),
         (('    source: "my notes"\n', ""), ": rule 'my/loss-high': 'source' is required (a text)"),
-        (("value: 3", "value: 3\n    where: 'loss >>> 2'"), ":9:5: rule 'my/loss-high': 'where' is not a valid SQL condition"),
-        (("value: 3", "value: 3\n    after_step: ten"), ":9:5: rule 'my/loss-high': 'after_step' must be a whole number"),
-        (("{value:.2f}", "{value:.2q}"), ":9:5: rule 'my/loss-high': message has a bad format spec"),
+        (
+            ("value: 3", "value: 3\n    where: 'loss >>> 2'"),
+            ":9:5: rule 'my/loss-high': 'where' is not a valid SQL condition",
+        ),
+        (
+            ("value: 3", "value: 3\n    after_step: ten"),
+            ":9:5: rule 'my/loss-high': 'after_step' must be a whole number",
+        ),
+        (
+            ("{value:.2f}", "{value:.2q}"),
+            ":9:5: rule 'my/loss-high': message has a bad format spec",
+        ),
     ],
 )
-def test_each_mistake_names_file_line_rule_and_field(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+def test_each_mistake_names_file_line_rule_and_field(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
     path = write(tmp_path, "pack: my\nrules:\n" + GOOD_RULE.replace(*change))
     errors = errors_of(path)
     assert any(e.startswith(str(path)) and expected in e for e in errors), errors
 
 
 def test_all_errors_are_collected_not_just_the_first(tmp_path: Path) -> None:
-    text = "pack: my\nrules:\n" + GOOD_RULE.replace("vaule", "x").replace("value: 3", "vaule: 3").replace(
-        "severity: error", "severity: loud"
-    )
+    text = "pack: my\nrules:\n" + GOOD_RULE.replace("vaule", "x").replace(
+        "value: 3", "vaule: 3"
+    ).replace("severity: error", "severity: loud")
     assert len(errors_of(write(tmp_path, text))) >= 3
 
 
@@ -91,7 +120,9 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
 
 
 def test_check_specific_validation(tmp_path: Path) -> None:
-    rule = GOOD_RULE.replace("check: threshold", "check: range").replace('    op: ">"\n    value: 3\n', "")
+    rule = GOOD_RULE.replace("check: threshold", "check: range").replace(
+        '    op: ">"\n    value: 3\n', ""
+    )
     errors = errors_of(write(tmp_path, "pack: my\nrules:\n" + rule))
     assert any("range needs 'min', 'max' or both" in e for e in errors)
 
