@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from logscope.ingest.decode import LINE, normalize
+from logscope.ingest.decode import LINE, LIST_MARKER, normalize
 from logscope.model import Problem
 
 # Where real tools put the step, in order of preference (HF/TRL, W&B history, TensorBoard
@@ -62,24 +62,22 @@ def tabulate(
     meta: dict[str, Any] = {}
     if raw.height == 0:
         return _empty(), meta
-    raw = normalize(raw)
-    raw = _drop_summary_rows(raw, meta, notes)
+    raw = _drop_summary_rows(normalize(raw), meta, notes)
     if raw.height == 0:
         return _empty(), meta
-    step, step_key = _step_column(raw, notes)
+    raw = _numeric_steps(raw, log)
+    step, step_key = _step_column(raw, log, notes)
     wall = next((k for k in WALL_TIME_KEYS if raw.schema.get(k) == pl.Float64), None)
     metrics: list[pl.Expr] = []
     for name, dtype in raw.schema.items():
         if name in (LINE, step_key, wall):
             continue
-        if dtype == pl.Float64:
+        if name in ("step", "wall_time"):  # unusable as index, and the name is taken
+            notes.append(f"'{name}' could not be used as {name} and was skipped")
+        elif dtype == pl.Float64:
             metrics.append(pl.col(name))
-        elif dtype == pl.String:
-            metrics.extend(_text_column(raw, name, log, meta))
-        elif dtype == pl.Boolean:
-            meta[name] = raw.get_column(name).drop_nulls().tail(1).to_list() or None
         else:
-            notes.append(f"'{name}' holds {dtype} values, which are not metrics; skipped")
+            metrics.extend(_text_column(raw, name, log, meta, notes))
     frame = raw.select(
         step.alias("step"),
         (pl.col(wall) if wall else pl.lit(None, dtype=pl.Float64)).alias("wall_time"),
@@ -117,7 +115,25 @@ def _drop_summary_rows(raw: pl.DataFrame, meta: dict[str, Any], notes: list[str]
     return rest.drop(only_in_summary)
 
 
-def _step_column(raw: pl.DataFrame, notes: list[str]) -> tuple[pl.Expr, str | None]:
+def _numeric_steps(raw: pl.DataFrame, log: ProblemLog) -> pl.DataFrame:
+    """A step key written as text ("12") still counts; text that is no number is reported."""
+    for key in STEP_KEYS:
+        if raw.schema.get(key) != pl.String:
+            continue
+        numbers = raw.get_column(key).str.strip_chars().cast(pl.Float64, strict=False)
+        if numbers.null_count() == raw.height:
+            continue
+        bad = raw.filter(pl.col(key).is_not_null() & numbers.is_null())
+        if bad.height:
+            first = bad.row(0, named=True)
+            log(first[LINE], f"'{key}' is not a number ({first[key]!r}) on {bad.height} line(s)")
+        raw = raw.with_columns(numbers.alias(key))
+    return raw
+
+
+def _step_column(
+    raw: pl.DataFrame, log: ProblemLog, notes: list[str]
+) -> tuple[pl.Expr, str | None]:
     """The first step key present wins; rows lacking it inherit the previous row's step."""
     candidates = [
         k
@@ -135,28 +151,45 @@ def _step_column(raw: pl.DataFrame, notes: list[str]) -> tuple[pl.Expr, str | No
             "no step key (step, global_step, _step, train/global_step): line numbers used as steps"
         )
         return pl.col(LINE), None
-    missing = raw.select(step.is_null().sum()).item()
+    usable = step.is_finite() & (step.abs() < 2**62)
+    unusable = raw.filter(step.is_not_null() & ~usable)
+    if unusable.height:
+        first = unusable.row(0, named=True)
+        log(
+            first[LINE],
+            f"'{key}' {first[key]} is not a usable step on {unusable.height} line(s);"
+            " those lines were given the step of the line before",
+        )
+    step = pl.when(usable).then(step)
+    missing = raw.select(step.is_null().sum()).item() - unusable.height
     if missing:
         notes.append(f"{missing} lines without '{key}' were given the step of the line before")
-        step = step.forward_fill().backward_fill()
-    return step.cast(pl.Int64, strict=False), key
+    return step.forward_fill().backward_fill().cast(pl.Int64, strict=False), key
 
 
 def _text_column(
-    raw: pl.DataFrame, name: str, log: ProblemLog, meta: dict[str, Any]
+    raw: pl.DataFrame, name: str, log: ProblemLog, meta: dict[str, Any], notes: list[str]
 ) -> list[pl.Expr]:
-    """Text is metadata; a mostly numeric column with a few stray strings is a metric."""
+    """Text is metadata; a mostly numeric column with a few stray strings is a metric.
+
+    List values (see decode.LIST_MARKER) are never metrics; they are mentioned in a note.
+    """
     column = raw.get_column(name)
+    is_list = column == LIST_MARKER
+    lists = int(is_list.sum())
+    if lists:
+        notes.append(f"'{name}' holds lists on {lists} line(s): not metrics, skipped")
     numbers = column.str.strip_chars().cast(pl.Float64, strict=False)
+    text = raw.filter(column.is_not_null() & numbers.is_null() & ~is_list.fill_null(False))
     if numbers.null_count() == raw.height:
-        meta[name] = (
-            column.drop_nulls().tail(1).item() if column.null_count() < raw.height else None
-        )
+        if text.height:
+            meta[name] = text.get_column(name).tail(1).item()
         return []
-    bad = raw.filter(column.is_not_null() & numbers.is_null())
-    first = bad.row(0, named=True)
-    log(
-        first[LINE],
-        f"'{name}' has {bad.height} non-numeric value(s) such as {first[name]!r}; read as missing",
-    )
+    if text.height:
+        first = text.row(0, named=True)
+        log(
+            first[LINE],
+            f"'{name}' has {text.height} non-numeric value(s) such as {first[name]!r}; "
+            "read as missing",
+        )
     return [pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)]

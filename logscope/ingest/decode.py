@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 LINE = "_line"  # 1-based source line of each row; dropped when the Run is built
+LIST_MARKER = "\u0000list"  # stands for a list value: kept visible, never a metric
 _SMALL_GROUP = 16
 _PREVIEW = 60
 
@@ -94,6 +95,7 @@ def decode_chunk(
     report: Report,
     *,
     null_is_nan: bool = False,
+    unwrap: str | None = None,
     truncated_tail: bool = False,
     lines: int | None = None,
     sanitized: bytes | None = None,
@@ -116,31 +118,29 @@ def decode_chunk(
     parts = chunk.split(b"\n")
     if parts and parts[-1] == b"":
         parts.pop()
-    return _bisect(parts, first_line, report, null_is_nan, truncated_tail, len(parts))
+    return _bisect(parts, first_line, report, (null_is_nan, unwrap), truncated_tail, len(parts))
 
 
 def _bisect(
     lines: list[bytes],
     first_line: int,
     report: Report,
-    null_is_nan: bool,
+    dialect: tuple[bool, str | None],
     truncated_tail: bool,
     total: int,
 ) -> list[pl.DataFrame]:
     if len(lines) <= _SMALL_GROUP:
-        return _decode_slow(lines, first_line, report, null_is_nan, truncated_tail, total)
+        return _decode_slow(lines, first_line, report, dialect, truncated_tail, total)
     pieces = []
     mid = len(lines) // 2
     for offset, group in ((0, lines[:mid]), (mid, lines[mid:])):
-        data = sanitize(b"\n".join(group), null_is_nan=null_is_nan)
+        data = sanitize(b"\n".join(group), null_is_nan=dialect[0])
         frame = _try_fast(data, len(group), first_line + offset)
         if frame is not None:
             pieces.append(frame)
         else:
             pieces.extend(
-                _bisect(
-                    group, first_line + offset, report, null_is_nan, truncated_tail, total - offset
-                )
+                _bisect(group, first_line + offset, report, dialect, truncated_tail, total - offset)
             )
     return pieces
 
@@ -165,11 +165,12 @@ def _decode_slow(
     lines: list[bytes],
     first_line: int,
     report: Report,
-    null_is_nan: bool,
+    dialect: tuple[bool, str | None],
     truncated_tail: bool,
     total: int,
 ) -> list[pl.DataFrame]:
     """Parse each line with `json.loads` (which accepts NaN) and report the ones that fail."""
+    null_is_nan, unwrap = dialect
     records: list[dict[str, Any]] = []
     numbers: list[int] = []
     for offset, raw in enumerate(lines):
@@ -178,12 +179,32 @@ def _decode_slow(
         line_no = first_line + offset
         parsed = _parse_line(raw, line_no, report, truncated_tail and offset == total - 1)
         if parsed is not None:
-            records.append(_nulls_to_nan(parsed) if null_is_nan else parsed)
+            records.append(_scalars(_nulls_to_nan(parsed) if null_is_nan else parsed, unwrap))
             numbers.append(line_no)
     if not records:
         return []
     frame = pl.read_ndjson(records_to_ndjson(records), infer_schema_length=None)
     return [frame.with_columns(pl.Series(LINE, numbers, dtype=pl.Int64))]
+
+
+def _scalars(record: dict[str, Any], unwrap: str | None = None, prefix: str = "") -> dict[str, Any]:
+    """Flatten one record to scalar values Polars can always type together: numbers stay
+    numbers, everything else becomes text (a key that is a number on one line and an object
+    or a list on another must not make the whole group undecodable)."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            inner_prefix = "" if (key == unwrap and not prefix) else f"{name}/"
+            for sub, inner in _scalars(value, None, inner_prefix).items():
+                flat.setdefault(sub, inner)
+        elif isinstance(value, bool):
+            flat.setdefault(name, "true" if value else "false")
+        elif isinstance(value, list):
+            flat.setdefault(name, LIST_MARKER)
+        else:
+            flat.setdefault(name, value)
+    return flat
 
 
 def _parse_line(raw: bytes, line_no: int, report: Report, is_tail: bool) -> dict[str, Any] | None:
@@ -252,6 +273,22 @@ def _dedupe(columns: list[pl.Expr]) -> list[pl.Expr]:
             seen.add(name)
             kept.append(column)
     return kept
+
+
+def prepare(frame: pl.DataFrame, *, unwrap: str | None = None) -> pl.DataFrame:
+    """Flatten, then leave only Float64 and String columns (plus `_line`), so decoded pieces
+    of one file always concatenate: booleans become 'true'/'false', lists a marker."""
+    frame = normalize(flatten(frame, unwrap=unwrap))
+    exprs: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        if name == LINE or dtype in (pl.Float64, pl.String):
+            exprs.append(pl.col(name))
+        elif dtype == pl.Boolean:
+            exprs.append(pl.col(name).cast(pl.String))
+        else:
+            marker = pl.when(pl.col(name).is_not_null()).then(pl.lit(LIST_MARKER))
+            exprs.append(marker.otherwise(None).cast(pl.String).alias(name))
+    return frame.select(exprs)
 
 
 def normalize(frame: pl.DataFrame) -> pl.DataFrame:

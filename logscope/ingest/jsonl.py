@@ -15,7 +15,7 @@ from typing import BinaryIO
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
-from logscope.ingest.decode import decode_chunk, flatten, normalize, sanitize
+from logscope.ingest.decode import decode_chunk, prepare, sanitize
 
 CHUNK_BYTES = 64 << 20
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
@@ -75,6 +75,7 @@ def _frames(path: Path, log: ProblemLog, verl: bool) -> list[pl.DataFrame]:
                 line_no,
                 log,
                 null_is_nan=verl,
+                unwrap="data" if verl else None,
                 truncated_tail=is_tail,
                 lines=lines,
                 sanitized=clean,
@@ -108,7 +109,7 @@ def _chunks(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
 
 def _prepared(frames: list[pl.DataFrame], verl: bool) -> list[pl.DataFrame]:
     """Flatten and type each piece before concatenation, so pieces agree on dtypes."""
-    return [normalize(flatten(f, unwrap="data" if verl else None)) for f in frames]
+    return [prepare(f, unwrap="data" if verl else None) for f in frames]
 
 
 def _head(path: Path) -> bytes:

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
-from logscope.ingest.decode import decode_chunk, flatten, normalize, records_to_ndjson
+from logscope.ingest.decode import decode_chunk, prepare, records_to_ndjson
 
 _META_KEYS = (
     "global_step",
@@ -74,7 +74,7 @@ def read(path: Path, display: str | None = None) -> Ingested:
     raw = pl.DataFrame()
     if records:
         pieces = decode_chunk(records_to_ndjson(records), 1, log)
-        raw = pl.concat([normalize(flatten(p)) for p in pieces], how="diagonal_relaxed")
+        raw = pl.concat([prepare(p) for p in pieces], how="diagonal_relaxed")
     frame, meta = tabulate(raw, log, notes)
     meta.update({k: state[k] for k in _META_KEYS if k in state and state[k] is not None})
     return Ingested(name, "trainer_state", frame, log.finish(), notes, meta)
