@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.rules import engine
 from logscope.rules.spec import Pack, load_builtin, load_files
+
+if TYPE_CHECKING:
+    from logscope.ingest import Progress
 
 
 @dataclass
@@ -36,7 +40,7 @@ def check(
     forced: Iterable[str] = (),
     select: set[str] | None = None,
     ignore: set[str] | None = None,
-    on_path: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised."""
     from logscope.ingest import read_runs
@@ -45,10 +49,8 @@ def check(
     shared = engine.shared_aliases(packs)
     forced_set = set(forced)
     for path in paths:
-        if on_path:
-            on_path(str(path))
         try:
-            runs = read_runs(path)
+            runs = read_runs(path, progress)
         except InputError as exc:
             result.errors.append(str(exc))
             continue

@@ -20,6 +20,7 @@ from logscope import __version__
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from logscope.ingest import Progress
     from logscope.model import Severity
 
 T = TypeVar("T")
@@ -184,13 +185,13 @@ def check(
     except LogscopeError as exc:
         _fail(exc)
     result = _with_progress(
-        lambda on_path: run_check(
+        lambda progress: run_check(
             paths,
             packs,
             forced=pack or [],
             select=_csv(select),
             ignore=_csv(ignore),
-            on_path=on_path,
+            progress=progress,
         )
     )
     severity = _severity(fail_on)
@@ -230,14 +231,14 @@ def export(
       logscope export output/logging.jsonl -o metrics.parquet
       logscope export checkpoints/ -o metrics.csv
     """
-    from logscope import read
     from logscope.errors import LogscopeError
     from logscope.export import write
     from logscope.run import Run
 
-    def load(on_path: Callable[[str], None]) -> Run:
-        on_path(str(path))
-        return read(path)
+    def load(progress: Progress | None) -> Run:
+        from logscope.ingest import read_run
+
+        return read_run(path, progress)
 
     try:
         run = _with_progress(load)
@@ -324,13 +325,35 @@ def _terminal(mode: ColorMode, *, to_file: bool) -> tuple[bool, int]:
     )
 
 
-def _with_progress(work: Callable[[Callable[[str], None]], T]) -> T:
-    """Run `work(on_path)` with a transient spinner on stderr, only when stderr is a terminal."""
+def _with_progress(work: Callable[[Progress | None], T]) -> T:
+    """Run `work(progress)` with a transient bar (file, bytes, speed) on stderr, only when
+    stderr is a terminal; piped output and CI logs stay clean."""
     console = _stderr()
     if not console.is_terminal:
-        return work(lambda _path: None)
-    with console.status("reading…") as status:
-        return work(lambda path: status.update(f"reading {path}…"))
+        return work(None)
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.progress import Progress as Bar
+
+    columns = (
+        TextColumn("reading {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Bar(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(file: str, done: int, size: int) -> None:
+            bar.update(task, description=file, completed=done, total=size)
+
+        return work(update)
 
 
 def _emit(text: str, output: Path | None) -> None:

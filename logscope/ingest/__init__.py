@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from logscope.ingest.base import Ingested
     from logscope.run import Run
 
-Reader = Callable[[Path, str], "Ingested"]
+# progress(file, bytes_read, file_size): called as a reader works through a file
+Progress = Callable[[str, int, int], None]
+Reader = Callable[[Path, str, "Progress | None"], "Ingested"]
 
 
 def _readers() -> Mapping[str, Reader]:
@@ -22,7 +24,7 @@ def _readers() -> Mapping[str, Reader]:
     return MappingProxyType({"jsonl": jsonl.read, "trainer_state": trainer_state.read})
 
 
-def read_runs(path: str | Path) -> list[Run]:
+def read_runs(path: str | Path, progress: Progress | None = None) -> list[Run]:
     """Every run under `path`, each merged from its sources."""
     from logscope.ingest.discover import discover
     from logscope.run import build_run
@@ -31,16 +33,16 @@ def read_runs(path: str | Path) -> list[Run]:
     readers = _readers()
     runs = []
     for found in discover(base):
-        parts = [readers[fmt](file, _display(file, base)) for file, fmt in found.files]
+        parts = [readers[fmt](file, _display(file, base), progress) for file, fmt in found.files]
         run = build_run(_display(found.root, base), parts)
         run.notes.extend(found.notes)
         runs.append(run)
     return runs
 
 
-def read_run(path: str | Path) -> Run:
+def read_run(path: str | Path, progress: Progress | None = None) -> Run:
     """Exactly one run (the library entry point `logscope.read`)."""
-    runs = read_runs(path)
+    runs = read_runs(path, progress)
     if len(runs) > 1:
         names = ", ".join(r.path for r in runs)
         raise InputError(f"{path}: holds {len(runs)} runs ({names}); read one of them")

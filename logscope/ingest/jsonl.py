@@ -6,22 +6,26 @@ whatever the file size; each chunk goes to the Polars decoder (see decode.py).
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import decode_chunk, prepare, sanitize
 
+if TYPE_CHECKING:
+    from logscope.ingest import Progress
+
 CHUNK_BYTES = 64 << 20
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
 
 
-def read(path: Path, display: str | None = None) -> Ingested:
+def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
     """Read one JSONL file; every problem is reported, none is fatal."""
     name = display or str(path)
     log = ProblemLog(name)
@@ -41,7 +45,7 @@ def read(path: Path, display: str | None = None) -> Ingested:
             "veRL file logger: metrics read from 'data'; "
             "null read as NaN (orjson writes NaN/Inf as null)"
         )
-    frames = list(_frames(path, log, verl))
+    frames = _frames(path, log, verl, progress and functools.partial(progress, name))
     raw = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     return _result(name, raw, log, notes)
 
@@ -51,11 +55,14 @@ def _result(name: str, raw: pl.DataFrame, log: ProblemLog, notes: list[str]) -> 
     return Ingested(name, "jsonl", frame, log.finish(), notes, meta)
 
 
-def _frames(path: Path, log: ProblemLog, verl: bool) -> list[pl.DataFrame]:
+def _frames(
+    path: Path, log: ProblemLog, verl: bool, progress: Callable[[int, int], None] | None
+) -> list[pl.DataFrame]:
     """Decode the file chunk by chunk. A helper thread reads, counts and sanitises the next
     chunk while Polars (which releases the GIL) parses the current one."""
     frames: list[pl.DataFrame] = []
     line_no = 1
+    done, size = 0, path.stat().st_size
     with path.open("rb") as handle, ThreadPoolExecutor(max_workers=1) as pool:
         chunks = _chunks(handle)
 
@@ -82,6 +89,9 @@ def _frames(path: Path, log: ProblemLog, verl: bool) -> list[pl.DataFrame]:
             )
             frames.extend(_prepared(pieces, verl))
             line_no += lines
+            done += len(block)
+            if progress:
+                progress(done, size)
     return frames
 
 

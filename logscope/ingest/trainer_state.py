@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import decode_chunk, prepare, records_to_ndjson
+
+if TYPE_CHECKING:
+    from logscope.ingest import Progress
 
 _META_KEYS = (
     "global_step",
@@ -50,8 +53,11 @@ def global_step(path: Path) -> int:
     return len(history) if isinstance(history, list) else -1
 
 
-def read(path: Path, display: str | None = None) -> Ingested:
+def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
     name = display or str(path)
+    if progress:
+        size = path.stat().st_size
+        progress(name, size, size)
     log = ProblemLog(name)
     notes: list[str] = []
     state = load(path)
