@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from logscope.columns import col
 from logscope.errors import InputError
 
 if TYPE_CHECKING:
@@ -39,19 +40,19 @@ def _strict_json(frame: pl.DataFrame) -> list[pl.Expr]:
     exprs = []
     for name, dtype in frame.schema.items():
         if dtype == pl.Float64 and name != "wall_time":
-            col = pl.col(name)
+            column = col(name)
             exprs.append(
-                pl.when(col.is_nan())
+                pl.when(column.is_nan())
                 .then(pl.lit("NaN"))
-                .when(col == float("inf"))
+                .when(column == float("inf"))
                 .then(pl.lit("Infinity"))
-                .when(col == float("-inf"))
+                .when(column == float("-inf"))
                 .then(pl.lit("-Infinity"))
-                .otherwise(col.cast(pl.String))
+                .otherwise(column.cast(pl.String))
                 .alias(name)
-                if frame.select(col.is_nan().any() | col.is_infinite().any()).item()
-                else col
+                if frame.select(column.is_nan().any() | column.is_infinite().any()).item()
+                else column
             )
         else:
-            exprs.append(pl.col(name))
+            exprs.append(col(name))
     return exprs

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from logscope.columns import col
 from logscope.ingest.decode import LINE
 from logscope.model import Problem, Source
 
@@ -83,7 +84,7 @@ def build_run(path: str, parts: list[Ingested]) -> Run:
     frame = frame.select(
         pl.col("step").cast(pl.Int64),
         pl.col("wall_time").cast(pl.Float64),
-        *(pl.col(m).cast(pl.Float64) for m in metrics),
+        *(col(m).cast(pl.Float64) for m in metrics),
     )
     return Run(path, frame, sources, resumes, meta)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from logscope.columns import col
 from logscope.ingest.decode import LINE, LIST_MARKER, normalize
 from logscope.model import Problem
 
@@ -75,12 +76,12 @@ def tabulate(
         if name in ("step", "wall_time"):  # unusable as index, and the name is taken
             notes.append(f"'{name}' could not be used as {name} and was skipped")
         elif dtype == pl.Float64:
-            metrics.append(pl.col(name))
+            metrics.append(col(name))
         else:
             metrics.extend(_text_column(raw, name, log, meta, notes))
     frame = raw.select(
         step.alias("step"),
-        (pl.col(wall) if wall else pl.lit(None, dtype=pl.Float64)).alias("wall_time"),
+        (col(wall) if wall else pl.lit(None, dtype=pl.Float64)).alias("wall_time"),
         pl.col(LINE),
         *metrics,
     )
@@ -104,13 +105,13 @@ def _drop_summary_rows(raw: pl.DataFrame, meta: dict[str, Any], notes: list[str]
         lines = ", ".join(str(n) for n in summary.get_column(LINE).to_list())
         notes.append(f"line {lines}: end-of-training summary (log_history copy) kept as metadata")
     rest = raw.filter(pl.col("log_history").is_null()).drop("log_history")
+    # keys that only the summary carries (best_metric, global_step, ...) are not metrics
     only_in_summary = [
         name
         for name in summary.columns
         if name in rest.columns
         and name != LINE
         and rest.get_column(name).null_count() == rest.height
-        and summary.get_column(name).null_count() < summary.height
     ]
     return rest.drop(only_in_summary)
 
@@ -123,7 +124,7 @@ def _numeric_steps(raw: pl.DataFrame, log: ProblemLog) -> pl.DataFrame:
         numbers = raw.get_column(key).str.strip_chars().cast(pl.Float64, strict=False)
         if numbers.null_count() == raw.height:
             continue
-        bad = raw.filter(pl.col(key).is_not_null() & numbers.is_null())
+        bad = raw.filter(col(key).is_not_null() & numbers.is_null())
         if bad.height:
             first = bad.row(0, named=True)
             log(first[LINE], f"'{key}' is not a number ({first[key]!r}) on {bad.height} line(s)")
@@ -142,10 +143,10 @@ def _step_column(
     ]
     if candidates:
         key = candidates[0]
-        step = pl.coalesce([pl.col(k) for k in candidates])
+        step = pl.coalesce([col(k) for k in candidates])
     elif raw.schema.get(SWIFT_STEP_KEY) == pl.String:
         key = SWIFT_STEP_KEY
-        step = pl.col(key).str.extract(r"^\s*(\d+)", 1).cast(pl.Float64)
+        step = col(key).str.extract(r"^\s*(\d+)", 1).cast(pl.Float64)
     else:
         notes.append(
             "no step key (step, global_step, _step, train/global_step): line numbers used as steps"
@@ -192,4 +193,4 @@ def _text_column(
             f"'{name}' has {text.height} non-numeric value(s) such as {first[name]!r}; "
             "read as missing",
         )
-    return [pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)]
+    return [col(name).str.strip_chars().cast(pl.Float64, strict=False)]

@@ -17,7 +17,9 @@ from typing import Any
 
 import polars as pl
 
-LINE = "_line"  # 1-based source line of each row; dropped when the Run is built
+from logscope.columns import col
+
+LINE = "\u0000line"  # 1-based source line of each row (a name no log uses); not in the Run
 LIST_MARKER = "\u0000list"  # stands for a list value: kept visible, never a metric
 _SMALL_GROUP = 16
 _PREVIEW = 60
@@ -202,6 +204,8 @@ def _scalars(record: dict[str, Any], unwrap: str | None = None, prefix: str = ""
             flat.setdefault(name, "true" if value else "false")
         elif isinstance(value, list):
             flat.setdefault(name, LIST_MARKER)
+        elif isinstance(value, int) and not -(2**63) <= value < 2**63:
+            flat.setdefault(name, float(value))  # beyond Int64: Polars would reject the line
         else:
             flat.setdefault(name, value)
     return flat
@@ -249,30 +253,18 @@ def flatten(frame: pl.DataFrame, *, unwrap: str | None = None) -> pl.DataFrame:
     keep their own names (`actor/pg_clipfrac`, not `data/actor/pg_clipfrac`).
     """
     while any(isinstance(dtype, pl.Struct) for dtype in frame.schema.values()):
-        columns: list[pl.Expr] = []
+        # the first of two columns that flatten to one name wins ({"a/b": 1, "a": {"b": 2}})
+        columns: dict[str, pl.Expr] = {}
         for name, dtype in frame.schema.items():
             if isinstance(dtype, pl.Struct):
                 prefix = "" if name == unwrap else f"{name}/"
-                columns.extend(
-                    pl.col(name).struct.field(field.name).alias(prefix + field.name)
-                    for field in dtype.fields
-                )
+                for field in dtype.fields:
+                    new = prefix + field.name
+                    columns.setdefault(new, col(name).struct.field(field.name).alias(new))
             else:
-                columns.append(pl.col(name))
-        frame = frame.select(_dedupe(columns))
+                columns.setdefault(name, col(name))
+        frame = frame.select(columns.values())
     return frame
-
-
-def _dedupe(columns: list[pl.Expr]) -> list[pl.Expr]:
-    """Keep the first of two columns that flatten to one name (`{"a/b": 1, "a": {"b": 2}}`)."""
-    seen: set[str] = set()
-    kept = []
-    for column in columns:
-        name = column.meta.output_name()
-        if name not in seen:
-            seen.add(name)
-            kept.append(column)
-    return kept
 
 
 def prepare(frame: pl.DataFrame, *, unwrap: str | None = None) -> pl.DataFrame:
@@ -282,11 +274,11 @@ def prepare(frame: pl.DataFrame, *, unwrap: str | None = None) -> pl.DataFrame:
     exprs: list[pl.Expr] = []
     for name, dtype in frame.schema.items():
         if name == LINE or dtype in (pl.Float64, pl.String):
-            exprs.append(pl.col(name))
+            exprs.append(col(name))
         elif dtype == pl.Boolean:
-            exprs.append(pl.col(name).cast(pl.String))
+            exprs.append(col(name).cast(pl.String))
         else:
-            marker = pl.when(pl.col(name).is_not_null()).then(pl.lit(LIST_MARKER))
+            marker = pl.when(col(name).is_not_null()).then(pl.lit(LIST_MARKER))
             exprs.append(marker.otherwise(None).cast(pl.String).alias(name))
     return frame.select(exprs)
 
@@ -301,19 +293,19 @@ def normalize(frame: pl.DataFrame) -> pl.DataFrame:
     numeric_text: set[str] = set()
     if text:
         checks = frame.select(
-            (_as_float(name).null_count() == pl.col(name).null_count()).alias(name) for name in text
+            (_as_float(name).null_count() == col(name).null_count()).alias(name) for name in text
         ).row(0)
         numeric_text = {name for name, ok in zip(text, checks, strict=False) if ok}
     exprs: list[pl.Expr] = []
     for name, dtype in frame.schema.items():
         if name != LINE and (dtype.is_numeric() or dtype == pl.Null):
-            exprs.append(pl.col(name).cast(pl.Float64))
+            exprs.append(col(name).cast(pl.Float64))
         elif name in numeric_text:
             exprs.append(_as_float(name))
         else:
-            exprs.append(pl.col(name))
+            exprs.append(col(name))
     return frame.select(exprs)
 
 
 def _as_float(name: str) -> pl.Expr:
-    return pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
+    return col(name).str.strip_chars().cast(pl.Float64, strict=False)

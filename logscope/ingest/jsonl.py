@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from logscope.ingest import Progress
 
 CHUNK_BYTES = 64 << 20
+_COMPRESSED = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+)
+_TOOLS = {"gzip": "gunzip", "zstd": "unzstd", "bzip2": "bunzip2", "xz": "unxz"}
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
 
 
@@ -34,10 +41,13 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     if not head.strip():
         log(None, "file is empty")
         return _result(name, pl.DataFrame(), log, notes)
-    if not head.lstrip().startswith(b"{"):
-        log(
-            1, f"not a JSON Lines file (expected '{{' first, found {head.lstrip()[:16]!r}); skipped"
-        )
+    compressed = next((kind for magic, kind in _COMPRESSED if head.startswith(magic)), None)
+    if compressed:
+        log(None, f"{compressed}-compressed; decompress it first (e.g. {_TOOLS[compressed]} FILE)")
+        return _result(name, pl.DataFrame(), log, notes)
+    if not _looks_like_jsonl(head):
+        found = head.lstrip()[:16]
+        log(1, f"not a JSON Lines file (no line starts with '{{'; begins {found!r}); skipped")
         return _result(name, pl.DataFrame(), log, notes)
     verl = _is_verl(head)
     if verl:
@@ -125,6 +135,12 @@ def _prepared(frames: list[pl.DataFrame], verl: bool) -> list[pl.DataFrame]:
 def _head(path: Path) -> bytes:
     with path.open("rb") as handle:
         return handle.read(_SNIFF_BYTES)
+
+
+def _looks_like_jsonl(head: bytes) -> bool:
+    """Some line in the first megabyte opens a JSON object: other files are refused whole,
+    while a log whose first line is damaged is still read."""
+    return any(line.lstrip().startswith(b"{") for line in head.split(b"\n")[:1000])
 
 
 def _is_verl(head: bytes) -> bool:

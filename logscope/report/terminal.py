@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from logscope.columns import col
 from logscope.model import Finding, Severity
 from logscope.report.json import run_status
 from logscope.report.sparkline import sparkline
@@ -138,11 +139,11 @@ def _metrics(report: RunReport) -> Table | None:
         return None
     stats = frame.select(
         pl.struct(
-            pl.col(m).drop_nulls().first().alias("first"),
-            pl.col(m).drop_nulls().last().alias("last"),
-            pl.col(m).filter(pl.col(m).is_finite()).min().alias("min"),
-            pl.col(m).filter(pl.col(m).is_finite()).max().alias("max"),
-            pl.col(m).is_not_null().sum().alias("n"),
+            col(m).drop_nulls().first().alias("first"),
+            col(m).drop_nulls().last().alias("last"),
+            col(m).filter(col(m).is_finite()).min().alias("min"),
+            col(m).filter(col(m).is_finite()).max().alias("max"),
+            col(m).is_not_null().sum().alias("n"),
         ).alias(m)
         for m in names
     ).row(0, named=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from logscope.checks.base import Hit
+from logscope.columns import col
 from logscope.model import Finding, Severity
 from logscope.rules import aliases
 from logscope.rules.spec import Pack, Rule
@@ -127,11 +128,11 @@ def _evaluate_rule(
             return f"metric to compare with ({rule.params.other}) not found"
     for key, caps in matches:
         checked[key] = None
-        columns = [pl.col("step"), pl.col(key).alias("value")]
+        columns = [pl.col("step"), col(key).alias("value")]
         other = _closest(key, other_keys) if other_keys else None
         if other:
             checked[other] = None
-            columns.append(pl.col(other).alias("other"))
+            columns.append(col(other).alias("other"))
         data = frame.select(columns).filter(pl.col("value").is_not_null())
         for hit in rule.kind.evaluate(data, rule.params):
             report.findings.append(_finding(rule, key, caps, hit, other))

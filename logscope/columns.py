@@ -1,0 +1,17 @@
+"""Column references that take a logged metric name literally.
+
+`pl.col("^loss$")` is a regex and `pl.col("*")` means every column; a log may use any text
+as a key, so dynamic names go through `col`, which falls back to an exact-name selector.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import polars.selectors as cs
+
+
+def col(name: str) -> pl.Expr:
+    """An expression for the column called exactly `name`."""
+    if name == "*" or (name.startswith("^") and name.endswith("$")):
+        return cs.by_name(name).as_expr()
+    return pl.col(name)
