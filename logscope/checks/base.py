@@ -9,7 +9,7 @@ each hit into a Finding with the rule's message, advice and source.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -30,6 +30,10 @@ class Hit:
     last_step: int
     value: float | None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_extra(self, **extra: Any) -> Hit:
+        """The same hit with more (or overriding) template fields."""
+        return replace(self, extra={**self.extra, **extra})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

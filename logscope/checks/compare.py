@@ -27,8 +27,7 @@ def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
     if hit is None:
         return []
     first = gap.filter(pl.col("step") == hit.step).row(0, named=True)
-    extra = {**hit.extra, "other_value": first["other"], "gap": first["_gap"]}
-    return [Hit(step=hit.step, last_step=hit.last_step, value=hit.value, extra=extra)]
+    return [hit.with_extra(other_value=first["other"], gap=first["_gap"])]
 
 
 CHECK = Check(

@@ -35,8 +35,7 @@ def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
     hi = p.max if p.max is not None else float("inf")
     distance = pl.max_horizontal(lo - pl.col("value"), pl.col("value") - hi)
     far = outside.with_columns(distance.alias("_d")).sort("_d", descending=True).row(0, named=True)
-    extra = {**hit.extra, "worst": far["value"], "worst_step": int(far["step"])}
-    return [Hit(step=hit.step, last_step=hit.last_step, value=hit.value, extra=extra)]
+    return [hit.with_extra(worst=far["value"], worst_step=int(far["step"]))]
 
 
 CHECK = Check(

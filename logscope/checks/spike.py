@@ -36,8 +36,7 @@ def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
         return []
     base = framed.filter(pl.col("step") == hit.step).item(0, "_base")
     worst_base = framed.filter(pl.col("step") == hit.extra["worst_step"]).item(0, "_base")
-    extra = {**hit.extra, "baseline": base, "ratio": hit.extra["worst"] / worst_base}
-    return [Hit(step=hit.step, last_step=hit.last_step, value=hit.value, extra=extra)]
+    return [hit.with_extra(baseline=base, ratio=hit.extra["worst"] / worst_base)]
 
 
 CHECK = Check(
