@@ -99,8 +99,10 @@ def _say(level: str, message: str) -> None:
     from rich.text import Text
 
     style = {"error": "bold red", "warning": "yellow"}.get(level, "")
+    from logscope.report.text import safe
+
     line = Text(f"{level}:", style=style)
-    line.append(f" {message}")
+    line.append(f" {safe(message)}")
     _stderr().print(line, soft_wrap=True)
 
 

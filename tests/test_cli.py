@@ -239,3 +239,12 @@ def test_library_entry_point(samples: Path) -> None:
     assert run.frame.height == 100
     assert run.frame.schema["step"] == pl.Int64
     assert [r.step for r in run.resumes] == [41]
+
+
+def test_control_characters_in_metric_names_cannot_drive_the_terminal(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "evil.jsonl"
+    log.write_text('{"step": 1, "\\u001b[2Jloss\\u0007": 1.0}\n{"step": 2, "\\u001b[2Jloss\\u0007": NaN}\n')
+    for args in (["check", log], ["check", log, "-q"], ["check", log, "--color", "always"]):
+        out = cli(args, exit_code=1).stdout
+        assert "\x1b[2J" not in out and "\x07" not in out
+        assert "\\x1b[2Jloss\\x07" in out

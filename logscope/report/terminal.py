@@ -15,6 +15,7 @@ from logscope.columns import col
 from logscope.model import Finding, Severity
 from logscope.report.json import run_status
 from logscope.report.sparkline import sparkline
+from logscope.report.text import safe
 from logscope.rules.engine import RunReport
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -66,9 +67,9 @@ def render(
 
 def _finding_line(report: RunReport, f: Finding) -> Text:
     line = Text()
-    line.append(f"{report.run.path}: ")
+    line.append(f"{safe(report.run.path)}: ")
     line.append(f"{f.severity}", style=STYLE[f.severity])
-    line.append(f" {f.rule} step {f.step}: {f.message}")
+    line.append(safe(f" {f.rule} step {f.step}: {f.message}"))
     return line
 
 
@@ -76,7 +77,7 @@ def _header(report: RunReport, fail_on: Severity | None) -> Group:
     run = report.run
     status = run_status(report, fail_on)
     title = Text()
-    title.append(run.path, style="bold")
+    title.append(safe(run.path), style="bold")
     title.append("  ")
     title.append(status.upper(), style=STATUS[status])
     lines: list[Text | Table] = [title]
@@ -84,7 +85,7 @@ def _header(report: RunReport, fail_on: Severity | None) -> Group:
     grid.add_column(style="dim")
     grid.add_column(overflow="fold")
     sources = "\n".join(f"{s.path} ({s.format}, {s.rows} rows)" for s in run.sources) or "none"
-    grid.add_row("sources", escape(sources))
+    grid.add_row("sources", escape(safe(sources)))
     steps = run.steps
     step_text = (
         f"{steps['first']}–{steps['last']} ({steps['count']} logged), {len(run.metrics)} metrics"
@@ -95,13 +96,14 @@ def _header(report: RunReport, fail_on: Severity | None) -> Group:
     for resume in run.resumes:
         where = f"{resume.source}:{resume.line}" if resume.line else resume.source
         grid.add_row(
-            "resumed", escape(f"at step {resume.step} after step {resume.previous_step} ({where})")
+            "resumed",
+            escape(safe(f"at step {resume.step} after step {resume.previous_step} ({where})")),
         )
     grid.add_row("packs", ", ".join(report.packs))
     for note in [*run.notes, *(f"{s.path}: {n}" for s in run.sources for n in s.notes)]:
-        grid.add_row("note", escape(note))
+        grid.add_row("note", escape(safe(note)))
     for problem in run.problems:
-        grid.add_row(Text("problem", style="yellow"), escape(str(problem)))
+        grid.add_row(Text("problem", style="yellow"), escape(safe(str(problem))))
     lines.append(grid)
     return Group(*lines)
 
@@ -114,8 +116,8 @@ def _findings(report: RunReport) -> Table:
     table.add_column(overflow="fold")
     for f in report.findings:
         head = Text()
-        head.append(f.rule, style="bold")
-        head.append(f"  {f.metric}", style="magenta")
+        head.append(safe(f.rule), style="bold")
+        head.append(f"  {safe(f.metric)}", style="magenta")
         if f.step is not None:
             steps = (
                 f"step {f.step}"
@@ -126,8 +128,8 @@ def _findings(report: RunReport) -> Table:
         if f.value is not None:
             head.append(f"  value {_number(f.value)}")
         table.add_row(Text(f"{str(f.severity).upper():<7}", style=STYLE[f.severity]), head)
-        table.add_row("", Text(f.message))
-        table.add_row("", Text(f"→ {f.advice}", style="dim"))
+        table.add_row("", Text(safe(f.message)))
+        table.add_row("", Text(f"→ {safe(f.advice)}", style="dim"))
     return table
 
 
@@ -154,7 +156,7 @@ def _metrics(report: RunReport) -> Table | None:
         s = stats[m]
         series = frame.get_column(m).drop_nulls()
         table.add_row(
-            Text(m),
+            Text(safe(m)),
             str(s["n"]),
             _number(s["first"]),
             _number(s["last"]),
