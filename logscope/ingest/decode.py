@@ -64,7 +64,7 @@ def _lines_with(chunk: bytes, tokens: tuple[bytes, ...]) -> list[tuple[int, int]
 
 def _strict_line(line: bytes, null_is_nan: bool) -> bytes:
     try:
-        parsed = json.loads(line)
+        parsed = json.loads(line, object_pairs_hook=_first_wins)
     except (ValueError, UnicodeDecodeError):
         return line
     if null_is_nan:
@@ -213,7 +213,7 @@ def _scalars(record: dict[str, Any], unwrap: str | None = None, prefix: str = ""
 
 def _parse_line(raw: bytes, line_no: int, report: Report, is_tail: bool) -> dict[str, Any] | None:
     try:
-        parsed = json.loads(raw)
+        parsed = json.loads(raw, object_pairs_hook=_first_wins)
     except (ValueError, UnicodeDecodeError) as exc:
         if is_tail:
             report(line_no, "last line is incomplete (run killed mid-write, or still writing)")
@@ -224,6 +224,14 @@ def _parse_line(raw: bytes, line_no: int, report: Report, is_tail: bool) -> dict
         report(line_no, f"expected a JSON object, found {type(parsed).__name__}: {_preview(raw)}")
         return None
     return parsed
+
+
+def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key written twice in one object keeps its first value, as the Polars path does."""
+    record: dict[str, Any] = {}
+    for key, value in pairs:
+        record.setdefault(key, value)
+    return record
 
 
 def _nulls_to_nan(value: Any) -> Any:

@@ -49,7 +49,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
         found = head.lstrip()[:16]
         log(1, f"not a JSON Lines file (no line starts with '{{'; begins {found!r}); skipped")
         return _result(name, pl.DataFrame(), log, notes)
-    verl = _is_verl(head)
+    verl = _is_verl(_first_line(path))
     if verl:
         notes.append(
             "veRL file logger: metrics read from 'data'; "
@@ -143,9 +143,13 @@ def _looks_like_jsonl(head: bytes) -> bool:
     return any(line.lstrip().startswith(b"{") for line in head.split(b"\n")[:1000])
 
 
-def _is_verl(head: bytes) -> bool:
+def _first_line(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.readline()
+
+
+def _is_verl(first: bytes) -> bool:
     """veRL's file logger: every line is exactly {"step": N, "data": {...}}."""
-    first = head.split(b"\n", 1)[0]
     try:
         record = json.loads(first)
     except ValueError:
