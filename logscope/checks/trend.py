@@ -24,6 +24,7 @@ import polars as pl
 from logscope.checks.base import Check, Hit
 
 MAX_WINDOW = 2000
+SLOPE_POINTS = 1500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,8 +75,13 @@ def _one_sided_p(steps: np.ndarray, values: np.ndarray, p: Params) -> float:
 
 
 def _slope(steps: np.ndarray, values: np.ndarray) -> float:
+    """Theil–Sen slope; above SLOPE_POINTS points on an even subsample, since the estimator
+    compares every pair (memory grows with the square of the points)."""
     from scipy.stats import theilslopes
 
+    if len(values) > SLOPE_POINTS:
+        keep = np.linspace(0, len(values) - 1, SLOPE_POINTS).astype(int)
+        steps, values = steps[keep], values[keep]
     return float(theilslopes(values, steps).slope)
 
 

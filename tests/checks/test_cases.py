@@ -65,3 +65,16 @@ def test_case(kind: str, case: dict[str, Any]) -> None:
         observed = {"step": hit.step, "last_step": hit.last_step, "value": hit.value, **hit.extra}
         for key, want in expected.items():
             assert _same(want, observed[key]), f"{key}: expected {want!r}, got {observed[key]!r}"
+
+
+def test_trend_on_a_long_series_stays_bounded_in_memory() -> None:
+    """200,000 points: the whole-series test and a firing sliding window spanning the run
+    must not build the n x n pair matrix (that would need hundreds of GiB)."""
+    import numpy as np
+
+    n = 200_000
+    rising = pl.DataFrame({"step": np.arange(1, n + 1), "value": np.linspace(0, 1, n)})
+    for params in ({"direction": "increasing"}, {"direction": "increasing", "window": 50}):
+        (hit,) = KINDS["trend"].evaluate(rising, KINDS["trend"].params(**params))
+        assert hit.extra["slope"] > 0
+        assert (hit.step, hit.last_step) == (1, n)
