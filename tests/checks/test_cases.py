@@ -78,3 +78,20 @@ def test_trend_on_a_long_series_stays_bounded_in_memory() -> None:
         (hit,) = KINDS["trend"].evaluate(rising, KINDS["trend"].params(**params))
         assert hit.extra["slope"] > 0
         assert (hit.step, hit.last_step) == (1, n)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_mann_kendall_agrees_with_scipy(seed: int) -> None:
+    """Our numpy Mann–Kendall p-value matches scipy's asymptotic Kendall tau test."""
+    import numpy as np
+    from scipy.stats import kendalltau
+
+    from logscope.checks import trend
+
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1, 121, dtype=float)
+    values = np.round(0.002 * seed * steps + rng.normal(0, 0.1, 120), 2)  # rounding makes ties
+    for direction, alternative in (("increasing", "greater"), ("decreasing", "less")):
+        ours = trend._one_sided_p(steps, values, trend.Params(direction=direction))
+        theirs = kendalltau(steps, values, alternative=alternative, method="asymptotic").pvalue
+        assert ours == pytest.approx(theirs, abs=0.01)
