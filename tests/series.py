@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import polars as pl
 
+from logscope.checks.base import Series
 from logscope.run import Run
 
 _EXPAND = re.compile(r"^(-?[\d.]+(?:e-?\d+)?)(?:([+-][\d.]+(?:e-?\d+)?))?x(\d+)$")
@@ -50,10 +52,15 @@ def make_run(series: dict[str, str | list[float | None]], steps: list[int] | Non
     return Run("test-run", frame)
 
 
-def frame(series: str, steps: list[int] | None = None) -> pl.DataFrame:
-    """A check's input: `step` and `value`, nulls dropped as the engine does."""
-    values = parse(series)
-    return pl.DataFrame(
-        {"step": steps or list(range(1, len(values) + 1)), "value": values},
-        schema={"step": pl.Int64, "value": pl.Float64},
-    ).filter(pl.col("value").is_not_null())
+def series(text: str, other: str | None = None) -> Series:
+    """A check's input, missing points dropped as the engine does; `other` for compare
+    (NaN where the other metric was not logged)."""
+    values = parse(text)
+    keep = [i for i, v in enumerate(values) if v is not None]
+    others = parse(other) if other else None
+    return Series(
+        np.array([i + 1 for i in keep], dtype=np.int64),
+        np.array([values[i] for i in keep], dtype=np.float64),
+        None if others is None else np.array(
+            [np.nan if others[i] is None else others[i] for i in keep], dtype=np.float64),
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import polars as pl
+import numpy as np
 
-from logscope.checks.base import OPS, Check, Hit, streaks
+from logscope.checks.base import OPS, Check, Hit, Series, streaks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,16 +18,18 @@ class Params:
     for_steps: int = 1
 
 
-def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
-    """`data` has `value` and `other`; rows where either is missing are not compared."""
-    both = data.filter(pl.col("other").is_not_null() & pl.col("other").is_not_nan())
-    bad = OPS[p.op](pl.col("value") - pl.col("other"), p.margin)
-    gap = both.with_columns((pl.col("value") - pl.col("other")).alias("_gap"))
-    hit = streaks(gap, bad, p.for_steps)
+def evaluate(data: Series, p: Params) -> list[Hit]:
+    """Points where the other metric is missing or NaN are not compared."""
+    if data.other is None:
+        return []
+    both = data.select(~np.isnan(data.other))
+    assert both.other is not None
+    gap = both.values - both.other
+    hit = streaks(both, OPS[p.op](gap, p.margin), p.for_steps)
     if hit is None:
         return []
-    first = gap.filter(pl.col("step") == hit.step).row(0, named=True)
-    return [hit.with_extra(other_value=first["other"], gap=first["_gap"])]
+    first = int(np.searchsorted(both.steps, hit.step))
+    return [hit.with_extra(other_value=float(both.other[first]), gap=float(gap[first]))]
 
 
 CHECK = Check(

@@ -1,4 +1,4 @@
-"""consecutive: the metric rises (or falls) at `count` logged steps in a row.
+"""consecutive: the metric rises (or falls) at `steps` logged points in a row.
 
 A run of N increases spans N+1 points; the finding's step is the point the rise began.
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import polars as pl
+import numpy as np
 
-from logscope.checks.base import Check, Hit, streaks
+from logscope.checks.base import Check, Hit, Series, streaks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,19 +20,27 @@ class Params:
     min_delta: float = 0.0
 
 
-def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
-    clean = data.filter(pl.col("value").is_finite())
-    delta = pl.col("value").diff()
+def evaluate(data: Series, p: Params) -> list[Hit]:
+    clean = data.finite()
+    if len(clean) < 2:
+        return []
+    delta = np.diff(clean.values)
     moved = delta > p.min_delta if p.direction == "increasing" else delta < -p.min_delta
-    hit = streaks(clean, moved, p.steps, worst="max" if p.direction == "increasing" else "min")
+    # a move belongs to the point it arrives at; the run starts one point earlier
+    arrivals = Series(clean.steps[1:], clean.values[1:])
+    hit = streaks(arrivals, moved, p.steps, worst="max" if p.direction == "increasing" else "min")
     if hit is None:
         return []
-    steps = clean.get_column("step")
-    start_index = steps.search_sorted(hit.step) - 1
-    start = int(steps[max(start_index, 0)])
-    start_value = clean.get_column("value")[max(start_index, 0)]
-    extra = {**hit.extra, "start_value": start_value}
-    return [Hit(step=start, last_step=hit.last_step, value=start_value, extra=extra)]
+    start = int(np.searchsorted(clean.steps, hit.step)) - 1
+    start_value = float(clean.values[start])
+    return [
+        Hit(
+            step=int(clean.steps[start]),
+            last_step=hit.last_step,
+            value=start_value,
+            extra={**hit.extra, "start_value": start_value},
+        )
+    ]
 
 
 CHECK = Check(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import polars as pl
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from logscope.checks.base import Check, Hit
+from logscope.checks.base import Check, Hit, Series
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,29 +27,25 @@ class Params:
         return errors
 
 
-def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
-    clean = data.filter(pl.col("value").is_finite())
-    spread = pl.col("value").rolling_max(p.window) - pl.col("value").rolling_min(p.window)
+def evaluate(data: Series, p: Params) -> list[Hit]:
+    clean = data.finite()
+    if len(clean) < p.window:
+        return []
+    windows = sliding_window_view(clean.values, p.window)  # a view: no copy
+    spread = windows.max(axis=1) - windows.min(axis=1)
     flat = spread <= p.tolerance
     if p.near is not None and p.within is not None:
-        distance = (pl.col("value") - p.near).abs().rolling_max(p.window)
-        flat = flat & (distance <= p.within)
-    marked = clean.with_columns(
-        flat.fill_null(False).alias("_flat"),
-        spread.alias("_spread"),
-        pl.col("step").shift(p.window - 1).alias("_start"),
-    ).filter(pl.col("_flat"))
-    if marked.height == 0:
+        flat &= np.abs(windows - p.near).max(axis=1) <= p.within
+    firing = np.flatnonzero(flat)  # window i covers points i .. i + window - 1
+    if len(firing) == 0:
         return []
-    first = marked.row(0, named=True)
-    start = int(first["_start"])
-    start_value = clean.filter(pl.col("step") == start).item(0, "value")
+    first = int(firing[0])
     return [
         Hit(
-            step=start,
-            last_step=int(marked.item(-1, "step")),
-            value=start_value,
-            extra={"spread": first["_spread"], "count": marked.height},
+            step=int(clean.steps[first]),
+            last_step=int(clean.steps[firing[-1] + p.window - 1]),
+            value=float(clean.values[first]),
+            extra={"spread": float(spread[first]), "count": len(firing)},
         )
     ]
 

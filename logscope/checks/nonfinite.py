@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import polars as pl
+import numpy as np
 
-from logscope.checks.base import Check, Hit
+from logscope.checks.base import Check, Hit, Series
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -14,21 +14,22 @@ class Params:
     for_steps: int = 1
 
 
-def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
-    bad = data.filter(pl.col("value").is_nan() | pl.col("value").is_infinite())
-    if bad.height < p.for_steps:
+def evaluate(data: Series, p: Params) -> list[Hit]:
+    bad = np.flatnonzero(~np.isfinite(data.values))
+    if len(bad) < max(p.for_steps, 1):
         return []
-    first = bad.row(0, named=True)
+    first = int(bad[0])
+    value = float(data.values[first])
     return [
         Hit(
-            step=int(first["step"]),
-            last_step=int(bad.item(-1, "step")),
-            value=first["value"],
+            step=int(data.steps[first]),
+            last_step=int(data.steps[bad[-1]]),
+            value=value,
             extra={
-                "count": bad.height,
-                "worst": first["value"],
-                "worst_step": int(first["step"]),
-                "total": data.height,
+                "count": len(bad),
+                "worst": value,
+                "worst_step": int(data.steps[first]),
+                "total": len(data),
             },
         )
     ]

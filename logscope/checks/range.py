@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import polars as pl
+import numpy as np
 
-from logscope.checks.base import Check, Hit, streaks
+from logscope.checks.base import Check, Hit, Series, streaks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,19 +23,18 @@ class Params:
         return []
 
 
-def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
-    low = pl.col("value") < p.min if p.min is not None else pl.lit(False)
-    high = pl.col("value") > p.max if p.max is not None else pl.lit(False)
-    hit = streaks(data, low | high, p.for_steps, worst="max")
+def evaluate(data: Series, p: Params) -> list[Hit]:
+    low = -np.inf if p.min is None else p.min
+    high = np.inf if p.max is None else p.max
+    # distance outside the range (NaN for NaN values, which streaks never counts)
+    distance = np.maximum(low - data.values, data.values - high)
+    hit = streaks(data, distance > 0, p.for_steps)
     if hit is None:
         return []
     # the worst value is the one farthest outside the range
-    outside = data.filter((low | high) & pl.col("value").is_not_nan())
-    lo = p.min if p.min is not None else float("-inf")
-    hi = p.max if p.max is not None else float("inf")
-    distance = pl.max_horizontal(lo - pl.col("value"), pl.col("value") - hi)
-    far = outside.with_columns(distance.alias("_d")).sort("_d", descending=True).row(0, named=True)
-    return [hit.with_extra(worst=far["value"], worst_step=int(far["step"]))]
+    outside = np.flatnonzero(distance > 0)
+    far = int(outside[np.argmax(distance[outside])])
+    return [hit.with_extra(worst=float(data.values[far]), worst_step=int(data.steps[far]))]
 
 
 CHECK = Check(

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
-from logscope.checks.base import Check, Hit, streaks
+from logscope.checks.base import Check, Hit, Series, streaks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,21 +23,24 @@ class Params:
         return [] if self.factor > 1 else [f"factor must be above 1, got {self.factor}"]
 
 
-def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
-    clean = data.filter(pl.col("value").is_finite())
-    baseline = pl.col("value").rolling_median(p.window, min_samples=p.min_points).shift(1)
-    framed = clean.with_columns(baseline.alias("_base"))
-    bad = (
-        (pl.col("value") > p.factor * pl.col("_base"))
-        & (pl.col("value") > p.min_value)
-        & (pl.col("_base") > 0)
-    )
-    hit = streaks(framed, bad, 1)
+def evaluate(data: Series, p: Params) -> list[Hit]:
+    clean = data.finite()
+    if len(clean) <= p.min_points:
+        return []
+    median = pl.Series(clean.values).rolling_median(p.window, min_samples=p.min_points)
+    baseline = np.concatenate(([np.nan], median.to_numpy()[:-1]))  # previous points only
+    with np.errstate(invalid="ignore"):
+        bad = (clean.values > p.factor * baseline) & (clean.values > p.min_value) & (baseline > 0)
+    hit = streaks(clean, bad, 1)
     if hit is None:
         return []
-    base = framed.filter(pl.col("step") == hit.step).item(0, "_base")
-    worst_base = framed.filter(pl.col("step") == hit.extra["worst_step"]).item(0, "_base")
-    return [hit.with_extra(baseline=base, ratio=hit.extra["worst"] / worst_base)]
+    first = int(np.searchsorted(clean.steps, hit.step))
+    worst = int(np.searchsorted(clean.steps, hit.extra["worst_step"]))
+    return [
+        hit.with_extra(
+            baseline=float(baseline[first]), ratio=float(clean.values[worst] / baseline[worst])
+        )
+    ]
 
 
 CHECK = Check(

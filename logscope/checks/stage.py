@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import polars as pl
+import numpy as np
 
-from logscope.checks.base import Check, Hit
+from logscope.checks.base import Check, Hit, Series
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,28 +41,29 @@ class Params:
         return errors
 
 
-def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
-    clean = data.filter(pl.col("value").is_finite())
+def evaluate(data: Series, p: Params) -> list[Hit]:
+    clean = data.finite()
     hits = []
-    for stage in p.stages:  # a handful of stages; each is one vectorised aggregation
+    for stage in p.stages:  # a handful of stages; each is one vectorised median
         first, last = stage["steps"]
-        part = clean.filter(pl.col("step").is_between(first, last))
-        if part.height < p.min_points:
+        inside = (clean.steps >= first) & (clean.steps <= last)
+        if int(inside.sum()) < p.min_points:
             continue
-        median = float(part.get_column("value").median())  # type: ignore[arg-type]
+        part = clean.select(inside)
+        median = float(np.median(part.values))
         if stage["min"] <= median <= stage["max"]:
             continue
         hits.append(
             Hit(
-                step=int(part.item(0, "step")),
-                last_step=int(part.item(-1, "step")),
+                step=int(part.steps[0]),
+                last_step=int(part.steps[-1]),
                 value=median,
                 extra={
                     "stage": stage.get("name", f"steps {first}-{last}"),
                     "min": stage["min"],
                     "max": stage["max"],
                     "median": median,
-                    "points": part.height,
+                    "points": len(part),
                     "direction": "above" if median > stage["max"] else "below",
                 },
             )

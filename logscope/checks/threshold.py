@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import polars as pl
-
-from logscope.checks.base import OPS, Check, Hit, streaks, worst_direction
+from logscope.checks.base import OPS, Check, Hit, Series, streaks, worst_direction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,8 +15,8 @@ class Params:
     for_steps: int = 1
 
 
-def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
-    bad = OPS[p.op](pl.col("value"), p.value)
+def evaluate(data: Series, p: Params) -> list[Hit]:
+    bad = OPS[p.op](data.values, p.value)
     hit = streaks(data, bad, p.for_steps, worst=worst_direction(p.op))
     return [hit] if hit else []
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import polars as pl
 
-from logscope.checks.base import Check, Hit
+from logscope.checks.base import Check, Hit, Series
 
 MAX_WINDOW = 2000
 TEST_POINTS = 2000
@@ -50,10 +49,9 @@ class Params:
         return errors
 
 
-def evaluate(data: pl.DataFrame, p: Params) -> list[Hit]:
-    clean = data.filter(pl.col("value").is_finite())
-    steps = clean.get_column("step").to_numpy()
-    values = clean.get_column("value").to_numpy()
+def evaluate(data: Series, p: Params) -> list[Hit]:
+    clean = data.finite()
+    steps, values = clean.steps.astype(np.float64), clean.values
     if len(values) < max(p.min_points, 3):
         return []
     if p.when == "absent":

@@ -10,6 +10,7 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -68,25 +69,18 @@ def _result(name: str, raw: pl.DataFrame, log: ProblemLog, notes: list[str]) -> 
 def _frames(
     path: Path, log: ProblemLog, verl: bool, progress: Callable[[int, int], None] | None
 ) -> list[pl.DataFrame]:
-    """Decode the file chunk by chunk. A helper thread reads, counts and sanitises the next
-    chunk while Polars (which releases the GIL) parses the current one."""
+    """Decode the file chunk by chunk. For files of several chunks a helper thread reads,
+    counts and sanitises the next chunk while Polars (which releases the GIL) parses the
+    current one; a small file is read in the calling thread (a thread costs more there)."""
     frames: list[pl.DataFrame] = []
-    line_no = 1
-    done, size = 0, path.stat().st_size
-    with path.open("rb") as handle, ThreadPoolExecutor(max_workers=1) as pool:
-        chunks = _chunks(handle)
-
-        def prepare() -> tuple[bytes, bool, int, bytes] | None:
-            item = next(chunks, None)
-            if item is None:
-                return None
-            block, is_tail = item
-            return block, is_tail, block.count(b"\n"), sanitize(block, null_is_nan=verl)
-
-        pending = pool.submit(prepare)
-        while (ready := pending.result()) is not None:
-            pending = pool.submit(prepare)
-            block, is_tail, lines, clean = ready
+    line_no, done, size = 1, 0, path.stat().st_size
+    with path.open("rb") as handle, ExitStack() as stack:
+        prepared: Iterator[Prepared] = (
+            _prepare(block, is_tail, verl) for block, is_tail in _chunks(handle)
+        )
+        if size > CHUNK_BYTES:
+            prepared = _prefetch(prepared, stack.enter_context(ThreadPoolExecutor(1)))
+        for block, is_tail, lines, clean in prepared:
             pieces = decode_chunk(
                 block,
                 line_no,
@@ -103,6 +97,21 @@ def _frames(
             if progress:
                 progress(done, size)
     return frames
+
+
+Prepared = tuple[bytes, bool, int, bytes]
+
+
+def _prepare(block: bytes, is_tail: bool, verl: bool) -> Prepared:
+    return block, is_tail, block.count(b"\n"), sanitize(block, null_is_nan=verl)
+
+
+def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[Prepared]:
+    """Yield `items`, computing the next one in `pool` while the caller works on this one."""
+    pending = pool.submit(next, items, None)
+    while (item := pending.result()) is not None:
+        pending = pool.submit(next, items, None)
+        yield item
 
 
 def _chunks(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:

@@ -43,9 +43,13 @@ def captures(pattern: str) -> list[str]:
 
 def match(pattern: str, key: str) -> dict[str, str] | None:
     """The captures when `key` is a spelling of `pattern`, else None."""
+    return _match(pattern, key, canonical(key))
+
+
+def _match(pattern: str, key: str, canonical_key: str) -> dict[str, str] | None:
     found = compile_pattern(pattern).fullmatch(key) or compile_pattern(
         canonical(pattern)
-    ).fullmatch(canonical(key))
+    ).fullmatch(canonical_key)
     return found.groupdict() if found else None
 
 
@@ -53,9 +57,23 @@ def resolve(patterns: tuple[str, ...], keys: list[str]) -> list[tuple[str, dict[
     """Every logged key that spells one of `patterns`, in the order the keys were logged."""
     matched = []
     for key in keys:
+        canonical_key = canonical(key)
         for pattern in patterns:
-            caps = match(pattern, key)
+            caps = _match(pattern, key, canonical_key)
             if caps is not None:
                 matched.append((key, caps))
                 break
     return matched
+
+
+class Resolver:
+    """`resolve` for one run's keys, remembered per pattern list (rules share aliases)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self._memo: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]] = {}
+
+    def __call__(self, patterns: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+        if patterns not in self._memo:
+            self._memo[patterns] = resolve(patterns, self.keys)
+        return self._memo[patterns]

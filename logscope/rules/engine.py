@@ -6,10 +6,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
-from logscope.checks.base import Hit
-from logscope.columns import col
+from logscope.checks.base import Array, Hit, Series
 from logscope.model import Finding, Severity
 from logscope.rules import aliases
 from logscope.rules.spec import Pack, Rule
@@ -34,6 +34,7 @@ class RunReport:
     evaluated: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     metrics_checked: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)  # ids of the rules evaluated
 
     def failed(self, fail_on: Severity | None) -> bool:
         if fail_on is None:
@@ -72,21 +73,56 @@ def evaluate(
 ) -> RunReport:
     shared = shared if shared is not None else shared_aliases(packs)
     report = RunReport(run, [p.name for p in packs])
+    columns = _Columns(run.frame)
+    resolver = aliases.Resolver(run.metrics)
     checked: dict[str, None] = {}
     for pack in packs:
         for rule in pack.rules:
             if (select and not _selected(rule, select)) or (ignore and _selected(rule, ignore)):
                 continue
-            reason = _evaluate_rule(run, pack, rule, shared, report, checked)
+            reason = _evaluate_rule(pack, rule, shared, resolver, columns, report, checked)
             if reason:
                 report.skipped.append(Skipped(rule.id, reason))
             else:
                 report.evaluated += 1
+                report.rules.append(rule.id)
     report.findings.sort(
         key=lambda f: (-f.severity.rank, f.step if f.step is not None else -1, f.rule)
     )
     report.metrics_checked = list(checked)
     return report
+
+
+class _Columns:
+    """The run's columns as numpy arrays, converted once and shared by all rules."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self.steps: Array = frame.get_column("step").to_numpy()
+        self._cache: dict[str, tuple[Array, Array]] = {}
+
+    def get(self, key: str) -> tuple[Array, Array]:
+        """(values with NaN where missing, mask of logged points)."""
+        if key not in self._cache:
+            column = self.frame.get_column(key)
+            present = column.is_not_null().to_numpy()
+            self._cache[key] = (column.fill_null(np.nan).to_numpy(), present)
+        return self._cache[key]
+
+    def rows(self, rule: Rule) -> Array | str:
+        """Rows a rule may look at (its `where:` and step window), or why it cannot run."""
+        keep = np.ones(len(self.steps), dtype=bool)
+        if rule.where:
+            condition = pl.sql_expr(rule.where)
+            missing = [c for c in condition.meta.root_names() if c not in self.frame.columns]
+            if missing:
+                return f"where: column {missing[0]!r} not in this run"
+            keep &= self.frame.select(condition.fill_null(False)).to_series().to_numpy()
+        if rule.after_step is not None:
+            keep &= self.steps > rule.after_step
+        if rule.before_step is not None:
+            keep &= self.steps <= rule.before_step
+        return keep
 
 
 def _selected(rule: Rule, names: set[str]) -> bool:
@@ -97,43 +133,36 @@ def _selected(rule: Rule, names: set[str]) -> bool:
 
 
 def _evaluate_rule(
-    run: Run,
     pack: Pack,
     rule: Rule,
     shared: dict[str, tuple[str, ...]],
+    resolve: aliases.Resolver,
+    columns: _Columns,
     report: RunReport,
     checked: dict[str, None],
 ) -> str | None:
     """Evaluate one rule on every key it matches; return why it was skipped, if it was."""
-    matches = aliases.resolve(pack.patterns(rule.metric, shared), run.metrics)
+    matches = resolve(pack.patterns(rule.metric, shared))
     if not matches:
         return "metric not found"
-    frame = run.frame
-    if rule.where:
-        condition = pl.sql_expr(rule.where)
-        missing = [c for c in condition.meta.root_names() if c not in frame.columns]
-        if missing:
-            return f"where: column {missing[0]!r} not in this run"
-        frame = frame.filter(condition.fill_null(False))
-    if rule.after_step is not None:
-        frame = frame.filter(pl.col("step") > rule.after_step)
-    if rule.before_step is not None:
-        frame = frame.filter(pl.col("step") <= rule.before_step)
+    rows = columns.rows(rule)
+    if isinstance(rows, str):
+        return rows
     other_keys: list[str] = []
     if rule.kind.needs_other:
-        other_keys = [
-            k for k, _ in aliases.resolve(pack.patterns(rule.params.other, shared), run.metrics)
-        ]
+        other_keys = [k for k, _ in resolve(pack.patterns(rule.params.other, shared))]
         if not other_keys:
             return f"metric to compare with ({rule.params.other}) not found"
     for key, caps in matches:
         checked[key] = None
-        columns = [pl.col("step"), col(key).alias("value")]
+        values, present = columns.get(key)
+        keep = rows & present
         other = _closest(key, other_keys) if other_keys else None
+        other_values = None
         if other:
             checked[other] = None
-            columns.append(col(other).alias("other"))
-        data = frame.select(columns).filter(pl.col("value").is_not_null())
+            other_values = columns.get(other)[0][keep]
+        data = Series(columns.steps[keep], values[keep], other_values)
         for hit in rule.kind.evaluate(data, rule.params):
             report.findings.append(_finding(rule, key, caps, hit, other))
     return None

@@ -11,12 +11,13 @@ import random
 from pathlib import Path
 from typing import Any
 
-import polars as pl
+import numpy as np
 import pytest
 import yaml
-from series import frame, parse
+from series import series
 
 from logscope.checks import KINDS
+from logscope.checks.base import Series
 
 CASES = Path(__file__).parent / "cases"
 
@@ -30,16 +31,13 @@ def _cases() -> list[Any]:
     return params
 
 
-def _data(case: dict[str, Any]) -> pl.DataFrame:
-    data = frame(case["series"])
+def _data(case: dict[str, Any]) -> Series:
+    data = series(case["series"], case.get("other"))
     if "noise" in case:
         rng = random.Random(case["noise"]["seed"])
         sigma = case["noise"]["sigma"]
-        noisy = [v + rng.gauss(0, sigma) for v in data.get_column("value").to_list()]
-        data = data.with_columns(pl.Series("value", noisy))
-    if "other" in case:
-        other = parse(case["other"])
-        data = frame(case["series"]).with_columns(pl.Series("other", other, dtype=pl.Float64))
+        noise = np.array([rng.gauss(0, sigma) for _ in range(len(data))])
+        data = Series(data.steps, data.values + noise, data.other)
     return data
 
 
@@ -70,10 +68,8 @@ def test_case(kind: str, case: dict[str, Any]) -> None:
 def test_trend_on_a_long_series_stays_bounded_in_memory() -> None:
     """200,000 points: the whole-series test and a firing sliding window spanning the run
     must not build the n x n pair matrix (that would need hundreds of GiB)."""
-    import numpy as np
-
     n = 200_000
-    rising = pl.DataFrame({"step": np.arange(1, n + 1), "value": np.linspace(0, 1, n)})
+    rising = Series(np.arange(1, n + 1), np.linspace(0, 1, n))
     for params in ({"direction": "increasing"}, {"direction": "increasing", "window": 50}):
         (hit,) = KINDS["trend"].evaluate(rising, KINDS["trend"].params(**params))
         assert hit.extra["slope"] > 0
@@ -83,7 +79,6 @@ def test_trend_on_a_long_series_stays_bounded_in_memory() -> None:
 @pytest.mark.parametrize("seed", range(5))
 def test_mann_kendall_agrees_with_scipy(seed: int) -> None:
     """Our numpy Mann–Kendall p-value matches scipy's asymptotic Kendall tau test."""
-    import numpy as np
     from scipy.stats import kendalltau
 
     from logscope.checks import trend
