@@ -13,6 +13,7 @@ from logscope.rules.spec import Pack, load_builtin, load_files
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress
+    from logscope.ingest.discover import RunFiles
 
 
 @dataclass
@@ -41,28 +42,97 @@ def check(
     select: set[str] | None = None,
     ignore: set[str] | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
+    rule_files: Iterable[Path] = (),
 ) -> CheckResult:
-    """Check every run under `paths`. A path that cannot be read is recorded, not raised."""
-    from logscope.ingest import read_runs
+    """Check every run under `paths`. A path that cannot be read is recorded, not raised.
+
+    With jobs > 1 runs are read and checked in a process pool (each worker loads the packs
+    once from the built-ins and `rule_files`); reports keep the order of discovery.
+    """
+    from logscope.ingest.discover import discover
 
     result = CheckResult()
-    shared = engine.shared_aliases(packs)
-    forced_set = set(forced)
+    targets: list[tuple[RunFiles, Path]] = []
     for path in paths:
         try:
-            runs = read_runs(path, progress)
+            targets.extend((found, Path(path)) for found in discover(Path(path)))
         except InputError as exc:
             result.errors.append(str(exc))
-            continue
-        for run in runs:
-            chosen = engine.applicable(run, packs, forced_set)
-            report = engine.evaluate(run, chosen, select=select, ignore=ignore, shared=shared)
-            result.reports.append(report)
-            if run.frame.height == 0:
-                first = run.problems[0] if run.problems else None
-                detail = f" ({first})" if first else ""
-                result.errors.append(f"{run.path}: no metric rows could be read{detail}")
+    options = _Options(frozenset(forced), select, ignore)
+    if jobs > 1 and len(targets) > 1:
+        reports = _in_pool(targets, options, list(rule_files), jobs, progress)
+    else:
+        shared = engine.shared_aliases(packs)
+        reports = [_check_one(t, packs, shared, options, progress) for t in targets]
+    for report in reports:
+        result.reports.append(report)
+        run = report.run
+        if run.frame.height == 0:
+            first = run.problems[0] if run.problems else None
+            detail = f" ({first})" if first else ""
+            result.errors.append(f"{run.path}: no metric rows could be read{detail}")
     return result
+
+
+@dataclass(frozen=True)
+class _Options:
+    forced: frozenset[str]
+    select: set[str] | None
+    ignore: set[str] | None
+
+
+def _check_one(
+    target: tuple[RunFiles, Path],
+    packs: list[Pack],
+    shared: dict[str, tuple[str, ...]],
+    options: _Options,
+    progress: Progress | None = None,
+) -> engine.RunReport:
+    from logscope.ingest import read_found
+
+    run = read_found(*target, progress)
+    chosen = engine.applicable(run, packs, set(options.forced))
+    return engine.evaluate(run, chosen, select=options.select, ignore=options.ignore, shared=shared)
+
+
+_WORKER: dict[str, object] = {}  # per worker process: the packs it loaded once
+
+
+def _init_worker(rule_files: list[Path], forced: frozenset[str]) -> None:
+    packs = load_packs(rule_files, forced)
+    _WORKER.update(packs=packs, shared=engine.shared_aliases(packs))
+
+
+def _work(target: tuple[RunFiles, Path], options: _Options) -> engine.RunReport:
+    packs = _WORKER["packs"]
+    shared = _WORKER["shared"]
+    assert isinstance(packs, list) and isinstance(shared, dict)
+    return _check_one(target, packs, shared, options)
+
+
+def _in_pool(
+    targets: list[tuple[RunFiles, Path]],
+    options: _Options,
+    rule_files: list[Path],
+    jobs: int,
+    progress: Progress | None,
+) -> list[engine.RunReport]:
+    """Spawned workers (not forked: Polars' thread pool does not survive a fork)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_worker, initargs=(rule_files, options.forced)
+    ) as pool:
+        futures = [pool.submit(_work, target, options) for target in targets]
+        reports = []
+        for done, future in enumerate(futures, 1):
+            reports.append(future.result())
+            if progress:
+                progress(f"{done}/{len(targets)} runs", done, len(targets))
+        return reports
 
 
 __all__ = ["CheckResult", "LogscopeError", "check", "load_packs"]

@@ -7,6 +7,7 @@ readers, plotly) are imported inside the commands, so `logscope --help` starts f
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -44,6 +45,9 @@ app.add_typer(rules_app, name="rules")
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"
+    junit = "junit"
+    github = "github"
+    markdown = "markdown"
 
 
 class FailOn(str, Enum):
@@ -129,7 +133,11 @@ def check(
     ] = OutputFormat.table,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the --format report to this file; the table still shows on stdout.",
+        ),
     ] = None,
     fail_on: Annotated[
         FailOn,
@@ -165,17 +173,25 @@ def check(
         ),
     ] = 0,
     color: Annotated[ColorMode, typer.Option(help="Colour in the table report.")] = ColorMode.auto,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Only the table of runs, not each run's details.")
+    ] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=0, help="Check runs in N processes (0: all cores).")
+    ] = 1,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
 
-    Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 bad usage,
-    an invalid rule file, or input that could not be read at all.
+    Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 bad usage, an
+    invalid rule file, or an input that could not be read at all. With many runs, an
+    unreadable one is reported and the others are still checked; 2 wins over 1.
 
     [b]Examples[/b]
 
       logscope check sample_logs/kto_diverging
       logscope check runs/*/ --fail-on warning
       logscope check run/ --format json -o verdict.json
+      logscope check runs/* --summary --jobs 0 --format junit -o logscope.xml
       logscope check run/ --rules my_rules.yaml --ignore kto/stage-target-loss
     """
     from logscope.checking import check as run_check
@@ -194,19 +210,39 @@ def check(
             select=_csv(select),
             ignore=_csv(ignore),
             progress=progress,
+            jobs=jobs or (os.cpu_count() or 1),
+            rule_files=rules or [],
         )
     )
     severity = _severity(fail_on)
-    if output_format is OutputFormat.json:
-        from logscope.report import json as json_report
+    fmt = output_format.value
+    if fmt != "table" or output is not None:
+        from logscope import report
 
-        text = json_report.render(result.reports, severity)
-    else:
+        if fmt == "table":
+            from logscope.report import terminal
+
+            document = terminal.render(result.reports, severity, color=False, width=120)
+        else:
+            document = report.render(fmt, result.reports, severity, result.errors)
+        _write(document, output)
+        if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+            markdown = report.render("markdown", result.reports, severity, result.errors)
+            _write(markdown, Path(os.environ["GITHUB_STEP_SUMMARY"]), append=True)
+    if fmt == "table" or output is not None:
         from logscope.report import terminal
 
-        colored, width = _terminal(color, to_file=output is not None)
-        text = terminal.render(result.reports, severity, color=colored, width=width, quiet=quiet)
-    _emit(text, output)
+        colored, width = _terminal(color)
+        text = terminal.render(
+            result.reports,
+            severity,
+            color=colored,
+            width=width,
+            quiet=quiet,
+            summary_only=summary,
+        )
+        sys.stdout.write(text)
+        sys.stdout.flush()
     for error in result.errors:
         if quiet < 2:
             _say("error", error)
@@ -312,13 +348,13 @@ def _csv(value: str | None) -> set[str] | None:
     return {v.strip() for v in value.split(",") if v.strip()} if value else None
 
 
-def _terminal(mode: ColorMode, *, to_file: bool) -> tuple[bool, int]:
+def _terminal(mode: ColorMode) -> tuple[bool, int]:
     """Colour and width as Rich decides for stdout (NO_COLOR, FORCE_COLOR, COLUMNS apply)."""
     from rich.console import Console
 
     console = Console()
-    if mode is ColorMode.never or to_file:
-        return False, console.width if not to_file else 120
+    if mode is ColorMode.never:
+        return False, console.width
     if mode is ColorMode.always:
         return True, console.width
     return (
@@ -328,43 +364,38 @@ def _terminal(mode: ColorMode, *, to_file: bool) -> tuple[bool, int]:
 
 
 def _with_progress(work: Callable[[Progress | None], T]) -> T:
-    """Run `work(progress)` with a transient bar (file, bytes, speed) on stderr, only when
-    stderr is a terminal; piped output and CI logs stay clean."""
+    """Run `work(progress)` with a transient bar (file or run count, percent, time left) on
+    stderr, only when stderr is a terminal; piped output and CI logs stay clean."""
     console = _stderr()
     if not console.is_terminal:
         return work(None)
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
+    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
     columns = (
-        TextColumn("reading {task.description}"),
+        TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        TaskProgressColumn(),
         TimeRemainingColumn(),
     )
     with Bar(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("", total=None)
+        task = bar.add_task("reading", total=None)
 
-        def update(file: str, done: int, size: int) -> None:
-            bar.update(task, description=file, completed=done, total=size)
+        def update(item: str, done: int, size: int) -> None:
+            bar.update(task, description=f"reading {item}", completed=done, total=size)
 
         return work(update)
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _write(text: str, output: Path | None, *, append: bool = False) -> None:
+    """To stdout, or to a file (a clear error, exit 2, when it cannot be written)."""
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        with output.open("a" if append else "w", encoding="utf-8") as handle:
+            handle.write(text)
     except OSError as exc:
         _fail(f"{output}: cannot write the report ({exc.strerror})")
 

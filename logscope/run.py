@@ -42,6 +42,18 @@ class Run:
     resumes: list[Resume] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # where each step's row was last written: step, source, line (for CI annotations)
+    origins: pl.DataFrame | None = None
+
+    def origin(self, step: int | None) -> tuple[str, int | None] | None:
+        """(source path, line) of the row logged at `step`, when known."""
+        if step is None or self.origins is None:
+            return None
+        hit = self.origins.filter(pl.col("step") == step)
+        if hit.height == 0:
+            return None
+        line = hit.item(0, "line")
+        return hit.item(0, "source"), None if line is None else int(line)
 
     @property
     def metrics(self) -> list[str]:
@@ -72,6 +84,7 @@ def build_run(path: str, parts: list[Ingested]) -> Run:
     if not frames:
         empty = pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64})
         return Run(path, empty, sources, resumes, meta)
+    origins = _origins(parts)
     frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
     frame = frame.filter(pl.col("step").is_not_null())
     if not _strictly_increasing(frame):
@@ -86,7 +99,23 @@ def build_run(path: str, parts: list[Ingested]) -> Run:
         pl.col("wall_time").cast(pl.Float64),
         *(col(m).cast(pl.Float64) for m in metrics),
     )
-    return Run(path, frame, sources, resumes, meta)
+    return Run(path, frame, sources, resumes, meta, origins=origins)
+
+
+def _origins(parts: list[Ingested]) -> pl.DataFrame:
+    """The source and line of the last row written for each step (later writes win)."""
+    pieces = [
+        p.frame.select(pl.col("step"), pl.lit(p.path).alias("source"), pl.col(LINE).alias("line"))
+        for p in parts
+        if p.frame.height
+    ]
+    return (
+        pl.concat(pieces)
+        .filter(pl.col("step").is_not_null())
+        .group_by("step", maintain_order=True)
+        .last()
+        .sort("step")
+    )
 
 
 def _strictly_increasing(frame: pl.DataFrame) -> bool:

@@ -11,6 +11,7 @@ from logscope.errors import InputError
 
 if TYPE_CHECKING:
     from logscope.ingest.base import Ingested
+    from logscope.ingest.discover import RunFiles
     from logscope.run import Run
 
 # progress(file, bytes_read, file_size): called as a reader works through a file
@@ -27,17 +28,20 @@ def _readers() -> Mapping[str, Reader]:
 def read_runs(path: str | Path, progress: Progress | None = None) -> list[Run]:
     """Every run under `path`, each merged from its sources."""
     from logscope.ingest.discover import discover
-    from logscope.run import build_run
 
     base = Path(path)
+    return [read_found(found, base, progress) for found in discover(base)]
+
+
+def read_found(found: RunFiles, base: Path, progress: Progress | None = None) -> Run:
+    """Read and merge the files discovery assigned to one run."""
+    from logscope.run import build_run
+
     readers = _readers()
-    runs = []
-    for found in discover(base):
-        parts = [readers[fmt](file, _display(file, base), progress) for file, fmt in found.files]
-        run = build_run(_display(found.root, base), parts)
-        run.notes.extend(found.notes)
-        runs.append(run)
-    return runs
+    parts = [readers[fmt](file, _display(file, base), progress) for file, fmt in found.files]
+    run = build_run(_display(found.root, base), parts)
+    run.notes.extend(found.notes)
+    return run
 
 
 def read_run(path: str | Path, progress: Progress | None = None) -> Run:

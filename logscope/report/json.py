@@ -48,9 +48,12 @@ def run_dict(report: RunReport, fail_on: Severity | None) -> dict[str, Any]:
     }
 
 
-def render(reports: list[RunReport], fail_on: Severity | None) -> str:
+def render(
+    reports: list[RunReport], fail_on: Severity | None, errors: list[str] | None = None
+) -> str:
     document = {
         "logscope_version": __version__,
         "runs": [run_dict(r, fail_on) for r in reports],
+        "errors": list(errors or []),  # inputs that could not be read at all
     }
     return json.dumps(document, indent=2, allow_nan=False, default=str) + "\n"

@@ -30,8 +30,10 @@ def render(
     color: bool,
     width: int = 100,
     quiet: int = 0,
+    summary_only: bool = False,
 ) -> str:
-    """Render all runs; quiet=1 prints findings only, quiet>=2 nothing."""
+    """Render all runs; quiet=1 prints findings only, quiet>=2 nothing. Several runs end
+    with a table of runs (status, counts, worst finding); `summary_only` prints just that."""
     if quiet >= 2:
         return ""
     buffer = io.StringIO()
@@ -44,7 +46,7 @@ def render(
         highlight=False,
         soft_wrap=False,
     )
-    for report in reports:
+    for report in [] if summary_only else reports:
         if quiet:
             for finding in report.findings:
                 console.print(_finding_line(report, finding))
@@ -57,6 +59,9 @@ def render(
         table = _metrics(report)
         if table is not None:
             console.print(table)
+        console.print()
+    if not quiet and (summary_only or len(reports) > 1):
+        console.print(runs_table(reports, fail_on))
         console.print()
     if not quiet:
         console.print(summary(reports))
@@ -71,6 +76,30 @@ def _finding_line(report: RunReport, f: Finding) -> Text:
     line.append(f"{f.severity}", style=STYLE[f.severity])
     line.append(safe(f" {f.rule} step {f.step}: {f.message}"))
     return line
+
+
+def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
+    """One row per run: status, findings by severity, the worst finding."""
+    table = Table(box=None, header_style="dim", pad_edge=False)
+    for column in ("run", "status", "errors", "warnings", "info", "worst finding"):
+        table.add_column(
+            column,
+            justify="right" if column in ("errors", "warnings", "info") else "left",
+            overflow="fold",
+        )
+    for report in reports:
+        status = run_status(report, fail_on)
+        counts = Counter(f.severity for f in report.findings)
+        worst = report.findings[0] if report.findings else None
+        table.add_row(
+            Text(safe(report.run.path)),
+            Text(status.upper(), style=STATUS[status]),
+            str(counts[Severity.ERROR]),
+            str(counts[Severity.WARNING]),
+            str(counts[Severity.INFO]),
+            Text(safe(f"{worst.rule} (step {worst.step})")) if worst else Text(""),
+        )
+    return table
 
 
 def _header(report: RunReport, fail_on: Severity | None) -> Group:

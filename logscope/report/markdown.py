@@ -1,0 +1,70 @@
+"""`--format markdown`: a summary ready for a pull-request comment or $GITHUB_STEP_SUMMARY.
+
+Text from logs is escaped (pipes, backticks, HTML), since GitHub renders Markdown and HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+
+from logscope.model import Severity
+from logscope.report.json import run_status
+from logscope.rules.engine import RunReport
+
+ICON = {"pass": "✅", "fail": "❌", "error": "⛔"}
+BADGE = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟠 warning", Severity.INFO: "🔵 info"}
+
+
+def cell(text: str) -> str:
+    """Safe inside a table cell: no HTML, no pipe, no line break, no stray emphasis or links
+    (underscores stay: GitHub does not emphasise inside words like grad_norm)."""
+    escaped = html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+    for char in "`*[]":
+        escaped = escaped.replace(char, "\\" + char)
+    return escaped
+
+
+def code(text: str) -> str:
+    """An inline code span for a table cell (backslash escapes do not work inside one)."""
+    return "`" + text.replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+
+
+def render(reports: list[RunReport], fail_on: Severity | None, errors: list[str]) -> str:
+    out = ["## logscope", ""]
+    out += [
+        "| run | status | errors | warnings | info | worst finding |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for report in reports:
+        status = run_status(report, fail_on)
+        counts = Counter(f.severity for f in report.findings)
+        worst = report.findings[0] if report.findings else None
+        worst_text = f"{code(worst.rule)} at step {worst.step}" if worst else "—"
+        out.append(
+            f"| {cell(report.run.path)} | {ICON[status]} {status} | {counts[Severity.ERROR]} "
+            f"| {counts[Severity.WARNING]} | {counts[Severity.INFO]} | {worst_text} |"
+        )
+    for error in errors:
+        out.append(f"| {cell(error.split(': ', 1)[0])} | ⛔ unreadable | | | | {cell(error)} |")
+    for report in reports:
+        if not report.findings:
+            continue
+        out += [
+            "",
+            f"### {cell(report.run.path)}",
+            "",
+            "| severity | rule | metric | step | value | message |",
+            "|---|---|---|---:|---:|---|",
+        ]
+        for f in report.findings:
+            value = "" if f.value is None else f"{f.value:.4g}"
+            out.append(
+                f"| {BADGE[f.severity]} | `{cell(f.rule)}` | {cell(f.metric)} | "
+                f"{f.step} | {value} | {cell(f.message)} |"
+            )
+        advice = {f.rule: f.advice for f in report.findings}
+        out += ["", "<details><summary>What to do</summary>", ""]
+        out += [f"- {code(rule)}: {cell(text)}" for rule, text in advice.items()]
+        out += ["", "</details>"]
+    return "\n".join(out) + "\n"
