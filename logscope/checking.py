@@ -14,6 +14,7 @@ from logscope.rules.spec import Pack, load_builtin, load_files
 if TYPE_CHECKING:
     from logscope.ingest import Progress
     from logscope.ingest.discover import RunFiles
+    from logscope.run import Run
 
 
 @dataclass
@@ -44,6 +45,7 @@ def check(
     progress: Progress | None = None,
     jobs: int = 1,
     rule_files: Iterable[Path] = (),
+    baseline: Run | None = None,
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
 
@@ -59,7 +61,7 @@ def check(
             targets.extend((found, Path(path)) for found in discover(Path(path)))
         except InputError as exc:
             result.errors.append(str(exc))
-    options = _Options(frozenset(forced), select, ignore)
+    options = _Options(frozenset(forced), select, ignore, baseline)
     if jobs > 1 and len(targets) > 1:
         reports = _in_pool(targets, options, list(rule_files), jobs, progress)
     else:
@@ -80,6 +82,7 @@ class _Options:
     forced: frozenset[str]
     select: set[str] | None
     ignore: set[str] | None
+    baseline: Run | None = None
 
 
 def _check_one(
@@ -92,8 +95,11 @@ def _check_one(
     from logscope.ingest import read_found
 
     run = read_found(*target, progress)
-    chosen = engine.applicable(run, packs, set(options.forced))
-    return engine.evaluate(run, chosen, select=options.select, ignore=options.ignore, shared=shared)
+    baseline = options.baseline
+    chosen = engine.applicable(run, packs, set(options.forced), baseline=baseline is not None)
+    return engine.evaluate(
+        run, chosen, select=options.select, ignore=options.ignore, shared=shared, baseline=baseline
+    )
 
 
 _WORKER: dict[str, object] = {}  # per worker process: the packs it loaded once

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from logscope.ingest import Progress
     from logscope.model import Severity
+    from logscope.run import Run
 
 T = TypeVar("T")
 
@@ -179,6 +180,14 @@ def check(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=0, help="Check runs in N processes (0: all cores).")
     ] = 1,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            "-b",
+            help="A known-good run to compare with (adds the baseline pack's tolerance rules).",
+        ),
+    ] = None,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
 
@@ -193,6 +202,7 @@ def check(
       logscope check run/ --format json -o verdict.json
       logscope check runs/* --summary --jobs 0 --format junit -o logscope.xml
       logscope check run/ --rules my_rules.yaml --ignore kto/stage-target-loss
+      logscope check new_run/ --baseline runs/known_good/
     """
     from logscope.checking import check as run_check
     from logscope.checking import load_packs
@@ -200,6 +210,7 @@ def check(
 
     try:
         packs = load_packs(rules or [], pack or [])
+        reference = _read_baseline(baseline)
     except LogscopeError as exc:
         _fail(exc)
     result = _with_progress(
@@ -212,6 +223,7 @@ def check(
             progress=progress,
             jobs=jobs or (os.cpu_count() or 1),
             rule_files=rules or [],
+            baseline=reference,
         )
     )
     severity = _severity(fail_on)
@@ -252,6 +264,78 @@ def check(
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
+def _read_baseline(path: Path | None) -> Run | None:
+    """The baseline run, or None; unreadable baselines are a usage error (exit 2)."""
+    if path is None:
+        return None
+    from logscope.errors import InputError
+    from logscope.ingest import read_run
+
+    run = read_run(path)
+    if run.frame.height == 0:
+        raise InputError(f"{path}: the baseline has no metric rows that could be read")
+    return run
+
+
+@app.command()
+def diff(
+    baseline: Annotated[Path, typer.Argument(help="The known-good run.", show_default=False)],
+    run: Annotated[Path, typer.Argument(help="The run to judge.", show_default=False)],
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", "-r", help="Add a pack of baseline rules (repeatable)."),
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option("--fail-on", envvar="LOGSCOPE_FAIL_ON", help="Exit 1 at this severity."),
+    ] = FailOn.error,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", envvar="LOGSCOPE_FORMAT", help="Report format."),
+    ] = OutputFormat.table,
+) -> None:
+    """Compare a run with a baseline: final values side by side, and the baseline pack's
+    tolerance rules (final loss/reward, reward curve by step, step time, throughput).
+
+    Exit codes as for check: 0 within tolerance, 1 a regression at or above --fail-on,
+    2 an input that could not be read.
+
+    [b]Examples[/b]
+
+      logscope diff runs/known_good/ runs/new_recipe/
+      logscope diff base.jsonl new.jsonl --rules team_tolerances.yaml --format markdown
+    """
+    from logscope import report
+    from logscope.checking import check as run_check
+    from logscope.checking import load_packs
+    from logscope.errors import LogscopeError
+
+    try:
+        packs = [p for p in load_packs(rules or []) if p.requires_baseline]
+        reference = _read_baseline(baseline)
+    except LogscopeError as exc:
+        _fail(exc)
+    result = _with_progress(
+        lambda progress: run_check([run], packs, baseline=reference, progress=progress)
+    )
+    severity = _severity(fail_on)
+    if output_format is OutputFormat.table:
+        from logscope.report import terminal
+
+        assert reference is not None
+        colored, width = _terminal(ColorMode.auto)
+        text = terminal.render_diff(reference, result.reports, severity, color=colored, width=width)
+    else:
+        text = report.render(output_format.value, result.reports, severity, result.errors)
+    _write(text, None)
+    for error in result.errors:
+        _say("error", error)
+    if result.errors:
+        raise typer.Exit(EXIT_ERROR)
+    failed = any(r.failed(severity) for r in result.reports)
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
 @app.command()
 def export(
     path: Annotated[Path, typer.Argument(help="A run folder or log file.", show_default=False)],
@@ -271,7 +355,6 @@ def export(
     """
     from logscope.errors import LogscopeError
     from logscope.export import write
-    from logscope.run import Run
 
     def load(progress: Progress | None) -> Run:
         from logscope.ingest import read_run

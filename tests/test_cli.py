@@ -216,7 +216,7 @@ def test_export_unknown_format(cli, samples: Path, tmp_path: Path) -> None:  # t
 
 def test_rules_list_and_check(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = cli(["rules", "list"]).stdout
-    assert "kto/margin-negative-after-warmup" in out and "rules in 2 packs" in out
+    assert "kto/margin-negative-after-warmup" in out and "rules in 3 packs" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("pack: x\nrules: 3\n")
     assert "'rules' must be a list" in cli(["rules", "check", bad], exit_code=2).stderr
@@ -248,3 +248,40 @@ def test_control_characters_in_metric_names_cannot_drive_the_terminal(cli, tmp_p
         out = cli(args, exit_code=1).stdout
         assert "\x1b[2J" not in out and "\x07" not in out
         assert "\\x1b[2Jloss\\x07" in out
+
+
+def _log(path: Path, steps: range, **curves: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{"step": s, **{k: f(s) for k, f in curves.items()}} for s in steps]  # type: ignore[operator]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_baseline_with_a_different_logging_cadence(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The baseline logged every 10 steps, the run every step: curves still line up."""
+    base = _log(tmp_path / "base" / "m.jsonl", range(0, 201, 10),
+                reward=lambda s: s / 200, loss=lambda s: 1 - s / 400)
+    same = _log(tmp_path / "same" / "m.jsonl", range(0, 201),
+                reward=lambda s: s / 200, loss=lambda s: 1 - s / 400)
+    slow = _log(tmp_path / "slow" / "m.jsonl", range(0, 201),
+                reward=lambda s: s / 400, loss=lambda s: 1 - s / 400)
+    cli(["check", same.parent, "--baseline", base.parent])
+    doc = json.loads(cli(["check", slow.parent, "--baseline", base.parent, "-f", "json"],
+                         exit_code=1).stdout)
+    (run,) = doc["runs"]
+    assert run["baseline"] == str(base.parent)
+    assert {f["rule"] for f in run["findings"]} == {"baseline/final-reward-worse",
+                                                   "baseline/reward-curve-behind"}
+    assert "baseline" in run["packs"]
+
+
+def test_diff_command(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    out = cli(["diff", samples / HEALTHY, samples / DIVERGING], exit_code=1).stdout
+    assert "baseline final" in out and "run final" in out
+    assert "baseline/final-loss-worse" in out and "126.2% worse" in out
+    cli(["diff", samples / HEALTHY, samples / HEALTHY])
+
+
+def test_unreadable_baseline_is_a_usage_error(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / HEALTHY, "--baseline", tmp_path / "missing"], exit_code=2)
+    assert f"error: {tmp_path / 'missing'}: no such file or folder" in result.stderr

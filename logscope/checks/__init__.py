@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Final
 
 from logscope.checks import (
+    baseline,
     compare,
     consecutive,
     flat,
@@ -21,6 +22,7 @@ from logscope.checks.base import Check
 
 KINDS: Final[Mapping[str, Check]] = MappingProxyType(
     {
+        "baseline": baseline.CHECK,
         "compare": compare.CHECK,
         "consecutive": consecutive.CHECK,
         "flat": flat.CHECK,

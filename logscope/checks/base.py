@@ -30,18 +30,20 @@ OPS: Mapping[str, Callable[[Array, float], Array]] = {
 @dataclass(frozen=True, slots=True)
 class Series:
     """One metric: `steps` (int64, ascending), `values` (float64); `other` is the compared
-    metric at the same steps for `compare` (NaN where it was not logged)."""
+    metric at the same steps for `compare` (NaN where it was not logged); `baseline` the
+    (steps, values) of the same metric in a reference run."""
 
     steps: Array
     values: Array
     other: Array | None = None
+    baseline: tuple[Array, Array] | None = None  # the same metric in the baseline run
 
     def __len__(self) -> int:
         return len(self.values)
 
     def select(self, keep: Array) -> Series:
         other = None if self.other is None else self.other[keep]
-        return Series(self.steps[keep], self.values[keep], other)
+        return Series(self.steps[keep], self.values[keep], other, self.baseline)
 
     def finite(self) -> Series:
         return self.select(np.isfinite(self.values))
@@ -70,6 +72,7 @@ class Check:
     evaluate: Callable[[Series, Any], list[Hit]]
     fields: tuple[str, ...] = ()
     needs_other: bool = False
+    needs_baseline: bool = False
     summary: str = ""
 
 

@@ -45,6 +45,7 @@ def run_dict(report: RunReport, fail_on: Severity | None) -> dict[str, Any]:
             "skipped": [{"rule": s.rule, "reason": s.reason} for s in report.skipped],
         },
         "notes": list(run.notes),
+        "baseline": report.baseline,
     }
 
 

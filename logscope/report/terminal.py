@@ -17,6 +17,7 @@ from logscope.report.json import run_status
 from logscope.report.sparkline import sparkline
 from logscope.report.text import safe
 from logscope.rules.engine import RunReport
+from logscope.run import Run
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 STATUS = {"pass": "bold green", "fail": "bold red", "error": "bold red"}
@@ -229,3 +230,53 @@ def summary(reports: list[RunReport]) -> str:
 
 def _s(n: int) -> str:
     return "" if n == 1 else "s"
+
+
+def render_diff(
+    baseline: Run, reports: list[RunReport], fail_on: Severity | None, *, color: bool, width: int
+) -> str:
+    """`logscope diff`: the metrics both runs logged, final values side by side, then the
+    findings of the baseline rules."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+    )
+    for report in reports:
+        console.print(_header(report, fail_on))
+        console.print(Text(f"baseline {safe(baseline.path)}", style="dim"))
+        console.print(_comparison(baseline, report.run))
+        if report.findings:
+            console.print()
+            console.print(_findings(report))
+        console.print()
+    console.print(summary(reports))
+    text = buffer.getvalue()
+    return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def _comparison(baseline: Run, run: Run) -> Table:
+    """Final value (median of the last 10 logged points) of each shared metric, and change."""
+    shared = [m for m in run.metrics if m in set(baseline.metrics)][:MAX_METRIC_ROWS]
+    table = Table(box=None, header_style="dim", pad_edge=False)
+    for column in ("metric", "baseline final", "run final", "change", "run trend"):
+        table.add_column(column, justify="left" if column in ("metric", "run trend") else "right")
+    for metric in shared:
+        ours, theirs = _final(run.frame, metric), _final(baseline.frame, metric)
+        change = (
+            "" if ours is None or theirs in (None, 0) else f"{(ours - theirs) / abs(theirs):+.1%}"
+        )
+        series = run.frame.get_column(metric).drop_nulls()
+        table.add_row(Text(safe(metric)), _number(theirs), _number(ours), change, sparkline(series))
+    return table
+
+
+def _final(frame: pl.DataFrame, metric: str) -> float | None:
+    values = frame.get_column(metric).drop_nulls()
+    values = values.filter(values.is_finite()).tail(10)
+    median = values.median()
+    return None if values.len() == 0 or median is None else float(median)

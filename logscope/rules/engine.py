@@ -35,6 +35,7 @@ class RunReport:
     skipped: list[Skipped] = field(default_factory=list)
     metrics_checked: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)  # ids of the rules evaluated
+    baseline: str | None = None  # path of the run compared against, if any
 
     def failed(self, fail_on: Severity | None) -> bool:
         if fail_on is None:
@@ -42,12 +43,17 @@ class RunReport:
         return any(f.severity.rank >= fail_on.rank for f in self.findings)
 
 
-def applicable(run: Run, packs: list[Pack], forced: set[str]) -> list[Pack]:
-    """Packs that always apply, were forced, or whose detect metrics the run logged."""
+def applicable(
+    run: Run, packs: list[Pack], forced: set[str], *, baseline: bool = False
+) -> list[Pack]:
+    """Packs that always apply, were forced, or whose detect metrics the run logged; packs
+    of baseline rules only when there is a baseline to compare with."""
     shared = shared_aliases(packs)
     keys = run.metrics
     chosen = []
     for pack in packs:
+        if pack.requires_baseline and not baseline:
+            continue
         if pack.name in forced or pack.detect is None:
             chosen.append(pack)
             continue
@@ -70,17 +76,21 @@ def evaluate(
     select: set[str] | None = None,
     ignore: set[str] | None = None,
     shared: dict[str, tuple[str, ...]] | None = None,
+    baseline: Run | None = None,
 ) -> RunReport:
     shared = shared if shared is not None else shared_aliases(packs)
-    report = RunReport(run, [p.name for p in packs])
+    report = RunReport(run, [p.name for p in packs], baseline=baseline.path if baseline else None)
     columns = _Columns(run.frame)
     resolver = aliases.Resolver(run.metrics)
+    reference = (_Columns(baseline.frame), aliases.Resolver(baseline.metrics)) if baseline else None
     checked: dict[str, None] = {}
     for pack in packs:
         for rule in pack.rules:
             if (select and not _selected(rule, select)) or (ignore and _selected(rule, ignore)):
                 continue
-            reason = _evaluate_rule(pack, rule, shared, resolver, columns, report, checked)
+            reason = _evaluate_rule(
+                pack, rule, shared, resolver, columns, report, checked, reference
+            )
             if reason:
                 report.skipped.append(Skipped(rule.id, reason))
             else:
@@ -140,8 +150,11 @@ def _evaluate_rule(
     columns: _Columns,
     report: RunReport,
     checked: dict[str, None],
+    reference: tuple[_Columns, aliases.Resolver] | None = None,
 ) -> str | None:
     """Evaluate one rule on every key it matches; return why it was skipped, if it was."""
+    if rule.kind.needs_baseline and reference is None:
+        return "no baseline given"
     matches = resolve(pack.patterns(rule.metric, shared))
     if not matches:
         return "metric not found"
@@ -162,10 +175,28 @@ def _evaluate_rule(
         if other:
             checked[other] = None
             other_values = columns.get(other)[0][keep]
-        data = Series(columns.steps[keep], values[keep], other_values)
+        base = None
+        if reference is not None and rule.kind.needs_baseline:
+            base = _baseline_series(key, pack.patterns(rule.metric, shared), reference)
+            if base is None:
+                continue  # this metric was not logged by the baseline run
+        data = Series(columns.steps[keep], values[keep], other_values, base)
         for hit in rule.kind.evaluate(data, rule.params):
             report.findings.append(_finding(rule, key, caps, hit, other))
     return None
+
+
+def _baseline_series(
+    key: str, patterns: tuple[str, ...], reference: tuple[_Columns, aliases.Resolver]
+) -> tuple[Array, Array] | None:
+    """The same metric in the baseline: the same key, else its closest spelling there."""
+    columns, resolve = reference
+    candidates = [k for k, _ in resolve(patterns)]
+    if not candidates:
+        return None
+    name = key if key in candidates else _closest(key, candidates)
+    values, present = columns.get(name)
+    return columns.steps[present], values[present]
 
 
 def _closest(key: str, candidates: list[str]) -> str:

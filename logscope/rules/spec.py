@@ -73,6 +73,11 @@ class Pack:
     unless: tuple[str, ...] = ()  # metrics that mark another family (DPO logs rewards/accuracies)
     description: str = ""
 
+    @property
+    def requires_baseline(self) -> bool:
+        """A pack of baseline rules only means something next to a baseline run."""
+        return bool(self.rules) and all(r.kind.needs_baseline for r in self.rules)
+
     def patterns(self, metric: str, shared: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
         """An alias name expands to its spellings; anything else is a key pattern itself."""
         return self.aliases.get(metric) or shared.get(metric) or (metric,)

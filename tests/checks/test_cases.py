@@ -33,11 +33,14 @@ def _cases() -> list[Any]:
 
 def _data(case: dict[str, Any]) -> Series:
     data = series(case["series"], case.get("other"))
+    if "baseline" in case:
+        base = series(case["baseline"])
+        data = Series(data.steps, data.values, data.other, (base.steps, base.values))
     if "noise" in case:
         rng = random.Random(case["noise"]["seed"])
         sigma = case["noise"]["sigma"]
         noise = np.array([rng.gauss(0, sigma) for _ in range(len(data))])
-        data = Series(data.steps, data.values + noise, data.other)
+        data = Series(data.steps, data.values + noise, data.other, data.baseline)
     return data
 
 

@@ -272,10 +272,63 @@ def test_healthy_noise_never_warns(packs, seed: int) -> None:  # type: ignore[no
     assert loud == []
 
 
+def with_timing(seed: int) -> Series:
+    """A healthy run that also logs eval loss, step time and throughput (baseline rules)."""
+    series = healthy(seed)
+    rng = np.random.default_rng(seed + 100)
+    series["eval_loss"] = series["loss"] + 0.03 + rng.normal(0, 0.003, N)
+    series["timing_s/step"] = 2.0 + rng.normal(0, 0.05, N)
+    series["perf/throughput"] = 1000 + rng.normal(0, 20, N)
+    return series
+
+
+def _slower(key: str, factor: float) -> Callable[[Series], None]:
+    def change(s: Series) -> None:
+        s[key] = s[key] * factor
+
+    return change
+
+
+BASELINE_RULES = {"baseline/final-loss-worse", "baseline/final-eval-loss-worse",
+                  "baseline/final-reward-worse", "baseline/reward-curve-behind",
+                  "baseline/step-time-slower", "baseline/throughput-lower"}
+BASELINE_SCENARIOS = [
+    Scenario("same recipe, another seed", lambda s: None, silent=BASELINE_RULES),
+    Scenario("loss and eval loss end 10% higher",
+             _many(_slower("loss", 1.1), _slower("eval_loss", 1.1)),
+             fires={"baseline/final-loss-worse", "baseline/final-eval-loss-worse"},
+             silent={"baseline/step-time-slower"}),
+    Scenario("margin rises half as fast", _slower("rewards/margins", 0.5),
+             fires={"baseline/final-reward-worse", "baseline/reward-curve-behind"}),
+    Scenario("steps 20% slower, throughput 20% lower",
+             _many(_slower("timing_s/step", 1.2), _slower("perf/throughput", 0.8)),
+             fires={"baseline/step-time-slower", "baseline/throughput-lower"},
+             silent={"baseline/final-loss-worse", "baseline/final-reward-worse"}),
+]
+
+
+@pytest.mark.parametrize("scenario", BASELINE_SCENARIOS, ids=lambda s: s.name)
+def test_baseline_scenario(packs, scenario: Scenario) -> None:  # type: ignore[no-untyped-def]
+    base = make_run({k: list(map(float, v)) for k, v in with_timing(0).items()})
+    series = with_timing(1)
+    scenario.change(series)
+    run = make_run({k: list(map(float, v)) for k, v in series.items()})
+    chosen = engine.applicable(run, packs, set(), baseline=True)
+    fired = {f.rule for f in engine.evaluate(run, chosen, baseline=base).findings}
+    assert scenario.fires <= fired, f"missing: {scenario.fires - fired}; fired: {sorted(fired)}"
+    assert not (scenario.silent & fired), f"should be silent: {sorted(scenario.silent & fired)}"
+
+
+def test_baseline_pack_applies_only_with_a_baseline(packs) -> None:  # type: ignore[no-untyped-def]
+    run = make_run({k: list(map(float, v)) for k, v in with_timing(0).items()})
+    assert "baseline" not in {p.name for p in engine.applicable(run, packs, set())}
+    assert "baseline" in {p.name for p in engine.applicable(run, packs, set(), baseline=True)}
+
+
 def test_every_builtin_rule_has_a_firing_and_a_silent_scenario(packs) -> None:  # type: ignore[no-untyped-def]
     rule_ids = {r.id for p in packs for r in p.rules}
-    fires = set().union(*(s.fires for s in SCENARIOS))
-    silent = set().union(*(s.silent for s in SCENARIOS))
+    fires = set().union(*(s.fires for s in SCENARIOS + BASELINE_SCENARIOS))
+    silent = set().union(*(s.silent for s in SCENARIOS + BASELINE_SCENARIOS))
     assert rule_ids - fires == set(), "rules without a firing scenario"
     assert rule_ids - silent == set(), "rules without a silent scenario"
 
