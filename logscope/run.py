@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from logscope.columns import col
@@ -104,6 +105,11 @@ def build_run(path: str, parts: list[Ingested]) -> Run:
 
 def _origins(parts: list[Ingested]) -> pl.DataFrame:
     """The source and line of the last row written for each step (later writes win)."""
+    if len(parts) == 1 and _strictly_increasing(parts[0].frame):
+        part = parts[0]
+        return part.frame.select(
+            pl.col("step"), pl.lit(part.path).alias("source"), pl.col(LINE).alias("line")
+        )
     pieces = [
         p.frame.select(pl.col("step"), pl.lit(p.path).alias("source"), pl.col(LINE).alias("line"))
         for p in parts
@@ -127,15 +133,9 @@ def _strictly_increasing(frame: pl.DataFrame) -> bool:
 
 def _resumes(part: Ingested) -> list[Resume]:
     """Rows whose step is below the previous row's step start a new segment."""
-    frame = part.frame
-    if frame.height < 2:
+    if part.frame.height < 2:
         return []
-    jumps = frame.select(
-        pl.col("step"),
-        pl.col("step").shift(1).alias("previous"),
-        pl.col(LINE),
-    ).filter(pl.col("step") < pl.col("previous"))
-    return [
-        Resume(int(row["step"]), int(row["previous"]), part.path, row[LINE])
-        for row in jumps.iter_rows(named=True)
-    ]
+    steps = part.frame.get_column("step").to_numpy()
+    lines = part.frame.get_column(LINE)
+    back = np.flatnonzero(steps[1:] < steps[:-1]) + 1
+    return [Resume(int(steps[i]), int(steps[i - 1]), part.path, lines[int(i)]) for i in back]

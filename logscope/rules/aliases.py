@@ -66,14 +66,19 @@ def resolve(patterns: tuple[str, ...], keys: list[str]) -> list[tuple[str, dict[
     return matched
 
 
+@lru_cache(maxsize=4096)
+def _resolve_cached(
+    patterns: tuple[str, ...], keys: tuple[str, ...]
+) -> tuple[tuple[str, dict[str, str]], ...]:
+    return tuple(resolve(patterns, list(keys)))
+
+
 class Resolver:
-    """`resolve` for one run's keys, remembered per pattern list (rules share aliases)."""
+    """`resolve` for one run's keys, memoised: rules share aliases, and the runs of a sweep
+    usually log the same keys, so most look-ups are answered without matching."""
 
     def __init__(self, keys: list[str]) -> None:
-        self.keys = keys
-        self._memo: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]] = {}
+        self.keys = tuple(keys)
 
     def __call__(self, patterns: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
-        if patterns not in self._memo:
-            self._memo[patterns] = resolve(patterns, self.keys)
-        return self._memo[patterns]
+        return [(key, dict(caps)) for key, caps in _resolve_cached(patterns, self.keys)]
