@@ -1,12 +1,13 @@
 """logscope: offline health checks for LLM fine-tuning and RL training logs.
 
 Importing the package is cheap: polars and the readers load on first use, so
-`logscope --help` starts fast.
+`logscope --help` starts fast. The in-training writer (`MetricWriter`, `monitor`) is
+exported lazily too: training code that imports it loads only the standard library.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -14,8 +15,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from logscope.run import Run
+    from logscope.writer import MetricWriter, Monitor, monitor
 
-__all__ = ["__version__", "read"]
+__all__ = ["MetricWriter", "Monitor", "__version__", "monitor", "read"]
+
+_WRITER_EXPORTS = ("MetricWriter", "Monitor", "monitor")
 
 
 def read(path: str | Path) -> Run:
@@ -27,3 +31,12 @@ def read(path: str | Path) -> Run:
     from logscope.ingest import read_run
 
     return read_run(path)
+
+
+def __getattr__(name: str) -> Any:
+    """`logscope.MetricWriter` and friends import the writer package on first use."""
+    if name in _WRITER_EXPORTS:
+        from logscope import writer
+
+        return getattr(writer, name)
+    raise AttributeError(f"module 'logscope' has no attribute {name!r}")
