@@ -12,7 +12,7 @@ from logscope.rules import engine
 from logscope.rules.spec import Pack, load_builtin, load_files
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest import Progress, ReadOptions
     from logscope.ingest.discover import RunFiles
     from logscope.run import Run
 
@@ -46,6 +46,7 @@ def check(
     jobs: int = 1,
     rule_files: Iterable[Path] = (),
     baseline: Run | None = None,
+    read_options: ReadOptions | None = None,
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
 
@@ -61,7 +62,7 @@ def check(
             targets.extend((found, Path(path)) for found in discover(Path(path)))
         except InputError as exc:
             result.errors.append(str(exc))
-    options = _Options(frozenset(forced), select, ignore, baseline)
+    options = _Options(frozenset(forced), select, ignore, baseline, read_options)
     if jobs > 1 and len(targets) > 1:
         reports = _in_pool(targets, options, list(rule_files), jobs, progress)
     else:
@@ -83,6 +84,7 @@ class _Options:
     select: set[str] | None
     ignore: set[str] | None
     baseline: Run | None = None
+    read_options: ReadOptions | None = None
 
 
 def _check_one(
@@ -94,7 +96,7 @@ def _check_one(
 ) -> engine.RunReport:
     from logscope.ingest import read_found
 
-    run = read_found(*target, progress)
+    run = read_found(*target, progress, options.read_options)
     baseline = options.baseline
     chosen = engine.applicable(run, packs, set(options.forced), baseline=baseline is not None)
     return engine.evaluate(

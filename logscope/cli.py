@@ -188,6 +188,17 @@ def check(
             help="A known-good run to compare with (adds the baseline pack's tolerance rules).",
         ),
     ] = None,
+    tb_purge: Annotated[
+        bool,
+        typer.Option(
+            "--tb-purge",
+            help="TensorBoard restarts drop the points they overwrite, as TensorBoard shows "
+            "them (default: later write wins per step, restart recorded).",
+        ),
+    ] = False,
+    no_crc: Annotated[
+        bool, typer.Option("--no-crc", help="Skip TensorBoard record checksums (faster).")
+    ] = False,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
 
@@ -207,6 +218,7 @@ def check(
     from logscope.checking import check as run_check
     from logscope.checking import load_packs
     from logscope.errors import LogscopeError
+    from logscope.ingest import ReadOptions
 
     try:
         packs = load_packs(rules or [], pack or [])
@@ -224,6 +236,7 @@ def check(
             jobs=jobs or (os.cpu_count() or 1),
             rule_files=rules or [],
             baseline=reference,
+            read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
         )
     )
     severity = _severity(fail_on)

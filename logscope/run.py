@@ -133,6 +133,8 @@ def _strictly_increasing(frame: pl.DataFrame) -> bool:
 
 def _resumes(part: Ingested) -> list[Resume]:
     """Rows whose step is below the previous row's step start a new segment."""
+    if part.resumes is not None:  # the reader found them (rows already merged per step)
+        return list(part.resumes)
     if part.frame.height < 2:
         return []
     steps = part.frame.get_column("step").to_numpy()

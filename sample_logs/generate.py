@@ -282,9 +282,50 @@ def swift_grpo() -> None:
     write_jsonl(HERE / "swift_grpo" / "logging.jsonl", records)
 
 
+def verl_tensorboard() -> None:
+    """veRL's TensorBoard logger (torch SummaryWriter in tensorboard_log/<project>/<exp>/):
+    one event per scalar. The run crashed after step 60 and was resumed from its step-40
+    checkpoint, so the second file starts again at step 41 (no SessionLog.START, as veRL
+    writes none). actor/grad_norm spikes 10x at step 75."""
+    from eventwriter import EventWriter, file_name
+
+    rng = random.Random(13)
+    root = HERE / "verl_tensorboard"
+    shutil.rmtree(root, ignore_errors=True)
+
+    def metrics(step: int, shift: float) -> dict[str, float]:
+        grad = 0.8 * math.exp(rng.gauss(0, 0.1)) * (10.0 if step == 75 else 1.0)
+        length = 350 + 2 * step + rng.gauss(0, 8)
+        return {
+            "actor/pg_loss": -0.02 + rng.gauss(0, 0.01),
+            "actor/pg_clipfrac": 0.002 + abs(rng.gauss(0, 0.001)),
+            "actor/ppo_kl": 0.0005 * step / 10 + abs(rng.gauss(0, 0.0002)),
+            "actor/entropy_loss": 1.2 - 0.004 * step + shift,
+            "actor/grad_norm": grad,
+            "actor/lr": 1e-6,
+            "critic/score/mean": 0.25 + 0.004 * step + rng.gauss(0, 0.02) + shift,
+            "critic/rewards/mean": 0.25 + 0.004 * step + rng.gauss(0, 0.02) + shift,
+            "critic/advantages/mean": rng.gauss(0, 0.01),
+            "response_length/mean": length,
+            "response_length/max": length + 400,
+            "response_length/clip_ratio": 0.01 + abs(rng.gauss(0, 0.005)),
+            "timing_s/gen": 40 + rng.gauss(0, 2),
+            "timing_s/update_actor": 25 + rng.gauss(0, 1),
+            "timing_s/step": 70 + rng.gauss(0, 3),
+        }
+
+    start = 1_761_000_000
+    for first, last, began, shift in ((1, 60, start, 0.0), (41, 100, start + 9000, 0.01)):
+        name = file_name(began, host="gpu-node-3.cluster.local", pid=51234 + first)
+        with EventWriter(root / name, wall_time=began) as writer:
+            for step in range(first, last + 1):
+                writer.scalars(step, began + 70.0 * (step - first + 1), metrics(step, shift))
+
+
 if __name__ == "__main__":
     kto_healthy()
     kto_diverging()
     sft_nan_truncated()
     hf_output()
     swift_grpo()
+    verl_tensorboard()

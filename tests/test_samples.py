@@ -30,6 +30,7 @@ EXPECTED = {
     "sft_nan_truncated": ("fail", 1, [("error", "common/grad-norm-nonfinite", 260)]),
     "hf_output": ("pass", 0, [("warning", "common/grad-norm-explosion", 85)]),
     "swift_grpo": ("pass", 0, []),
+    "verl_tensorboard": ("pass", 0, [("warning", "common/grad-norm-explosion", 75)]),
 }
 
 
@@ -80,3 +81,24 @@ def test_whole_sample_folder_is_one_run_per_subfolder(cli, samples: Path) -> Non
     result = cli(["check", samples, "--format", "json"], exit_code=1)
     runs = json.loads(result.stdout)["runs"]
     assert sorted(Path(r["path"]).name for r in runs) == sorted(EXPECTED)
+
+
+def test_verl_tensorboard_resume_is_recorded(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / "verl_tensorboard", "--format", "json"])
+    (run,) = json.loads(result.stdout)["runs"]
+    assert [(r["step"], r["previous_step"]) for r in run["resumes"]] == [(41, 60)]
+    assert [(s["format"], s["rows"], s["problems"]) for s in run["sources"]] == [
+        ("tensorboard", 40, []),
+        ("tensorboard", 60, []),
+    ]
+    assert run["steps"] == {"first": 1, "last": 100, "count": 100}
+
+
+def test_tensorboard_read_options_on_the_command_line(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    """--no-crc reads the same values; --tb-purge drops the points the restart overwrote."""
+    run = samples / "verl_tensorboard"
+    default = json.loads(cli(["check", run, "-f", "json"]).stdout)["runs"][0]
+    fast = json.loads(cli(["check", run, "-f", "json", "--no-crc"]).stdout)["runs"][0]
+    assert fast["findings"] == default["findings"] and fast["steps"] == default["steps"]
+    purged = json.loads(cli(["check", run, "-f", "json", "--tb-purge"]).stdout)["runs"][0]
+    assert purged["steps"]["last"] == default["steps"]["last"]

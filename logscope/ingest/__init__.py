@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -19,34 +20,75 @@ Progress = Callable[[str, int, int], None]
 Reader = Callable[[Path, str, "Progress | None"], "Ingested"]
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read formats that offer a choice.
+
+    tensorboard_purge: apply TensorBoard's own restart purge (see ingest/tensorboard.py)
+    instead of "later write wins per (tag, step)", to reproduce what TensorBoard shows.
+    check_crc: verify TensorBoard record CRCs (skipping saves one C call per record).
+    """
+
+    tensorboard_purge: bool = False
+    check_crc: bool = True
+
+
 def _readers() -> Mapping[str, Reader]:
-    from logscope.ingest import jsonl, trainer_state
+    from logscope.ingest import jsonl, tensorboard, trainer_state
 
-    return MappingProxyType({"jsonl": jsonl.read, "trainer_state": trainer_state.read})
+    return MappingProxyType(
+        {"jsonl": jsonl.read, "trainer_state": trainer_state.read, "tensorboard": tensorboard.read}
+    )
 
 
-def read_runs(path: str | Path, progress: Progress | None = None) -> list[Run]:
+def read_runs(
+    path: str | Path, progress: Progress | None = None, options: ReadOptions | None = None
+) -> list[Run]:
     """Every run under `path`, each merged from its sources."""
     from logscope.ingest.discover import discover
 
     base = Path(path)
-    return [read_found(found, base, progress) for found in discover(base)]
+    return [read_found(found, base, progress, options) for found in discover(base)]
 
 
-def read_found(found: RunFiles, base: Path, progress: Progress | None = None) -> Run:
-    """Read and merge the files discovery assigned to one run."""
+def read_found(
+    found: RunFiles,
+    base: Path,
+    progress: Progress | None = None,
+    options: ReadOptions | None = None,
+) -> Run:
+    """Read and merge the files discovery assigned to one run.
+
+    Event files are read together (tensorboard.read_files): a restart or TensorBoard's
+    purge can span files, and files in sub-folders get their folder as a tag prefix."""
+    from logscope.ingest import tensorboard
+    from logscope.ingest.discover import event_prefixes
     from logscope.run import build_run
 
+    options = options or ReadOptions()
     readers = _readers()
-    parts = [readers[fmt](file, _display(file, base), progress) for file, fmt in found.files]
+    parts = [
+        readers[fmt](file, _display(file, base), progress)
+        for file, fmt in found.files
+        if fmt != tensorboard.FORMAT
+    ]
+    events = [file for file, fmt in found.files if fmt == tensorboard.FORMAT]
+    if events:
+        prefixes = event_prefixes(found.root, events)
+        sources = [tensorboard.EventFile(f, _display(f, base), prefixes[f]) for f in events]
+        parts += tensorboard.read_files(
+            sources, progress, purge=options.tensorboard_purge, verify=options.check_crc
+        )
     run = build_run(_display(found.root, base), parts)
     run.notes.extend(found.notes)
     return run
 
 
-def read_run(path: str | Path, progress: Progress | None = None) -> Run:
+def read_run(
+    path: str | Path, progress: Progress | None = None, options: ReadOptions | None = None
+) -> Run:
     """Exactly one run (the library entry point `logscope.read`)."""
-    runs = read_runs(path, progress)
+    runs = read_runs(path, progress, options)
     if len(runs) > 1:
         names = ", ".join(r.path for r in runs)
         raise InputError(f"{path}: holds {len(runs)} runs ({names}); read one of them")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from logscope.columns import col
 from logscope.ingest.decode import LINE, LIST_MARKER, normalize
 from logscope.model import Problem
+
+if TYPE_CHECKING:
+    from logscope.run import Resume
 
 # Where real tools put the step, in order of preference (HF/TRL, W&B history, TensorBoard
 # exports). ms-swift has none: its step sits in the string "global_step/max_steps": "5/94".
@@ -42,7 +45,10 @@ class ProblemLog:
 
 @dataclass
 class Ingested:
-    """One source file as a frame: `step`, `wall_time`, `_line`, then one Float64 per metric."""
+    """One source file as a frame: `step`, `wall_time`, `_line`, then one Float64 per metric.
+
+    `resumes` is None when restarts show as steps going back from row to row (JSONL);
+    a reader whose rows are already merged per step (TensorBoard) lists them itself."""
 
     path: str
     format: str
@@ -50,6 +56,7 @@ class Ingested:
     problems: list[Problem]
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    resumes: list[Resume] | None = None
 
     @property
     def metrics(self) -> list[str]:

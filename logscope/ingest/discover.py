@@ -5,7 +5,12 @@ whose logs sit only in sub-folders (`runs/a/`, `runs/b/`, or `sample_logs/`) hol
 per sub-folder. Hugging Face writes `trainer_state.json` into every `checkpoint-*/` as well
 as the output root; each copy holds the full history up to its step, so only the most
 complete copy is read.
-"""
+
+TensorBoard event files (any name containing `tfevents`) join the run of the folder that
+holds them, also from `train/`, `eval/`, `validation/` sub-folders, from `add_scalars`
+sub-folders of a folder that has event files itself, and, in a Hugging Face output dir,
+from `runs/<date>_<host>/` (its logging_dir). `logscope check runs/` on a folder of
+TensorBoard runs still gives one run per sub-folder."""
 
 from __future__ import annotations
 
@@ -17,6 +22,14 @@ from logscope.errors import InputError
 from logscope.ingest import trainer_state
 
 _SAME_RUN_DIRS = re.compile(r"^(checkpoint-\d+|logs?|metrics|global_step_?\d+)$")
+_CHECKPOINT = re.compile(r"^checkpoint-\d+$")
+# sub-folders whose event files are one split of the run above them (Keras, Lightning, HF)
+SPLITS = frozenset(
+    {"train", "training", "eval", "evaluation", "validation", "val", "valid", "test"}
+)
+# torch / Hugging Face default log dir: runs/<%b%d_%H-%M-%S>_<hostname><comment>
+_SESSION = re.compile(r"^[A-Za-z]{3}\d{2}_\d{2}-\d{2}-\d{2}_")
+_TIMESTAMP = re.compile(r"tfevents\.(\d{10,})")
 _SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "wandb"}
 
 
@@ -31,6 +44,8 @@ class RunFiles:
 
 def sniff(path: Path) -> str | None:
     """The format of a single file, judged from its name."""
+    if "tfevents" in path.name:  # TensorBoard's own test (hostnames have dots; TF2 adds .v2)
+        return "tensorboard"
     if path.name == "trainer_state.json":
         return "trainer_state"
     if path.suffix in (".jsonl", ".ndjson"):
@@ -46,11 +61,15 @@ def discover(path: Path) -> list[RunFiles]:
         fmt = sniff(path) or "jsonl"
         return [RunFiles(path.parent if fmt == "trainer_state" else path, [(path, fmt)])]
     groups: dict[Path, list[Path]] = {}
-    for file in _log_files(path):
-        groups.setdefault(_run_root(file, path), []).append(file)
+    files = _log_files(path)
+    events_here = any(f.parent == path and sniff(f) == "tensorboard" for f in files)
+    hf_output = _is_hf_output(path)
+    for file in files:
+        groups.setdefault(_run_root(file, path, events_here, hf_output), []).append(file)
     if not groups:
         raise InputError(
-            f"{path}: no training log found (looked for *.jsonl, logging.jsonl, trainer_state.json)"
+            f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
+            "trainer_state.json, events.out.tfevents.*)"
         )
     return [_select(root, files) for root, files in sorted(groups.items())]
 
@@ -66,11 +85,22 @@ def _log_files(folder: Path) -> list[Path]:
     return found
 
 
-def _run_root(file: Path, base: Path) -> Path:
+def _run_root(file: Path, base: Path, events_here: bool, hf_output: bool) -> Path:
     parts = file.relative_to(base).parts
     if len(parts) == 1 or _SAME_RUN_DIRS.match(parts[0]):
         return base
+    if sniff(file) == "tensorboard" and (
+        events_here or parts[0] in SPLITS or (hf_output and parts[0] == "runs")
+    ):
+        return base
     return base / parts[0]
+
+
+def _is_hf_output(folder: Path) -> bool:
+    """A Hugging Face output dir: trainer_state.json or checkpoint-N/ at its top."""
+    if (folder / "trainer_state.json").is_file():
+        return True
+    return any(p.is_dir() and _CHECKPOINT.match(p.name) for p in folder.iterdir())
 
 
 def _select(root: Path, files: list[Path]) -> RunFiles:
@@ -78,6 +108,7 @@ def _select(root: Path, files: list[Path]) -> RunFiles:
     run = RunFiles(root)
     states = [f for f in files if sniff(f) == "trainer_state"]
     run.files = [(f, "jsonl") for f in files if sniff(f) == "jsonl"]
+    events = sorted((f for f in files if sniff(f) == "tensorboard"), key=_written)
     if states:
         # the highest global_step wins; on a tie the copy nearest the root (saved last)
         best = max(states, key=lambda f: (trainer_state.global_step(f), -len(f.parts)))
@@ -87,4 +118,37 @@ def _select(root: Path, files: list[Path]) -> RunFiles:
                 f"read {best.relative_to(root)} (most complete of {len(states)} "
                 "trainer_state.json copies); the others repeat its history"
             )
+    run.files.extend((f, "tensorboard") for f in events)
     return run
+
+
+def _written(path: Path) -> tuple[int, str]:
+    """Event files in the order they were started: the writer's 10-digit timestamp."""
+    found = _TIMESTAMP.search(path.name)
+    return (int(found.group(1)) if found else 0, str(path))
+
+
+def event_prefixes(root: Path, files: list[Path]) -> dict[Path, str]:
+    """The tag prefix of each event file of one run, so that series stay apart.
+
+    A file's prefix is its folder relative to the run: `train/`, `validation/`, or the
+    `loss_train/` folder torch's add_scalars writes per key. Not part of it: everything up
+    to a torch/HF session folder (`runs/Nov22_10-00-00_host/`, so a resumed HF run's two
+    session folders share their tags), and leading folders all files share (`tensorboard_log/
+    project/experiment/`), unless they are split names (train, eval, validation, ...).
+    """
+    base = root if root.is_dir() else root.parent
+    folders: dict[Path, tuple[str, ...]] = {}
+    for file in files:
+        parts = file.parent.relative_to(base).parts
+        sessions = [i for i, part in enumerate(parts) if _SESSION.match(part)]
+        folders[file] = parts[sessions[-1] + 1 :] if sessions else parts
+    shared = 0
+    first = next(iter(folders.values()), ())
+    while (
+        shared < len(first)
+        and first[shared] not in SPLITS
+        and all(len(p) > shared and p[shared] == first[shared] for p in folders.values())
+    ):
+        shared += 1
+    return {file: "".join(f"{part}/" for part in parts[shared:]) for file, parts in folders.items()}

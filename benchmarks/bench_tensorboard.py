@@ -1,0 +1,177 @@
+"""Benchmark reading a TensorBoard event file into memory: logscope vs tbparse vs TensorBoard.
+
+Contenders, each in a fresh process (round-robin, ``--repeat`` times), all keeping every point:
+
+* ``logscope``          - ``logscope.read(FOLDER)``: the Run frame (a column per tag), CRCs checked
+* ``logscope-no-crc``   - the same with ``ReadOptions(check_crc=False)``
+* ``tbparse``           - ``SummaryReader(FOLDER).scalars`` (long pandas frame)
+* ``event-accumulator`` - ``EventAccumulator(FOLDER, size_guidance={"scalars": 0})``, ``Reload()``
+                          and ``Scalars(tag)`` for every tag
+
+Each contender prints its in-process time and a digest of what it read (point count, sum of
+values, sum of steps), and the digests must agree: identical values, or the run fails.
+Wall time and peak RSS are measured per process exactly as in bench_check.py (the MEASURE
+wrapper and ``os.wait4``), so interpreter start-up and imports are included.
+
+    python benchmarks/bench_tensorboard.py                    # generates data/tb_20000x50 first
+    python benchmarks/bench_tensorboard.py --repeat 5 --only logscope,tbparse
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import make_tfevents
+from bench_check import environment, run_measured, warm_page_cache
+
+CONTENDERS = ("logscope", "logscope-no-crc", "tbparse", "event-accumulator")
+LABELS = {
+    "logscope": "logscope.read (CRCs checked)",
+    "logscope-no-crc": "logscope.read, check_crc=False",
+    "tbparse": "tbparse SummaryReader(...).scalars",
+    "event-accumulator": "EventAccumulator, size_guidance scalars=0",
+}
+# The contender programs: each prints one JSON line with its digest and in-process seconds.
+PROGRAMS = {
+    "logscope": """
+import json, sys, time
+t = time.perf_counter()
+from logscope.ingest import ReadOptions, read_run
+run = read_run(sys.argv[1], options=ReadOptions(check_crc=sys.argv[2] == "crc"))
+long = run.frame.drop("wall_time").unpivot(index="step").drop_nulls("value")
+digest = [long.height, float(long["value"].sum()), int(long["step"].sum())]
+print(json.dumps({"inner_seconds": time.perf_counter() - t, "digest": digest}))
+""",
+    "tbparse": """
+import json, sys, time
+t = time.perf_counter()
+from tbparse import SummaryReader
+df = SummaryReader(sys.argv[1]).scalars
+digest = [len(df), float(df["value"].sum()), int(df["step"].sum())]
+print(json.dumps({"inner_seconds": time.perf_counter() - t, "digest": digest}))
+""",
+    "event-accumulator": """
+import json, sys, time
+t = time.perf_counter()
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+acc = EventAccumulator(sys.argv[1], size_guidance={"scalars": 0})
+acc.Reload()
+count, total, steps = 0, 0.0, 0
+for tag in acc.Tags()["scalars"]:
+    for event in acc.Scalars(tag):
+        count, total, steps = count + 1, total + event.value, steps + event.step
+print(json.dumps({"inner_seconds": time.perf_counter() - t, "digest": [count, total, steps]}))
+""",
+}
+
+
+def commands(folder: Path) -> dict[str, list[str]]:
+    py = sys.executable
+    return {
+        "logscope": [py, "-c", PROGRAMS["logscope"], str(folder), "crc"],
+        "logscope-no-crc": [py, "-c", PROGRAMS["logscope"], str(folder), "no-crc"],
+        "tbparse": [py, "-c", PROGRAMS["tbparse"], str(folder)],
+        "event-accumulator": [py, "-c", PROGRAMS["event-accumulator"], str(folder)],
+    }
+
+
+def summarise(runs: list[Any]) -> dict[str, float]:
+    secs = [r.seconds for r in runs]
+    inner = [r.inner_seconds for r in runs if r.inner_seconds is not None]
+    return {
+        "median_s": statistics.median(secs),
+        "min_s": min(secs),
+        "max_s": max(secs),
+        "median_inner_s": statistics.median(inner) if inner else float("nan"),
+        "median_peak_rss_mb": statistics.median(r.peak_rss_mb for r in runs),
+    }
+
+
+def same_digest(a: list[float], b: list[float]) -> bool:
+    """Equal counts and step sums; value sums equal up to summation order."""
+    return a[0] == b[0] and a[2] == b[2] and abs(a[1] - b[1]) <= 1e-9 * max(1.0, abs(a[1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20_000)
+    parser.add_argument("--tags", type=int, default=50)
+    parser.add_argument("--folder", type=Path, help="run folder (default: generated)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default=",".join(CONTENDERS))
+    parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--json", type=Path, dest="json_out")
+    args = parser.parse_args(argv)
+    selected = [c for c in CONTENDERS if c in {s.strip() for s in args.only.split(",")}]
+    folder = args.folder or make_tfevents.default_dir(args.steps, args.tags, "simple", "torch")
+    folder = folder.resolve()
+    if not folder.exists():
+        print(f"generating {folder} ...", file=sys.stderr)
+        make_tfevents.generate(folder, args.steps, args.tags, 0, "simple", "torch")
+    files = [p for p in folder.iterdir() if "tfevents" in p.name]
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    warm_page_cache(*files)
+
+    cmds = commands(folder)
+    runs: dict[str, list[Any]] = {name: [] for name in selected}
+    errors: dict[str, str] = {}
+    for i in range(args.repeat):
+        for name in list(runs):
+            run = run_measured(cmds[name], args.timeout)
+            print(
+                f"[{i + 1}/{args.repeat}] {name:<18} {run.seconds:7.2f}s {run.peak_rss_mb:6.0f} MB"
+                f"{'  ERROR ' + str(run.error)[:200] if run.error else ''}",
+                file=sys.stderr,
+            )
+            if run.error:
+                errors[name] = run.error
+                del runs[name]
+                continue
+            runs[name].append(run)
+
+    digests = {name: rs[0].output["digest"] for name, rs in runs.items() if rs}
+    first = next(iter(digests.values()), None)
+    mismatched = [n for n, d in digests.items() if first is not None and not same_digest(d, first)]
+    summary = {name: summarise(rs) for name, rs in runs.items()}
+    lines = [
+        f"Folder: `{folder.name}` ({len(files)} file, {size_mb:.1f} MB, "
+        f"{first[0] if first else '?':,} scalars), {args.repeat} run(s) per contender",
+        "",
+        "| contender | median s | min s | max s | in-process s | median peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, s in summary.items():
+        lines.append(
+            f"| {LABELS[name]} | {s['median_s']:.2f} | {s['min_s']:.2f} | {s['max_s']:.2f} "
+            f"| {s['median_inner_s']:.2f} | {s['median_peak_rss_mb']:.0f} |"
+        )
+    lines.append("")
+    for name in ("logscope", "logscope-no-crc"):
+        for other in ("tbparse", "event-accumulator"):
+            if name in summary and other in summary:
+                ratio = summary[other]["median_s"] / summary[name]["median_s"]
+                lines.append(f"- {LABELS[name]} vs {other}: **{ratio:.1f}x faster**")
+    lines.append(
+        "- values: "
+        + (
+            "identical digests (count, sum of values, sum of steps) across contenders"
+            if not mismatched
+            else f"DIGEST MISMATCH: {mismatched} vs {first}"
+        )
+    )
+    for name, error in errors.items():
+        lines.append(f"- {LABELS[name]} FAILED: {error[:300]}")
+    print("\n".join(lines))
+    if args.json_out:
+        results = {"env": environment(), "summary": summary, "digests": digests, "errors": errors}
+        args.json_out.write_text(json.dumps(results, indent=2) + "\n")
+    return 1 if errors or mismatched else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,443 @@
+"""Decode TensorBoard `Event` protobufs in bulk: every scalar, and nothing else is unpacked.
+
+Decoding one record at a time in Python costs ~5 µs per record, and protobuf's own C parser
+~8 µs once fields are read back into Python (measured, see benchmarks/README.md). Instead,
+each level (Event, Summary, Value, TensorProto) is decoded for all messages at once with
+numpy: first the layout real writers use is checked for every message in a few array
+operations (`_event_template`, `_value_fields`); the rest are tokenised field by field
+(protowire.tokens). Records that are not plain summaries (file_version, session_log,
+graphs) or that fail to parse go through `_slow`, a plain Python walker that also says
+what is wrong with a damaged record. Scalar tensors: tftensor.py.
+
+Wire facts used (tensorboard/compat/proto): Event{wall_time=1 double, step=2 int64,
+file_version=3, summary=5, session_log=7{status=1}}; Summary{value=1}; Value{tag=1,
+simple_value=2 float, image=4, histo=5, audio=6, node_name=7, tensor=8, metadata=9};
+SummaryMetadata{plugin_data=1{plugin_name=1}, data_class=4}; TensorProto{dtype=1,
+tensor_shape=2, tensor_content=4, float_val=5, double_val=6, int_val=7, int64_val=10,
+bool_val=11, half_val=13, uint32_val=16, uint64_val=17}.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from logscope.ingest import tftensor
+from logscope.ingest.protowire import (
+    Bytes,
+    Malformed,
+    Tokens,
+    fields,
+    safe_fields,
+    tokens,
+    varint,
+    walk_error,
+)
+
+if TYPE_CHECKING:
+    from logscope.ingest.tfrecord import Buffer, Records
+
+BATCH = 1 << 18  # records decoded together: bounds temporary memory
+START = 1  # SessionLog.START
+SCALAR_CLASS = 1  # SummaryMetadata.DataClass.SCALAR
+_SKIPPED = {3: "histogram", 4: "image", 5: "histogram", 6: "audio"}  # Value fields
+_EVENT_FIELDS = {1, 2, 5}  # fields of a plain summary event
+_HASH = np.uint64(0x9E3779B97F4A7C15)
+_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+
+
+@dataclass
+class Plugin:
+    """What the first metadata of a tag said; only scalar-like tensors are read."""
+
+    name: str
+    data_class: int
+
+    @property
+    def scalar(self) -> bool:
+        return self.name in ("scalars", "") or self.data_class == SCALAR_CLASS
+
+
+@dataclass
+class Decoded:
+    """Scalars of one file in write order, plus the events that are not scalars."""
+
+    record: np.ndarray  # record index of each scalar
+    tag: np.ndarray  # index into `tags`
+    value: np.ndarray  # float64
+    step: np.ndarray  # per record
+    wall: np.ndarray  # per record
+    tags: list[str]
+    versions: list[tuple[int, str]] = field(default_factory=list)  # (record, file_version)
+    sessions: list[tuple[int, int]] = field(default_factory=list)  # (record, status)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class _Values:
+    """Summary values found so far (one row each), before their numbers are read."""
+
+    record: list[np.ndarray] = field(default_factory=list)
+    order: list[np.ndarray] = field(default_factory=list)  # position inside its Summary
+    start: list[np.ndarray] = field(default_factory=list)
+    end: list[np.ndarray] = field(default_factory=list)
+
+    def add(
+        self, record: np.ndarray, order: np.ndarray, start: np.ndarray, end: np.ndarray
+    ) -> None:
+        self.record.append(record)
+        self.order.append(order)
+        self.start.append(start)
+        self.end.append(end)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(record, start, end), sorted into write order."""
+        if not self.record:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        record, order = np.concatenate(self.record), np.concatenate(self.order)
+        start, end = np.concatenate(self.start), np.concatenate(self.end)
+        if len(record) > 1 and not (np.all(np.diff(record) > 0)):
+            keep = np.lexsort((order, record))
+            record, start, end = record[keep], start[keep], end[keep]
+        return record, start, end
+
+
+def decode(data: Buffer, records: Records, plugins: dict[str, Plugin]) -> Decoded:
+    """Every scalar in `records`; `plugins` (tag -> first metadata) is read and extended, so
+    a tag described in an earlier file of the same run keeps that description."""
+    b = Bytes(data)
+    count = len(records.start)
+    step = np.zeros(count, dtype=np.int64)
+    wall = np.full(count, np.nan)
+    out = Decoded(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0), step, wall, [])
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for lo in range(0, count, BATCH):
+        values = _Values()
+        _events(b, records, lo, min(count, lo + BATCH), out, values)
+        record, start, end = values.arrays()
+        pieces.append(_read_values(b, record, start, end, records, plugins, out))
+    if pieces:
+        out.record, out.tag, out.value = (np.concatenate(col) for col in zip(*pieces, strict=True))
+    return out
+
+
+def _events(b: Bytes, records: Records, lo: int, hi: int, out: Decoded, values: _Values) -> None:
+    """Event level of records [lo, hi): step, wall time, and the Summary's value spans."""
+    start, end = records.start[lo:hi], records.end[lo:hi]
+    fast = _event_template(b, start, end)
+    hit = np.flatnonzero(fast.ok)
+    out.wall[lo + hit], out.step[lo + hit] = fast.wall[hit], fast.step[hit]
+    summary_start, summary_end = fast.start[hit], end[hit]
+    summary_record = lo + hit
+    rest = np.flatnonzero(~fast.ok)
+    if len(rest):
+        tok = tokens(b, start[rest], end[rest])
+        special = tok.bad.copy()
+        special[tok.msg[~np.isin(tok.key >> 3, list(_EVENT_FIELDS))]] = True
+        msg, pos, _ = tok.select(1, 1)
+        out.wall[lo + rest[msg]] = b.read("<u8", pos).view(np.float64)
+        msg, _, val = tok.select(2, 0)
+        out.step[lo + rest[msg]] = val
+        has, pos, size = tok.first(len(rest), 5, 2)
+        plain = np.flatnonzero(has & ~special)
+        summary_start = np.concatenate([summary_start, pos[plain]])
+        summary_end = np.concatenate([summary_end, pos[plain] + size[plain]])
+        summary_record = np.concatenate([summary_record, lo + rest[plain]])
+        for i in rest[special].tolist():
+            _slow(b, lo + i, records, out, values)
+    _summaries(b, summary_record, summary_start, summary_end, values, out, records)
+
+
+@dataclass
+class _Fast:
+    ok: np.ndarray
+    start: np.ndarray  # payload start of the nested message
+    wall: np.ndarray
+    step: np.ndarray
+
+
+def _event_template(b: Bytes, start: np.ndarray, end: np.ndarray) -> _Fast:
+    """The layout writers use for a summary event, checked for all records at once:
+    0x09 wall_time, optional 0x10 step, then 0x2a summary running to the record's end."""
+    ok = (end - start >= 11) & (b.u8[np.minimum(start, b.n - 1)] == 0x09)
+    wall = b.read("<u8", np.where(ok, start + 1, 0)).view(np.float64)
+    at = np.where(ok, start + 9, start)
+    has_step = ok & (b.u8[np.minimum(at, b.n - 1)] == 0x10)
+    step, length, bad = varint(b, at + 1, np.where(has_step, end, at + 1))
+    ok &= ~(has_step & bad)
+    at = np.where(has_step, at + 1 + length, at)
+    ok &= (at < end) & (b.u8[np.minimum(at, b.n - 1)] == 0x2A)
+    size, length, bad = varint(b, at + 1, np.where(ok, end, at + 1))
+    inner = at + 1 + length
+    ok &= ~bad & (inner + size.view(np.int64) == end)
+    return _Fast(ok, inner, wall, np.where(has_step, step.view(np.int64), 0))
+
+
+def _summaries(
+    b: Bytes,
+    record: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    values: _Values,
+    out: Decoded,
+    records: Records,
+) -> None:
+    """Summary level: the span of each Value (one per Summary, except in TF1 merged ones)."""
+    ok = (end - start >= 2) & (b.u8[np.minimum(start, b.n - 1)] == 0x0A)
+    size, length, bad = varint(b, start + 1, np.where(ok, end, start + 1))
+    inner = start + 1 + length
+    ok &= ~bad & (inner + size.view(np.int64) == end)
+    hit = np.flatnonzero(ok)
+    values.add(record[hit], np.zeros(len(hit), dtype=np.int64), inner[hit], end[hit])
+    rest = np.flatnonzero(~ok)
+    if len(rest) == 0:
+        return
+    tok = tokens(b, start[rest], end[rest])
+    msg, pos, size = tok.select(1, 2)
+    if len(msg):
+        order = np.arange(len(msg))  # rounds emit fields in order: increasing per message
+        values.add(record[rest[msg]], order, pos, pos + size)
+    for i in np.flatnonzero(tok.bad).tolist():
+        _report_bad(b, int(record[rest[i]]), records, out)
+
+
+def _report_bad(b: Bytes, rec: int, records: Records, out: Decoded) -> None:
+    where, why = walk_error(b.data, int(records.start[rec]), int(records.end[rec]))
+    out.problems.append(
+        (int(records.offset[rec]), f"record is not a valid Event ({why} at byte {where}); skipped")
+    )
+
+
+def _slow(b: Bytes, rec: int, records: Records, out: Decoded, values: _Values) -> None:
+    """A record that is not a plain summary: file_version, session_log, graphs, damage."""
+    start, end = int(records.start[rec]), int(records.end[rec])
+    try:
+        found = fields(b.data, start, end)
+    except Malformed:
+        _report_bad(b, rec, records, out)
+        return
+    for num, wire, pos, val in found:
+        if num == 3 and wire == 2:
+            out.versions.append((rec, bytes(b.data[pos : pos + val]).decode("utf-8", "replace")))
+        elif num == 7 and wire == 2:
+            status = [v for n, w, _, v in safe_fields(b.data, pos, pos + val) if (n, w) == (1, 0)]
+            out.sessions.append((rec, status[-1] if status else 0))
+        elif num == 5 and wire == 2:
+            spans = [
+                (p, p + v) for n, w, p, v in safe_fields(b.data, pos, pos + val) if (n, w) == (1, 2)
+            ]
+            if spans:
+                rec_col = np.full(len(spans), rec, dtype=np.int64)
+                starts, ends = (np.array(col, dtype=np.int64) for col in zip(*spans, strict=True))
+                values.add(rec_col, np.arange(len(spans)), starts, ends)
+
+
+def _read_values(
+    b: Bytes,
+    record: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    records: Records,
+    plugins: dict[str, Plugin],
+    out: Decoded,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value level: tag, then simple_value or a scalar tensor; other kinds are counted.
+    Returns (record, tag id into out.tags, value) of the scalars found."""
+    count = len(record)
+    fields = _value_fields(b, start, end)
+    tok = fields.tok
+    for i in np.flatnonzero(fields.bad).tolist():
+        _report_bad(b, int(record[i]), records, out)
+    has_simple, simple_pos = fields.has_simple, fields.simple_pos
+    tag_pos, tag_len = fields.tag_pos, fields.tag_len
+    has_tensor, tensor_pos, tensor_len = fields.has_tensor, fields.tensor_pos, fields.tensor_len
+    has_meta, meta_pos, meta_len = fields.has_meta, fields.meta_pos, fields.meta_len
+    for num, kind in _SKIPPED.items():
+        msg, _, _ = tok.select(num, 2)
+        if len(msg):
+            out.skipped[kind] += len(np.unique(msg))
+    ok = ~fields.bad & (tag_len > 0) & (has_simple | has_tensor)
+    untagged = ~fields.bad & (tag_len == 0) & (has_simple | has_tensor)
+    out.skipped["untagged value"] += int(np.count_nonzero(untagged))
+    ids, batch_names = _intern(b, tag_pos, tag_len, ok)
+    known = {name: i for i, name in enumerate(out.tags)}
+    for name in batch_names:
+        if name not in known:
+            known[name] = len(out.tags)
+            out.tags.append(name)
+    names = out.tags
+    if len(ids):
+        ids = np.where(
+            ids >= 0, np.array([known[n] for n in batch_names] or [0])[np.maximum(ids, 0)], -1
+        )
+    _learn_plugins(b, ids, names, has_meta & ok, meta_pos, meta_len, plugins)
+    value = np.full(count, np.nan)
+    sel = np.flatnonzero(ok & has_simple)
+    value[sel] = b.read("<f4", simple_pos[sel]).astype(np.float64)
+    want = ok & ~has_simple
+    readable = np.array([plugins.get(name, Plugin("", 0)).scalar for name in names], dtype=bool)
+    if len(names):
+        other = want & ~readable[np.maximum(ids, 0)]
+        for name_id in np.unique(ids[other]).tolist():
+            kind = f"'{plugins[names[name_id]].name}' tensor"
+            out.skipped[kind] += int(np.count_nonzero(other & (ids == name_id)))
+        want &= ~other
+        ok &= ~other
+    sel = np.flatnonzero(want)
+    got, number = tftensor.scalars(
+        b, tensor_pos[sel], tensor_pos[sel] + tensor_len[sel], out.skipped
+    )
+    value[sel] = number
+    ok[sel[~got]] = False
+    keep = np.flatnonzero(ok)
+    return record[keep], ids[keep].astype(np.int32), value[keep]
+
+
+@dataclass
+class _ValueFields:
+    """Where each Value's parts are (positions are -1/False where absent)."""
+
+    count: int
+    tok: Tokens = field(init=False)
+    bad: np.ndarray = field(init=False)
+    tag_pos: np.ndarray = field(init=False)
+    tag_len: np.ndarray = field(init=False)
+    has_simple: np.ndarray = field(init=False)
+    simple_pos: np.ndarray = field(init=False)
+    has_tensor: np.ndarray = field(init=False)
+    tensor_pos: np.ndarray = field(init=False)
+    tensor_len: np.ndarray = field(init=False)
+    has_meta: np.ndarray = field(init=False)
+    meta_pos: np.ndarray = field(init=False)
+    meta_len: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in ("bad", "has_simple", "has_tensor", "has_meta"):
+            setattr(self, name, np.zeros(self.count, dtype=bool))
+        for name in ("tag_pos", "tag_len", "simple_pos", "tensor_pos", "tensor_len"):
+            setattr(self, name, np.zeros(self.count, dtype=np.int64))
+        self.meta_pos = np.zeros(self.count, dtype=np.int64)
+        self.meta_len = np.zeros(self.count, dtype=np.int64)
+
+
+def _value_fields(b: Bytes, start: np.ndarray, end: np.ndarray) -> _ValueFields:
+    """Value level. The torch/tensorboardX layout (0x0a tag, 0x15 simple_value, nothing
+    else) is checked for all values at once; the others are tokenised."""
+    f = _ValueFields(len(start))
+    ok = (end - start >= 7) & (b.u8[np.minimum(start, b.n - 1)] == 0x0A)
+    size, length, bad = varint(b, start + 1, np.where(ok, end, start + 1))
+    tag_pos = start + 1 + length
+    tag_end = tag_pos + size.view(np.int64)
+    ok &= ~bad & (tag_end + 5 == end)
+    ok &= b.u8[np.where(ok, tag_end, 0)] == 0x15
+    hit = np.flatnonzero(ok)
+    f.tag_pos[hit], f.tag_len[hit] = tag_pos[hit], tag_end[hit] - tag_pos[hit]
+    f.has_simple[hit], f.simple_pos[hit] = True, tag_end[hit] + 1
+    rest = np.flatnonzero(~ok)
+    f.tok = tok = tokens(b, start[rest], end[rest])
+    tok.msg = rest[tok.msg]
+    f.bad[rest] = tok.bad
+    count = len(start)
+    has_tag, pos, size_ = tok.first(count, 1, 2)
+    has_node, node_pos, node_len = tok.first(count, 7, 2)
+    use_node = (~has_tag | (size_ == 0)) & has_node
+    sel = rest[has_tag[rest] | use_node[rest]]
+    f.tag_pos[sel] = np.where(use_node, node_pos, pos)[sel]
+    f.tag_len[sel] = np.where(use_node, node_len, size_)[sel]
+    has, pos, _ = tok.first(count, 2, 5)
+    f.has_simple[rest], f.simple_pos[rest] = has[rest], pos[rest]
+    has, pos, size_ = tok.first(count, 8, 2)
+    f.has_tensor[rest], f.tensor_pos[rest], f.tensor_len[rest] = has[rest], pos[rest], size_[rest]
+    has, pos, size_ = tok.first(count, 9, 2)
+    f.has_meta[rest], f.meta_pos[rest], f.meta_len[rest] = has[rest], pos[rest], size_[rest]
+    return f
+
+
+def _intern(
+    b: Bytes, pos: np.ndarray, length: np.ndarray, ok: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """Tag ids (index into the returned names) for every value; -1 where not `ok`.
+
+    Tags are compared as whole byte strings, 8 bytes at a time: a 64-bit hash finds the
+    groups, and an exact comparison with each group's first member proves them."""
+    ids = np.full(len(pos), -1, dtype=np.int64)
+    sel = np.flatnonzero(ok)
+    if len(sel) == 0:
+        return ids, []
+    pos, length = pos[sel], length[sel]
+    words = []
+    h = length.astype(np.uint64) * _HASH
+    for k in range((int(length.max()) + 7) // 8):
+        rem = length - 8 * k
+        word = _word(b, pos + 8 * k, rem)
+        words.append(word)
+        h = (h ^ word) * _HASH
+    groups = np.unique(h)
+    inverse = np.searchsorted(groups, h)
+    first = np.zeros(len(groups), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(h))[::-1]
+    exact = all(np.array_equal(w, w[first][inverse]) for w in [length, *words])
+    if not exact:  # a 64-bit hash collision: group by the bytes themselves
+        keys = [
+            bytes(b.data[p : p + n]) for p, n in zip(pos.tolist(), length.tolist(), strict=True)
+        ]
+        table: dict[bytes, int] = {}
+        inverse = np.array([table.setdefault(k, len(table)) for k in keys], dtype=np.int64)
+        first = np.zeros(len(table), dtype=np.int64)
+        first[inverse[::-1]] = np.arange(len(keys))[::-1]
+    names: list[str] = []
+    by_name: dict[str, int] = {}
+    remap = np.zeros(len(first), dtype=np.int64)
+    for g in np.argsort(first).tolist():  # names in order of first appearance
+        i = int(first[g])
+        p, n = int(pos[i]), int(length[i])
+        name = bytes(b.data[p : p + n]).decode("utf-8", "replace")
+        remap[g] = by_name.setdefault(name, len(by_name))
+        if remap[g] == len(names):
+            names.append(name)
+    ids[sel] = remap[inverse]
+    return ids, names
+
+
+def _word(b: Bytes, pos: np.ndarray, rem: np.ndarray) -> np.ndarray:
+    """The next min(8, rem) bytes at each `pos` as a little-endian uint64 (0 when rem <= 0).
+    Near the end of the file the word is read from 8 bytes earlier and shifted down."""
+    base = np.minimum(pos, b.n - 8)
+    shift = np.minimum((pos - base) * 8, 63).astype(np.uint64)
+    word: np.ndarray = (b.read("<u8", base) >> shift) & _MASKS[np.clip(rem, 0, 8)]
+    return word
+
+
+def _learn_plugins(
+    b: Bytes,
+    ids: np.ndarray,
+    names: list[str],
+    has_meta: np.ndarray,
+    meta_pos: np.ndarray,
+    meta_len: np.ndarray,
+    plugins: dict[str, Plugin],
+) -> None:
+    """The first metadata of each tag describes it (as in TensorBoard's accumulator)."""
+    sel = np.flatnonzero(has_meta)
+    if len(sel) == 0:
+        return
+    _, first = np.unique(ids[sel], return_index=True)
+    for i in sel[first].tolist():
+        name = names[int(ids[i])]
+        if name in plugins:
+            continue
+        plugin, data_class = "", 0
+        start = int(meta_pos[i])
+        for num, wire, pos, val in safe_fields(b.data, start, start + int(meta_len[i])):
+            if (num, wire) == (1, 2):
+                for n2, w2, p2, v2 in safe_fields(b.data, pos, pos + val):
+                    if (n2, w2) == (1, 2):
+                        plugin = bytes(b.data[p2 : p2 + v2]).decode("utf-8", "replace")
+            elif (num, wire) == (4, 0):
+                data_class = val
+        plugins[name] = Plugin(plugin, data_class)
