@@ -37,16 +37,7 @@ def render(
     with a table of runs (status, counts, worst finding); `summary_only` prints just that."""
     if quiet >= 2:
         return ""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-        soft_wrap=False,
-    )
+    console = _console(color, width)
     for report in [] if summary_only else reports:
         if quiet:
             for finding in report.findings:
@@ -66,9 +57,7 @@ def render(
         console.print()
     if not quiet:
         console.print(summary(reports))
-    text = buffer.getvalue()
-    # Rich pads grid rows to the full width; plain output should not carry trailing blanks
-    return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
+    return _text(console, color)
 
 
 def _finding_line(report: RunReport, f: Finding) -> Text:
@@ -101,6 +90,25 @@ def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
             Text(safe(f"{worst.rule} (step {worst.step})")) if worst else Text(""),
         )
     return table
+
+
+def _console(color: bool, width: int) -> Console:
+    """A console that renders into memory: reporters return text, the CLI prints it."""
+    return Console(
+        file=io.StringIO(),
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def _text(console: Console, color: bool) -> str:
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    # Rich pads grid rows to the full width; plain output should not carry trailing blanks
+    return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
 
 
 def _header(report: RunReport, fail_on: Severity | None) -> Group:
@@ -237,15 +245,7 @@ def render_diff(
 ) -> str:
     """`logscope diff`: the metrics both runs logged, final values side by side, then the
     findings of the baseline rules."""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-    )
+    console = _console(color, width)
     for report in reports:
         console.print(_header(report, fail_on))
         console.print(Text(f"baseline {safe(baseline.path)}", style="dim"))
@@ -255,8 +255,7 @@ def render_diff(
             console.print(_findings(report))
         console.print()
     console.print(summary(reports))
-    text = buffer.getvalue()
-    return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
+    return _text(console, color)
 
 
 def _comparison(baseline: Run, run: Run) -> Table:
