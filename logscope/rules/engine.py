@@ -115,8 +115,13 @@ class _Columns:
         """(values with NaN where missing, mask of logged points)."""
         if key not in self._cache:
             column = self.frame.get_column(key)
-            present = column.is_not_null().to_numpy()
-            self._cache[key] = (column.fill_null(np.nan).to_numpy(), present)
+            # to_numpy turns nulls into NaN, so the mask of logged points keeps them apart;
+            # most columns have no nulls, and then no Polars query is needed at all
+            if column.null_count() == 0:
+                present = np.ones(column.len(), dtype=bool)
+            else:
+                present = column.is_not_null().to_numpy()
+            self._cache[key] = (column.cast(pl.Float64).to_numpy(), present)
         return self._cache[key]
 
     def rows(self, rule: Rule) -> Array | str:
