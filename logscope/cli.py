@@ -440,6 +440,94 @@ def rules_check(
         typer.echo(f"{p.path}: ok, pack '{p.name}' with {len(p.rules)} rules")
 
 
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[
+        str, typer.Argument(help="A rule id, e.g. kto/margin-negative-after-warmup.")
+    ],
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", "-r", help="Also search this rule file.")
+    ] = None,
+) -> None:
+    """Show one rule in full: what it checks, its message, advice and source.
+
+    [b]Example[/b]
+
+      logscope rules show common/grad-norm-nonfinite
+    """
+    import dataclasses
+
+    from logscope.checking import load_packs
+    from logscope.errors import LogscopeError
+
+    try:
+        packs = load_packs(rules or [])
+    except LogscopeError as exc:
+        _fail(exc)
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.id != rule_id:
+                continue
+            shared = next((dict(p.aliases) for p in packs if p.name == "common"), {})
+            params = {f.name: getattr(rule.params, f.name) for f in dataclasses.fields(rule.params)}
+            lines = [
+                f"{rule.id}  ({rule.severity}, pack {pack.name}: {pack.title})",
+                f"metric    {rule.metric}  = {', '.join(pack.patterns(rule.metric, shared))}",
+                f"check     {rule.check} {params}",
+            ]
+            if rule.where:
+                lines.append(f"where     {rule.where}")
+            if rule.after_step is not None or rule.before_step is not None:
+                lines.append(f"steps     after {rule.after_step}, up to {rule.before_step}")
+            lines += [
+                f"message   {rule.message}",
+                f"advice    {rule.advice}",
+                f"source    {rule.source}",
+                f"defined   {rule.origin}",
+            ]
+            typer.echo("\n".join(lines))
+            return
+    known = sorted(r.id for p in packs for r in p.rules if rule_id.split("/")[0] in r.id)
+    hint = f" (in that pack: {', '.join(known)})" if known else " (see: logscope rules list)"
+    _fail(f"no rule '{rule_id}'{hint}")
+
+
+@rules_app.command("test")
+def rules_test(
+    files: Annotated[
+        list[Path], typer.Argument(help="Rule test files (*.test.yaml).", show_default=False)
+    ],
+) -> None:
+    """Run rule unit tests written in YAML (series in, expected findings out).
+
+    Exit 0 when all pass, 1 when one fails, 2 when a file is invalid.
+
+    [b]Example[/b]
+
+      logscope rules test rules/kto.test.yaml my_rules.test.yaml
+    """
+    from logscope.errors import RulePackError
+    from logscope.rules.testing import run_file
+
+    passed = failed = 0
+    for file in files:
+        try:
+            outcomes = run_file(file)
+        except RulePackError as exc:
+            _fail(exc)
+        for outcome in outcomes:
+            if outcome.passed:
+                passed += 1
+                typer.echo(f"ok    {outcome.name}")
+            else:
+                failed += 1
+                typer.echo(f"FAIL  {outcome.name}  ({outcome.where})")
+                for problem in outcome.problems:
+                    typer.echo(f"      {problem}")
+    typer.echo(f"{passed} passed, {failed} failed")
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
 def _csv(value: str | None) -> set[str] | None:
     return {v.strip() for v in value.split(",") if v.strip()} if value else None
 
