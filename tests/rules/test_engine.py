@@ -85,9 +85,13 @@ def test_pack_detection() -> None:
     kto = make_run({"loss": "1 1", "rewards/margins": "0 0"})
     dpo = make_run({"loss": "1 1", "rewards/margins": "0 0", "rewards/accuracies": "1 1"})
     sft = make_run({"loss": "1 1"})
+    grpo = make_run({"loss": "1 1", "reward": "0 1", "frac_reward_zero_std": "0.1 0.1"})
+    verl = make_run({"actor/pg_loss": "1 1", "critic/score/mean": "0 1"})
     names = lambda run, forced=(): [p.name for p in engine.applicable(run, packs, set(forced))]  # noqa: E731
     assert names(kto) == ["common", "kto"]
-    assert names(dpo) == ["common"]
+    assert names(dpo) == ["common", "trl"]
+    assert names(grpo) == ["common", "trl"]
+    assert names(verl) == ["common", "verl"]
     assert names(sft) == ["common"]
     assert names(sft, ["kto"]) == ["common", "kto"]
 
