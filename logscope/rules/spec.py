@@ -105,6 +105,7 @@ class _Builder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.errors: list[str] = []
+        self.aliases: dict[str, tuple[str, ...]] = {}
 
     def error(self, node: LineDict | None, key: str | None, message: str) -> None:
         line, column = node.where(key) if isinstance(node, LineDict) else (0, 0)
@@ -121,6 +122,7 @@ class _Builder:
             self.error(doc, "pack", "'pack' must be a non-empty name")
             name = self.path.stem
         aliases = self._aliases(doc)
+        self.aliases = aliases
         rules = []
         raw_rules = doc.get("rules")
         if not isinstance(raw_rules, list):
@@ -299,7 +301,9 @@ class _Builder:
             allowed |= {
                 ("limit" if f.name == "value" else f.name) for f in dataclasses.fields(params)
             }
-        allowed |= set(alias_mod.captures(str(raw.get("metric", ""))))
+        metric = str(raw.get("metric", ""))
+        for pattern in self.aliases.get(metric, (metric,)):  # an alias's patterns capture too
+            allowed |= set(alias_mod.captures(pattern))
         for key in ("message", "advice"):
             text = raw.get(key)
             if not isinstance(text, str):
