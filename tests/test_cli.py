@@ -216,7 +216,7 @@ def test_export_unknown_format(cli, samples: Path, tmp_path: Path) -> None:  # t
 
 def test_rules_list_and_check(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = cli(["rules", "list"]).stdout
-    assert "kto/margin-negative-after-warmup" in out and "rules in 7 packs" in out
+    assert "kto/margin-negative-after-warmup" in out and "rules in 8 packs" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("pack: x\nrules: 3\n")
     assert "'rules' must be a list" in cli(["rules", "check", bad], exit_code=2).stderr
