@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.rules import engine
-from logscope.rules.spec import Pack, load_builtin, load_files
+from logscope.rules.spec import Pack, load_builtin, load_files, override
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress, ReadOptions
@@ -23,9 +23,12 @@ class CheckResult:
     errors: list[str] = field(default_factory=list)  # inputs that could not be read at all
 
 
-def load_packs(rule_files: Iterable[Path] = (), forced: Iterable[str] = ()) -> list[Pack]:
-    """Built-in packs plus user files; unknown forced pack names are an error."""
-    packs = load_builtin() + load_files(list(rule_files))
+def load_packs(
+    rule_files: Iterable[Path] = (), forced: Iterable[str] = (), settings: Iterable[str] = ()
+) -> list[Pack]:
+    """Built-in packs plus user files, with `--set` overrides applied; unknown forced pack
+    names are an error."""
+    packs = override(load_builtin() + load_files(list(rule_files)), list(settings))
     known = {p.name for p in packs}
     unknown = sorted(set(forced) - known)
     if unknown:
@@ -47,6 +50,7 @@ def check(
     rule_files: Iterable[Path] = (),
     baseline: Run | None = None,
     read_options: ReadOptions | None = None,
+    settings: Iterable[str] = (),
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
 
@@ -62,7 +66,7 @@ def check(
             targets.extend((found, Path(path)) for found in discover(Path(path)))
         except InputError as exc:
             result.errors.append(str(exc))
-    options = _Options(frozenset(forced), select, ignore, baseline, read_options)
+    options = _Options(frozenset(forced), select, ignore, baseline, read_options, tuple(settings))
     if jobs > 1 and len(targets) > 1:
         reports = _in_pool(targets, options, list(rule_files), jobs, progress)
     else:
@@ -85,6 +89,7 @@ class _Options:
     ignore: set[str] | None
     baseline: Run | None = None
     read_options: ReadOptions | None = None
+    settings: tuple[str, ...] = ()
 
 
 def _check_one(
@@ -107,8 +112,8 @@ def _check_one(
 _WORKER: dict[str, object] = {}  # per worker process: the packs it loaded once
 
 
-def _init_worker(rule_files: list[Path], forced: frozenset[str]) -> None:
-    packs = load_packs(rule_files, forced)
+def _init_worker(rule_files: list[Path], forced: frozenset[str], settings: list[str]) -> None:
+    packs = load_packs(rule_files, forced, settings)
     _WORKER.update(packs=packs, shared=engine.shared_aliases(packs))
 
 
@@ -132,7 +137,10 @@ def _in_pool(
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_init_worker, initargs=(rule_files, options.forced)
+        jobs,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(rule_files, options.forced, list(options.settings)),
     ) as pool:
         futures = [pool.submit(_work, target, options) for target in targets]
         reports = []

@@ -21,6 +21,7 @@ from logscope import __version__
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from logscope.config import ProjectConfig
     from logscope.ingest import Progress
     from logscope.model import Severity
     from logscope.run import Run
@@ -188,6 +189,15 @@ def check(
             help="A known-good run to compare with (adds the baseline pack's tolerance rules).",
         ),
     ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-s",
+            help="Override a rule parameter or severity: RULE.PARAM=VALUE (repeatable), "
+            "e.g. kto/grad-norm-high.value=200.",
+        ),
+    ] = None,
     tb_purge: Annotated[
         bool,
         typer.Option(
@@ -214,14 +224,23 @@ def check(
       logscope check runs/* --summary --jobs 0 --format junit -o logscope.xml
       logscope check run/ --rules my_rules.yaml --ignore kto/stage-target-loss
       logscope check new_run/ --baseline runs/known_good/
+      logscope check run/ --set kto/grad-norm-high.value=200 --set kto/kl-low.severity=info
+
+    A logscope.yaml in the run folder or any folder above it (or the current one) sets
+    defaults for --rules, --set, --select and --ignore: keys rules, set, select, ignore.
     """
     from logscope.checking import check as run_check
     from logscope.checking import load_packs
     from logscope.errors import LogscopeError
     from logscope.ingest import ReadOptions
 
+    config = _project_config(paths)
+    rules = [*config.rules, *(rules or [])]
+    settings = [*config.settings, *(settings or [])]
+    select = select or config.select
+    ignore = ignore or config.ignore
     try:
-        packs = load_packs(rules or [], pack or [])
+        packs = load_packs(rules, pack or [], settings)
         reference = _read_baseline(baseline)
     except LogscopeError as exc:
         _fail(exc)
@@ -234,7 +253,8 @@ def check(
             ignore=_csv(ignore),
             progress=progress,
             jobs=jobs or (os.cpu_count() or 1),
-            rule_files=rules or [],
+            rule_files=rules,
+            settings=settings,
             baseline=reference,
             read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
         )
@@ -275,6 +295,18 @@ def check(
         raise typer.Exit(EXIT_ERROR)
     failed = any(r.failed(severity) for r in result.reports)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _project_config(paths: list[Path]) -> ProjectConfig:
+    """The nearest logscope.yaml above the first path (or the current folder), if any."""
+    from logscope.config import find_config, load_config
+    from logscope.errors import LogscopeError
+
+    try:
+        found = find_config([*(p if p.is_dir() else p.parent for p in paths[:1]), Path.cwd()])
+        return load_config(found)
+    except LogscopeError as exc:
+        _fail(exc)
 
 
 def _read_baseline(path: Path | None) -> Run | None:

@@ -285,3 +285,34 @@ def test_diff_command(cli, samples: Path) -> None:  # type: ignore[no-untyped-de
 def test_unreadable_baseline_is_a_usage_error(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli(["check", samples / HEALTHY, "--baseline", tmp_path / "missing"], exit_code=2)
     assert f"error: {tmp_path / 'missing'}: no such file or folder" in result.stderr
+
+
+def test_set_overrides_a_rule_parameter_and_severity(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    args = ["check", samples / DIVERGING, "-f", "json"]
+    default = {f["rule"]: f for f in json.loads(cli(args, exit_code=1).stdout)["runs"][0]["findings"]}
+    assert "kto/kl-high" in default and default["kto/grad-norm-high"]["severity"] == "warning"
+    changed = json.loads(cli([*args, "--set", "kto/kl-high.value=2", "--set",
+                              "kto/grad-norm-high.severity=info"], exit_code=1).stdout)
+    rules = {f["rule"]: f for f in changed["runs"][0]["findings"]}
+    assert "kto/kl-high" not in rules and rules["kto/grad-norm-high"]["severity"] == "info"
+
+
+def test_bad_set_is_a_usage_error_naming_every_problem(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / HF, "--set", "kto/kl-high.valu=2", "--set", "nope.x=1"],
+                 exit_code=2)
+    assert "--set kto/kl-high.valu=2: check 'threshold' has no parameter 'valu'" in result.stderr
+    assert "--set nope.x=1: no rule 'nope'" in result.stderr
+
+
+def test_project_config_beside_the_runs(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    shutil.copytree(samples / DIVERGING, tmp_path / "runs" / "a")
+    (tmp_path / "logscope.yaml").write_text(
+        "set: ['kto/kl-high.value=2']\nignore: [common]\n")
+    doc = json.loads(cli(["check", tmp_path / "runs" / "a", "-f", "json"], exit_code=1).stdout)
+    rules = {f["rule"] for f in doc["runs"][0]["findings"]}
+    assert "kto/kl-high" not in rules and not any(r.startswith("common/") for r in rules)
+    (tmp_path / "logscope.yaml").write_text("sett: []\n")
+    result = cli(["check", tmp_path / "runs" / "a"], exit_code=2)
+    assert f"{tmp_path / 'logscope.yaml'}: unknown key 'sett'" in result.stderr

@@ -419,3 +419,56 @@ def load_files(files: list[Path]) -> list[Pack]:
     if errors:
         raise RulePackError(errors)
     return packs
+
+
+def override(packs: list[Pack], settings: list[str]) -> list[Pack]:
+    """Apply `RULE.PARAM=VALUE` settings (`--set kto/grad-norm-high.value=200`): documented
+    defaults are starting points, and a team's own limits replace them without a new pack.
+    Also `RULE.severity=warning`. Every bad setting is reported, as for rule files."""
+    errors: list[str] = []
+    changes: dict[str, dict[str, Any]] = {}
+    rules = {rule.id: rule for pack in packs for rule in pack.rules}
+    for setting in settings:
+        target, _, text = setting.partition("=")
+        rule_id, _, param = target.rpartition(".")
+        rule = rules.get(rule_id)
+        if not _ or not rule_id or not param:
+            errors.append(f"--set {setting}: expected RULE.PARAM=VALUE (e.g. kto/kl-high.value=2)")
+            continue
+        if rule is None:
+            errors.append(f"--set {setting}: no rule '{rule_id}' (see: logscope rules list)")
+            continue
+        value = yaml.safe_load(text) if text.strip() else None
+        if param == "severity":
+            if value not in {s.value for s in Severity}:
+                errors.append(f"--set {setting}: severity must be info, warning or error")
+                continue
+            changes.setdefault(rule_id, {})["severity"] = Severity(value)
+            continue
+        hints = typing.get_type_hints(rule.kind.params)
+        if param not in hints:
+            errors.append(
+                f"--set {setting}: check '{rule.check}' has no parameter '{param}' "
+                f"(parameters: {', '.join(hints)})"
+            )
+            continue
+        ok, coerced = _coerce(value, hints[param])
+        if not ok:
+            errors.append(f"--set {setting}: '{param}' must be {_describe(hints[param])}")
+            continue
+        params = dataclasses.replace(
+            changes.get(rule_id, {}).get("params", rule.params), **{param: coerced}
+        )
+        problems: list[str] = getattr(params, "problems", lambda: [])()
+        if problems:
+            errors.extend(f"--set {setting}: {problem}" for problem in problems)
+            continue
+        changes.setdefault(rule_id, {})["params"] = params
+    if errors:
+        raise RulePackError(errors)
+    return [
+        dataclasses.replace(
+            pack, rules=tuple(dataclasses.replace(r, **changes.get(r.id, {})) for r in pack.rules)
+        )
+        for pack in packs
+    ]
