@@ -316,3 +316,11 @@ def test_project_config_beside_the_runs(cli, samples: Path, tmp_path: Path) -> N
     (tmp_path / "logscope.yaml").write_text("sett: []\n")
     result = cli(["check", tmp_path / "runs" / "a"], exit_code=2)
     assert f"{tmp_path / 'logscope.yaml'}: unknown key 'sett'" in result.stderr
+
+
+def test_metrics_lists_coverage(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    out = cli(["metrics", samples / HF]).stdout
+    line = next(row for row in out.splitlines() if row.startswith("kl "))
+    assert "common/kl-nonfinite, kto/kl-high, kto/kl-low" in line
+    assert "metrics, " in out and "not covered by any rule; packs: common, kto" in out
+    assert cli(["metrics", samples / "missing"], exit_code=2).stderr.startswith("error: ")

@@ -140,6 +140,18 @@ class _Columns:
         return keep
 
 
+def coverage(run: Run, packs: list[Pack]) -> dict[str, list[str]]:
+    """For each logged metric, the ids of the rules (in these packs) that look at it."""
+    shared = shared_aliases(packs)
+    resolve = aliases.Resolver(run.metrics)
+    covered: dict[str, list[str]] = {key: [] for key in run.metrics}
+    for pack in packs:
+        for rule in pack.rules:
+            for key, _ in resolve(pack.patterns(rule.metric, shared)):
+                covered[key].append(rule.id)
+    return covered
+
+
 def _selected(rule: Rule, names: set[str]) -> bool:
     """`--select kto` picks a whole pack; `--select kto/grad-norm` one rule; prefixes work."""
     return any(
