@@ -73,7 +73,6 @@ class Check:
     fields: tuple[str, ...] = ()
     needs_other: bool = False
     needs_baseline: bool = False
-    summary: str = ""
 
 
 # fields every kind provides to message templates

@@ -136,5 +136,4 @@ CHECK = Check(
         "longest",
     ),
     needs_baseline=True,
-    summary="{metric} {stat} worse than the baseline by more than {tolerance}",
 )

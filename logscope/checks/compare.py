@@ -38,5 +38,4 @@ CHECK = Check(
     evaluate=evaluate,
     fields=("other", "op", "margin", "for_steps", "other_value", "gap", "runs", "longest"),
     needs_other=True,
-    summary="{metric} {op} {other}",
 )

@@ -48,5 +48,4 @@ CHECK = Check(
     params=Params,
     evaluate=evaluate,
     fields=("direction", "steps", "min_delta", "start_value", "runs", "longest"),
-    summary="{metric} {direction} for {steps} logged steps in a row",
 )

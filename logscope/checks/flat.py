@@ -55,5 +55,4 @@ CHECK = Check(
     params=Params,
     evaluate=evaluate,
     fields=("window", "tolerance", "near", "within", "spread"),
-    summary="{metric} moved less than {tolerance} over {window} logged steps",
 )

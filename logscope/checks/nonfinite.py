@@ -40,5 +40,4 @@ CHECK = Check(
     params=Params,
     evaluate=evaluate,
     fields=("for_steps", "total"),
-    summary="{metric} is NaN or infinite",
 )

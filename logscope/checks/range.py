@@ -42,5 +42,4 @@ CHECK = Check(
     params=Params,
     evaluate=evaluate,
     fields=("min", "max", "for_steps", "runs", "longest"),
-    summary="{metric} outside [{min}, {max}]",
 )

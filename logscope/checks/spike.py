@@ -48,5 +48,4 @@ CHECK = Check(
     params=Params,
     evaluate=evaluate,
     fields=("factor", "window", "min_value", "baseline", "ratio"),
-    summary="{metric} above {factor}x its recent median",
 )

@@ -76,5 +76,4 @@ CHECK = Check(
     params=Params,
     evaluate=evaluate,
     fields=("stage", "min", "max", "median", "points", "direction"),
-    summary="{metric} median outside the target for its training stage",
 )

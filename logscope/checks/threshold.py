@@ -26,5 +26,4 @@ CHECK = Check(
     params=Params,
     evaluate=evaluate,
     fields=("op", "limit", "for_steps", "runs", "longest"),
-    summary="{metric} {op} {limit} for {for_steps} logged steps in a row",
 )

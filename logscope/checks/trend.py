@@ -188,5 +188,4 @@ CHECK = Check(
         "min_slope",
         "ignore_opposite",
     ),
-    summary="{metric} {direction} ({when}) with p < {alpha}",
 )

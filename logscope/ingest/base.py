@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from logscope.columns import col
-from logscope.ingest.decode import LINE, LIST_MARKER, normalize
+from logscope.ingest.decode import LINE, LIST_MARKER, normalize, text_as_float
 from logscope.model import Problem
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def _numeric_steps(raw: pl.DataFrame, log: ProblemLog) -> pl.DataFrame:
     for key in STEP_KEYS:
         if raw.schema.get(key) != pl.String:
             continue
-        numbers = raw.get_column(key).str.strip_chars().cast(pl.Float64, strict=False)
+        numbers = raw.select(text_as_float(key)).to_series()
         if numbers.null_count() == raw.height:
             continue
         bad = raw.filter(col(key).is_not_null() & numbers.is_null())
@@ -187,7 +187,7 @@ def _text_column(
     lists = int(is_list.sum())
     if lists:
         notes.append(f"'{name}' holds lists on {lists} line(s): not metrics, skipped")
-    numbers = column.str.strip_chars().cast(pl.Float64, strict=False)
+    numbers = raw.select(text_as_float(name)).to_series()
     text = raw.filter(column.is_not_null() & numbers.is_null() & ~is_list.fill_null(False))
     if numbers.null_count() == raw.height:
         if text.height:
@@ -200,4 +200,4 @@ def _text_column(
             f"'{name}' has {text.height} non-numeric value(s) such as {first[name]!r}; "
             "read as missing",
         )
-    return [col(name).str.strip_chars().cast(pl.Float64, strict=False)]
+    return [text_as_float(name)]

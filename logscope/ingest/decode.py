@@ -301,7 +301,8 @@ def normalize(frame: pl.DataFrame) -> pl.DataFrame:
     numeric_text: set[str] = set()
     if text:
         checks = frame.select(
-            (_as_float(name).null_count() == col(name).null_count()).alias(name) for name in text
+            (text_as_float(name).null_count() == col(name).null_count()).alias(name)
+            for name in text
         ).row(0)
         numeric_text = {name for name, ok in zip(text, checks, strict=False) if ok}
     exprs: list[pl.Expr] = []
@@ -309,11 +310,12 @@ def normalize(frame: pl.DataFrame) -> pl.DataFrame:
         if name != LINE and (dtype.is_numeric() or dtype == pl.Null):
             exprs.append(col(name).cast(pl.Float64))
         elif name in numeric_text:
-            exprs.append(_as_float(name))
+            exprs.append(text_as_float(name))
         else:
             exprs.append(col(name))
     return frame.select(exprs)
 
 
-def _as_float(name: str) -> pl.Expr:
+def text_as_float(name: str) -> pl.Expr:
+    """Text to Float64: numbers ('5e-7', ' 1.5', 'NaN', 'Infinity') parse, other text is null."""
     return col(name).str.strip_chars().cast(pl.Float64, strict=False)
