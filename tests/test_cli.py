@@ -85,7 +85,7 @@ def test_table_report(cli, samples: Path) -> None:  # type: ignore[no-untyped-de
     assert "→ Stop, revert to the last checkpoint, reduce the learning rate by 50%." in out
     assert "\x1b[" not in out  # no colour when stdout is not a terminal
     assert out.rstrip().endswith(
-        "12 findings (4 errors, 4 warnings, 4 info) in 1 run; 28 rule evaluations"
+        "12 findings (4 errors, 4 warnings, 4 info) in 1 run; 29 rule evaluations"
     )
     assert any(ch in out for ch in "▁▂▃▄▅▆▇█")  # sparklines in the metrics table
 
