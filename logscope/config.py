@@ -6,11 +6,14 @@ parameter overrides and rule selection apply without repeating flags.
     select: [common, kto]             # or a comma-separated string
     ignore: [kto/stage-target-loss]
 
-Command-line options win: --rules and --set add to these, --select and --ignore replace them.
+The same keys may sit under `[tool.logscope]` in a pyproject.toml instead; in one folder,
+logscope.yaml wins. Command-line options win: --rules and --set add to these, --select and
+--ignore replace them.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ import yaml
 from logscope.errors import RulePackError
 
 NAME = "logscope.yaml"
+PYPROJECT = "pyproject.toml"
 KEYS = {"rules", "set", "select", "ignore"}
 
 
@@ -33,12 +37,16 @@ class ProjectConfig:
 
 
 def find_config(starts: list[Path]) -> Path | None:
-    """The nearest logscope.yaml in each start folder or its parents, first start first."""
+    """The nearest logscope.yaml, or pyproject.toml with a [tool.logscope] table, in each
+    start folder or its parents, first start first."""
     for start in starts:
         for folder in [start.resolve(), *start.resolve().parents]:
             candidate = folder / NAME
             if candidate.is_file():
                 return candidate
+            pyproject = folder / PYPROJECT
+            if pyproject.is_file() and _has_section(pyproject):
+                return pyproject
     return None
 
 
@@ -46,8 +54,12 @@ def load_config(path: Path | None) -> ProjectConfig:
     if path is None:
         return ProjectConfig()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        if path.name == PYPROJECT:
+            doc = _toml(path).get("tool", {}).get("logscope", {})
+            path = path.with_name(f"{PYPROJECT} [tool.logscope]")
+        else:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
         raise RulePackError([f"{path}: cannot read the project configuration ({exc})"]) from None
     if not isinstance(doc, dict):
         raise RulePackError([f"{path}: expected a mapping with keys {', '.join(sorted(KEYS))}"])
@@ -61,7 +73,7 @@ def load_config(path: Path | None) -> ProjectConfig:
         raise RulePackError(errors)
     return ProjectConfig(
         path=path,
-        rules=[path.parent / r for r in rules],
+        rules=[path.parent / r for r in rules],  # relative to the file that names them
         settings=settings,
         select=_csv(doc.get("select")),
         ignore=_csv(doc.get("ignore")),
@@ -83,3 +95,22 @@ def _csv(value: Any) -> str | None:
     if value is None:
         return None
     return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    with path.open("rb") as handle:
+        data: dict[str, Any] = tomllib.load(handle)
+    return data
+
+
+def _has_section(path: Path) -> bool:
+    """Whether a pyproject.toml configures logscope; a broken one does, so that its error shows."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return "[tool.logscope" in text

@@ -304,6 +304,13 @@ def test_bad_set_is_a_usage_error_naming_every_problem(cli, samples: Path) -> No
     assert "--set nope.x=1: no rule 'nope'" in result.stderr
 
 
+def test_set_a_pack_var_names_the_vars_and_checks_the_sql(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / HF, "--set", "coordexp.estepkey=x"], exit_code=2)
+    assert "pack 'coordexp' has no var 'estepkey' (vars: estep_key)" in result.stderr
+    result = cli(["check", samples / HF, "--set", 'coordexp.estep_key=a" = ('], exit_code=2)
+    assert "coordexp/parse-truncated: 'where' is not a valid SQL condition" in result.stderr
+
+
 def test_project_config_beside_the_runs(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
@@ -316,6 +323,20 @@ def test_project_config_beside_the_runs(cli, samples: Path, tmp_path: Path) -> N
     (tmp_path / "logscope.yaml").write_text("sett: []\n")
     result = cli(["check", tmp_path / "runs" / "a"], exit_code=2)
     assert f"{tmp_path / 'logscope.yaml'}: unknown key 'sett'" in result.stderr
+
+
+def test_project_config_in_pyproject(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    shutil.copytree(samples / DIVERGING, tmp_path / "runs" / "a")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.logscope]\nset = ["kto/kl-high.value=2"]\nignore = ["common"]\n')
+    doc = json.loads(cli(["check", tmp_path / "runs" / "a", "-f", "json"], exit_code=1).stdout)
+    rules = {f["rule"] for f in doc["runs"][0]["findings"]}
+    assert "kto/kl-high" not in rules and not any(r.startswith("common/") for r in rules)
+    (tmp_path / "pyproject.toml").write_text("[tool.logscope]\nset = [\n")
+    result = cli(["check", tmp_path / "runs" / "a"], exit_code=2)
+    assert f"{tmp_path / 'pyproject.toml'}: cannot read the project configuration" in result.stderr
 
 
 def test_metrics_lists_coverage(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]

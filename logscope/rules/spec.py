@@ -23,7 +23,7 @@ from logscope.model import Severity
 from logscope.rules import aliases as alias_mod
 from logscope.rules.yaml_lines import LineDict, load
 
-PACK_KEYS = {"pack", "title", "description", "detect", "aliases", "rules"}
+PACK_KEYS = {"pack", "title", "description", "detect", "aliases", "vars", "rules"}
 RULE_KEYS = {
     "id",
     "severity",
@@ -52,6 +52,7 @@ class Rule:
     advice: str
     source: str
     where: str | None = None
+    where_template: str | None = None  # `where` before the pack's ${vars} were filled in
     after_step: int | None = None
     before_step: int | None = None
     description: str = ""
@@ -72,6 +73,9 @@ class Pack:
     detect: tuple[str, ...] | None = None  # None: the pack always applies
     unless: tuple[str, ...] = ()  # metrics that mark another family (DPO logs rewards/accuracies)
     description: str = ""
+    # conventions of one stack that users may spell differently (coordexp's E-step key);
+    # `where:` conditions use them as ${name}, `--set PACK.NAME=VALUE` replaces them
+    vars: dict[str, str] = field(default_factory=dict)
 
     @property
     def requires_baseline(self) -> bool:
@@ -106,6 +110,7 @@ class _Builder:
         self.path = path
         self.errors: list[str] = []
         self.aliases: dict[str, tuple[str, ...]] = {}
+        self.vars: dict[str, str] = {}
 
     def error(self, node: LineDict | None, key: str | None, message: str) -> None:
         line, column = node.where(key) if isinstance(node, LineDict) else (0, 0)
@@ -123,6 +128,7 @@ class _Builder:
             name = self.path.stem
         aliases = self._aliases(doc)
         self.aliases = aliases
+        self.vars = self._vars(doc)
         rules = []
         raw_rules = doc.get("rules")
         if not isinstance(raw_rules, list):
@@ -149,7 +155,18 @@ class _Builder:
             aliases=aliases,
             detect=detect,
             unless=unless,
+            vars=self.vars,
         )
+
+    def _vars(self, doc: LineDict) -> dict[str, str]:
+        raw = doc.get("vars") or {}
+        shape = "'vars' must map names to texts (e.g. estep_key: rollout/buffer_reuse)"
+        if not isinstance(raw, dict) or not all(
+            isinstance(k, str) and k.isidentifier() and isinstance(v, str) for k, v in raw.items()
+        ):
+            self.error(doc, "vars", shape)
+            return {}
+        return dict(raw)
 
     def _aliases(self, doc: LineDict) -> dict[str, tuple[str, ...]]:
         raw = doc.get("aliases") or {}
@@ -224,7 +241,7 @@ class _Builder:
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
                 self.error(raw, key, f"{label}: '{key}' must be a whole number, got {value!r}")
             steps[key] = value
-        where = self._where(raw, label)
+        where = self._where(raw, label, self.vars)
         if check and isinstance(raw.get("message"), str):
             self._template(raw, label, check, params)
         if len(self.errors) > before or check is None:
@@ -240,6 +257,7 @@ class _Builder:
             advice=raw["advice"].strip(),
             source=raw["source"].strip(),
             where=where,
+            where_template=raw.get("where") if where else None,
             after_step=steps["after_step"],
             before_step=steps["before_step"],
             description=str(raw.get("description") or ""),
@@ -278,22 +296,18 @@ class _Builder:
             self.error(raw, None, f"{label}: {problem}")
         return params
 
-    def _where(self, raw: LineDict, label: str) -> str | None:
+    def _where(self, raw: LineDict, label: str, variables: dict[str, str]) -> str | None:
         where = raw.get("where")
         if where is None:
             return None
         if not isinstance(where, str):
             self.error(raw, "where", f"{label}: 'where' must be a SQL condition in quotes")
             return None
-        import polars as pl
-
-        try:
-            pl.sql_expr(where)
-        except Exception as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.error(raw, "where", f"{label}: 'where' is not a valid SQL condition: {first}")
+        filled, problem = fill_where(where, variables)
+        if problem:
+            self.error(raw, "where", f"{label}: {problem}")
             return None
-        return where
+        return filled
 
     def _template(self, raw: LineDict, label: str, check: Check, params: Any) -> None:
         allowed = set(COMMON_FIELDS) | set(check.fields)
@@ -421,6 +435,25 @@ def load_files(files: list[Path]) -> list[Pack]:
     return packs
 
 
+def fill_where(template: str, variables: dict[str, str]) -> tuple[str, str | None]:
+    """A `where:` condition with the pack's ${vars} filled in, or why it is not valid SQL."""
+    import polars as pl
+
+    try:
+        where = string.Template(template).substitute(variables)
+    except KeyError as exc:
+        known = ", ".join(sorted(variables)) or "none"
+        return template, f"'where' uses ${{{exc.args[0]}}}, not a var of this pack (vars: {known})"
+    except ValueError:
+        return template, "'where' has a stray '$' (write $$ for a literal dollar sign)"
+    try:
+        pl.sql_expr(where)
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return where, f"'where' is not a valid SQL condition: {first}"
+    return where, None
+
+
 def override(packs: list[Pack], settings: list[str]) -> list[Pack]:
     """Apply `RULE.PARAM=VALUE` settings (`--set kto/grad-norm-high.value=200`): documented
     defaults are starting points, and a team's own limits replace them without a new pack.
@@ -428,12 +461,20 @@ def override(packs: list[Pack], settings: list[str]) -> list[Pack]:
     errors: list[str] = []
     changes: dict[str, dict[str, Any]] = {}
     rules = {rule.id: rule for pack in packs for rule in pack.rules}
+    by_name = {pack.name: pack for pack in packs}
+    packs = list(packs)
     for setting in settings:
         target, _, text = setting.partition("=")
         rule_id, _, param = target.rpartition(".")
         rule = rules.get(rule_id)
         if not _ or not rule_id or not param:
             errors.append(f"--set {setting}: expected RULE.PARAM=VALUE (e.g. kto/kl-high.value=2)")
+            continue
+        if rule is None and rule_id in by_name:
+            pack = _set_var(by_name[rule_id], param, text, errors, setting)
+            by_name[rule_id] = pack
+            packs = [pack if p.name == pack.name else p for p in packs]
+            rules.update((r.id, r) for r in pack.rules)
             continue
         if rule is None:
             errors.append(f"--set {setting}: no rule '{rule_id}' (see: logscope rules list)")
@@ -472,3 +513,22 @@ def override(packs: list[Pack], settings: list[str]) -> list[Pack]:
         )
         for pack in packs
     ]
+
+
+def _set_var(pack: Pack, name: str, value: str, errors: list[str], setting: str) -> Pack:
+    """`--set coordexp.estep_key=my/flag`: the pack with that var replaced in every rule."""
+    if name not in pack.vars:
+        known = ", ".join(sorted(pack.vars)) or "none"
+        errors.append(f"--set {setting}: pack '{pack.name}' has no var '{name}' (vars: {known})")
+        return pack
+    variables = {**pack.vars, name: value.strip()}
+    rules = []
+    for rule in pack.rules:
+        if rule.where_template is None:
+            rules.append(rule)
+            continue
+        where, problem = fill_where(rule.where_template, variables)
+        if problem:
+            errors.append(f"--set {setting}: {rule.id}: {problem}")
+        rules.append(dataclasses.replace(rule, where=where))
+    return dataclasses.replace(pack, vars=variables, rules=tuple(rules))

@@ -9,6 +9,7 @@
         expect:                        # each must match a finding (only the fields given)
           - {rule: kto/margin-negative-after-warmup, step: 21}
         silent: [kto/margin-too-large] # these must not fire
+        set: [coordexp.estep_key=is_m_step]  # optional: --set overrides for this test
         only: false                    # true: no finding other than those expected
 
 Every pack in `rule_files` is applied (no auto-detection), so a test sees exactly the
@@ -27,10 +28,10 @@ from logscope.errors import RulePackError
 from logscope.model import Finding
 from logscope.rules import engine
 from logscope.rules.series import make_run
-from logscope.rules.spec import Pack, builtin_dir, load_builtin, load_files
+from logscope.rules.spec import Pack, builtin_dir, load_builtin, load_files, override
 from logscope.rules.yaml_lines import LineDict, load
 
-TEST_KEYS = {"name", "series", "steps", "baseline", "expect", "silent", "only"}
+TEST_KEYS = {"name", "series", "steps", "baseline", "expect", "silent", "set", "only"}
 
 
 @dataclass
@@ -102,6 +103,15 @@ def _run_one(
         baseline = make_run(dict(base), path="baseline") if base else None
     except (TypeError, ValueError) as exc:
         outcome.problems.append(f"bad series: {exc}")
+        return outcome
+    settings = test.get("set") or []
+    if not (isinstance(settings, list) and all(isinstance(s, str) for s in settings)):
+        outcome.problems.append("'set' must be a list of RULE.PARAM=VALUE texts")
+        return outcome
+    try:
+        packs = override(packs, settings)
+    except RulePackError as exc:
+        outcome.problems.extend(exc.errors)
         return outcome
     findings = engine.evaluate(run, packs, shared=shared, baseline=baseline).findings
     expected = test.get("expect") or []
