@@ -311,32 +311,28 @@ def test_set_a_pack_var_names_the_vars_and_checks_the_sql(cli, samples: Path) ->
     assert "coordexp/parse-truncated: 'where' is not a valid SQL condition" in result.stderr
 
 
-def test_project_config_beside_the_runs(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+PROJECT_FILES = {
+    "logscope.yaml": ("set: ['kto/kl-high.value=2']\nignore: [common]\n", "sett: []\n",
+                      "unknown key 'sett'"),
+    "pyproject.toml": ('[project]\nname = "x"\n\n[tool.logscope]\nset = ["kto/kl-high.value=2"]\n'
+                       'ignore = ["common"]\n', "[tool.logscope]\nset = [\n",
+                       "cannot read the project configuration"),
+}
+
+
+@pytest.mark.parametrize("name", PROJECT_FILES)
+def test_project_config_beside_the_runs(cli, samples: Path, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
+    good, bad, complaint = PROJECT_FILES[name]
     shutil.copytree(samples / DIVERGING, tmp_path / "runs" / "a")
-    (tmp_path / "logscope.yaml").write_text(
-        "set: ['kto/kl-high.value=2']\nignore: [common]\n")
+    (tmp_path / name).write_text(good)
     doc = json.loads(cli(["check", tmp_path / "runs" / "a", "-f", "json"], exit_code=1).stdout)
     rules = {f["rule"] for f in doc["runs"][0]["findings"]}
     assert "kto/kl-high" not in rules and not any(r.startswith("common/") for r in rules)
-    (tmp_path / "logscope.yaml").write_text("sett: []\n")
+    (tmp_path / name).write_text(bad)
     result = cli(["check", tmp_path / "runs" / "a"], exit_code=2)
-    assert f"{tmp_path / 'logscope.yaml'}: unknown key 'sett'" in result.stderr
-
-
-def test_project_config_in_pyproject(cli, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import shutil
-
-    shutil.copytree(samples / DIVERGING, tmp_path / "runs" / "a")
-    (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "x"\n\n[tool.logscope]\nset = ["kto/kl-high.value=2"]\nignore = ["common"]\n')
-    doc = json.loads(cli(["check", tmp_path / "runs" / "a", "-f", "json"], exit_code=1).stdout)
-    rules = {f["rule"] for f in doc["runs"][0]["findings"]}
-    assert "kto/kl-high" not in rules and not any(r.startswith("common/") for r in rules)
-    (tmp_path / "pyproject.toml").write_text("[tool.logscope]\nset = [\n")
-    result = cli(["check", tmp_path / "runs" / "a"], exit_code=2)
-    assert f"{tmp_path / 'pyproject.toml'}: cannot read the project configuration" in result.stderr
+    assert f"{tmp_path / name}: {complaint}" in result.stderr
 
 
 def test_metrics_lists_coverage(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
