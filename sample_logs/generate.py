@@ -329,3 +329,7 @@ if __name__ == "__main__":
     hf_output()
     swift_grpo()
     verl_tensorboard()
+    from families import ALL
+
+    for make in ALL:
+        make()

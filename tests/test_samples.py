@@ -31,6 +31,78 @@ EXPECTED = {
     "hf_output": ("pass", 0, [("warning", "common/grad-norm-explosion", 85)]),
     "swift_grpo": ("pass", 0, []),
     "verl_tensorboard": ("pass", 0, [("warning", "common/grad-norm-explosion", 75)]),
+    # one healthy and one broken run per family (sample_logs/families.py)
+    "sft_healthy": ("pass", 0, []),
+    "dpo_healthy": ("pass", 0, []),
+    "dpo_broken": (
+        "fail",
+        1,
+        [("error", "trl/dpo-margin-negative", 34), ("warning", "trl/dpo-accuracy-low", 51)],
+    ),
+    "grpo_no_signal": (
+        "pass",
+        0,
+        [
+            ("warning", "trl/grpo-no-learning-signal", 40),
+            ("warning", "trl/grpo-reward-std-zero", 40),
+            ("warning", "trl/completions-clipped", 60),
+        ],
+    ),
+    "ppo_healthy": ("pass", 0, []),
+    "ppo_broken": (
+        "fail",
+        1,
+        [("error", "trl/ppo-value-ratio", 110), ("warning", "trl/ppo-kl-negative", 111)],
+    ),
+    "verl_healthy": ("pass", 0, []),
+    "verl_broken": (
+        "fail",
+        1,
+        [
+            ("error", "verl/is-ratio-far", 100),
+            ("warning", "verl/entropy-collapse", 60),
+            ("warning", "verl/pg-clipfrac-high", 60),
+            ("warning", "verl/response-truncation", 60),
+            ("warning", "verl/value-function-useless", 60),
+            ("warning", "verl/is-ratio-drift", 100),
+        ],
+    ),
+    "coordexp_healthy": ("pass", 0, []),
+    "coordexp_broken": (
+        "pass",
+        0,
+        [
+            ("warning", "coordexp/eval-f1-drop", 40),
+            ("warning", "coordexp/hits-max-new-tokens", 61),
+            ("warning", "coordexp/parse-truncated", 61),
+        ],
+    ),
+    "trinity_healthy": ("pass", 0, []),
+    "trinity_broken": (
+        "fail",
+        1,
+        [("error", "trinity/no-experiences", 91), ("warning", "trinity/eval-accuracy-falling", 50)],
+    ),
+    "maxent_healthy": ("pass", 0, []),
+    "maxent_broken": (
+        "pass",
+        0,
+        [
+            ("warning", "maxent_grpo/no-learning-signal", 50),
+            ("warning", "maxent_grpo/tau-at-max", 50),
+            ("warning", "maxent_grpo/weight-entropy-collapse", 50),
+        ],
+    ),
+}
+
+# the family each sample must be detected as (the packs applied beside common)
+FAMILY = {
+    "kto_healthy": ["kto"], "kto_diverging": ["kto"], "sft_nan_truncated": [], "hf_output": ["kto"],
+    "swift_grpo": ["trl"], "verl_tensorboard": ["verl"], "sft_healthy": [], "dpo_healthy": ["trl"], "dpo_broken": ["trl"], "grpo_no_signal": ["trl"],
+    "ppo_healthy": ["trl"], "ppo_broken": ["trl"], "verl_healthy": ["verl"],
+    "verl_broken": ["verl"], "coordexp_healthy": ["coordexp"], "coordexp_broken": ["coordexp"],
+    "trinity_healthy": ["trinity"], "trinity_broken": ["trinity"],
+    "maxent_healthy": ["maxent_grpo"], "maxent_broken": ["maxent_grpo"],
 }
 
 
@@ -40,12 +112,13 @@ def test_sample(cli, samples: Path, name: str) -> None:  # type: ignore[no-untyp
     result = cli(["check", samples / name, "--format", "json"], exit_code=code)
     (run,) = json.loads(result.stdout)["runs"]
     assert run["status"] == status
+    assert run["packs"] == ["common", *FAMILY[name]]
     assert [(f["severity"], f["rule"], f["step"]) for f in run["findings"]] == findings
 
 
 def test_every_sample_is_listed(samples: Path) -> None:
-    folders = {p.name for p in samples.iterdir() if p.is_dir()}
-    assert folders == set(EXPECTED)
+    folders = {p.name for p in samples.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(EXPECTED) == set(FAMILY)
     readme = (samples / "README.md").read_text()
     assert all(f"`{name}/`" in readme for name in EXPECTED)
 
