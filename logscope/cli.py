@@ -429,6 +429,95 @@ def metrics(
 
 
 @app.command()
+def explain(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Metric keys as logged, e.g. rewards/margins.", show_default=False),
+    ] = None,
+    family: Annotated[
+        str | None,
+        typer.Option(
+            "--list", "-l", help="List the catalogue: 'all' or a family (kto, verl, ...)."
+        ),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", "-r", help="Also count this rule pack file's rules (repeatable)."),
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """What a metric means, its good range and warning signs, where that comes from, and
+    which rules watch it. Exit 1 when a metric is not in the catalogue (the rules that
+    would watch it are still shown).
+
+    [b]Examples[/b]
+
+      logscope explain rewards/margins
+      logscope explain train/actor/pg_clipfrac eval/gsm8k/accuracy/mean@4
+      logscope explain --list verl
+    """
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from logscope import catalogue
+    from logscope.checking import load_packs
+    from logscope.errors import LogscopeError
+    from logscope.explain import explain as explain_one
+    from logscope.explain import render
+    from logscope.report.text import safe
+
+    try:
+        entries = catalogue.load()
+        packs = load_packs(rules or [])
+    except LogscopeError as exc:
+        _fail(exc)
+    console = Console(highlight=False)
+    if family:
+        shown = [e for e in entries if family in ("all", e.family)]
+        if not shown:
+            families = sorted({e.family for e in entries})
+            _fail(f"no catalogue family '{family}' (families: all, {', '.join(families)})")
+        table = Table(box=None, header_style="dim", pad_edge=False)
+        for column in ("metric", "family", "good"):
+            table.add_column(column, overflow="fold")
+        for e in shown:
+            table.add_row(Text(e.key), Text(e.family), Text(e.good))
+        console.print(table)
+        console.print(f"{len(shown)} metrics", markup=False)
+        return
+    if not names:
+        _fail("name a metric (e.g. logscope explain rewards/margins) or use --list all")
+    found = [explain_one(name, entries, packs) for name in names]
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps([f.to_dict() for f in found], indent=2))
+    else:
+        for i, one in enumerate(found):
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(overflow="fold")
+            for label, text in render(one):
+                grid.add_row(label, Text(safe(text), style="" if label else "bold"))
+            if i:
+                console.print()
+            console.print(grid)
+    unknown = [f for f in found if not f.known]
+    for f in unknown:
+        hint = f"; did you mean {', '.join(f.suggestions)}?" if f.suggestions else ""
+        _say(
+            "error",
+            f"{f.name}: not in the metric catalogue{hint} "
+            "(logscope explain --list all shows every key)",
+        )
+    if unknown:
+        raise typer.Exit(1)
+
+
+@app.command()
 def export(
     path: Annotated[Path, typer.Argument(help="A run folder or log file.", show_default=False)],
     output: Annotated[
@@ -517,6 +606,46 @@ def rules_check(
         _fail(exc)
     for p in packs:
         typer.echo(f"{p.path}: ok, pack '{p.name}' with {len(p.rules)} rules")
+
+
+@rules_app.command("lint")
+def rules_lint(
+    files: Annotated[list[Path], typer.Argument(help="Rule pack YAML files.", show_default=False)],
+    runs: Annotated[
+        list[Path] | None,
+        typer.Option("--run", help="Also accept the metric keys this run logs (repeatable)."),
+    ] = None,
+) -> None:
+    """Validate rule packs (like `rules check`), then flag what a valid pack can still get
+    wrong: metric patterns, aliases, `where:` columns and detect keys that match no metric
+    in the catalogue (or in the --run given), and aliases no rule uses. Exit 1 on warnings.
+
+    [b]Examples[/b]
+
+      logscope rules lint team_rules.yaml
+      logscope rules lint team_rules.yaml --run runs/grpo-7b/   # your own metric names
+    """
+    from logscope import catalogue
+    from logscope.errors import LogscopeError
+    from logscope.ingest import read_run
+    from logscope.rules.engine import shared_aliases
+    from logscope.rules.lint import Known, lint
+    from logscope.rules.spec import load_builtin, load_files
+
+    try:
+        packs = load_files(files)
+        shared = shared_aliases(load_builtin() + packs)
+        extra = [key for run in runs or [] for key in read_run(run).metrics]
+        warnings = lint(packs, shared, Known(catalogue.load(), extra))
+    except LogscopeError as exc:
+        _fail(exc)
+    for warning in warnings:
+        _say("warning", str(warning))
+    for p in packs:
+        mine = sum(1 for w in warnings if w.where.startswith(p.path))
+        typer.echo(f"{p.path}: {mine or 'no'} warning{'s' * (mine != 1)}, {len(p.rules)} rules")
+    if warnings:
+        raise typer.Exit(1)
 
 
 @rules_app.command("show")

@@ -120,6 +120,9 @@ class _Builder:
     def pack(self, doc: Any) -> Pack:
         if not isinstance(doc, LineDict):
             raise RulePackError([f"{self.path}: a rule pack is a mapping with 'pack' and 'rules'"])
+        if "tests" in doc and "rules" not in doc:
+            command = f"logscope rules test {self.path}"
+            raise RulePackError([f"{self.path}: this is a rule test file; run it with: {command}"])
         for key in sorted(set(doc) - PACK_KEYS):
             self.error(doc, key, f"unknown key '{key}' (expected: {', '.join(sorted(PACK_KEYS))})")
         name = doc.get("pack")
