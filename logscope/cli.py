@@ -657,7 +657,8 @@ def rules_show(
         list[Path] | None, typer.Option("--rules", "-r", help="Also search this rule file.")
     ] = None,
 ) -> None:
-    """Show one rule in full: what it checks, its message, advice and source.
+    """Show one rule in full: what it checks, its message, advice, source, and an example
+    of it firing (from its pack's YAML tests).
 
     [b]Example[/b]
 
@@ -667,6 +668,7 @@ def rules_show(
 
     from logscope.checking import load_packs
     from logscope.errors import LogscopeError
+    from logscope.rules.testing import example
 
     try:
         packs = load_packs(rules or [])
@@ -685,6 +687,9 @@ def rules_show(
             ]
             if rule.where:
                 lines.append(f"where     {rule.where}")
+                if rule.where_template != rule.where:
+                    names = ", ".join(f"{k}={v}" for k, v in pack.vars.items())
+                    lines.append(f"          from {rule.where_template} with {names}")
             if rule.after_step is not None or rule.before_step is not None:
                 lines.append(f"steps     after {rule.after_step}, up to {rule.before_step}")
             lines += [
@@ -693,6 +698,11 @@ def rules_show(
                 f"source    {rule.source}",
                 f"defined   {rule.origin}",
             ]
+            found = example(rule.id, Path(pack.path))
+            if found:
+                lines.append(f"example   {found.name} ({found.where})")
+                lines += [f"            {key}: {value}" for key, value in found.series.items()]
+                lines.append(f"          → {found.message}")
             typer.echo("\n".join(lines))
             return
     known = sorted(r.id for p in packs for r in p.rules if rule_id.split("/")[0] in r.id)

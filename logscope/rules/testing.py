@@ -98,22 +98,13 @@ def _run_one(
         )
         return outcome
     try:
-        run = make_run(dict(test.get("series") or {}), test.get("steps"))
-        base = test.get("baseline")
-        baseline = make_run(dict(base), path="baseline") if base else None
+        findings = _evaluate(test, packs, shared)
     except (TypeError, ValueError) as exc:
         outcome.problems.append(f"bad series: {exc}")
         return outcome
-    settings = test.get("set") or []
-    if not (isinstance(settings, list) and all(isinstance(s, str) for s in settings)):
-        outcome.problems.append("'set' must be a list of RULE.PARAM=VALUE texts")
-        return outcome
-    try:
-        packs = override(packs, settings)
     except RulePackError as exc:
         outcome.problems.extend(exc.errors)
         return outcome
-    findings = engine.evaluate(run, packs, shared=shared, baseline=baseline).findings
     expected = test.get("expect") or []
     matched: list[Finding] = []
     for item in expected:
@@ -131,6 +122,56 @@ def _run_one(
         if extra:
             outcome.problems.append(f"unexpected: {_brief(extra)}")
     return outcome
+
+
+def _evaluate(
+    test: LineDict, packs: list[Pack], shared: dict[str, tuple[str, ...]]
+) -> list[Finding]:
+    """The findings of one test's series (ValueError: bad series; RulePackError: bad set)."""
+    run = make_run(dict(test.get("series") or {}), test.get("steps"))
+    base = test.get("baseline")
+    baseline = make_run(dict(base), path="baseline") if base else None
+    settings = test.get("set") or []
+    if not (isinstance(settings, list) and all(isinstance(s, str) for s in settings)):
+        raise RulePackError(["'set' must be a list of RULE.PARAM=VALUE texts"])
+    packs = override(packs, settings)
+    return engine.evaluate(run, packs, shared=shared, baseline=baseline).findings
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule firing in its pack's own test file, for `logscope rules show`."""
+
+    name: str
+    where: str
+    series: dict[str, str]
+    message: str
+
+
+def example(rule_id: str, pack_file: Path) -> Example | None:
+    """The first test in `<pack>.test.yaml` beside `pack_file` where `rule_id` fires."""
+    tests = pack_file.with_name(f"{pack_file.stem}.test.yaml")
+    if not tests.is_file():
+        return None
+    try:
+        doc = _load(tests)
+        packs = _packs(tests, doc)
+    except RulePackError:
+        return None
+    shared = engine.shared_aliases(load_builtin() + packs)
+    for test in doc.get("tests") or []:
+        expected = test.get("expect") if isinstance(test, LineDict) else None
+        if not any(isinstance(e, dict) and e.get("rule") == rule_id for e in expected or []):
+            continue
+        try:
+            findings = _evaluate(test, packs, shared)
+        except (TypeError, ValueError, RulePackError):
+            continue
+        hit = next((f for f in findings if f.rule == rule_id), None)
+        if hit is not None:
+            series = {str(k): str(v) for k, v in dict(test.get("series") or {}).items()}
+            return Example(str(test.get("name", "")), f"{tests}:{test.line}", series, hit.message)
+    return None
 
 
 def _matches(finding: Finding, expected: Any) -> bool:

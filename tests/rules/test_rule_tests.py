@@ -52,4 +52,8 @@ def test_rules_show(cli) -> None:  # type: ignore[no-untyped-def]
     out = cli(["rules", "show", "kto/margin-negative-after-warmup"]).stdout
     assert out.startswith("kto/margin-negative-after-warmup  (error, pack kto")
     assert "source    003_503a8f4e22c4be84.txt: When to Stop and Revert, 1" in out
+    # an example of the rule firing, taken from the pack's own YAML tests
+    assert "example   margin negative after warmup (003, When to Stop and Revert 1)" in out
+    assert "            rewards/margins: 0.1x20 -0.2x9\n" in out
+    assert "→ reward margin -0.200 below 0 after warmup from step 22" in out
     assert "no rule 'kto/nope'" in cli(["rules", "show", "kto/nope"], exit_code=2).stderr
