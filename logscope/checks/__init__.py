@@ -8,6 +8,7 @@ from typing import Final
 
 from logscope.checks import (
     baseline,
+    change,
     compare,
     consecutive,
     flat,
@@ -17,12 +18,15 @@ from logscope.checks import (
     stage,
     threshold,
     trend,
+    window,
+    zscore,
 )
 from logscope.checks.base import Check
 
 KINDS: Final[Mapping[str, Check]] = MappingProxyType(
     {
         "baseline": baseline.CHECK,
+        "change": change.CHECK,
         "compare": compare.CHECK,
         "consecutive": consecutive.CHECK,
         "flat": flat.CHECK,
@@ -32,5 +36,7 @@ KINDS: Final[Mapping[str, Check]] = MappingProxyType(
         "stage": stage.CHECK,
         "threshold": threshold.CHECK,
         "trend": trend.CHECK,
+        "window": window.CHECK,
+        "zscore": zscore.CHECK,
     }
 )
