@@ -16,6 +16,7 @@ import base64
 import hashlib
 import html
 import json
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from logscope import __version__
@@ -84,7 +85,7 @@ code{font-family:ui-monospace,monospace;font-size:12px;overflow-wrap:anywhere}
 figure{margin:0;border:1px solid #e3e3e3;border-radius:4px;padding:4px}
 figure:target{outline:3px solid #e07b00}figcaption{font-size:12px;color:#666;padding:2px 6px}
 div.plot{height:320px}details>summary{cursor:pointer;font-size:18px;margin:28px 0 8px}
-ul.problems{margin:4px 0;padding-left:18px;color:#8a4b00}
+ul.problems{margin:4px 0;padding-left:18px;color:#8a4b00}td.id{white-space:nowrap}
 """
 
 
@@ -118,8 +119,8 @@ def render(
     )
     title = "logscope report: " + ", ".join(r.run.path for r in reports)
     body = [
-        f"<h1>logscope report</h1><p class=muted>{_esc(', '.join(r.run.path for r in reports))}"
-        f" · logscope {_esc(__version__)}</p>",
+        f"<h1>logscope report</h1><p>{_summary(reports, fail_on)} "
+        f"<span class=muted>· logscope {_esc(__version__)}</span></p>",
         _runs(reports, fail_on),
         _errors(errors or []),
         _findings(reports, anchors),
@@ -134,6 +135,19 @@ def render(
         + f'\n<script type="application/json" id="logscope-data">{payload}</script>\n'
         + f"<script>{plotly_js}</script>\n<script>{_DRAW}</script>\n</body></html>\n"
     )
+
+
+def _summary(reports: list[RunReport], fail_on: Severity | None) -> str:
+    """`2 runs: 1 fail, 1 pass · 12 findings (4 error, 4 warning, 4 info)`."""
+    statuses = Counter(run_status(r, fail_on) for r in reports)
+    severities = Counter(str(f.severity) for r in reports for f in r.findings)
+    runs = ", ".join(f"<span class='status {s}'>{n} {s}</span>" for s, n in statuses.items())
+    total = sum(severities.values())
+    counts = ", ".join(
+        f"{severities[s]} {s}" for s in ("error", "warning", "info") if severities[s]
+    )
+    found = f"{total} finding{'s' * (total != 1)}" + (f" ({counts})" if counts else "")
+    return f"{len(reports)} run{'s' * (len(reports) != 1)}: {runs} · {found}"
 
 
 def _esc(value: object) -> str:
@@ -232,8 +246,8 @@ def _finding_row(report: RunReport, f: Finding, anchors: dict[str, str], many: b
         metric = f'<a href="#{anchor}">{metric}</a>'
     cells = [
         f'<td class=sev style="color:{color}">{_esc(f.severity)}</td>',
-        f"<td><code>{_esc(f.rule)}</code></td>",
-        f"<td>{metric}</td>",
+        f"<td class=id><code>{_esc(f.rule)}</code></td>",
+        f"<td class=id>{metric}</td>",
         f"<td class=num>{_esc(steps)}</td>",
         f"<td class=num>{_esc(value)}</td>",
         f"<td>{_esc(f.message)}</td>",

@@ -137,10 +137,11 @@ class Browser:
                 found.append(params["entry"].get("text", ""))
         return found
 
-    def screenshot(self, path: Path, *, full_page: bool = False) -> None:
+    def screenshot(self, path: Path, *, clip: dict[str, float] | None = None) -> None:
+        """The viewport, or a region of the page (`clip`: x, y, width, height in CSS px)."""
         params: dict[str, Any] = {"format": "png"}
-        if full_page:
-            params["captureBeyondViewport"] = True
+        if clip is not None:
+            params.update(clip={**clip, "scale": 1}, captureBeyondViewport=True)
         data = self.send("Page.captureScreenshot", params, session=True)["data"]
         path.write_bytes(base64.b64decode(data))
 
