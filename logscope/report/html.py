@@ -17,6 +17,7 @@ import hashlib
 import html
 import json
 from collections import Counter
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from logscope import __version__
@@ -99,19 +100,17 @@ def render(
 ) -> str:
     """The whole page as one string. `packs` are the packs the reports were checked with
     (their rules give the threshold lines); `budget` caps points per line (min/max kept)."""
-    from plotly.offline import get_plotlyjs  # only when HTML is asked for
-
     plots = plan(reports, packs)
     anchors = {p.metric: p.anchor for p in plots}
     figures = [
         figure(p, reports, budget if p.group != OTHER_GROUP else max(budget // 2, 2)) for p in plots
     ]
     payload = _script_json({"figures": figures})
-    plotly_js = get_plotlyjs()
+    plotly_js, plotly_hash = _plotly()
     policy = "; ".join(
         (
             "default-src 'none'",
-            f"script-src {_sha256(plotly_js)} {_sha256(_DRAW)}",
+            f"script-src {plotly_hash} {_sha256(_DRAW)}",
             "style-src 'unsafe-inline'",
             "img-src data:",
             "font-src data:",
@@ -159,6 +158,15 @@ def _script_json(document: Any) -> str:
     where \\u escapes mean the same characters to JSON.parse."""
     raw = json.dumps(document, separators=(",", ":"), allow_nan=False)
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@lru_cache(maxsize=1)
+def _plotly() -> tuple[str, str]:
+    """plotly.js (4.8 MB, read once per process) and its CSP hash."""
+    from plotly.offline import get_plotlyjs  # only when HTML is asked for
+
+    script: str = get_plotlyjs()
+    return script, _sha256(script)
 
 
 def _sha256(script: str) -> str:

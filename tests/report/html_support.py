@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from logscope.checking import check, load_packs
 from logscope.report import html
+from logscope.rules.spec import Pack
 
 XSS = "<img src=x onerror=alert(1)>"
 SCRIPT_BREAK = "</script><script>alert(2)</script>"
@@ -46,8 +48,13 @@ def hostile_run(folder: Path) -> Path:
     return folder
 
 
+@lru_cache(maxsize=4)
+def _packs(rule_files: tuple[Path, ...]) -> list[Pack]:
+    return load_packs(list(rule_files))
+
+
 def page(paths: list[Path | str], rule_files: list[Path] = (), **options: Any) -> str:  # type: ignore[assignment]
-    packs = load_packs(rule_files)
+    packs = _packs(tuple(rule_files))
     result = check(paths, packs, rule_files=rule_files)
     return html.render(result.reports, packs, None, result.errors, **options)
 

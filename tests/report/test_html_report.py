@@ -4,6 +4,7 @@ logs never becomes markup or script."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -20,11 +21,20 @@ from html_support import (
     without_plotly,
     write_jsonl,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from logscope.report.downsample import minmax
+from logscope.report.text import safe
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SAMPLES = ROOT / "sample_logs"
+# every element the page itself writes; a metric name must never add one
+ALLOWED_TAGS = {
+    *("html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "span", "table"),
+    *("tr", "th", "td", "code", "a", "ul", "li", "br", "section", "div", "figure"),
+    *("figcaption", "details", "summary", "script"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +232,35 @@ def test_embedded_json_cannot_close_its_script_element() -> None:
     raw = _script_json(hostile)
     assert "<" not in raw and ">" not in raw and "&" not in raw
     assert json.loads(raw) == hostile
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=3, unique=True))
+def test_any_metric_name_stays_text(tmp_path: Path, names: list[str]) -> None:
+    folder = tmp_path / f"run{abs(hash(tuple(names)))}"
+    keys = [n for n in names if n not in ("step", "wall_time")] or ["x"]
+    write_jsonl(folder / "m.jsonl", [{"step": s, **{k: float(s) for k in keys}} for s in (1, 2)])
+    text = page([folder])
+    outline = Outline(text)
+    assert set(outline.tags) <= ALLOWED_TAGS
+    titles = set(_by_title(text))
+    assert len(figures(text)) == len(keys)
+    for key in keys:
+        assert html.escape(safe(key)) in titles
+
+
+def test_edge_case_runs_still_render(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    (empty).mkdir()
+    (empty / "m.jsonl").write_text("")
+    odd = write_jsonl(
+        tmp_path / "odd" / "m.jsonl",
+        [{"step": 1, "loss": float("nan"), "one": 1.0}, {"step": 2, "loss": float("nan")}],
+    )
+    text = page([empty / "m.jsonl", odd])
+    assert "could not be read" in text or "no metric rows" in text
+    loss = _by_title(text)["loss"]["data"]
+    assert loss[0]["x"] == [] and [t["text"] for t in loss[1:]] == [["NaN", "NaN"]]
+    assert _by_title(text)["one"]["data"][0]["x"] == [1]
