@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metrics", type=int, default=120)
     parser.add_argument("--points", type=int, default=2000, help="logscope report --points")
     parser.add_argument("--repeat", type=int, default=3, help="browser loads (median)")
+    parser.add_argument(
+        "--browser-only", action="store_true", help="reuse the pages of the last run"
+    )
     args = parser.parse_args(argv)
 
     from make_jsonl import default_path, generate
@@ -53,24 +56,22 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-    start = time.perf_counter()
     command = [sys.executable, "-m", "logscope", "report", str(source), "-o", str(out)]
-    subprocess.run([*command, "--points", str(args.points)], check=True, env=env)
-    cli_seconds = time.perf_counter() - start
-
-    render_seconds, figures = _render_only(source, args.points)
-    size_mb = out.stat().st_size / 1e6
-    print(f"logscope report (whole process): {cli_seconds:.1f} s")
-    print(f"render only (in-process):        {render_seconds:.2f} s for {figures} plots")
-    print(f"page size:                       {size_mb:.1f} MB")
-
-    # the same browser measurement on the 40-step sample: what plotly.js alone costs
     sample = BENCH / "data" / "report_kto_diverging.html"
-    subprocess.run(
-        [*command[:4], str(ROOT / "sample_logs" / "kto_diverging"), "-o", str(sample)],
-        check=True,
-        env=env,
-    )
+    if not args.browser_only:
+        start = time.perf_counter()
+        subprocess.run([*command, "--points", str(args.points)], check=True, env=env)
+        cli_seconds = time.perf_counter() - start
+        render_seconds, figures = _render_only(source, args.points)
+        print(f"logscope report (whole process): {cli_seconds:.1f} s")
+        print(f"render only (in-process):        {render_seconds:.2f} s for {figures} plots")
+        print(f"page size:                       {out.stat().st_size / 1e6:.1f} MB")
+        # the same browser measurement on the 40-step sample: what plotly.js alone costs
+        subprocess.run(
+            [*command[:4], str(ROOT / "sample_logs" / "kto_diverging"), "-o", str(sample)],
+            check=True,
+            env=env,
+        )
     for name, path in ((source.name, out), ("sample_logs/kto_diverging", sample)):
         loads = [_browser_load(path) for _ in range(args.repeat)]
         print(f"chromium, {name} ({path.stat().st_size / 1e6:.1f} MB page):")
@@ -103,6 +104,9 @@ def _browser_load(page: Path) -> dict[str, float]:
         browser.send("Page.navigate", {"url": file_url(page)}, session=True)
         browser.wait_for("document.readyState === 'complete'", timeout=120)
         loaded = time.perf_counter() - start
+        paint = browser.evaluate(
+            "performance.getEntriesByName('first-contentful-paint')[0].startTime / 1000"
+        )
         browser.wait_for("document.querySelector('.js-plotly-plot') !== null", timeout=120)
         first = time.perf_counter() - start
         browser.wait_for(ALL_DRAWN.format(COVERED), timeout=300)
@@ -113,6 +117,7 @@ def _browser_load(page: Path) -> dict[str, float]:
         rest = time.perf_counter() - opened
         assert browser.errors() == [], browser.errors()
     return {
+        "header and findings shown": paint,
         "load event": loaded,
         "first plot drawn": first,
         "all covered plots drawn": covered,

@@ -332,6 +332,12 @@ def report(
         list[str] | None,
         typer.Option("--set", "-s", help="Override a rule parameter: RULE.PARAM=VALUE."),
     ] = None,
+    select: Annotated[
+        str | None, typer.Option(help="Only these rules or packs, comma-separated.")
+    ] = None,
+    ignore: Annotated[
+        str | None, typer.Option(help="Skip these rules or packs, comma-separated.")
+    ] = None,
     points: Annotated[
         int,
         typer.Option(
@@ -369,8 +375,8 @@ def report(
             paths,
             packs,
             forced=pack or [],
-            select=_csv(config.select),
-            ignore=_csv(config.ignore),
+            select=_csv(select or config.select),
+            ignore=_csv(ignore or config.ignore),
             progress=progress,
             settings=settings,
         )

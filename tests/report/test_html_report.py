@@ -216,6 +216,9 @@ def test_cli_report_and_check_html(cli, tmp_path: Path) -> None:  # type: ignore
     assert "<td class='status fail'>fail</td>" in checked.read_text()
     assert "logscope report" in cli(["report", "--help"]).stdout
     assert "--html" in cli(["check", "--help"]).stdout
+    only = tmp_path / "only.html"
+    cli(["report", SAMPLES / "kto_diverging", "--select", "kto/kl-high", "-o", only])
+    assert [row[1] for row in Outline(only.read_text()).rows] == ["kto/kl-high"]
     error = cli(["report", tmp_path / "missing", "-o", tmp_path / "x.html"], exit_code=2)
     assert "no such file" in error.stderr and not (tmp_path / "x.html").exists()
 
