@@ -116,7 +116,10 @@ def render(
             "font-src data:",
         )
     )
-    title = "logscope report: " + ", ".join(r.run.path for r in reports)
+    names = [r.run.path for r in reports]
+    title = "logscope report: " + ", ".join(names[:3])
+    if len(names) > 3:
+        title += f" and {len(names) - 3} more"
     body = [
         f"<h1>logscope report</h1><p>{_summary(reports, fail_on)} "
         f"<span class=muted>· logscope {_esc(__version__)}</span></p>",
