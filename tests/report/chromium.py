@@ -50,6 +50,7 @@ class Browser:
                 f"--user-data-dir={self.profile}",
                 f"--window-size={width},{height}",
                 "--hide-scrollbars",
+                "--disable-dev-shm-usage",  # containers often have a 64 MB /dev/shm
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
