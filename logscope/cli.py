@@ -21,9 +21,11 @@ from logscope import __version__
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from logscope.checking import CheckResult
     from logscope.config import ProjectConfig
     from logscope.ingest import Progress
     from logscope.model import Severity
+    from logscope.rules.spec import Pack
     from logscope.run import Run
 
 T = TypeVar("T")
@@ -209,6 +211,10 @@ def check(
     no_crc: Annotated[
         bool, typer.Option("--no-crc", help="Skip TensorBoard record checksums (faster).")
     ] = False,
+    html_path: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the HTML report (plots, findings) to this file."),
+    ] = None,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
 
@@ -225,6 +231,7 @@ def check(
       logscope check run/ --rules my_rules.yaml --ignore kto/stage-target-loss
       logscope check new_run/ --baseline runs/known_good/
       logscope check run/ --set kto/grad-norm-high.value=200 --set kto/kl-low.severity=info
+      logscope check run/ --html report.html       [dim]# plus the HTML report[/dim]
 
     A logscope.yaml in the run folder or any folder above it (or the current one) sets
     defaults for --rules, --set, --select and --ignore: keys rules, set, select, ignore.
@@ -260,6 +267,8 @@ def check(
         )
     )
     severity = _severity(fail_on)
+    if html_path is not None:
+        _write_html(html_path, result, packs, severity)
     fmt = output_format.value
     if fmt != "table" or output is not None:
         from logscope import report
@@ -295,6 +304,98 @@ def check(
         raise typer.Exit(EXIT_ERROR)
     failed = any(r.failed(severity) for r in result.reports)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@app.command()
+def report(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Run folders or log files.", show_default=False)
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on", envvar="LOGSCOPE_FAIL_ON", help="Severity that marks a run as failed."
+        ),
+    ] = FailOn.error,
+    pack: Annotated[
+        list[str] | None,
+        typer.Option("--pack", "-p", help="Apply this built-in pack even if not detected."),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", "-r", help="Add a rule pack YAML file (repeatable)."),
+    ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option("--set", "-s", help="Override a rule parameter: RULE.PARAM=VALUE."),
+    ] = None,
+    select: Annotated[
+        str | None, typer.Option(help="Only these rules or packs, comma-separated.")
+    ] = None,
+    ignore: Annotated[
+        str | None, typer.Option(help="Skip these rules or packs, comma-separated.")
+    ] = None,
+    points: Annotated[
+        int,
+        typer.Option(
+            "--points",
+            min=100,
+            help="Points per line before downsampling (min/max per bucket keeps spikes).",
+        ),
+    ] = 2000,
+) -> None:
+    """Write one self-contained HTML report (opens offline): runs, findings, and plots of
+    the metrics the rules cover with their thresholds; several runs share the axes.
+
+    Exit codes: 0 written; 2 bad usage or an input that could not be read (the report is
+    still written for the runs that could be read).
+
+    [b]Examples[/b]
+
+      logscope report sample_logs/kto_diverging -o report.html
+      logscope report runs/lr-1e-6/ runs/lr-5e-7/ -o sweep.html    [dim]# runs overlaid[/dim]
+      logscope report big_run/ --points 5000 -o big.html
+    """
+    from logscope.checking import check as run_check
+    from logscope.checking import load_packs
+    from logscope.errors import LogscopeError
+
+    config = _project_config(paths)
+    rules = [*config.rules, *(rules or [])]
+    settings = [*config.settings, *(settings or [])]
+    try:
+        packs = load_packs(rules, pack or [], settings)
+    except LogscopeError as exc:
+        _fail(exc)
+    result = _with_progress(
+        lambda progress: run_check(
+            paths,
+            packs,
+            forced=pack or [],
+            select=_csv(select or config.select),
+            ignore=_csv(ignore or config.ignore),
+            progress=progress,
+            settings=settings,
+        )
+    )
+    if result.reports:
+        _write_html(output, result, packs, _severity(fail_on), points=points)
+        _stderr().print(f"wrote {output}", markup=False, soft_wrap=True)
+    for error in result.errors:
+        _say("error", error)
+    if result.errors:
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _write_html(
+    path: Path, result: CheckResult, packs: list[Pack], fail_on: Severity | None, points: int = 2000
+) -> None:
+    from logscope.report import html
+
+    _write(html.render(result.reports, packs, fail_on, result.errors, budget=points), path)
 
 
 def _project_config(paths: list[Path]) -> ProjectConfig:

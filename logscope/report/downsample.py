@@ -1,0 +1,42 @@
+"""Display-only downsampling: min and max per bucket, so a one-step spike survives.
+
+A browser draws a few thousand points per line comfortably; a 200,000-step run logs far
+more. Averaging or striding would erase exactly what the report is for (the one grad-norm
+spike), so each bucket of consecutive points keeps its smallest and its largest value, in
+step order. Only the plot sees this; rules always run on every point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray[Any, Any]
+
+
+def minmax(steps: Array, values: Array, budget: int) -> tuple[Array, Array]:
+    """At most `budget` points (when budget >= 2): the min and max of each bucket.
+
+    Non-finite values are not drawn on a line (they are marked separately), so they neither
+    win a bucket nor hide a finite spike next to them. Vectorised: pad to whole buckets,
+    reshape, one argmin and one argmax per row.
+    """
+    finite = np.isfinite(values)
+    steps, values = steps[finite], values[finite]
+    n = len(values)
+    if n <= budget or budget < 2:
+        return steps, values
+    buckets = budget // 2
+    size = -(-n // buckets)  # ceil
+    buckets = -(-n // size)
+    padded = buckets * size
+    low = np.full(padded, np.inf)
+    high = np.full(padded, -np.inf)
+    low[:n] = values
+    high[:n] = values
+    offsets = np.arange(buckets) * size
+    first = offsets + low.reshape(buckets, size).argmin(axis=1)
+    second = offsets + high.reshape(buckets, size).argmax(axis=1)
+    keep = np.unique(np.concatenate((first, second)))  # sorted: step order, no duplicates
+    return steps[keep], values[keep]
