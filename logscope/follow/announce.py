@@ -202,12 +202,17 @@ def metrics_table(window: Window, keys: list[str]) -> RenderableType:
     return table
 
 
-def findings_table(findings: list[Finding]) -> RenderableType:
+def findings_table(findings: list[Finding], *, compact: bool = False) -> RenderableType:
+    """Findings one per row; `compact` keeps each to one line (the live view)."""
     from rich.table import Table
 
     table = Table(box=None, header_style="dim", pad_edge=False)
     for column in ("severity", "rule", "metric", "step", "value", "message"):
-        table.add_column(column, overflow="fold")
+        table.add_column(
+            column,
+            overflow="ellipsis" if compact else "fold",
+            no_wrap=compact and column == "message",
+        )
     for f in findings:
         table.add_row(
             f"[{_STYLE[f.severity]}]{f.severity}[/]",

@@ -152,7 +152,7 @@ class LiveView(PlainView):
             worst = current[0].severity
             style = "bold red" if worst is Severity.ERROR else "yellow"
             parts.append(Text(f"{len(current)} finding(s)", style=style))
-            parts.append(announce.findings_table(current))
+            parts.append(announce.findings_table(current, compact=True))
         else:
             parts.append(Text("no findings", style="green"))
         if status.tensorboard:

@@ -9,7 +9,7 @@ restarted run, a new event file) are looked for every few polls.
 
 While catching up on existing data the rules are evaluated every `recent / 2` new rows, so
 every row is seen in a window with context; once caught up, after every poll that
-brought rows (the window bounds the cost of each evaluation).
+brought rows, at most every EVAL_GAP seconds (the window bounds the cost of each one).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from logscope.follow.view import PlainView
     from logscope.model import Finding, Severity
 
+EVAL_GAP = 0.2  # seconds between evaluations while rows keep arriving (bounds CPU use)
 RESCAN_POLLS = 4  # look for new files every this many quiet polls (at least)
 TB_NOTE = (
     "following TensorBoard event files: torch's SummaryWriter flushes every 120 s by "
@@ -74,6 +75,7 @@ class Tail:
         self.keys: list[str] = []
         self._metrics: tuple[str, ...] = ()
         self._since_eval = 0
+        self._evaluated = 0.0
 
     # -- files -----------------------------------------------------------------------
     def scan(self) -> None:
@@ -120,6 +122,7 @@ class Tail:
     # -- rules -----------------------------------------------------------------------
     def evaluate(self) -> list[Finding]:
         self._since_eval = 0
+        self._evaluated = time.monotonic()
         findings = self.rules.evaluate(self.window)
         self.status.evaluations = self.rules.evaluations
         metrics = tuple(self.window.metrics)
@@ -159,7 +162,10 @@ class Tail:
                         stalled = False
                         self.tracker.seen.pop((announce.STALL_RULE, "-"), None)
                         self.view.note("data is arriving again")
-                due = self._since_eval and (not more or self._since_eval >= options.recent // 2)
+                due = self._since_eval and (
+                    self._since_eval >= options.recent // 2
+                    or (not more and now - self._evaluated >= EVAL_GAP)
+                )
                 if due:
                     new = self.evaluate()
                     if caught_up and self._fired(new):

@@ -243,3 +243,31 @@ def test_a_stalled_run_is_a_finding_and_ctrl_c_ends_cleanly(tmp_path: Path) -> N
     assert tail.finish() == 0  # a stall is a warning; --fail-on error
     assert tail.lines(r"^SUMMARY interrupted: step 2, 2 rows, 0 error\(s\), 1 warning\(s\)")
     assert not any("Traceback" in line for line in tail.err)
+
+
+def test_on_a_terminal_a_live_view_with_sparklines_and_banners(tmp_path: Path) -> None:
+    pty = pytest.importorskip("pty")
+    rows = [healthy(s) for s in range(1, 30)]
+    rows.append('{"step": 30, "loss": NaN, "grad_norm": 1.0}\n')
+    (tmp_path / "m.jsonl").write_text("".join(rows))
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm", "COLUMNS": "120"}
+    command = [sys.executable, "-m", "logscope", "tail", str(tmp_path), "-f", "--idle", "1"]
+    process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert process.wait(15) == 1
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode("utf-8", "replace"))
+    assert re.search(r"╭─ +ERROR +common/loss-nonfinite", text)  # the banner, once
+    assert text.count("ERROR  common/loss-nonfinite") == 1
+    assert re.search(r"grad_norm +1 +1 +1\.02 +[▁▂▃▄▅▆▇█]+", text)  # key metrics + sparkline
+    assert "1 finding(s)" in text and "idle: step 30, 30 rows, 1 error(s)" in text
