@@ -702,7 +702,7 @@ def tail(
     from logscope.checking import load_packs
     from logscope.errors import InputError, LogscopeError
     from logscope.follow.view import LiveView, PlainView
-    from logscope.follow.watch import Options, Tail
+    from logscope.follow.watch import Options, SeveralRuns, Tail
     from logscope.follow.window import Rules
     from logscope.model import Severity
 
@@ -739,6 +739,8 @@ def tail(
     watcher = Tail(path, engine_rules, view, options)
     try:
         watcher.scan()
+    except SeveralRuns as exc:
+        _fail(exc)
     except InputError as exc:
         if not (follow and path.is_dir()):
             _fail(exc)

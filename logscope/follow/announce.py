@@ -227,6 +227,7 @@ def findings_table(findings: list[Finding], *, compact: bool = False) -> Rendera
 
 def stall_finding(window: Window, minutes: float, idle: float, tensorboard: bool) -> Finding:
     last = window.last_wall or window.last_arrival
+    step = "-" if window.last_step is None else window.last_step
     advice = (
         "Check that the job is alive (hung collective, dead data loader, full disk, "
         "preempted node)."
@@ -245,7 +246,7 @@ def stall_finding(window: Window, minutes: float, idle: float, tensorboard: bool
         value=round(idle / 60, 2),
         message=(
             f"no new data for {idle / 60:.1f} min (--stall {minutes:g}); "
-            f"last record {clock(last)}, step {window.last_step}"
+            f"last record {clock(last)}, step {step}"
         ),
         advice=advice,
         source="logscope tail --stall",

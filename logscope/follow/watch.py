@@ -38,6 +38,10 @@ TB_NOTE = (
 )
 
 
+class SeveralRuns(InputError):
+    """The path holds more than one run: tail follows exactly one."""
+
+
 @dataclass
 class Options:
     follow: bool = False
@@ -85,7 +89,7 @@ class Tail:
         runs = discover(self.path)
         if len(runs) > 1:
             names = ", ".join(str(r.root) for r in runs)
-            raise InputError(f"{self.path}: holds {len(runs)} runs ({names}); tail one of them")
+            raise SeveralRuns(f"{self.path}: holds {len(runs)} runs ({names}); tail one of them")
         found = runs[0]
         new = [(f, fmt) for f, fmt in found.files if f not in self.sources]
         if not new:

@@ -57,3 +57,8 @@ def test_hostile_metric_names_are_shown_escaped(cli: Cli, tmp_path: Path) -> Non
     result = cli(["tail", tmp_path, "-m", "*img*"])
     assert "\x1b" not in result.stdout
     assert "\\x1b[2Jloss<img" in result.stdout.replace("\n", "")
+
+
+def test_a_folder_of_several_runs_is_refused_even_when_following(cli: Cli, samples: Path) -> None:
+    result = cli(["tail", samples, "--follow"], exit_code=2)
+    assert "runs" in result.stderr and "tail one of them" in result.stderr
