@@ -224,9 +224,8 @@ class Tail:
             self.view.update(self.window, self.tracker, self.keys, self.status, force=True)
         self.view.stop()
         for source in self.sources.values():
-            if self.options.follow:
-                for problem in source.finish():
-                    self.view.problem(problem)
+            for problem in source.finish():  # an incomplete last line / record
+                self.view.problem(problem)
             source.close()
         failed = bool(self.tracker.at_least(self.options.fail_on))
         code = 1 if exit_now or failed else 0
