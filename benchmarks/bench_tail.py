@@ -3,15 +3,18 @@
 Runs `python -m logscope tail FOLDER --follow --plain --every 1` (default poll settings)
 as a subprocess against a JSONL log this script appends to, and measures:
 
-1. latency: a line is appended at a random moment (0.3-1.3 s apart); the time until the
-   `PROGRESS step=N` line for it is printed (the same check of the freshly read row that
-   announces a finding). Reported: median, 95th percentile, max.
-2. idle CPU: the run stops writing; the tail process's CPU time (utime + stime from
-   /proc/PID/stat) over `--idle-seconds`, as % of one core.
-3. memory: `--rows` rows of `--metrics` metrics appended in batches as fast as tail keeps
+1. memory: `--rows` rows of `--metrics` metrics appended in batches as fast as tail keeps
    up (a long run compressed: 200,000 rows is 55 hours of a run logging every second);
-   tail's RSS (/proc/PID/status VmRSS) after each tenth, and the lag between the last
-   write and tail printing it.
+   tail's RSS (/proc/PID/status VmRSS) after each tenth, its CPU use meanwhile, and the lag
+   between the last write and tail printing it.
+2. latency, with the rule window now full: a line is appended at a random moment
+   (0.3-1.3 s apart); the time until the `PROGRESS step=N` line for it is printed (printed
+   after the rules ran on that row, as a finding banner would be). Reported: median, 95th
+   percentile, max.
+3. idle CPU: the run stops writing; the tail process's CPU time (utime + stime from
+   /proc/PID/stat) over `--idle-seconds`, as % of one core.
+
+`--kto` adds KTO metrics, so the kto pack's 20 rules (trend tests among them) run too.
 
 Linux only (/proc). Writes only under a temporary folder.
 
@@ -85,12 +88,18 @@ class Tail:
         self.process.wait(10)
 
 
-def line(step: int, metrics: int, rng: random.Random) -> str:
+KTO = ("rewards/margins", "rewards/chosen", "rewards/rejected", "kl")
+
+
+def line(step: int, metrics: int, rng: random.Random, kto: bool = False) -> str:
     record: dict[str, Any] = {"step": step, "wall_time": time.time()}
     record["loss"] = 2.0 / (1 + step / 1000) + rng.random() * 0.01
     record["grad_norm"] = 1.0 + rng.random()
     record["learning_rate"] = 1e-5
-    for k in range(metrics - 3):
+    extra = KTO if kto else ()
+    for name in extra:  # the kto pack applies: 20 more rules, trend tests among them
+        record[name] = 0.5 + step / 1e5 + rng.random() * 0.01
+    for k in range(metrics - 3 - len(extra)):
         record[f"train/metric_{k:03d}"] = rng.random()
     return json.dumps(record) + "\n"
 
@@ -107,18 +116,46 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "metrics.jsonl"
-        append(log, "".join(line(s, args.metrics, rng) for s in range(1, 11)))
+        append(log, "".join(line(s, args.metrics, rng, args.kto) for s in range(1, 11)))
         tail = Tail(Path(folder))
         try:
             if not tail.ready.wait(60):
                 raise RuntimeError("tail did not start")
             results["rss_start_mb"] = round(tail.rss_mb(), 1)
             step = 10
+            samples = []
+            batch = max(1, args.rows // 200)
+            started, cpu = time.monotonic(), tail.cpu_seconds()
+            target = step + args.rows
+            while step < target:
+                count = min(batch, target - step)
+                text = "".join(
+                    line(step + i, args.metrics, rng, args.kto) for i in range(1, count + 1)
+                )
+                step += count
+                written = append(log, text)
+                if (target - step) % (args.rows // 10) < batch or step == target:
+                    tail.seen(step)
+                    samples.append((step, round(tail.rss_mb(), 1)))
+                time.sleep(0.01)
+            lag = tail.seen(step) - written
+            results["pack"] = "common+kto" if args.kto else "common"
+            results["long_run"] = {
+                "rows": args.rows,
+                "metrics": args.metrics,
+                "file_mb": round(log.stat().st_size / 1e6, 1),
+                "seconds": round(time.monotonic() - started, 1),
+                "rss_mb_by_step": samples,
+                "lag_after_last_write_s": round(lag, 3),
+                "cpu_percent": round(
+                    100 * (tail.cpu_seconds() - cpu) / (time.monotonic() - started), 1
+                ),
+            }
             delays = []
             for _ in range(args.latency_lines):
                 time.sleep(rng.uniform(0.3, 1.3))
                 step += 1
-                written = append(log, line(step, args.metrics, rng))
+                written = append(log, line(step, args.metrics, rng, args.kto))
                 delays.append(tail.seen(step) - written)
             delays.sort()
             results["latency_s"] = {
@@ -133,28 +170,6 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             used = tail.cpu_seconds() - before
             results["idle_cpu_percent"] = round(100 * used / (time.monotonic() - started), 2)
             results["idle_seconds"] = args.idle_seconds
-            samples = []
-            batch = max(1, args.rows // 200)
-            started = time.monotonic()
-            target = step + args.rows
-            while step < target:
-                count = min(batch, target - step)
-                text = "".join(line(step + i, args.metrics, rng) for i in range(1, count + 1))
-                step += count
-                written = append(log, text)
-                if (target - step) % (args.rows // 10) < batch or step == target:
-                    tail.seen(step)
-                    samples.append((step, round(tail.rss_mb(), 1)))
-                time.sleep(0.01)
-            lag = tail.seen(step) - written
-            results["long_run"] = {
-                "rows": args.rows,
-                "metrics": args.metrics,
-                "file_mb": round(log.stat().st_size / 1e6, 1),
-                "seconds": round(time.monotonic() - started, 1),
-                "rss_mb_by_step": samples,
-                "lag_after_last_write_s": round(lag, 3),
-            }
         finally:
             tail.stop()
     return results
@@ -166,6 +181,7 @@ def main() -> None:
     parser.add_argument("--metrics", type=int, default=40)
     parser.add_argument("--latency-lines", type=int, default=30)
     parser.add_argument("--idle-seconds", type=float, default=30.0)
+    parser.add_argument("--kto", action="store_true", help="log KTO metrics: kto pack applies")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results = bench(args)

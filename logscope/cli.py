@@ -671,7 +671,7 @@ def tail(
         list[str] | None,
         typer.Option("--set", "-s", help="Override a rule parameter: RULE.PARAM=VALUE."),
     ] = None,
-    poll: Annotated[float, typer.Option("--poll", min=0.01, hidden=True)] = 0.5,
+    poll: Annotated[float, typer.Option("--poll", min=0.01, hidden=True)] = 0.25,
 ) -> None:
     """Show a run's latest steps and findings; with --follow, watch it live.
 

@@ -35,6 +35,8 @@ class Status:
 class PlainView:
     """One line per event on stdout; problems on stderr as `warning: file:line: ...`."""
 
+    live = False
+
     def __init__(self, every: int, console: Console) -> None:
         self.every = max(1, every)
         self.console = console
@@ -87,6 +89,8 @@ class PlainView:
 class LiveView(PlainView):
     """A rich Live display: header, key metrics with sparklines, current findings. A new
     finding is printed as a banner above it, once."""
+
+    live = True
 
     def __init__(self, every: int, console: Console) -> None:
         super().__init__(every, console)

@@ -3,13 +3,14 @@
 Polling, not file-system notifications: inotify does not see writes made on another host
 of a shared file system (NFS, Lustre, GPFS), which is where training runs write. A poll
 is one `stat` per file; the interval starts at `poll / 10` after data arrived and backs
-off to `poll` (default 0.5 s) while the run is quiet, so an appended line shows within
+off to `poll` (default 0.25 s) while the run is quiet, so an appended line shows within
 about `poll` seconds and an idle run costs a few stat calls per second. New files (a
 restarted run, a new event file) are looked for every few polls.
 
 While catching up on existing data the rules are evaluated every `recent / 2` new rows, so
 every row is seen in a window with context; once caught up, after every poll that
-brought rows, at most every EVAL_GAP seconds (the window bounds the cost of each one).
+brought rows, spaced by EVAL_GAP or the cost of the last evaluation, whichever is longer
+(the window bounds that cost).
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
     from logscope.follow.view import PlainView
     from logscope.model import Finding, Severity
 
-EVAL_GAP = 0.2  # seconds between evaluations while rows keep arriving (bounds CPU use)
-RESCAN_POLLS = 4  # look for new files every this many quiet polls (at least)
+# seconds between evaluations while rows keep arriving: at least this, and at least as long
+# as the last evaluation took, so rules use at most about half a core on a busy run
+EVAL_GAP = 0.2
+RESCAN_POLLS = 4  # look for new files every this many times the longest poll interval
 TB_NOTE = (
     "following TensorBoard event files: torch's SummaryWriter flushes every 120 s by "
     "default (flush_secs), so new points may arrive in bursts up to 2 minutes apart"
@@ -46,7 +49,7 @@ class SeveralRuns(InputError):
 class Options:
     follow: bool = False
     lines: int = 10  # rows shown at the start, like tail -n
-    poll: float = 0.5  # longest wait between polls, seconds
+    poll: float = 0.25  # longest wait between polls, seconds
     idle: float | None = None  # end after this many seconds without new data
     stall: float | None = None  # minutes without new data that make a stall finding
     exit_on: Severity | None = None
@@ -80,6 +83,7 @@ class Tail:
         self._metrics: tuple[str, ...] = ()
         self._since_eval = 0
         self._evaluated = 0.0
+        self._cost = 0.0  # seconds the last evaluation took
 
     # -- files -----------------------------------------------------------------------
     def scan(self) -> None:
@@ -126,8 +130,10 @@ class Tail:
     # -- rules -----------------------------------------------------------------------
     def evaluate(self) -> list[Finding]:
         self._since_eval = 0
-        self._evaluated = time.monotonic()
+        started = time.monotonic()
         findings = self.rules.evaluate(self.window)
+        self._evaluated = time.monotonic()
+        self._cost = self._evaluated - started
         self.status.evaluations = self.rules.evaluations
         metrics = tuple(self.window.metrics)
         if metrics != self._metrics:
@@ -151,8 +157,7 @@ class Tail:
         options = self.options
         fastest = max(options.poll / 10, 0.01)
         interval = fastest
-        last_data = time.monotonic()
-        quiet_polls = 0
+        last_data = next_scan = time.monotonic()
         caught_up = False
         stalled = False
         reason = "caught up"
@@ -161,14 +166,14 @@ class Tail:
                 got, more = self.poll()
                 now = time.monotonic()
                 if got:
-                    last_data, interval, quiet_polls = now, fastest, 0
+                    last_data, interval = now, fastest
                     if stalled:
                         stalled = False
                         self.tracker.seen.pop((announce.STALL_RULE, "-"), None)
                         self.view.note("data is arriving again")
                 due = self._since_eval and (
                     self._since_eval >= options.recent // 2
-                    or (not more and now - self._evaluated >= EVAL_GAP)
+                    or (not more and now - self._evaluated >= max(EVAL_GAP, self._cost))
                 )
                 if due:
                     new = self.evaluate()
@@ -186,6 +191,8 @@ class Tail:
                         return self._end("exit-on", exit_now=True)
                     self.status.state = "following"
                 if more:
+                    if self.view.live:  # a long catch-up: show how far it got
+                        self.view.update(self.window, self.tracker, self.keys, self.status)
                     continue
                 idle = now - last_data
                 if options.stall is not None and not stalled and idle >= options.stall * 60:
@@ -198,9 +205,9 @@ class Tail:
                 if options.idle is not None and idle >= options.idle:
                     return self._end("idle")
                 self.view.update(self.window, self.tracker, self.keys, self.status)
-                quiet_polls += 1
-                if quiet_polls % RESCAN_POLLS == 0:
+                if now >= next_scan:  # also while data streams in: a new file may appear
                     self._rescan()
+                    next_scan = now + RESCAN_POLLS * options.poll
                 time.sleep(interval)
                 interval = min(interval * 1.5, options.poll)
         except KeyboardInterrupt:
@@ -220,6 +227,8 @@ class Tail:
 
     def _end(self, reason: str, *, exit_now: bool = False) -> Outcome:
         self.status.state = reason
+        if self._since_eval and not exit_now:  # rows that arrived since the last evaluation
+            self._fired(self.evaluate())
         if self.options.follow:
             self.view.update(self.window, self.tracker, self.keys, self.status, force=True)
         self.view.stop()

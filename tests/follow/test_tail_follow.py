@@ -166,8 +166,8 @@ def test_a_finding_is_announced_once_within_a_second_and_half_lines_wait(tmp_pat
 
 def test_exit_on_error_ends_tail_while_the_run_goes_on(tmp_path: Path) -> None:
     (tmp_path / "m.jsonl").write_text(healthy(1))
-    tail = Tail(str(tmp_path), "--exit-on", "error", "-n", "0")
-    time.sleep(2.0)  # let it start and catch up
+    tail = Tail(str(tmp_path), "--exit-on", "error", "-n", "1")
+    tail.wait_for(r"^\s+1\s+1\.99")  # started, and caught up
     plan: list[dict[str, object]] = [{"append": "m.jsonl", "text": healthy(2)}, {"sleep": 0.2}]
     plan += [
         {
