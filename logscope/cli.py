@@ -638,13 +638,19 @@ def tail(
     ] = FailOn.error,
     idle: Annotated[
         float | None,
-        typer.Option("--idle", min=0, help="With --follow: end after SECONDS without new data."),
+        typer.Option(
+            "--idle",
+            min=0,
+            metavar="SECONDS",
+            help="With --follow: end after SECONDS without new data.",
+        ),
     ] = None,
     stall: Annotated[
         float | None,
         typer.Option(
             "--stall",
             min=0,
+            metavar="MINUTES",
             help="With --follow: a finding (warning) when no new data arrived for MINUTES.",
         ),
     ] = None,

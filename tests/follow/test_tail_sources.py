@@ -259,3 +259,23 @@ def test_the_window_stays_bounded_and_keeps_the_start(tmp_path: Path) -> None:
     steps = window.frame.get_column("step").to_list()
     assert steps == [0, 1, 2, 3, 4, *range(980, 1000)]
     assert window.rows == 1000 and window.last_step == 999
+
+
+def test_trainer_state_rewrites_give_only_the_new_steps(tmp_path: Path) -> None:
+    from logscope.follow.sources import TrainerStateSource
+
+    path = tmp_path / "trainer_state.json"
+
+    def save(steps: int) -> None:
+        history = [{"step": s, "loss": 1 / s, "epoch": s / 10} for s in range(1, steps + 1)]
+        path.write_text(json.dumps({"global_step": steps, "log_history": history}, indent=2))
+
+    save(3)
+    source = TrainerStateSource(path, "trainer_state.json")
+    first = source.poll()
+    assert first.frame is not None and first.frame.get_column("step").to_list() == [1, 2, 3]
+    assert source.poll().read == 0  # unchanged: not read again
+    save(5)
+    os.utime(path, ns=(1, 2))  # a rewrite within the same clock tick is still seen
+    second = source.poll()
+    assert second.frame is not None and second.frame.get_column("step").to_list() == [4, 5]
