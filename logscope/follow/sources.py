@@ -35,6 +35,7 @@ from logscope.model import Problem
 
 READ_LIMIT = 8 << 20  # bytes read from one file per poll
 MAX_PENDING = 64 << 20  # an unfinished line / record longer than this is given up on
+MAX_REPORTED = 10_000  # damaged offsets remembered, so a held-back one is reported once
 _GZIP = b"\x1f\x8b"
 _INCOMPLETE = ("last record is incomplete", "last record has no payload CRC")
 _DIGITS = re.compile(r"\d+")
@@ -322,7 +323,8 @@ class EventSource(Source):
 
     def _damage(self, batch: Batch, offset: int, message: str) -> None:
         if offset not in self._reported:
-            self._reported.add(offset)
+            if len(self._reported) < MAX_REPORTED:  # past it _report only counts anyway
+                self._reported.add(offset)
             self._report(batch, f"byte {offset}: {message}")
 
     def _wide(self, decoded: tfevent.Decoded, batch: Batch) -> pl.DataFrame | None:
