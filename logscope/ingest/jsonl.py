@@ -50,7 +50,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
         found = head.lstrip()[:16]
         log(1, f"not a JSON Lines file (no line starts with '{{'; begins {found!r}); skipped")
         return _result(name, pl.DataFrame(), log, notes)
-    verl = _is_verl(_first_line(path))
+    verl = is_verl(_first_line(path))
     if verl:
         notes.append(
             "veRL file logger: metrics read from 'data'; "
@@ -157,7 +157,7 @@ def _first_line(path: Path) -> bytes:
         return handle.readline()
 
 
-def _is_verl(first: bytes) -> bool:
+def is_verl(first: bytes) -> bool:
     """veRL's file logger: every line is exactly {"step": N, "data": {...}}."""
     try:
         record = json.loads(first)

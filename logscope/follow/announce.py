@@ -1,0 +1,253 @@
+"""What `tail` prints: each finding once, when it first fires; key metrics; progress.
+
+Two outputs share this module: a live rich view when stdout is a terminal (view.py), and
+plain lines otherwise, one per event, each starting with a fixed word so job logs can be
+grepped: `FINDING`, `PROGRESS`, `STALLED` (a finding too), `NOTE`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from logscope.model import Finding, Severity
+from logscope.report.text import safe
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from logscope.follow.window import Window
+
+STALL_RULE = "tail/stalled"
+# metrics a person looks at first, in this order (matched anywhere in the key)
+_PRIORITY = [
+    re.compile(p)
+    for p in (
+        r"(^|/)loss$",
+        r"eval_?/?loss$",
+        r"grad_norm",
+        r"(learning_rate|(^|/)lr$)",
+        r"margins?$",
+        r"reward",
+        r"(^|/)kl",
+        r"entropy",
+        r"clip",
+        r"accuracy|acc$",
+    )
+]
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+@dataclass
+class Tracker:
+    """Findings by (rule, metric): a finding is new the first time its key is seen."""
+
+    seen: dict[tuple[str, str], Finding] = field(default_factory=dict)
+
+    def update(self, findings: list[Finding]) -> list[Finding]:
+        """Record the latest evaluation; return the findings never seen before."""
+        new = []
+        for finding in findings:
+            key = (finding.rule, finding.metric)
+            if key not in self.seen:
+                new.append(finding)
+            self.seen[key] = finding
+        return new
+
+    def add(self, finding: Finding) -> bool:
+        key = (finding.rule, finding.metric)
+        fresh = key not in self.seen
+        self.seen[key] = finding
+        return fresh
+
+    def at_least(self, level: Severity | None) -> list[Finding]:
+        if level is None:
+            return []
+        return [f for f in self.seen.values() if f.severity.rank >= level.rank]
+
+    def ordered(self) -> list[Finding]:
+        return sorted(
+            self.seen.values(),
+            key=lambda f: (-f.severity.rank, f.step if f.step is not None else -1, f.rule),
+        )
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return f"{value:.4g}"
+
+
+def clock(epoch: float | None) -> str:
+    """`05:01:02 UTC (12s ago)`: when the last record was written (or seen)."""
+    if epoch is None:
+        return "never"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+    age = max(0.0, time.time() - epoch)
+    ago = f"{age:.0f}s" if age < 120 else f"{age / 60:.1f}min"
+    return f"{stamp} ({ago} ago)"
+
+
+def plain_finding(finding: Finding) -> str:
+    """One grep-able line: FINDING <severity> <rule> metric=.. step=.. value=.. | msg | advice."""
+    word = "STALLED" if finding.rule == STALL_RULE else "FINDING"
+    parts = [
+        word,
+        str(finding.severity),
+        finding.rule,
+        f"metric={finding.metric}",
+        f"step={finding.step if finding.step is not None else '-'}",
+        f"value={number(finding.value)}",
+        f"| {finding.message}",
+        f"| advice: {finding.advice}" if finding.advice else "",
+    ]
+    return safe(" ".join(p for p in parts if p)).replace("\n", " ")
+
+
+def banner(finding: Finding) -> RenderableType:
+    """A panel for a terminal: severity and rule in the title, then what and what to do."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    style = _STYLE[finding.severity]
+    body = Text()
+    body.append(safe(finding.message), style="bold")
+    step = finding.step if finding.step is not None else "-"
+    body.append(f"\nmetric {safe(finding.metric)}   step {step}   value {number(finding.value)}")
+    if finding.advice:
+        body.append("\nadvice: ", style="dim")
+        body.append(safe(finding.advice))
+    title = Text(f" {str(finding.severity).upper()}  {safe(finding.rule)} ", style=style)
+    return Panel(body, title=title, title_align="left", border_style=style, expand=False)
+
+
+def key_metrics(
+    metrics: list[str], covered: dict[str, list[str]], wanted: list[str], limit: int
+) -> list[str]:
+    """The metrics to show: the ones asked for (exact names or glob patterns), else those the
+    rules look at, most familiar first (loss, grad norm, learning rate, rewards, KL, ...)."""
+    if wanted:
+        from fnmatch import fnmatchcase
+
+        picked = [m for w in wanted for m in metrics if m == w or fnmatchcase(m, w)]
+        return list(dict.fromkeys(picked))
+
+    def rank(name: str) -> tuple[int, int, int]:
+        hit = next((i for i, p in enumerate(_PRIORITY) if p.search(name)), len(_PRIORITY))
+        return (0 if covered.get(name) else 1, hit, metrics.index(name))
+
+    ordered = sorted(metrics, key=rank)
+    return ordered[:limit]
+
+
+def progress_line(window: Window, keys: list[str], findings: int) -> str:
+    """PROGRESS step=N rows=N findings=N last_record=... key=value ..."""
+    values = window.frame.tail(1).row(0, named=True) if window.frame.height else {}
+    shown = " ".join(f"{safe(k)}={number(values.get(k))}" for k in keys if k in values)
+    return (
+        f"PROGRESS step={window.last_step} rows={window.rows} findings={findings} "
+        f"last_record={clock(window.last_wall or window.last_arrival)}"
+        + (f" {shown}" if shown else "")
+    )
+
+
+def rows_table(window: Window, keys: list[str], n: int) -> RenderableType:
+    """The last `n` steps of the key metrics, like `tail -n`."""
+    from rich.table import Table
+
+    table = Table(box=None, header_style="dim", pad_edge=False)
+    table.add_column("step", justify="right")
+    for key in keys:
+        table.add_column(safe(key), justify="right", overflow="fold")
+    present = [k for k in keys if k in window.frame.columns]
+    rows = window.frame.select("step", *present).tail(n) if window.frame.height else None
+    if rows is not None:
+        for row in rows.iter_rows(named=True):
+            table.add_row(str(row["step"]), *(number(row.get(k)) for k in keys))
+    return table
+
+
+def metrics_table(window: Window, keys: list[str]) -> RenderableType:
+    """Key metrics with their latest value and a sparkline of the window."""
+    from rich.table import Table
+
+    from logscope.report.sparkline import sparkline
+
+    table = Table(box=None, header_style="dim", pad_edge=False)
+    for column in ("metric", "last", "min", "max", "recent"):
+        table.add_column(column, justify="left" if column in ("metric", "recent") else "right")
+    tail = window.frame.tail(400)
+    for key in keys:
+        if key not in tail.columns:
+            continue
+        series = tail.get_column(key).drop_nulls()
+        finite = series.filter(series.is_finite())
+        last = series[-1] if series.len() else None
+        low = finite.min() if finite.len() else None
+        high = finite.max() if finite.len() else None
+        table.add_row(
+            safe(key),
+            number(last),
+            number(low),
+            number(high),
+            sparkline(series, width=24),
+        )
+    return table
+
+
+def findings_table(findings: list[Finding], *, compact: bool = False) -> RenderableType:
+    """Findings one per row; `compact` keeps each to one line (the live view)."""
+    from rich.table import Table
+
+    table = Table(box=None, header_style="dim", pad_edge=False)
+    for column in ("severity", "rule", "metric", "step", "value", "message"):
+        table.add_column(
+            column,
+            overflow="ellipsis" if compact else "fold",
+            no_wrap=compact and column == "message",
+        )
+    for f in findings:
+        table.add_row(
+            f"[{_STYLE[f.severity]}]{f.severity}[/]",
+            safe(f.rule),
+            safe(f.metric),
+            str(f.step if f.step is not None else "-"),
+            number(f.value),
+            safe(f.message),
+        )
+    return table
+
+
+def stall_finding(window: Window, minutes: float, idle: float, tensorboard: bool) -> Finding:
+    last = window.last_wall or window.last_arrival
+    step = "-" if window.last_step is None else window.last_step
+    advice = (
+        "Check that the job is alive (hung collective, dead data loader, full disk, "
+        "preempted node)."
+    )
+    if tensorboard:
+        advice += (
+            " TensorBoard: torch's SummaryWriter flushes every 120 s by default (flush_secs), "
+            "so allow more than 2 minutes."
+        )
+    return Finding(
+        rule=STALL_RULE,
+        severity=Severity.WARNING,
+        metric="-",
+        step=window.last_step,
+        last_step=window.last_step,
+        value=round(idle / 60, 2),
+        message=(
+            f"no new data for {idle / 60:.1f} min (--stall {minutes:g}); "
+            f"last record {clock(last)}, step {step}"
+        ),
+        advice=advice,
+        source="logscope tail --stall",
+    )
