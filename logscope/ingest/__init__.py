@@ -34,10 +34,15 @@ class ReadOptions:
 
 
 def _readers() -> Mapping[str, Reader]:
-    from logscope.ingest import jsonl, tensorboard, trainer_state
+    from logscope.ingest import jsonl, tensorboard, trainer_state, wandb_log
 
     return MappingProxyType(
-        {"jsonl": jsonl.read, "trainer_state": trainer_state.read, "tensorboard": tensorboard.read}
+        {
+            "jsonl": jsonl.read,
+            "trainer_state": trainer_state.read,
+            "tensorboard": tensorboard.read,
+            wandb_log.FORMAT: wandb_log.read,
+        }
     )
 
 
@@ -61,7 +66,7 @@ def read_found(
 
     Event files are read together (tensorboard.read_files): a restart or TensorBoard's
     purge can span files, and files in sub-folders get their folder as a tag prefix."""
-    from logscope.ingest import tensorboard
+    from logscope.ingest import tensorboard, wandb_log
     from logscope.ingest.discover import event_prefixes
     from logscope.run import build_run
 
@@ -70,8 +75,12 @@ def read_found(
     parts = [
         readers[fmt](file, _display(file, base), progress)
         for file, fmt in found.files
-        if fmt != tensorboard.FORMAT
+        if fmt not in (tensorboard.FORMAT, wandb_log.FORMAT)
     ]
+    # the folders of one W&B run id (a resumed run starts a new folder) are read together
+    folders = [(file, _display(file, base)) for file, fmt in found.files if fmt == wandb_log.FORMAT]
+    if folders:
+        parts += wandb_log.read_files(folders, progress)
     events = [file for file, fmt in found.files if fmt == tensorboard.FORMAT]
     if events:
         prefixes = event_prefixes(found.root, events)

@@ -30,7 +30,7 @@ SPLITS = frozenset(
 # torch / Hugging Face default log dir: runs/<%b%d_%H-%M-%S>_<hostname><comment>
 _SESSION = re.compile(r"^[A-Za-z]{3}\d{2}_\d{2}-\d{2}-\d{2}_")
 _TIMESTAMP = re.compile(r"tfevents\.(\d{10,})")
-_SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "wandb"}
+_SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "latest-run"}
 
 
 @dataclass
@@ -50,6 +50,8 @@ def sniff(path: Path) -> str | None:
         return "trainer_state"
     if path.suffix in (".jsonl", ".ndjson"):
         return "jsonl"
+    if path.suffix == ".wandb":
+        return "wandb"
     return None
 
 
@@ -64,12 +66,14 @@ def discover(path: Path) -> list[RunFiles]:
     files = _log_files(path)
     events_here = any(f.parent == path and sniff(f) == "tensorboard" for f in files)
     hf_output = _is_hf_output(path)
+    wandb_roots = _wandb_roots(files, path)
     for file in files:
-        groups.setdefault(_run_root(file, path, events_here, hf_output), []).append(file)
+        root = wandb_roots.get(file) or _run_root(file, path, events_here, hf_output)
+        groups.setdefault(root, []).append(file)
     if not groups:
         raise InputError(
             f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
-            "trainer_state.json, events.out.tfevents.*)"
+            "trainer_state.json, events.out.tfevents.*, wandb/run-*/run-*.wandb)"
         )
     return [_select(root, files) for root, files in sorted(groups.items())]
 
@@ -80,9 +84,32 @@ def _log_files(folder: Path) -> list[Path]:
         rel = file.relative_to(folder).parts
         if any(part in _SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
             continue
-        if file.is_file() and sniff(file):
+        if file.is_file() and sniff(file) and _wanted_in_wandb_folder(file, rel):
             found.append(file)
     return found
+
+
+def _wanted_in_wandb_folder(file: Path, rel: tuple[str, ...]) -> bool:
+    """Inside `wandb/` and W&B run folders only `.wandb` logs count (W&B's `files/` hold
+    copies and system metrics, such as an old client's wandb-history.jsonl)."""
+    from logscope.ingest.wandb_log import RUN_FOLDER
+
+    in_run = any(part == "wandb" or RUN_FOLDER.match(part) for part in rel[:-1])
+    return not in_run or sniff(file) == "wandb"
+
+
+def _wandb_roots(files: list[Path], base: Path) -> dict[Path, Path]:
+    """Each W&B run id is one run; a resumed run's later folders join its first folder."""
+    from logscope.ingest.wandb_log import run_id
+
+    roots: dict[Path, Path] = {}
+    first: dict[tuple[Path, str], Path] = {}
+    for file in files:  # sorted: run-<date>_<time>-<id> folders in the order they started
+        if sniff(file) != "wandb" or file.parent == base:
+            continue
+        folder = file.parent
+        roots[file] = first.setdefault((folder.parent, run_id(file)), folder)
+    return roots
 
 
 def _run_root(file: Path, base: Path, events_here: bool, hf_output: bool) -> Path:
@@ -119,6 +146,10 @@ def _select(root: Path, files: list[Path]) -> RunFiles:
                 "trainer_state.json copies); the others repeat its history"
             )
     run.files.extend((f, "tensorboard") for f in events)
+    wandb = [f for f in files if sniff(f) == "wandb"]
+    run.files.extend((f, "wandb") for f in wandb)
+    if len(wandb) > 1:
+        run.notes.append(f"{len(wandb)} W&B folders of one run id (a resumed run) read as one run")
     return run
 
 

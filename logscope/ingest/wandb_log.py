@@ -1,0 +1,429 @@
+"""W&B run folders (`wandb/run-*/`, `wandb/offline-run-*/`): the full history from the binary
+`run-<id>.wandb` transaction log, without the wandb package.
+
+Records (framing in leveldblog.py) are protobuf `Record`s (wandb_internal.proto, checked
+against wandb 0.31): `history = 2` holds `HistoryRecord{item = 1, step = 2 {num = 1}}` and
+each `HistoryItem{key = 1, nested_key = 2, value_json = 16}` one value. The Python client
+writes values with `json.dumps`, so NaN and Infinity are bare tokens; newer clients may set
+the typed `integer = 5` (sint64) / `number = 6` (double) / `text = 7` / `json = 8` instead,
+which are read too. A nested dict logged as `{"train": {"kl": 0.1}}` arrives as
+nested_key ["train", "kl"] and is named `train.kl`, as W&B's UI and its own local reader
+(`core/internal/leet`) name it. The `_step` item is the step (it overrides `step.num`);
+`_timestamp` is the wall time; `_wandb*` bookkeeping is dropped. Text, booleans and media
+(tables, images, histograms: JSON objects) are not metrics: the last text value is kept as
+metadata, the rest is mentioned in a note.
+
+Decoding is columnar (protowire.tokens): a level of nesting costs a few numpy rounds for
+all records at once, and the values go to one Polars pivot. Run, config and exit records are
+few and read one by one. `files/config.yaml`, `files/wandb-summary.json` and
+`files/wandb-metadata.json`, when present, add metadata; offline folders often lack them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from logscope.ingest import leveldblog
+from logscope.ingest.base import Ingested, ProblemLog
+from logscope.ingest.decode import LINE
+from logscope.ingest.protowire import Bytes, Tokens, safe_fields, tokens
+from logscope.model import Problem
+from logscope.run import Resume
+
+if TYPE_CHECKING:
+    from logscope.ingest import Progress
+
+FORMAT = "wandb"
+# wandb/run-20240101_120000-abc123/ and wandb/offline-run-...: one folder per start of a run
+RUN_FOLDER = re.compile(r"^(offline-)?run-\d{8}_\d{6}-(?P<id>[^/\\]+)$")
+_RUN_FILE = re.compile(r"^run-(?P<id>.+)\.wandb$")
+_RESERVED = {"step", "wall_time"}
+_PREVIEW = 60
+
+
+def run_id(path: Path) -> str:
+    """The W&B run id of a `.wandb` file: its name, else its folder's, else the file name."""
+    found = _RUN_FILE.match(path.name)
+    if found:
+        return found.group("id")
+    folder = RUN_FOLDER.match(path.parent.name)
+    return folder.group("id") if folder else path.name
+
+
+def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
+    """One `.wandb` file (with its folder's `files/` metadata); problems are reported."""
+    name = display or str(path)
+    log = ProblemLog(name)
+    notes: list[str] = []
+    try:
+        buf = path.read_bytes()
+    except OSError as exc:
+        log(None, f"could not be read ({exc.strerror or exc}); skipped")
+        return Ingested(name, FORMAT, _empty(), log.finish(), notes)
+    if progress:
+        progress(name, len(buf), len(buf))
+    records = leveldblog.read_records(buf)
+    for offset, message in records.problems:
+        log(None, message if message.startswith("byte ") else f"byte {offset}: {message}")
+    decoded = _Decoded(Bytes(records.data), records, log)
+    frame, meta = decoded.history(notes)
+    meta.update(decoded.run_info(notes))
+    extra = _folder_files(path.parent, name, meta)
+    return Ingested(name, FORMAT, frame, [*log.finish(), *extra], notes, meta)
+
+
+def read_files(files: list[tuple[Path, str]], progress: Progress | None = None) -> list[Ingested]:
+    """The folders of one run id (a resumed run starts a new folder): read each, order them
+    by the step they start at, and record each later folder as a resume."""
+    parts = [read(path, display, progress) for path, display in files]
+    parts.sort(key=lambda p: (_first_step(p), p.path))
+    last: int | None = None
+    for part in parts:
+        part.resumes = []
+        if part.frame.height == 0:
+            continue
+        first = _first_step(part)
+        if last is not None:
+            part.resumes.append(Resume(first, last, part.path, None))
+            part.notes.append(f"resumed run: this folder continues at step {first}")
+        last = int(part.frame.get_column("step").max())  # type: ignore[arg-type]
+    return parts
+
+
+def _first_step(part: Ingested) -> int:
+    if part.frame.height == 0:
+        return -1
+    return int(part.frame.get_column("step").min())  # type: ignore[arg-type]
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
+
+
+@dataclass
+class _Items:
+    """One row per history item: which history record, its name, number and raw text."""
+
+    record: np.ndarray
+    name: pl.Series
+    value: pl.Series  # Float64; null when the value is no number
+    text: pl.Series  # the value as written (JSON), for the ones that are no number
+
+
+class _Decoded:
+    def __init__(self, b: Bytes, records: leveldblog.Records, log: ProblemLog) -> None:
+        self.b, self.records, self.log = b, records, log
+        self.tok = tokens(b, records.start, records.end)
+        for rec in np.flatnonzero(self.tok.bad)[:10]:
+            log(None, f"byte {int(records.offset[rec])}: record is not a valid protobuf; skipped")
+        if self.tok.bad.sum() > 10:
+            log(None, f"{int(self.tok.bad.sum()) - 10} more damaged records skipped")
+
+    def _field(self, num: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Records carrying message field `num`: record index, payload start, length."""
+        msg, pos, size = self.tok.select(num, 2)
+        keep = ~self.tok.bad[msg]
+        return msg[keep], pos[keep], size[keep]
+
+    def history(self, notes: list[str]) -> tuple[pl.DataFrame, dict[str, Any]]:
+        rec, pos, size = self._field(2)
+        meta: dict[str, Any] = {}
+        if len(rec) == 0:
+            notes.append("no history records (nothing was logged, or the log is cut early)")
+            return _empty(), meta
+        htok = tokens(self.b, pos, pos + size)
+        steps = _step_numbers(self.b, htok, len(rec))
+        items = self._items(htok)
+        bad = np.flatnonzero(htok.bad)
+        if len(bad):
+            first = int(self.records.offset[rec[bad[0]]])
+            self.log(None, f"byte {first}: {len(bad)} damaged history record(s) skipped")
+        long = pl.DataFrame(
+            {"row": items.record, "name": items.name, "value": items.value, "text": items.text}
+        ).filter(~pl.col("row").is_in(bad))
+        long = long.filter(~pl.col("name").str.starts_with("_wandb"))
+        long = self._non_numeric(long, meta, notes)
+        wide = _pivot(long, len(rec))
+        step = pl.Series("num", steps).cast(pl.Float64)
+        if "_step" in wide.columns:
+            step = wide.get_column("_step").fill_null(step).rename("num")
+        usable = step.is_finite() & (step.abs() < 2**62)
+        wide = wide.with_columns(
+            step.alias("\u0000step"), pl.Series(LINE, [None] * wide.height, dtype=pl.Int64)
+        ).filter(usable & ~pl.int_range(pl.len()).is_in(bad))
+        wall = (
+            pl.col("_timestamp") if "_timestamp" in wide.columns else pl.lit(None, dtype=pl.Float64)
+        )
+        for name in sorted(_RESERVED & set(wide.columns)):
+            notes.append(f"'{name}' was logged as a metric; W&B's _step is the step, so skipped")
+        metrics = [
+            c
+            for c in wide.columns
+            if c not in ("row", "_step", "_timestamp", "\u0000step", LINE, *_RESERVED)
+        ]
+        frame = wide.select(
+            pl.col("\u0000step").cast(pl.Int64).alias("step"),
+            wall.cast(pl.Float64).alias("wall_time"),
+            pl.col(LINE),
+            *(pl.col(m) for m in metrics),
+        )
+        if frame.height > 1 and not (frame.get_column("step").diff().drop_nulls() > 0).all():
+            frame = frame.sort("step", maintain_order=True)
+        return frame, meta
+
+    def _items(self, htok: Tokens) -> _Items:
+        h, pos, size = htok.select(1, 2)
+        itok = tokens(self.b, pos, pos + size)
+        n = len(h)
+        has_key, key_pos, key_len = itok.first(n, 1, 2)
+        names = _strings(self.b, key_pos, np.where(has_key, key_len, 0))
+        part_of, part_pos, part_len = itok.select(2, 2)
+        if len(part_of):
+            joined = (
+                pl.DataFrame({"i": part_of, "p": _strings(self.b, part_pos, part_len)})
+                .group_by("i", maintain_order=True)
+                .agg(pl.col("p").str.join("."))
+            )
+            at = joined.get_column("i").to_numpy()
+            names = names.scatter(at, joined.get_column("p"))
+        text = pl.Series([None] * n, dtype=pl.String)
+        value = pl.Series([None] * n, dtype=pl.Float64)
+        for num in (7, 8, 16):  # text, json, value_json
+            has, at_pos, length = itok.first(n, num, 2)
+            if has.any():
+                raw = _strings(self.b, at_pos[has], length[has])
+                if num == 7:  # plain text: quote it as JSON, like the value_json of a str
+                    raw = pl.Series([json.dumps(v) for v in raw.to_list()], dtype=pl.String)
+                text = text.scatter(np.flatnonzero(has), raw)
+        value = pl.select(pl.lit(text).str.strip_chars().cast(pl.Float64, strict=False)).to_series()
+        has_num, num_pos, _ = itok.first(n, 6, 1)
+        if has_num.any():
+            value = value.scatter(np.flatnonzero(has_num), self.b.read("<f8", num_pos[has_num]))
+        has_int, _, raw_int = itok.first(n, 5, 0)
+        if has_int.any():
+            u = raw_int[has_int].view(np.uint64)
+            ints = (u >> np.uint64(1)).view(np.int64) ^ -(u & np.uint64(1)).view(np.int64)
+            value = value.scatter(np.flatnonzero(has_int), ints.astype(np.float64))
+        has_bool, _, bools = itok.first(n, 4, 0)
+        if has_bool.any():
+            flags = np.where(bools[has_bool] != 0, "true", "false")
+            text = text.scatter(np.flatnonzero(has_bool), pl.Series(flags))
+        keep = ~itok.bad
+        if not keep.all():
+            self.log(None, f"{int((~keep).sum())} damaged history item(s) skipped")
+        return _Items(
+            h[keep],
+            names.filter(pl.Series(keep)),
+            value.filter(pl.Series(keep)),
+            text.filter(pl.Series(keep)),
+        )
+
+    def _non_numeric(
+        self, long: pl.DataFrame, meta: dict[str, Any], notes: list[str]
+    ) -> pl.DataFrame:
+        """Keep numbers; text becomes metadata, media and other values a note each."""
+        other = long.filter(
+            pl.col("value").is_null() & pl.col("text").is_not_null() & (pl.col("text") != "null")
+        )
+        if other.height == 0:
+            return long.select("row", "name", "value")
+        numeric = long.filter(pl.col("value").is_not_null()).get_column("name").unique()
+        summary = other.group_by("name", maintain_order=True).agg(
+            pl.len().alias("count"), pl.col("text").last().alias("last")
+        )
+        for name, count, last in summary.iter_rows():
+            kind = _kind(last)
+            if name in numeric:
+                notes.append(
+                    f"'{name}' has {count} non-numeric value(s) such as {_short(last)}; "
+                    "read as missing"
+                )
+            elif kind == "text":
+                meta[name] = json.loads(last)
+            else:
+                notes.append(f"'{name}' holds {kind} on {count} step(s): not a metric, skipped")
+        return long.filter(pl.col("name").is_in(numeric.implode())).select("row", "name", "value")
+
+    def run_info(self, notes: list[str]) -> dict[str, Any]:
+        """Run id, name, project and config from the run/config records; the exit code."""
+        data = self.records.data
+        meta: dict[str, Any] = {}
+        config: dict[str, Any] = {}
+        for _, pos, size in zip(*self._field(17), strict=True):
+            for num, wire, at, val in safe_fields(data, int(pos), int(pos + size)):
+                if wire == 2 and num in _RUN_TEXT:
+                    meta[_RUN_TEXT[num]] = _text(data, at, val)
+                elif wire == 2 and num == 4:
+                    config.update(_config_items(data, at, at + val))
+                elif wire == 0 and num == 14:
+                    meta["wandb.starting_step"] = val
+                elif wire == 0 and num == 18 and val:
+                    meta["wandb.resumed"] = True
+        for _, pos, size in zip(*self._field(5), strict=True):
+            config.update(_config_items(data, int(pos), int(pos + size)))
+        config.pop("_wandb", None)
+        if config:
+            meta["config"] = config
+        exits = list(zip(*self._field(18), strict=True))
+        if not exits:
+            notes.append("no exit record: the run was still running, crashed or was killed")
+        for _, pos, size in exits:
+            for num, wire, _at, val in safe_fields(data, int(pos), int(pos + size)):
+                if num == 1 and wire == 0:
+                    meta["wandb.exit_code"] = val
+                    if val:
+                        notes.append(f"the run exited with code {val} (failed)")
+        return meta
+
+
+_RUN_TEXT = {1: "wandb.run_id", 2: "wandb.entity", 3: "wandb.project", 8: "wandb.name"}
+
+
+def _step_numbers(b: Bytes, htok: Tokens, count: int) -> np.ndarray:
+    """HistoryRecord.step.num per history record (0 when absent, as protobuf defaults)."""
+    has, pos, size = htok.first(count, 2, 2)
+    steps = np.zeros(count, dtype=np.int64)
+    if has.any():
+        at = np.flatnonzero(has)
+        stok = tokens(b, pos[at], pos[at] + size[at])
+        has_num, _, num = stok.first(len(at), 1, 0)
+        steps[at[has_num]] = num[has_num]
+    return steps
+
+
+def _strings(b: Bytes, pos: np.ndarray, length: np.ndarray) -> pl.Series:
+    """The UTF-8 strings at (pos, length), gathered in one numpy step (no per-item Python)."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    length = length.astype(np.int64)
+    offsets = np.zeros(len(length) + 1, dtype=np.int64)
+    np.cumsum(length, out=offsets[1:])
+    index = np.repeat(pos.astype(np.int64) - offsets[:-1], length) + np.arange(offsets[-1])
+    raw = b.u8[index] if len(index) else np.zeros(0, dtype=np.uint8)
+    array = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(length), [None, pa.py_buffer(offsets), pa.py_buffer(raw)]
+    )
+    try:
+        text = array.cast(pa.large_string())
+    except pa.ArrowInvalid:  # invalid UTF-8 somewhere: decode one by one, replacing
+        text = pa.array(
+            [v.decode("utf-8", "replace") for v in array.to_pylist()], type=pa.large_string()
+        )
+    series = pl.from_arrow(text)
+    assert isinstance(series, pl.Series)
+    result: pl.Series = series.cast(pl.String)
+    return result
+
+
+def _pivot(long: pl.DataFrame, rows: int) -> pl.DataFrame:
+    """One row per history record (in file order), one Float64 column per key."""
+    base = pl.DataFrame({"row": np.arange(rows, dtype=np.int64)})
+    if long.height == 0:
+        return base
+    wide = long.pivot(on="name", index="row", values="value", aggregate_function="first")
+    return base.join(wide, on="row", how="left").sort("row")
+
+
+def _kind(text: str) -> str:
+    stripped = text.lstrip()
+    if stripped.startswith('"'):
+        try:
+            json.loads(stripped)
+        except ValueError:
+            return "unreadable values"
+        return "text"
+    if stripped in ("true", "false"):
+        return "true/false values"
+    if stripped.startswith("{"):
+        found = re.search(r'"_type"\s*:\s*"([^"]{1,40})"', stripped)
+        return f"W&B {found.group(1)} media" if found else "objects"
+    if stripped.startswith("["):
+        return "lists"
+    return "unreadable values"
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= _PREVIEW else text[:_PREVIEW] + "…")
+
+
+def _text(data: bytes, at: int, size: int) -> str:
+    return data[at : at + size].decode("utf-8", "replace")
+
+
+def _config_items(data: bytes, start: int, end: int) -> dict[str, Any]:
+    """ConfigRecord.update items (`key`/`nested_key`, `value_json`) as a flat dict."""
+    found: dict[str, Any] = {}
+    for num, wire, at, val in safe_fields(data, start, end):
+        if num != 1 or wire != 2:
+            continue
+        key, parts, value = "", [], None
+        for inum, iwire, iat, ival in safe_fields(data, at, at + val):
+            if iwire != 2:
+                continue
+            if inum == 1:
+                key = _text(data, iat, ival)
+            elif inum == 2:
+                parts.append(_text(data, iat, ival))
+            elif inum == 16:
+                value = _json(_text(data, iat, ival))
+        found[".".join(parts) or key] = value
+    return found
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _folder_files(folder: Path, name: str, meta: dict[str, Any]) -> list[Problem]:
+    """`files/config.yaml`, `files/wandb-summary.json`, `files/wandb-metadata.json`."""
+    problems: list[Problem] = []
+    files = folder / "files"
+    for file, key, load in (
+        (files / "config.yaml", "config", _load_yaml),
+        (files / "wandb-summary.json", "summary", _load_json),
+        (files / "wandb-metadata.json", "wandb.metadata", _load_json),
+    ):
+        if not file.is_file():
+            continue
+        where = str(Path(name).parent / "files" / file.name)
+        try:
+            value = load(file)
+        except Exception as exc:  # any parse error: report and go on with the history
+            why = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            problems.append(Problem(where, f"not readable ({why}); its metadata was skipped"))
+            continue
+        if not isinstance(value, dict):
+            problems.append(Problem(where, "expected a mapping at the top; skipped"))
+            continue
+        if key == "config":
+            value = {
+                k: v.get("value") if isinstance(v, dict) and "value" in v else v
+                for k, v in value.items()
+                if k != "_wandb" and k != "wandb_version"
+            }
+            meta["config"] = {**meta.get("config", {}), **value}
+        elif key == "summary":
+            meta[key] = {k: v for k, v in value.items() if not str(k).startswith("_wandb")}
+        else:
+            meta[key] = value
+    return problems
+
+
+def _load_yaml(path: Path) -> Any:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _load_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
