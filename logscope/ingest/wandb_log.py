@@ -46,6 +46,7 @@ RUN_FOLDER = re.compile(r"^(offline-)?run-\d{8}_\d{6}-(?P<id>[^/\\]+)$")
 _RUN_FILE = re.compile(r"^run-(?P<id>.+)\.wandb$")
 _RESERVED = {"step", "wall_time"}
 _PREVIEW = 60
+_META_TEXT = 200
 
 
 def run_id(path: Path) -> str:
@@ -73,8 +74,8 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     for offset, message in records.problems:
         log(None, message if message.startswith("byte ") else f"byte {offset}: {message}")
     decoded = _Decoded(Bytes(records.data), records, log)
-    frame, meta = decoded.history(notes)
-    meta.update(decoded.run_info(notes))
+    frame, meta = decoded.history(notes if len(records.start) else [])
+    meta.update(decoded.run_info(notes if len(records.start) else []))
     extra = _folder_files(path.parent, name, meta)
     return Ingested(name, FORMAT, frame, [*log.finish(), *extra], notes, meta)
 
@@ -149,6 +150,7 @@ class _Decoded:
             {"row": items.record, "name": items.name, "value": items.value, "text": items.text}
         ).filter(~pl.col("row").is_in(bad))
         long = long.filter(~pl.col("name").str.starts_with("_wandb"))
+        long = _drop_media(long, notes)
         long = self._non_numeric(long, meta, notes)
         wide = _pivot(long, len(rec))
         step = pl.Series("num", steps).cast(pl.Float64)
@@ -246,7 +248,8 @@ class _Decoded:
                     "read as missing"
                 )
             elif kind == "text":
-                meta[name] = json.loads(last)
+                text = json.loads(last)
+                meta[name] = text if len(text) <= _META_TEXT else text[:_META_TEXT] + "…"
             else:
                 notes.append(f"'{name}' holds {kind} on {count} step(s): not a metric, skipped")
         return long.filter(pl.col("name").is_in(numeric.implode())).select("row", "name", "value")
@@ -275,6 +278,7 @@ class _Decoded:
         if not exits:
             notes.append("no exit record: the run was still running, crashed or was killed")
         for _, pos, size in exits:
+            meta["wandb.exit_code"] = 0  # protobuf leaves a zero field out
             for num, wire, _at, val in safe_fields(data, int(pos), int(pos + size)):
                 if num == 1 and wire == 0:
                     meta["wandb.exit_code"] = val
@@ -329,6 +333,25 @@ def _pivot(long: pl.DataFrame, rows: int) -> pl.DataFrame:
         return base
     wide = long.pivot(on="name", index="row", values="value", aggregate_function="first")
     return base.join(wide, on="row", how="left").sort("row")
+
+
+def _drop_media(long: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
+    """wandb-core flattens a logged Table/Image/Histogram into `name._type`, `name.path`,
+    `name.nrows`...: those are media descriptions, not metrics."""
+    typed = long.filter(pl.col("name").str.ends_with("._type"))
+    if typed.height == 0:
+        return long
+    kinds = typed.group_by("name", maintain_order=True).agg(pl.col("text").last())
+    for name, kind in kinds.iter_rows():
+        prefix = name[: -len("._type")]
+        inside = pl.col("name").str.starts_with(prefix + ".")
+        steps = long.filter(inside).get_column("row").n_unique()
+        label = _json(kind) if isinstance(kind, str) else "media"
+        notes.append(
+            f"'{prefix}' holds W&B {label} media on {steps} step(s): not a metric, skipped"
+        )
+        long = long.filter(~inside)
+    return long
 
 
 def _kind(text: str) -> str:

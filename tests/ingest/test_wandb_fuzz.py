@@ -1,0 +1,111 @@
+"""Property tests for `.wandb` files: round trips, and whatever bytes come, a report, never
+a traceback. Files come from an independent minimal writer (wandb_writer.py), so these run
+without the wandb package. Deterministic, as in test_fuzz.py."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wandb_writer import wandb_bytes
+
+import logscope
+from logscope.run import Run
+
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz/<>", min_size=2, max_size=10).map(
+    lambda name: "m" + name
+)
+values = st.floats(allow_nan=True, allow_infinity=True)
+histories = st.lists(
+    st.dictionaries(names, values, min_size=1, max_size=5), min_size=1, max_size=30
+)
+
+
+def read(data: bytes) -> Run:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "run-prop0001.wandb"
+        path.write_bytes(data)
+        return logscope.read(path)
+
+
+def same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def values_of(run: Run) -> list[dict[str, float | None]]:
+    return [
+        {k: v for k, v in row.items() if k != "wall_time" and k != "_timestamp"}
+        for row in run.frame.to_dicts()
+    ]
+
+
+def assert_rows_are_logged_rows(run: Run, rows: list[dict[str, float]]) -> None:
+    """Every row read is the row written at that step, value for value."""
+    for row in run.frame.to_dicts():
+        logged = rows[row["step"]]
+        for key, value in logged.items():
+            assert same(row.get(key), value), (row["step"], key)
+
+
+@FUZZ
+@given(histories)
+def test_round_trip_keeps_every_value_nan_and_inf_included(rows):
+    run = read(wandb_bytes(rows))
+
+    assert run.problems == []
+    assert run.frame.get_column("step").to_list() == list(range(len(rows)))
+    assert_rows_are_logged_rows(run, rows)
+
+
+@FUZZ
+@given(histories, st.floats(min_value=0, max_value=1))
+def test_a_cut_anywhere_keeps_a_prefix_of_the_steps(rows, where):
+    data = wandb_bytes(rows)
+    run = read(data[: int(len(data) * where)])
+
+    steps = run.frame.get_column("step").to_list()
+    assert steps == list(range(len(steps)))
+    assert_rows_are_logged_rows(run, rows)
+    if len(steps) < len(rows):
+        assert run.problems, "lost steps must be reported"
+
+
+@FUZZ
+@given(histories, st.integers(min_value=0), st.integers(min_value=1, max_value=255))
+def test_a_flipped_byte_is_either_harmless_or_reported(rows, at, mask):
+    data = bytearray(wandb_bytes(rows))
+    at %= len(data)
+    data[at] ^= mask
+    clean = read(wandb_bytes(rows))
+
+    run = read(bytes(data))
+
+    if run.problems == []:
+        assert values_of(run) == values_of(clean) or run.frame.equals(clean.frame)
+    for problem in run.problems:
+        assert problem.message and problem.path.endswith("run-prop0001.wandb")
+
+
+@FUZZ
+@given(st.binary(max_size=3000), st.booleans())
+def test_random_bytes_never_raise(data, with_header):
+    head = b":W&B\xe1\xbe\x00" if with_header else b""
+
+    run = read(head + data)
+
+    assert run.frame.height == 0 or run.problems or with_header
+    for problem in run.problems:
+        assert problem.message
