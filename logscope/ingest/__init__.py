@@ -34,7 +34,7 @@ class ReadOptions:
 
 
 def _readers() -> Mapping[str, Reader]:
-    from logscope.ingest import jsonl, tensorboard, trainer_state, wandb_log
+    from logscope.ingest import jsonl, table, tensorboard, trainer_state, wandb_log
 
     return MappingProxyType(
         {
@@ -42,6 +42,8 @@ def _readers() -> Mapping[str, Reader]:
             "trainer_state": trainer_state.read,
             "tensorboard": tensorboard.read,
             wandb_log.FORMAT: wandb_log.read,
+            table.CSV: table.read_csv,
+            table.PARQUET: table.read_parquet,
         }
     )
 
@@ -71,6 +73,8 @@ def read_found(
     from logscope.run import build_run
 
     options = options or ReadOptions()
+    if found.part is not None:  # one run of a W&B chart export
+        return _read_part(found, base, progress)
     readers = _readers()
     parts = [
         readers[fmt](file, _display(file, base), progress)
@@ -89,6 +93,18 @@ def read_found(
             sources, progress, purge=options.tensorboard_purge, verify=options.check_crc
         )
     run = build_run(_display(found.root, base), parts)
+    run.notes.extend(found.notes)
+    return run
+
+
+def _read_part(found: RunFiles, base: Path, progress: Progress | None) -> Run:
+    from logscope.ingest import wandb_export
+    from logscope.run import build_run
+
+    assert found.part is not None
+    name = f"{_display(found.root, base)} [{found.part}]"
+    parts = [wandb_export.read_part(file, name, found.part, progress) for file, _ in found.files]
+    run = build_run(name, parts)
     run.notes.extend(found.notes)
     return run
 

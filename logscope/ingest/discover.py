@@ -40,6 +40,7 @@ class RunFiles:
     root: Path
     files: list[tuple[Path, str]] = field(default_factory=list)  # (path, format)
     notes: list[str] = field(default_factory=list)
+    part: str | None = None  # one run of a file that holds several (a W&B chart export)
 
 
 def sniff(path: Path) -> str | None:
@@ -52,6 +53,8 @@ def sniff(path: Path) -> str | None:
         return "jsonl"
     if path.suffix == ".wandb":
         return "wandb"
+    if path.suffix in (".csv", ".parquet"):
+        return path.suffix[1:]
     return None
 
 
@@ -61,21 +64,26 @@ def discover(path: Path) -> list[RunFiles]:
         raise InputError(f"{path}: no such file or folder")
     if path.is_file():
         fmt = sniff(path) or "jsonl"
-        return [RunFiles(path.parent if fmt == "trainer_state" else path, [(path, fmt)])]
+        return _export_runs(path) or [
+            RunFiles(path.parent if fmt == "trainer_state" else path, [(path, fmt)])
+        ]
     groups: dict[Path, list[Path]] = {}
     files = _log_files(path)
     events_here = any(f.parent == path and sniff(f) == "tensorboard" for f in files)
     hf_output = _is_hf_output(path)
     wandb_roots = _wandb_roots(files, path)
+    exports = [run for file in files for run in _export_runs(file)]
+    files = [f for f in files if not any(run.root == f for run in exports)]
     for file in files:
         root = wandb_roots.get(file) or _run_root(file, path, events_here, hf_output)
         groups.setdefault(root, []).append(file)
-    if not groups:
+    if not groups and not exports:
         raise InputError(
             f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
-            "trainer_state.json, events.out.tfevents.*, wandb/run-*/run-*.wandb)"
+            "trainer_state.json, events.out.tfevents.*, wandb/run-*/run-*.wandb, "
+            "CSV/Parquet with a step column)"
         )
-    return [_select(root, files) for root, files in sorted(groups.items())]
+    return [_select(root, files) for root, files in sorted(groups.items())] + exports
 
 
 def _log_files(folder: Path) -> list[Path]:
@@ -85,8 +93,28 @@ def _log_files(folder: Path) -> list[Path]:
         if any(part in _SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
             continue
         if file.is_file() and sniff(file) and _wanted_in_wandb_folder(file, rel):
+            if sniff(file) in ("csv", "parquet") and not _table_log(file):
+                continue
             found.append(file)
     return found
+
+
+def _table_log(file: Path) -> bool:
+    """A CSV/Parquet file in a folder is a log only with a step column or as a W&B export
+    (a dataset or results table next to the logs is not)."""
+    from logscope.ingest import table, wandb_export
+
+    return table.looks_like_log(file) or bool(wandb_export.run_names(file))
+
+
+def _export_runs(file: Path) -> list[RunFiles]:
+    """A W&B chart export holds several runs: one RunFiles per run name."""
+    if sniff(file) != "csv":
+        return []
+    from logscope.ingest import wandb_export
+
+    fmt = wandb_export.FORMAT
+    return [RunFiles(file, [(file, fmt)], part=name) for name in wandb_export.run_names(file)]
 
 
 def _wanted_in_wandb_folder(file: Path, rel: tuple[str, ...]) -> bool:
@@ -134,7 +162,7 @@ def _select(root: Path, files: list[Path]) -> RunFiles:
     """Keep every JSONL file and the most complete trainer_state.json."""
     run = RunFiles(root)
     states = [f for f in files if sniff(f) == "trainer_state"]
-    run.files = [(f, "jsonl") for f in files if sniff(f) == "jsonl"]
+    run.files = [(f, fmt) for f in files if (fmt := sniff(f) or "") in ("jsonl", "csv", "parquet")]
     events = sorted((f for f in files if sniff(f) == "tensorboard"), key=_written)
     if states:
         # the highest global_step wins; on a tie the copy nearest the root (saved last)
