@@ -15,8 +15,8 @@ metadata, the rest is mentioned in a note.
 
 Decoding is columnar (protowire.tokens): a level of nesting costs a few numpy rounds for
 all records at once, and the values go to one Polars pivot. Run, config and exit records are
-few and read one by one. `files/config.yaml`, `files/wandb-summary.json` and
-`files/wandb-metadata.json`, when present, add metadata; offline folders often lack them.
+few and read one by one, and `files/config.yaml`, `files/wandb-summary.json` and
+`files/wandb-metadata.json` add metadata when present (wandb_meta.py).
 """
 
 from __future__ import annotations
@@ -30,11 +30,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from logscope.ingest import leveldblog
+from logscope.ingest import leveldblog, wandb_meta
 from logscope.ingest.base import Ingested, ProblemLog
 from logscope.ingest.decode import LINE
-from logscope.ingest.protowire import Bytes, Tokens, safe_fields, tokens
-from logscope.model import Problem
+from logscope.ingest.protowire import Bytes, Tokens, tokens
 from logscope.run import Resume
 
 if TYPE_CHECKING:
@@ -76,7 +75,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     decoded = _Decoded(Bytes(records.data), records, log)
     frame, meta = decoded.history(notes if len(records.start) else [])
     meta.update(decoded.run_info(notes if len(records.start) else []))
-    extra = _folder_files(path.parent, name, meta)
+    extra = wandb_meta.folder_files(path.parent, name, meta)
     return Ingested(name, FORMAT, frame, [*log.finish(), *extra], notes, meta)
 
 
@@ -256,38 +255,8 @@ class _Decoded:
 
     def run_info(self, notes: list[str]) -> dict[str, Any]:
         """Run id, name, project and config from the run/config records; the exit code."""
-        data = self.records.data
-        meta: dict[str, Any] = {}
-        config: dict[str, Any] = {}
-        for _, pos, size in zip(*self._field(17), strict=True):
-            for num, wire, at, val in safe_fields(data, int(pos), int(pos + size)):
-                if wire == 2 and num in _RUN_TEXT:
-                    meta[_RUN_TEXT[num]] = _text(data, at, val)
-                elif wire == 2 and num == 4:
-                    config.update(_config_items(data, at, at + val))
-                elif wire == 0 and num == 14:
-                    meta["wandb.starting_step"] = val
-                elif wire == 0 and num == 18 and val:
-                    meta["wandb.resumed"] = True
-        for _, pos, size in zip(*self._field(5), strict=True):
-            config.update(_config_items(data, int(pos), int(pos + size)))
-        config.pop("_wandb", None)
-        if config:
-            meta["config"] = config
-        exits = list(zip(*self._field(18), strict=True))
-        if not exits:
-            notes.append("no exit record: the run was still running, crashed or was killed")
-        for _, pos, size in exits:
-            meta["wandb.exit_code"] = 0  # protobuf leaves a zero field out
-            for num, wire, _at, val in safe_fields(data, int(pos), int(pos + size)):
-                if num == 1 and wire == 0:
-                    meta["wandb.exit_code"] = val
-                    if val:
-                        notes.append(f"the run exited with code {val} (failed)")
-        return meta
-
-
-_RUN_TEXT = {1: "wandb.run_id", 2: "wandb.entity", 3: "wandb.project", 8: "wandb.name"}
+        spans = {num: list(zip(*self._field(num)[1:], strict=True)) for num in (17, 5, 18)}
+        return wandb_meta.run_info(self.records.data, spans[17], spans[5], spans[18], notes)
 
 
 def _step_numbers(b: Bytes, htok: Tokens, count: int) -> np.ndarray:
@@ -346,7 +315,7 @@ def _drop_media(long: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
         prefix = name[: -len("._type")]
         inside = pl.col("name").str.starts_with(prefix + ".")
         steps = long.filter(inside).get_column("row").n_unique()
-        label = _json(kind) if isinstance(kind, str) else "media"
+        label = wandb_meta.parse_json(kind) if isinstance(kind, str) else "media"
         notes.append(
             f"'{prefix}' holds W&B {label} media on {steps} step(s): not a metric, skipped"
         )
@@ -374,79 +343,3 @@ def _kind(text: str) -> str:
 
 def _short(text: str) -> str:
     return repr(text if len(text) <= _PREVIEW else text[:_PREVIEW] + "…")
-
-
-def _text(data: bytes, at: int, size: int) -> str:
-    return data[at : at + size].decode("utf-8", "replace")
-
-
-def _config_items(data: bytes, start: int, end: int) -> dict[str, Any]:
-    """ConfigRecord.update items (`key`/`nested_key`, `value_json`) as a flat dict."""
-    found: dict[str, Any] = {}
-    for num, wire, at, val in safe_fields(data, start, end):
-        if num != 1 or wire != 2:
-            continue
-        key, parts, value = "", [], None
-        for inum, iwire, iat, ival in safe_fields(data, at, at + val):
-            if iwire != 2:
-                continue
-            if inum == 1:
-                key = _text(data, iat, ival)
-            elif inum == 2:
-                parts.append(_text(data, iat, ival))
-            elif inum == 16:
-                value = _json(_text(data, iat, ival))
-        found[".".join(parts) or key] = value
-    return found
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _folder_files(folder: Path, name: str, meta: dict[str, Any]) -> list[Problem]:
-    """`files/config.yaml`, `files/wandb-summary.json`, `files/wandb-metadata.json`."""
-    problems: list[Problem] = []
-    files = folder / "files"
-    for file, key, load in (
-        (files / "config.yaml", "config", _load_yaml),
-        (files / "wandb-summary.json", "summary", _load_json),
-        (files / "wandb-metadata.json", "wandb.metadata", _load_json),
-    ):
-        if not file.is_file():
-            continue
-        where = str(Path(name).parent / "files" / file.name)
-        try:
-            value = load(file)
-        except Exception as exc:  # any parse error: report and go on with the history
-            why = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-            problems.append(Problem(where, f"not readable ({why}); its metadata was skipped"))
-            continue
-        if not isinstance(value, dict):
-            problems.append(Problem(where, "expected a mapping at the top; skipped"))
-            continue
-        if key == "config":
-            value = {
-                k: v.get("value") if isinstance(v, dict) and "value" in v else v
-                for k, v in value.items()
-                if k != "_wandb" and k != "wandb_version"
-            }
-            meta["config"] = {**meta.get("config", {}), **value}
-        elif key == "summary":
-            meta[key] = {k: v for k, v in value.items() if not str(k).startswith("_wandb")}
-        else:
-            meta[key] = value
-    return problems
-
-
-def _load_yaml(path: Path) -> Any:
-    import yaml
-
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def _load_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
