@@ -147,8 +147,11 @@ class _Decoded:
             self.log(None, f"byte {first}: {len(bad)} damaged history record(s) skipped")
         long = pl.DataFrame(
             {"row": items.record, "name": items.name, "value": items.value, "text": items.text}
-        ).filter(~pl.col("row").is_in(bad))
-        long = long.filter(~pl.col("name").str.starts_with("_wandb"))
+        ).filter(~pl.col("row").is_in(pl.Series(bad, dtype=pl.Int64).implode()))
+        nameless = long.filter(pl.col("name") == "").height
+        if nameless:
+            self.log(None, f"{nameless} history item(s) without a key skipped")
+        long = long.filter(~pl.col("name").str.starts_with("_wandb") & (pl.col("name") != ""))
         long = _drop_media(long, notes)
         long = self._non_numeric(long, meta, notes)
         wide = _pivot(long, len(rec))
@@ -158,7 +161,7 @@ class _Decoded:
         usable = step.is_finite() & (step.abs() < 2**62)
         wide = wide.with_columns(
             step.alias("\u0000step"), pl.Series(LINE, [None] * wide.height, dtype=pl.Int64)
-        ).filter(usable & ~pl.int_range(pl.len()).is_in(bad))
+        ).filter(usable & ~pl.int_range(pl.len()).is_in(pl.Series(bad, dtype=pl.Int64).implode()))
         wall = (
             pl.col("_timestamp") if "_timestamp" in wide.columns else pl.lit(None, dtype=pl.Float64)
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wandb_writer import wandb_bytes
+from wandb_writer import field, frame, history_record, wandb_bytes
 
 import logscope
 from logscope.run import Run
@@ -109,3 +109,66 @@ def test_random_bytes_never_raise(data, with_header):
     assert run.frame.height == 0 or run.problems or with_header
     for problem in run.problems:
         assert problem.message
+
+
+def test_a_record_with_a_good_checksum_but_broken_protobuf_is_reported_by_offset():
+    good = history_record(0, {"loss": 1.0})
+    broken = field(2, b"\x0a\xff\x01")  # a history item claiming 255 bytes, holding one
+    nameless = field(
+        2,
+        field(1, field(16, b"2.0"))
+        + field(1, field(2, b"loss") + field(16, b"3"))
+        + field(1, field(2, b"_step") + field(16, b"1")),
+    )
+    data = frame([good, broken, nameless])
+
+    run = read(data)
+
+    assert run.frame.get_column("loss").to_list() == [1.0, 3.0]
+    messages = [p.message for p in run.problems]
+    offset = len(frame([good]))
+    assert any(
+        m.startswith(f"byte {offset}: 1 damaged history record(s) skipped") for m in messages
+    )
+    assert "1 history item(s) without a key skipped" in messages
+
+
+# --- CSV / Parquet tables and W&B chart exports --------------------------------------------
+
+EXPORT_HEAD = b'"Step","r1 - loss","r1 - loss__MIN","r1 - loss__MAX","r2 - loss","r2 - loss__MIN","r2 - loss__MAX"\n'
+
+
+def read_all(data: bytes, name: str) -> list[Run]:
+    from logscope.ingest import read_runs
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        return read_runs(path)
+
+
+@FUZZ
+@given(st.binary(max_size=2000), st.sampled_from(["metrics.csv", "history.parquet"]))
+def test_random_table_bytes_never_raise(data, name):
+    if not data.strip():
+        return  # an empty file is "no log found" (exit 2), tested in test_wandb_exports.py
+    for run in read_all(data, name):
+        for problem in run.problems:
+            assert problem.message
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["1", "2.5", "NaN", "", "x", "inf", "-", '"']), max_size=8),
+        max_size=20,
+    )
+)
+def test_ragged_or_odd_export_rows_never_raise(rows):
+    body = "\n".join(",".join(row) for row in rows).encode()
+
+    runs = read_all(EXPORT_HEAD + body, "wandb_export.csv")
+
+    assert [r.path.rsplit(" [", 1)[1] for r in runs] == ["r1]", "r2]"]
+    for run in runs:
+        assert set(run.metrics) <= {"loss"}
