@@ -60,7 +60,7 @@ def read_csv(path: Path, display: str | None = None, progress: Progress | None =
     if raw is not None and {"_step", "_runtime"} <= set(raw.columns):
         notes.append(
             "W&B history export: pandas' to_csv writes NaN as an empty cell, so a NaN logged to "
-            "W&B reads as missing here (export with na_rep='NaN', or as Parquet or JSONL)"
+            "W&B reads as missing here (save with to_csv(na_rep='NaN') to keep it)"
         )
     return _result(name, CSV, raw, log, notes)
 
