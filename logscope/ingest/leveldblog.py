@@ -28,6 +28,7 @@ FILE_HEADER = struct.Struct("<4sHB")
 CHUNK_HEADER = struct.Struct("<IHB")
 BLOCK = 32 * 1024
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+_TYPE_CRC = {kind: zlib.crc32(bytes((kind,))) for kind in (FULL, FIRST, MIDDLE, LAST)}
 
 
 @dataclass
@@ -65,6 +66,7 @@ def read_records(buf: bytes) -> Records:
     pending: int | None = None  # file offset of a record whose FIRST piece was read
     pending_at = 0  # where that record starts in `out`
     size = len(buf)
+    view = memoryview(buf)
     pos = FILE_HEADER.size
     while pos < size:
         room = BLOCK - pos % BLOCK
@@ -96,8 +98,8 @@ def read_records(buf: bytes) -> Records:
             problems.append((pos, _cut(pos, "a record")))
             pending = None
             break
-        payload = buf[payload_at : payload_at + length]
-        if zlib.crc32(bytes((kind,)) + payload) != crc:
+        payload = view[payload_at : payload_at + length]
+        if zlib.crc32(payload, _TYPE_CRC[kind]) != crc:
             problems.append((pos, _lost(pos, room, "checksum mismatch")))
             _drop(pending, problems)
             pending = None

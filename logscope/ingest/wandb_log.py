@@ -148,6 +148,9 @@ class _Decoded:
         long = pl.DataFrame(
             {"row": items.record, "name": items.name, "value": items.value, "text": items.text}
         ).filter(~pl.col("row").is_in(pl.Series(bad, dtype=pl.Int64).implode()))
+        # protowire.tokens lists fields round by round (every record's first item, then every
+        # record's second...), and wandb-core writes a record's items in no fixed order
+        long = long.sort("row", maintain_order=True)
         nameless = long.filter(pl.col("name") == "").height
         if nameless:
             self.log(None, f"{nameless} history item(s) without a key skipped")
@@ -190,13 +193,17 @@ class _Decoded:
         names = _strings(self.b, key_pos, np.where(has_key, key_len, 0))
         part_of, part_pos, part_len = itok.select(2, 2)
         if len(part_of):
-            joined = (
-                pl.DataFrame({"i": part_of, "p": _strings(self.b, part_pos, part_len)})
-                .group_by("i", maintain_order=True)
-                .agg(pl.col("p").str.join("."))
-            )
-            at = joined.get_column("i").to_numpy()
-            names = names.scatter(at, joined.get_column("p"))
+            parts = _strings(self.b, part_pos, part_len)
+            counts = np.bincount(part_of, minlength=n)
+            single = counts[part_of] == 1  # most items: one part, nothing to join
+            names = names.scatter(part_of[single], parts.filter(pl.Series(single)))
+            if not single.all():
+                joined = (
+                    pl.DataFrame({"i": part_of[~single], "p": parts.filter(pl.Series(~single))})
+                    .group_by("i", maintain_order=True)
+                    .agg(pl.col("p").str.join("."))
+                )
+                names = names.scatter(joined.get_column("i").to_numpy(), joined.get_column("p"))
         text = pl.Series([None] * n, dtype=pl.String)
         value = pl.Series([None] * n, dtype=pl.Float64)
         for num in (7, 8, 16):  # text, json, value_json

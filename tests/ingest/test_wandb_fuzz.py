@@ -172,3 +172,17 @@ def test_ragged_or_odd_export_rows_never_raise(rows):
     assert [r.path.rsplit(" [", 1)[1] for r in runs] == ["r1]", "r2]"]
     for run in runs:
         assert set(run.metrics) <= {"loss"}
+
+
+def test_the_last_text_value_is_the_last_steps_whatever_the_item_order():
+    # wandb-core writes a record's items in no fixed order (a Go map)
+    rows: list[dict[str, object]] = [
+        {"m1": 1.0, "m2": 2.0, "phase": "warmup"},
+        {"phase": "main", "m1": 1.5},
+    ]
+    data = wandb_bytes(rows)  # type: ignore[arg-type]
+
+    run = read(data)
+
+    assert run.meta["phase"] == "main"
+    assert run.frame.get_column("m1").to_list() == [1.0, 1.5]
