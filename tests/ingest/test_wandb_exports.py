@@ -177,3 +177,14 @@ def test_hostile_names_in_an_export_stay_plain_names(tmp_path):
 
     assert run.path.endswith(f"[{name}]")
     assert pl.Series(run.metrics).to_list() == ["loss"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_logscope_export_reads_back_identically(cli, samples, tmp_path, suffix):
+    out = tmp_path / f"metrics{suffix}"
+    cli(["export", samples / "verl_wandb", "-o", out])
+
+    original, again = logscope.read(samples / "verl_wandb"), logscope.read(out)
+
+    assert again.frame.equals(original.frame)  # NaN at step 88 included
+    assert again.problems == []
