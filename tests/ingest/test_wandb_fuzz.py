@@ -23,9 +23,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
-names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz/<>", min_size=2, max_size=10).map(
-    lambda name: "m" + name
-)
+names = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyz/<>\x1b\n\t\u00e9", min_size=2, max_size=10
+).map(lambda name: "m" + name)
 values = st.floats(allow_nan=True, allow_infinity=True)
 histories = st.lists(
     st.dictionaries(names, values, min_size=1, max_size=5), min_size=1, max_size=30
