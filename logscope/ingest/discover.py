@@ -61,6 +61,9 @@ def sniff(path: Path) -> str | None:
 def discover(path: Path) -> list[RunFiles]:
     """Runs under `path`; InputError when it is missing or holds no log at all."""
     if not path.exists():
+        part = _named_part(path)
+        if part:
+            return part
         raise InputError(f"{path}: no such file or folder")
     if path.is_file():
         fmt = sniff(path) or "jsonl"
@@ -105,6 +108,17 @@ def _table_log(file: Path) -> bool:
     from logscope.ingest import table, wandb_export
 
     return table.looks_like_log(file) or bool(wandb_export.run_names(file))
+
+
+def _named_part(path: Path) -> list[RunFiles]:
+    """`export.csv [run name]`, as reports name one run of a W&B chart export."""
+    found = re.match(r"^(?P<file>.+) \[(?P<name>.+)\]$", str(path))
+    if not found or not Path(found["file"]).is_file():
+        return []
+    runs = [r for r in _export_runs(Path(found["file"])) if r.part == found["name"]]
+    if not runs:
+        raise InputError(f"{found['file']}: holds no run named {found['name']!r}")
+    return runs
 
 
 def _export_runs(file: Path) -> list[RunFiles]:

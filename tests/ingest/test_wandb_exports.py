@@ -188,3 +188,13 @@ def test_logscope_export_reads_back_identically(cli, samples, tmp_path, suffix):
 
     assert again.frame.equals(original.frame)  # NaN at step 88 included
     assert again.problems == []
+
+
+def test_one_run_of_an_export_is_named_as_reports_name_it(cli, export):
+    run = logscope.read(f"{export} [Group: exp - 2]")
+
+    assert run.frame.get_column("step").to_list() == [1, 2, 3]
+    result = cli(["metrics", f"{export} [brisk-pond-1]"])
+    assert "train/grad_norm" in result.stdout
+    error = cli(["check", f"{export} [nobody]"], exit_code=2)
+    assert "holds no run named 'nobody'" in error.output
