@@ -33,7 +33,8 @@ _TYPE_CRC = {kind: zlib.crc32(bytes((kind,))) for kind in (FULL, FIRST, MIDDLE, 
 
 @dataclass
 class Records:
-    """Every readable record's payload, copied end to end into `data`, and the losses."""
+    """Where every readable record's payload lies in `data` (the file itself, with the records
+    that span blocks appended joined), and the losses."""
 
     data: bytes
     start: np.ndarray  # payload start in `data`
@@ -53,18 +54,19 @@ def read_records(buf: bytes) -> Records:
     if len(buf) < FILE_HEADER.size or buf[:4] != MAGIC:
         found = bytes(buf[:4])
         problems.append((0, f"not a W&B transaction log (starts {found!r}, expected b':W&B')"))
-        return _records(bytearray(), [], [], [], problems)
+        return _records(b"", [], [], [], problems)
     _, magic, version = FILE_HEADER.unpack_from(buf, 0)
     if magic != MAGIC_NUMBER or version != VERSION:
         problems.append(
             (4, f"unknown .wandb header (magic {magic:#06x}, version {version}); read as version 0")
         )
-    out = bytearray()
+    joined: list[bytes] = []  # records that span blocks, appended to the file's bytes
+    joined_size = 0
+    pieces: list[memoryview] = []
     starts: list[int] = []
     ends: list[int] = []
     offsets: list[int] = []
     pending: int | None = None  # file offset of a record whose FIRST piece was read
-    pending_at = 0  # where that record starts in `out`
     size = len(buf)
     view = memoryview(buf)
     pos = FILE_HEADER.size
@@ -107,27 +109,34 @@ def read_records(buf: bytes) -> Records:
             continue
         if kind in (FULL, FIRST):
             _drop(pending, problems)
-            pending = None
-            pending, pending_at = pos, len(out)
+            pending, pieces = None, []
+        if kind == FULL:
+            starts.append(payload_at)
+            ends.append(payload_at + length)
+            offsets.append(pos)
+        elif kind == FIRST:
+            pending, pieces = pos, [payload]
         elif pending is None:
             problems.append((pos, f"byte {pos}: piece of a record whose start was lost; skipped"))
-            pos = payload_at + length
-            continue
-        out += payload
-        if kind in (FULL, LAST):
-            starts.append(pending_at)
-            ends.append(len(out))
-            offsets.append(pending)
-            pending = None
+        else:
+            pieces.append(payload)
+            if kind == LAST:
+                record = b"".join(pieces)
+                starts.append(size + joined_size)
+                joined_size += len(record)
+                ends.append(size + joined_size)
+                offsets.append(pending)
+                joined.append(record)
+                pending, pieces = None, []
         pos = payload_at + length
     if pending is not None:
         problems.append((pending, _cut(pending, "a record spanning blocks")))
-    del out[ends[-1] if ends else 0 :]
-    return _records(out, starts, ends, offsets, problems)
+    data = b"".join([buf, *joined]) if joined else bytes(buf)
+    return _records(data, starts, ends, offsets, problems)
 
 
 def _records(
-    out: bytearray,
+    data: bytes,
     starts: list[int],
     ends: list[int],
     offsets: list[int],
@@ -136,7 +145,7 @@ def _records(
     def arr(values: list[int]) -> np.ndarray:
         return np.array(values, dtype=np.int64)
 
-    return Records(bytes(out), arr(starts), arr(ends), arr(offsets), problems)
+    return Records(data, arr(starts), arr(ends), arr(offsets), problems)
 
 
 def _cut(pos: int, what: str) -> str:

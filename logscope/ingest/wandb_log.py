@@ -72,7 +72,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     if progress:
         progress(name, len(buf), len(buf))
     records = leveldblog.read_records(buf)
-    del buf  # the records hold their own copy of the payloads
+    del buf  # records.data holds the file's bytes
     for offset, message in records.problems:
         log(None, message if message.startswith("byte ") else f"byte {offset}: {message}")
     decoded = _Decoded(Bytes(records.data), records, log)
