@@ -10,7 +10,12 @@ TensorBoard event files (any name containing `tfevents`) join the run of the fol
 holds them, also from `train/`, `eval/`, `validation/` sub-folders, from `add_scalars`
 sub-folders of a folder that has event files itself, and, in a Hugging Face output dir,
 from `runs/<date>_<host>/` (its logging_dir). `logscope check runs/` on a folder of
-TensorBoard runs still gives one run per sub-folder."""
+TensorBoard runs still gives one run per sub-folder.
+
+W&B: each run id under `wandb/` is one run (a resumed run's folders, same id, merge);
+inside W&B folders only the `.wandb` logs count. A W&B chart export (`<run> - <metric>`
+columns) gives one run per exported run (RunFiles.part); other CSV/Parquet files count only
+when they have a step column."""
 
 from __future__ import annotations
 
@@ -173,7 +178,8 @@ def _is_hf_output(folder: Path) -> bool:
 
 
 def _select(root: Path, files: list[Path]) -> RunFiles:
-    """Keep every JSONL file and the most complete trainer_state.json."""
+    """Keep every JSONL and table file, the most complete trainer_state.json, all event files
+    and W&B logs."""
     run = RunFiles(root)
     states = [f for f in files if sniff(f) == "trainer_state"]
     run.files = [(f, fmt) for f in files if (fmt := sniff(f) or "") in ("jsonl", "csv", "parquet")]
