@@ -91,6 +91,7 @@ def verl_wandb() -> None:
         script = Path(work) / "main_ppo.py"
         script.write_text(_VERL_SCRIPT)
         env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": work, "WANDB_SILENT": "true"}
+        env.update({f"WANDB_{k}_DIR": f"{work}/home/{k}" for k in ("CACHE", "CONFIG", "DATA")})
         for stamp, first, last, code in VERL_SEGMENTS:
             before = set(Path(work).glob("wandb/offline-run-*"))
             shift = "0.0" if first == 1 else "0.01"

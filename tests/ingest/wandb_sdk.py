@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 NAN, INF = math.nan, math.inf
+_HOMES = ("CACHE", "CONFIG", "DATA", "ARTIFACT")
 
 # (step, logged dict) of the main run; nested dicts, NaN/Inf, text, booleans, a step gap
 MAIN_ROWS: list[tuple[int, dict[str, object]]] = [
@@ -67,6 +68,8 @@ def run_script(code: str, folder: Path, *args: str) -> None:
         **os.environ,
         "WANDB_MODE": "offline",
         "WANDB_DIR": str(folder),
+        # keep wandb's caches, config and artifact staging out of the user's home
+        **{f"WANDB_{kind}_DIR": str(folder / ".wandb-home" / kind.lower()) for kind in _HOMES},
         "WANDB_SILENT": "true",
         "WANDB_DISABLE_GIT": "true",
         "WANDB_CONSOLE": "off",
