@@ -84,7 +84,8 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
 
 def read_files(files: list[tuple[Path, str]], progress: Progress | None = None) -> list[Ingested]:
     """The folders of one run id (a resumed run starts a new folder): read each, order them
-    by the step they start at, and record each later folder as a resume."""
+    by the first step they logged (RunRecord.starting_step says the same for online runs, but
+    an offline resume leaves it 0), and record each later folder as a resume."""
     parts = [read(path, display, progress) for path, display in files]
     parts.sort(key=lambda p: (_first_step(p), p.path))
     last: int | None = None
