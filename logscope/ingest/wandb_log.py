@@ -7,8 +7,9 @@ each `HistoryItem{key = 1, nested_key = 2, value_json = 16}` one value. The Pyth
 writes values with `json.dumps`, so NaN and Infinity are bare tokens; newer clients may set
 the typed `integer = 5` (sint64) / `number = 6` (double) / `text = 7` / `json = 8` instead,
 which are read too. A nested dict logged as `{"train": {"kl": 0.1}}` arrives as
-nested_key ["train", "kl"] and is named `train.kl`, as W&B's UI and its own local reader
-(`core/internal/leet`) name it. The `_step` item is the step (it overrides `step.num`);
+nested_key ["train", "kl"] (wandb-core) or as one item whose value is a JSON object (the
+legacy Python writer before wandb-core) and is named `train.kl` either way, as W&B's UI and
+its own local reader (`core/internal/leet`) name it. The `_step` item is the step (it overrides `step.num`);
 `_timestamp` is the wall time; `_wandb*` bookkeeping is dropped. Text, booleans and media
 (tables, images, histograms: JSON objects) are not metrics: the last text value is kept as
 metadata, the rest is mentioned in a note.
@@ -160,6 +161,7 @@ class _Decoded:
         if nameless:
             self.log(None, f"{nameless} history item(s) without a key skipped")
         long = long.filter(named & ~pl.col("name").str.starts_with("_wandb"))
+        long = _flatten_objects(long)
         long = _drop_media(long, notes)
         long = self._non_numeric(long, meta, notes)
         wide = _pivot(long, len(rec))
@@ -341,6 +343,50 @@ def _pivot(long: pl.DataFrame, rows: int) -> pl.DataFrame:
             at = part.get_column("row").to_numpy()
             columns.append(_place(rows, at, part.get_column("value")).alias(str(name)))
     return pl.DataFrame(columns)
+
+
+def _flatten_objects(long: pl.DataFrame) -> pl.DataFrame:
+    """The Python writer of wandb before wandb-core (the legacy service) kept a nested dict as
+    one item whose value_json is an object; name its numbers `train.kl`, as wandb-core and
+    W&B's UI do. Media objects (with a `_type`) stay whole, for _kind to name them."""
+    objects = long.filter(pl.col("value").is_null() & pl.col("text").str.starts_with("{"))
+    if objects.height == 0:
+        return long
+    long = long.with_row_index("\u0000i").with_columns(pl.col("\u0000i").cast(pl.Int64))
+    objects = long.filter(pl.col("value").is_null() & pl.col("text").str.starts_with("{"))
+    rows: list[int] = []
+    names: list[str] = []
+    values: list[float | None] = []
+    texts: list[str | None] = []
+    done: list[int] = []
+    for index, row, name, text in objects.select("\u0000i", "row", "name", "text").iter_rows():
+        parsed = wandb_meta.parse_json(text)
+        if not isinstance(parsed, dict) or "_type" in parsed:
+            continue
+        done.append(index)
+        for key, value in _leaves(parsed, name):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            rows.append(row)
+            names.append(key)
+            values.append(float(value) if number else None)
+            texts.append(None if number else json.dumps(value))
+    flat = pl.DataFrame(
+        {"row": rows, "name": names, "value": values, "text": texts},
+        schema={"row": pl.Int64, "name": pl.String, "value": pl.Float64, "text": pl.String},
+    )
+    kept = long.filter(~pl.col("\u0000i").is_in(pl.Series(done, dtype=pl.Int64).implode()))
+    return pl.concat([kept.drop("\u0000i"), flat]).sort("row", maintain_order=True)
+
+
+def _leaves(value: dict[str, Any], prefix: str) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for key, inner in value.items():
+        name = f"{prefix}.{key}"
+        if isinstance(inner, dict) and "_type" not in inner:
+            found.extend(_leaves(inner, name))
+        else:
+            found.append((name, inner))
+    return found
 
 
 def _drop_media(long: pl.DataFrame, notes: list[str]) -> pl.DataFrame:

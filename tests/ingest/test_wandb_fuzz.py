@@ -186,3 +186,21 @@ def test_the_last_text_value_is_the_last_steps_whatever_the_item_order():
 
     assert run.meta["phase"] == "main"
     assert run.frame.get_column("m1").to_list() == [1.0, 1.5]
+
+
+def test_object_values_flatten_to_dotted_names_and_media_objects_do_not():
+    rows = [
+        {"train": {"kl": 0.5, "deep": {"x": math.nan}, "tag": "a"}, "img": {"_type": "image-file"}},
+        {"train": {"kl": 0.25, "deep": {"x": 1.0}, "tag": "b"}, "img": {"_type": "image-file"}},
+    ]
+
+    run = read(wandb_bytes(rows))  # type: ignore[arg-type]
+
+    assert run.frame.get_column("train.kl").to_list() == [0.5, 0.25]
+    deep = run.frame.get_column("train.deep.x").to_list()
+    assert math.isnan(deep[0]) and deep[1] == 1.0
+    assert run.meta["train.tag"] == "b"
+    assert (
+        "'img' holds W&B image-file media on 2 step(s): not a metric, skipped"
+        in run.sources[0].notes
+    )

@@ -228,3 +228,19 @@ def test_reading_never_changes_the_run_folder(runs):
     read_runs(folder)
 
     assert {p: p.stat().st_mtime_ns for p in folder.rglob("*")} == before
+
+
+def test_a_log_from_wandbs_legacy_python_writer_reads_the_same():
+    """Committed fixture (wandb 0.18.7, legacy service): see wandb_legacy/README.md."""
+    run = logscope.read(Path(__file__).parent / "wandb_legacy" / "wandb")
+
+    assert run.frame.get_column("step").to_list() == [0, 1, 2, 3]
+    assert run.frame.get_column("loss").to_list() == [1.0, 0.5, 1 / 3, 0.25]
+    assert run.frame.get_column("train.kl").to_list() == [0.0, 0.1, 0.2, 0.1 * 3]
+    assert run.frame.get_column("train.deep.x").to_list() == [0.0, 1.0, 2.0, 3.0]
+    grad = run.frame.get_column("grad_norm").to_list()
+    assert grad[:2] == [0.5, 0.5] and math.isnan(grad[2]) and grad[3] == math.inf
+    assert run.meta["phase"] == "main"
+    assert run.meta["wandb.name"] == "legacy run"
+    assert run.meta["config"] == {"lr": 0.001}
+    assert run.problems == []
