@@ -244,3 +244,46 @@ def test_a_log_from_wandbs_legacy_python_writer_reads_the_same():
     assert run.meta["wandb.name"] == "legacy run"
     assert run.meta["config"] == {"lr": 0.001}
     assert run.problems == []
+
+
+def records_by_wandb(data: bytes) -> list[object]:
+    """Every record decoded with wandb's own protobuf classes (framing walked here)."""
+    from wandb.proto import wandb_internal_pb2
+
+    found, pending = [], b""
+    for pos, length, kind in chunks(data):
+        payload = data[pos + 7 : pos + 7 + length]
+        pending = payload if kind in (1, 2) else pending + payload
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            found.append(record)
+    return found
+
+
+@pytest.mark.parametrize("run_id", ["main0001", "long0001"])
+def test_every_history_value_matches_wandbs_own_protobuf_decoding(runs, run_id):
+    path = wandb_file(runs["two"], run_id)
+    expected: dict[int, dict[str, float]] = {}
+    for record in records_by_wandb(path.read_bytes()):
+        if record.WhichOneof("record_type") != "history":  # type: ignore[attr-defined]
+            continue
+        items = {
+            ".".join(i.nested_key) or i.key: json.loads(i.value_json)
+            for i in record.history.item  # type: ignore[attr-defined]
+        }
+        numbers = {k: float(v) for k, v in items.items() if type(v) in (int, float)}
+        expected[int(numbers.pop("_step"))] = {
+            k: v for k, v in numbers.items() if not k.startswith(("_", "table."))
+        }
+
+    run = logscope.read(path)
+
+    got = {
+        row.pop("step"): {k: v for k, v in row.items() if v is not None and k != "wall_time"}
+        for row in run.frame.drop("_runtime").to_dicts()
+    }
+    assert got.keys() == expected.keys()
+    for step, values in expected.items():
+        assert got[step].keys() == values.keys(), step
+        assert all(same(got[step][k], v) for k, v in values.items()), step
