@@ -6,36 +6,35 @@ against wandb 0.31): `history = 2` holds `HistoryRecord{item = 1, step = 2 {num 
 each `HistoryItem{key = 1, nested_key = 2, value_json = 16}` one value. The Python client
 writes values with `json.dumps`, so NaN and Infinity are bare tokens; newer clients may set
 the typed `integer = 5` (sint64) / `number = 6` (double) / `text = 7` / `json = 8` instead,
-which are read too. A nested dict logged as `{"train": {"kl": 0.1}}` arrives as
-nested_key ["train", "kl"] (wandb-core) or as one item whose value is a JSON object (the
-legacy Python writer before wandb-core) and is named `train.kl` either way, as W&B's UI and
-its own local reader (`core/internal/leet`) name it. The `_step` item is the step (it overrides `step.num`);
-`_timestamp` is the wall time; `_wandb*` bookkeeping is dropped. Text, booleans and media
-(tables, images, histograms: JSON objects) are not metrics: the last text value is kept as
-metadata, the rest is mentioned in a note.
+which are read too (wandb_items.py). A nested dict logged as `{"train": {"kl": 0.1}}`
+arrives as nested_key ["train", "kl"] (wandb-core) or as one item whose value is a JSON
+object (the legacy Python writer before wandb-core) and is named `train.kl` either way, as
+W&B's UI and its own local reader (`core/internal/leet`) name it. The `_step` item is the
+step (it overrides `step.num`); `_timestamp` is the wall time; `_wandb*` bookkeeping is
+dropped. Text, booleans and media (tables, images, histograms) are not metrics: the last
+text value is kept as metadata, the rest is mentioned in a note.
 
 Decoding is columnar (protowire.tokens): a level of nesting costs a few numpy rounds for
-all records at once, and the values go to one Polars pivot. Run, config and exit records are
-few and read one by one, and `files/config.yaml`, `files/wandb-summary.json` and
-`files/wandb-metadata.json` add metadata when present (wandb_meta.py).
+all records at once; the long (record, name, value) table becomes one column per name by
+partition and gather. Run, config and exit records are few and read one by one, and
+`files/config.yaml`, `files/wandb-summary.json` and `files/wandb-metadata.json` add
+metadata when present (wandb_meta.py).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
-from logscope.ingest import leveldblog, wandb_meta
+from logscope.ingest import leveldblog, wandb_items, wandb_meta
 from logscope.ingest.base import Ingested, ProblemLog
 from logscope.ingest.decode import LINE
-from logscope.ingest.protowire import Bytes, Tokens, tokens
+from logscope.ingest.protowire import Bytes, tokens
 from logscope.run import Resume
 
 if TYPE_CHECKING:
@@ -48,7 +47,6 @@ _RUN_FILE = re.compile(r"^run-(?P<id>.+)\.wandb$")
 _RESERVED = {"step", "wall_time"}
 _PREVIEW = 60
 _META_TEXT = 200
-_GATHER_BYTES = 4 << 20
 
 
 def run_id(path: Path) -> str:
@@ -112,16 +110,6 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
 
 
-@dataclass
-class _Items:
-    """One row per history item: which history record, its name, number and raw text."""
-
-    record: np.ndarray
-    name: pl.Series
-    value: pl.Series  # Float64; null when the value is no number
-    text: pl.Series  # the value as written (JSON), for the ones that are no number
-
-
 class _Decoded:
     def __init__(self, b: Bytes, records: leveldblog.Records, log: ProblemLog) -> None:
         self.b, self.records, self.log = b, records, log
@@ -144,8 +132,8 @@ class _Decoded:
             notes.append("no history records (nothing was logged, or the log is cut early)")
             return _empty(), meta
         htok = tokens(self.b, pos, pos + size)
-        steps = _step_numbers(self.b, htok, len(rec))
-        items = self._items(htok)
+        steps = wandb_items.step_numbers(self.b, htok, len(rec))
+        items = wandb_items.items(self.b, htok, self.log)
         bad = np.flatnonzero(htok.bad)
         if len(bad):
             first = int(self.records.offset[rec[bad[0]]])
@@ -161,7 +149,7 @@ class _Decoded:
         if nameless:
             self.log(None, f"{nameless} history item(s) without a key skipped")
         long = long.filter(named & ~pl.col("name").str.starts_with("_wandb"))
-        long = _flatten_objects(long)
+        long = wandb_items.flatten_objects(long)
         long = _drop_media(long, notes)
         long = self._non_numeric(long, meta, notes)
         wide = _pivot(long, len(rec))
@@ -191,61 +179,6 @@ class _Decoded:
         if frame.height > 1 and not (frame.get_column("step").diff().drop_nulls() > 0).all():
             frame = frame.sort("step", maintain_order=True)
         return frame, meta
-
-    def _items(self, htok: Tokens) -> _Items:
-        h, pos, size = htok.select(1, 2)
-        itok = tokens(self.b, pos, pos + size)
-        n = len(h)
-        has_key, key_pos, key_len = itok.first(n, 1, 2)
-        names = _place(n, has_key, _strings(self.b, key_pos[has_key], key_len[has_key]))
-        part_of, part_pos, part_len = itok.select(2, 2)
-        if len(part_of):
-            parts = _strings(self.b, part_pos, part_len)
-            counts = np.bincount(part_of, minlength=n)
-            single = counts[part_of] == 1  # most items: one part, nothing to join
-            nested = _place(n, part_of[single], parts.filter(pl.Series(single)))
-            if not single.all():
-                joined = (
-                    pl.DataFrame({"i": part_of[~single], "p": parts.filter(pl.Series(~single))})
-                    .group_by("i", maintain_order=True)
-                    .agg(pl.col("p").str.join("."))
-                )
-                several = _place(n, joined.get_column("i").to_numpy(), joined.get_column("p"))
-                nested = pl.select(pl.coalesce(pl.lit(nested), pl.lit(several))).to_series()
-            names = pl.select(pl.coalesce(pl.lit(nested), pl.lit(names))).to_series()
-        texts = []
-        for num in (16, 8, 7):  # value_json, json, text
-            has, at, length = itok.first(n, num, 2)
-            if has.any():
-                raw = _strings(self.b, at[has], length[has])
-                if num == 7:  # plain text: quote it as JSON, like the value_json of a str
-                    raw = pl.Series([json.dumps(v) for v in raw.to_list()], dtype=pl.String)
-                texts.append(_place(n, has, raw))
-        has_bool, _, bools = itok.first(n, 4, 0)
-        if has_bool.any():
-            flags = pl.Series(np.where(bools[has_bool] != 0, "true", "false"))
-            texts.append(_place(n, has_bool, flags))
-        text = (
-            pl.select(pl.coalesce(pl.lit(t) for t in texts)).to_series()
-            if texts
-            else pl.Series([None] * n, dtype=pl.String)
-        )
-        numbers = [text.str.strip_chars().cast(pl.Float64, strict=False)]
-        has_num, num_pos, _ = itok.first(n, 6, 1)
-        if has_num.any():
-            numbers.insert(0, _place(n, has_num, pl.Series(self.b.read("<f8", num_pos[has_num]))))
-        has_int, _, raw_int = itok.first(n, 5, 0)
-        if has_int.any():
-            u = raw_int[has_int].view(np.uint64)
-            ints = (u >> np.uint64(1)).view(np.int64) ^ -(u & np.uint64(1)).view(np.int64)
-            numbers.insert(0, _place(n, has_int, pl.Series(ints.astype(np.float64))))
-        value = pl.select(pl.coalesce(pl.lit(v) for v in numbers)).to_series()
-        keep = ~itok.bad
-        if not keep.all():
-            self.log(None, f"{int((~keep).sum())} damaged history item(s) skipped")
-            mask = pl.Series(keep)
-            return _Items(h[keep], names.filter(mask), value.filter(mask), text.filter(mask))
-        return _Items(h, names, value, text)
 
     def _non_numeric(
         self, long: pl.DataFrame, meta: dict[str, Any], notes: list[str]
@@ -280,59 +213,6 @@ class _Decoded:
         return wandb_meta.run_info(self.records.data, spans[17], spans[5], spans[18], notes)
 
 
-def _step_numbers(b: Bytes, htok: Tokens, count: int) -> np.ndarray:
-    """HistoryRecord.step.num per history record (0 when absent, as protobuf defaults)."""
-    has, pos, size = htok.first(count, 2, 2)
-    steps = np.zeros(count, dtype=np.int64)
-    if has.any():
-        at = np.flatnonzero(has)
-        stok = tokens(b, pos[at], pos[at] + size[at])
-        has_num, _, num = stok.first(len(at), 1, 0)
-        steps[at[has_num]] = num[has_num]
-    return steps
-
-
-def _strings(b: Bytes, pos: np.ndarray, length: np.ndarray) -> pl.Series:
-    """The UTF-8 strings at (pos, length), gathered in one numpy step (no per-item Python)."""
-    import pyarrow as pa  # type: ignore[import-untyped]
-
-    length = length.astype(np.int64)
-    offsets = np.zeros(len(length) + 1, dtype=np.int64)
-    np.cumsum(length, out=offsets[1:])
-    raw = np.empty(offsets[-1], dtype=np.uint8)
-    # in slices of about _GATHER_BYTES, so the byte index stays small whatever the file size
-    cuts = np.searchsorted(offsets, np.arange(0, offsets[-1] + 1, _GATHER_BYTES)[1:])
-    for lo, hi in itertools.pairwise([0, *cuts.tolist(), len(length)]):
-        first, last = offsets[lo], offsets[hi]
-        if last > first:
-            shift = pos[lo:hi].astype(np.int64) - offsets[lo:hi]
-            index = np.repeat(shift, length[lo:hi]) + np.arange(first, last)
-            raw[first:last] = b.u8[index]
-    array = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(length), [None, pa.py_buffer(offsets), pa.py_buffer(raw)]
-    )
-    try:
-        text = array.cast(pa.large_string())
-    except pa.ArrowInvalid:  # invalid UTF-8 somewhere: decode one by one, replacing
-        text = pa.array(
-            [v.decode("utf-8", "replace") for v in array.to_pylist()], type=pa.large_string()
-        )
-    series = pl.from_arrow(text)
-    assert isinstance(series, pl.Series)
-    result: pl.Series = series.cast(pl.String)
-    return result
-
-
-def _place(n: int, at: np.ndarray, values: pl.Series) -> pl.Series:
-    """A Series of length n holding `values` at `at` (indices or a mask), null elsewhere: one
-    gather, where Series.scatter of strings is slow."""
-    index = np.full(n, len(values), dtype=np.int64)
-    index[at] = np.arange(len(values), dtype=np.int64)
-    padded = values.append(pl.Series([None], dtype=values.dtype))
-    placed: pl.Series = padded.gather(index)
-    return placed
-
-
 def _pivot(long: pl.DataFrame, rows: int) -> pl.DataFrame:
     """One row per history record (in file order), one Float64 column per key (a key twice
     in one record: the later value). Partition + gather: DataFrame.pivot is several times
@@ -341,52 +221,8 @@ def _pivot(long: pl.DataFrame, rows: int) -> pl.DataFrame:
     if long.height:
         for (name,), part in long.partition_by("name", as_dict=True, maintain_order=True).items():
             at = part.get_column("row").to_numpy()
-            columns.append(_place(rows, at, part.get_column("value")).alias(str(name)))
+            columns.append(wandb_items.place(rows, at, part.get_column("value")).alias(str(name)))
     return pl.DataFrame(columns)
-
-
-def _flatten_objects(long: pl.DataFrame) -> pl.DataFrame:
-    """The Python writer of wandb before wandb-core (the legacy service) kept a nested dict as
-    one item whose value_json is an object; name its numbers `train.kl`, as wandb-core and
-    W&B's UI do. Media objects (with a `_type`) stay whole, for _kind to name them."""
-    objects = long.filter(pl.col("value").is_null() & pl.col("text").str.starts_with("{"))
-    if objects.height == 0:
-        return long
-    long = long.with_row_index("\u0000i").with_columns(pl.col("\u0000i").cast(pl.Int64))
-    objects = long.filter(pl.col("value").is_null() & pl.col("text").str.starts_with("{"))
-    rows: list[int] = []
-    names: list[str] = []
-    values: list[float | None] = []
-    texts: list[str | None] = []
-    done: list[int] = []
-    for index, row, name, text in objects.select("\u0000i", "row", "name", "text").iter_rows():
-        parsed = wandb_meta.parse_json(text)
-        if not isinstance(parsed, dict) or "_type" in parsed:
-            continue
-        done.append(index)
-        for key, value in _leaves(parsed, name):
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            rows.append(row)
-            names.append(key)
-            values.append(float(value) if number else None)
-            texts.append(None if number else json.dumps(value))
-    flat = pl.DataFrame(
-        {"row": rows, "name": names, "value": values, "text": texts},
-        schema={"row": pl.Int64, "name": pl.String, "value": pl.Float64, "text": pl.String},
-    )
-    kept = long.filter(~pl.col("\u0000i").is_in(pl.Series(done, dtype=pl.Int64).implode()))
-    return pl.concat([kept.drop("\u0000i"), flat]).sort("row", maintain_order=True)
-
-
-def _leaves(value: dict[str, Any], prefix: str) -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
-    for key, inner in value.items():
-        name = f"{prefix}.{key}"
-        if isinstance(inner, dict) and "_type" not in inner:
-            found.extend(_leaves(inner, name))
-        else:
-            found.append((name, inner))
-    return found
 
 
 def _drop_media(long: pl.DataFrame, notes: list[str]) -> pl.DataFrame:
