@@ -232,6 +232,8 @@ def check(
       logscope check new_run/ --baseline runs/known_good/
       logscope check run/ --set kto/grad-norm-high.value=200 --set kto/kl-low.severity=info
       logscope check run/ --html report.html       [dim]# plus the HTML report[/dim]
+      logscope check wandb/                        [dim]# W&B run folders, offline too[/dim]
+      logscope check wandb_export_2026-11-02.csv   [dim]# one run per exported W&B run[/dim]
 
     A logscope.yaml in the run folder or any folder above it (or the current one) sets
     defaults for --rules, --set, --select and --ignore: keys rules, set, select, ignore.

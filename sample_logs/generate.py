@@ -333,3 +333,8 @@ if __name__ == "__main__":
 
     for make in ALL:
         make()
+
+    from wandb_samples import trl_grpo_wandb_export, verl_wandb
+
+    verl_wandb()  # needs the wandb SDK (offline); keeps the committed files without it
+    trl_grpo_wandb_export()

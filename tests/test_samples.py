@@ -93,6 +93,14 @@ EXPECTED = {
             ("warning", "maxent_grpo/weight-entropy-collapse", 50),
         ],
     ),
+    "verl_wandb": (
+        "fail",
+        1,
+        [
+            ("error", "common/grad-norm-nonfinite", 88),
+            ("warning", "verl/response-truncation", 80),
+        ],
+    ),
 }
 
 # the family each sample must be detected as (the packs applied beside common)
@@ -103,6 +111,21 @@ FAMILY = {
     "verl_broken": ["verl"], "coordexp_healthy": ["coordexp"], "coordexp_broken": ["coordexp"],
     "trinity_healthy": ["trinity"], "trinity_broken": ["trinity"],
     "maxent_healthy": ["maxent_grpo"], "maxent_broken": ["maxent_grpo"],
+    "verl_wandb": ["verl"],
+}
+
+# samples holding several runs: {sample: {run name: (status, findings)}}
+EXPECTED_RUNS = {
+    "trl_grpo_wandb_export": {
+        "grpo-lr1e-6": ("pass", []),
+        "grpo-lr1e-5-collapsed": (
+            "pass",
+            [
+                ("warning", "trl/grpo-no-learning-signal", 60),
+                ("warning", "trl/grpo-reward-std-zero", 60),
+            ],
+        ),
+    },
 }
 
 
@@ -118,9 +141,23 @@ def test_sample(cli, samples: Path, name: str) -> None:  # type: ignore[no-untyp
 
 def test_every_sample_is_listed(samples: Path) -> None:
     folders = {p.name for p in samples.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert folders == set(EXPECTED) == set(FAMILY)
+    assert folders == set(EXPECTED) | set(EXPECTED_RUNS)
+    assert set(EXPECTED) == set(FAMILY)
     readme = (samples / "README.md").read_text()
-    assert all(f"`{name}/`" in readme for name in EXPECTED)
+    assert all(f"`{name}/`" in readme for name in folders)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_RUNS))
+def test_multi_run_sample(cli, samples: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    expected = EXPECTED_RUNS[name]
+    statuses = {status for status, _ in expected.values()}
+    result = cli(["check", samples / name, "--format", "json"], exit_code=int("fail" in statuses))
+    runs = {r["path"].rsplit(" [", 1)[1][:-1]: r for r in json.loads(result.stdout)["runs"]}
+    assert set(runs) == set(expected)
+    for run_name, (status, findings) in expected.items():
+        run = runs[run_name]
+        assert run["status"] == status
+        assert [(f["severity"], f["rule"], f["step"]) for f in run["findings"]] == findings
 
 
 def test_truncated_sample_reports_the_cut_line(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
@@ -153,7 +190,10 @@ def test_swift_resume_is_recorded(cli, samples: Path) -> None:  # type: ignore[n
 def test_whole_sample_folder_is_one_run_per_subfolder(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli(["check", samples, "--format", "json"], exit_code=1)
     runs = json.loads(result.stdout)["runs"]
-    assert sorted(Path(r["path"]).name for r in runs) == sorted(EXPECTED)
+    # the sample folder each run lies in (a W&B run is named after its own run folder)
+    folders = sorted(Path(r["path"]).relative_to(samples).parts[0] for r in runs)
+    multi = [name for name, named in EXPECTED_RUNS.items() for _ in named]
+    assert folders == sorted([*EXPECTED, *multi])
 
 
 def test_verl_tensorboard_resume_is_recorded(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
@@ -175,3 +215,11 @@ def test_tensorboard_read_options_on_the_command_line(cli, samples: Path) -> Non
     assert fast["findings"] == default["findings"] and fast["steps"] == default["steps"]
     purged = json.loads(cli(["check", run, "-f", "json", "--tb-purge"]).stdout)["runs"][0]
     assert purged["steps"]["last"] == default["steps"]["last"]
+
+
+def test_wandb_sample_merges_the_resumed_folders(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / "verl_wandb", "--format", "json"], exit_code=1)
+    (run,) = json.loads(result.stdout)["runs"]
+    assert run["steps"] == {"first": 1, "last": 100, "count": 100}
+    assert [(r["step"], r["previous_step"]) for r in run["resumes"]] == [(41, 60)]
+    assert [s["format"] for s in run["sources"]] == ["wandb", "wandb"]

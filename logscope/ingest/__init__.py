@@ -34,10 +34,17 @@ class ReadOptions:
 
 
 def _readers() -> Mapping[str, Reader]:
-    from logscope.ingest import jsonl, tensorboard, trainer_state
+    from logscope.ingest import jsonl, table, tensorboard, trainer_state, wandb_log
 
     return MappingProxyType(
-        {"jsonl": jsonl.read, "trainer_state": trainer_state.read, "tensorboard": tensorboard.read}
+        {
+            "jsonl": jsonl.read,
+            "trainer_state": trainer_state.read,
+            "tensorboard": tensorboard.read,
+            wandb_log.FORMAT: wandb_log.read,
+            table.CSV: table.read_csv,
+            table.PARQUET: table.read_parquet,
+        }
     )
 
 
@@ -61,17 +68,23 @@ def read_found(
 
     Event files are read together (tensorboard.read_files): a restart or TensorBoard's
     purge can span files, and files in sub-folders get their folder as a tag prefix."""
-    from logscope.ingest import tensorboard
+    from logscope.ingest import tensorboard, wandb_log
     from logscope.ingest.discover import event_prefixes
     from logscope.run import build_run
 
     options = options or ReadOptions()
+    if found.part is not None:  # one run of a W&B chart export
+        return _read_part(found, base, progress)
     readers = _readers()
     parts = [
         readers[fmt](file, _display(file, base), progress)
         for file, fmt in found.files
-        if fmt != tensorboard.FORMAT
+        if fmt not in (tensorboard.FORMAT, wandb_log.FORMAT)
     ]
+    # the folders of one W&B run id (a resumed run starts a new folder) are read together
+    folders = [(file, _display(file, base)) for file, fmt in found.files if fmt == wandb_log.FORMAT]
+    if folders:
+        parts += wandb_log.read_files(folders, progress)
     events = [file for file, fmt in found.files if fmt == tensorboard.FORMAT]
     if events:
         prefixes = event_prefixes(found.root, events)
@@ -80,6 +93,18 @@ def read_found(
             sources, progress, purge=options.tensorboard_purge, verify=options.check_crc
         )
     run = build_run(_display(found.root, base), parts)
+    run.notes.extend(found.notes)
+    return run
+
+
+def _read_part(found: RunFiles, base: Path, progress: Progress | None) -> Run:
+    from logscope.ingest import wandb_export
+    from logscope.run import build_run
+
+    assert found.part is not None
+    name = f"{_display(found.root, base)} [{found.part}]"
+    parts = [wandb_export.read_part(file, name, found.part, progress) for file, _ in found.files]
+    run = build_run(name, parts)
     run.notes.extend(found.notes)
     return run
 

@@ -10,7 +10,12 @@ TensorBoard event files (any name containing `tfevents`) join the run of the fol
 holds them, also from `train/`, `eval/`, `validation/` sub-folders, from `add_scalars`
 sub-folders of a folder that has event files itself, and, in a Hugging Face output dir,
 from `runs/<date>_<host>/` (its logging_dir). `logscope check runs/` on a folder of
-TensorBoard runs still gives one run per sub-folder."""
+TensorBoard runs still gives one run per sub-folder.
+
+W&B: each run id under `wandb/` is one run (a resumed run's folders, same id, merge);
+inside W&B folders only the `.wandb` logs count. A W&B chart export (`<run> - <metric>`
+columns) gives one run per exported run (RunFiles.part); other CSV/Parquet files count only
+when they have a step column."""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ SPLITS = frozenset(
 # torch / Hugging Face default log dir: runs/<%b%d_%H-%M-%S>_<hostname><comment>
 _SESSION = re.compile(r"^[A-Za-z]{3}\d{2}_\d{2}-\d{2}-\d{2}_")
 _TIMESTAMP = re.compile(r"tfevents\.(\d{10,})")
-_SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "wandb"}
+_SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "latest-run"}
 
 
 @dataclass
@@ -40,6 +45,7 @@ class RunFiles:
     root: Path
     files: list[tuple[Path, str]] = field(default_factory=list)  # (path, format)
     notes: list[str] = field(default_factory=list)
+    part: str | None = None  # one run of a file that holds several (a W&B chart export)
 
 
 def sniff(path: Path) -> str | None:
@@ -50,28 +56,42 @@ def sniff(path: Path) -> str | None:
         return "trainer_state"
     if path.suffix in (".jsonl", ".ndjson"):
         return "jsonl"
+    if path.suffix == ".wandb":
+        return "wandb"
+    if path.suffix in (".csv", ".parquet"):
+        return path.suffix[1:]
     return None
 
 
 def discover(path: Path) -> list[RunFiles]:
     """Runs under `path`; InputError when it is missing or holds no log at all."""
     if not path.exists():
+        part = _named_part(path)
+        if part:
+            return part
         raise InputError(f"{path}: no such file or folder")
     if path.is_file():
         fmt = sniff(path) or "jsonl"
-        return [RunFiles(path.parent if fmt == "trainer_state" else path, [(path, fmt)])]
+        return _export_runs(path) or [
+            RunFiles(path.parent if fmt == "trainer_state" else path, [(path, fmt)])
+        ]
     groups: dict[Path, list[Path]] = {}
     files = _log_files(path)
     events_here = any(f.parent == path and sniff(f) == "tensorboard" for f in files)
     hf_output = _is_hf_output(path)
+    wandb_roots = _wandb_roots(files, path)
+    exports = [run for file in files for run in _export_runs(file)]
+    files = [f for f in files if not any(run.root == f for run in exports)]
     for file in files:
-        groups.setdefault(_run_root(file, path, events_here, hf_output), []).append(file)
-    if not groups:
+        root = wandb_roots.get(file) or _run_root(file, path, events_here, hf_output)
+        groups.setdefault(root, []).append(file)
+    if not groups and not exports:
         raise InputError(
             f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
-            "trainer_state.json, events.out.tfevents.*)"
+            "trainer_state.json, events.out.tfevents.*, wandb/run-*/run-*.wandb, "
+            "CSV/Parquet with a step column)"
         )
-    return [_select(root, files) for root, files in sorted(groups.items())]
+    return [_select(root, files) for root, files in sorted(groups.items())] + exports
 
 
 def _log_files(folder: Path) -> list[Path]:
@@ -80,9 +100,63 @@ def _log_files(folder: Path) -> list[Path]:
         rel = file.relative_to(folder).parts
         if any(part in _SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
             continue
-        if file.is_file() and sniff(file):
+        if file.is_file() and sniff(file) and _wanted_in_wandb_folder(file, rel):
+            if sniff(file) in ("csv", "parquet") and not _table_log(file):
+                continue
             found.append(file)
     return found
+
+
+def _table_log(file: Path) -> bool:
+    """A CSV/Parquet file in a folder is a log only with a step column or as a W&B export
+    (a dataset or results table next to the logs is not)."""
+    from logscope.ingest import table, wandb_export
+
+    return table.looks_like_log(file) or bool(wandb_export.run_names(file))
+
+
+def _named_part(path: Path) -> list[RunFiles]:
+    """`export.csv [run name]`, as reports name one run of a W&B chart export."""
+    found = re.match(r"^(?P<file>.+) \[(?P<name>.+)\]$", str(path))
+    if not found or not Path(found["file"]).is_file():
+        return []
+    runs = [r for r in _export_runs(Path(found["file"])) if r.part == found["name"]]
+    if not runs:
+        raise InputError(f"{found['file']}: holds no run named {found['name']!r}")
+    return runs
+
+
+def _export_runs(file: Path) -> list[RunFiles]:
+    """A W&B chart export holds several runs: one RunFiles per run name."""
+    if sniff(file) != "csv":
+        return []
+    from logscope.ingest import wandb_export
+
+    fmt = wandb_export.FORMAT
+    return [RunFiles(file, [(file, fmt)], part=name) for name in wandb_export.run_names(file)]
+
+
+def _wanted_in_wandb_folder(file: Path, rel: tuple[str, ...]) -> bool:
+    """Inside `wandb/` and W&B run folders only `.wandb` logs count (W&B's `files/` hold
+    copies and system metrics, such as an old client's wandb-history.jsonl)."""
+    from logscope.ingest.wandb_log import RUN_FOLDER
+
+    in_run = any(part == "wandb" or RUN_FOLDER.match(part) for part in rel[:-1])
+    return not in_run or sniff(file) == "wandb"
+
+
+def _wandb_roots(files: list[Path], base: Path) -> dict[Path, Path]:
+    """Each W&B run id is one run; a resumed run's later folders join its first folder."""
+    from logscope.ingest.wandb_log import run_id
+
+    roots: dict[Path, Path] = {}
+    first: dict[tuple[Path, str], Path] = {}
+    for file in files:  # sorted: run-<date>_<time>-<id> folders in the order they started
+        if sniff(file) != "wandb" or file.parent == base:
+            continue
+        folder = file.parent
+        roots[file] = first.setdefault((folder.parent, run_id(file)), folder)
+    return roots
 
 
 def _run_root(file: Path, base: Path, events_here: bool, hf_output: bool) -> Path:
@@ -104,10 +178,11 @@ def _is_hf_output(folder: Path) -> bool:
 
 
 def _select(root: Path, files: list[Path]) -> RunFiles:
-    """Keep every JSONL file and the most complete trainer_state.json."""
+    """Keep every JSONL and table file, the most complete trainer_state.json, all event files
+    and W&B logs."""
     run = RunFiles(root)
     states = [f for f in files if sniff(f) == "trainer_state"]
-    run.files = [(f, "jsonl") for f in files if sniff(f) == "jsonl"]
+    run.files = [(f, fmt) for f in files if (fmt := sniff(f) or "") in ("jsonl", "csv", "parquet")]
     events = sorted((f for f in files if sniff(f) == "tensorboard"), key=_written)
     if states:
         # the highest global_step wins; on a tie the copy nearest the root (saved last)
@@ -119,6 +194,10 @@ def _select(root: Path, files: list[Path]) -> RunFiles:
                 "trainer_state.json copies); the others repeat its history"
             )
     run.files.extend((f, "tensorboard") for f in events)
+    wandb = [f for f in files if sniff(f) == "wandb"]
+    run.files.extend((f, "wandb") for f in wandb)
+    if len(wandb) > 1:
+        run.notes.append(f"{len(wandb)} W&B folders of one run id (a resumed run) read as one run")
     return run
 
 
