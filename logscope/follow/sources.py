@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import polars as pl
@@ -32,6 +33,9 @@ from logscope.ingest.base import MAX_PROBLEMS, ProblemLog, tabulate
 from logscope.ingest.decode import LINE, decode_chunk, prepare
 from logscope.ingest.jsonl import is_verl
 from logscope.model import Problem
+
+if TYPE_CHECKING:
+    from logscope.ingest.base import Ingested
 
 READ_LIMIT = 8 << 20  # bytes read from one file per poll
 MAX_PENDING = 64 << 20  # an unfinished line / record longer than this is given up on
@@ -381,19 +385,21 @@ def complete_records(buffer: bytes) -> tuple[tfrecord.Records, int]:
     return done, used
 
 
-class TrainerStateSource(Source):
-    """`trainer_state.json` is rewritten whole at every checkpoint save, not appended to: it
-    is re-read when its size or modification time changes, and only new steps are kept."""
+class SnapshotSource(Source):
+    """A file that is rewritten whole (`trainer_state.json`, at every checkpoint save) or
+    whose format has no line or record boundary tail can resume from cheaply (W&B's `.wandb`
+    log, CSV / Parquet exports, tracker databases): re-read with its format's own batch
+    reader whenever its size or modification time changes, keeping only steps after the
+    last one seen. One full read per change: fine for the sizes these formats have."""
 
-    format = "trainer_state"
-
-    def __init__(self, path: Path, display: str) -> None:
+    def __init__(self, path: Path, display: str, fmt: str, read: Callable[[], Ingested]) -> None:
         super().__init__(path, display)
+        self.format = fmt
+        self._read_all = read
         self._seen: tuple[int, int] | None = None
+        self._reported: set[tuple[int | None, str]] = set()
 
     def poll(self, limit: int = READ_LIMIT) -> Batch:
-        from logscope.ingest import trainer_state
-
         batch = Batch()
         try:
             stat = self.path.stat()
@@ -403,9 +409,14 @@ class TrainerStateSource(Source):
         if seen == self._seen:
             return batch
         self._seen = seen
-        part = trainer_state.read(self.path, self.display)
+        part = self._read_all()
         batch.read = stat.st_size
-        frame = part.frame.drop(LINE)
+        for problem in part.problems:  # a re-read finds the same problems again
+            key = (problem.line, problem.message)
+            if key not in self._reported and len(self._reported) < MAX_REPORTED:
+                self._reported.add(key)
+                batch.problems.append(problem)
+        frame = part.frame.drop(LINE, strict=False)
         if self.last_step is not None and frame.height:
             newest = frame.get_column("step").max()
             if isinstance(newest, int) and newest >= self.last_step:
@@ -418,9 +429,19 @@ class TrainerStateSource(Source):
         return Problem(self.display, "")
 
 
-def open_source(path: Path, fmt: str, display: str, prefix: str = "") -> Source:
+def open_source(
+    path: Path, fmt: str, display: str, prefix: str = "", part: str | None = None
+) -> Source:
+    """The incremental reader for one file of a run; `part` picks one run of a W&B export."""
     if fmt == "tensorboard":
         return EventSource(path, display, prefix)
-    if fmt == "trainer_state":
-        return TrainerStateSource(path, display)
-    return JsonlSource(path, display)
+    if fmt == "jsonl":
+        return JsonlSource(path, display)
+    from logscope.ingest import _readers, wandb_export
+
+    if part is not None:
+        return SnapshotSource(
+            path, display, fmt, lambda: wandb_export.read_part(path, display, part, None)
+        )
+    reader = _readers()[fmt]
+    return SnapshotSource(path, display, fmt, lambda: reader(path, display, None))

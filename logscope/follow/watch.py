@@ -92,7 +92,7 @@ class Tail:
 
         runs = discover(self.path)
         if len(runs) > 1:
-            names = ", ".join(str(r.root) for r in runs)
+            names = ", ".join(f"{r.root} [{r.part}]" if r.part else str(r.root) for r in runs)
             raise SeveralRuns(f"{self.path}: holds {len(runs)} runs ({names}); tail one of them")
         found = runs[0]
         new = [(f, fmt) for f, fmt in found.files if f not in self.sources]
@@ -102,7 +102,9 @@ class Tail:
         prefixes = event_prefixes(found.root, events) if events else {}
         for file, fmt in new:
             display = _display(file, self.path)
-            self.sources[file] = open_source(file, fmt, display, prefixes.get(file, ""))
+            self.sources[file] = open_source(
+                file, fmt, display, prefixes.get(file, ""), part=found.part
+            )
             self.status.files.append(display)
             if self.window.rows or self.status.state != "reading":
                 self.view.note(f"new file: {display}")

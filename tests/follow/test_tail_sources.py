@@ -262,7 +262,7 @@ def test_the_window_stays_bounded_and_keeps_the_start(tmp_path: Path) -> None:
 
 
 def test_trainer_state_rewrites_give_only_the_new_steps(tmp_path: Path) -> None:
-    from logscope.follow.sources import TrainerStateSource
+    from logscope.follow.sources import open_source
 
     path = tmp_path / "trainer_state.json"
 
@@ -271,7 +271,7 @@ def test_trainer_state_rewrites_give_only_the_new_steps(tmp_path: Path) -> None:
         path.write_text(json.dumps({"global_step": steps, "log_history": history}, indent=2))
 
     save(3)
-    source = TrainerStateSource(path, "trainer_state.json")
+    source = open_source(path, "trainer_state", "trainer_state.json")
     first = source.poll()
     assert first.frame is not None and first.frame.get_column("step").to_list() == [1, 2, 3]
     assert source.poll().read == 0  # unchanged: not read again
@@ -279,3 +279,29 @@ def test_trainer_state_rewrites_give_only_the_new_steps(tmp_path: Path) -> None:
     os.utime(path, ns=(1, 2))  # a rewrite within the same clock tick is still seen
     second = source.poll()
     assert second.frame is not None and second.frame.get_column("step").to_list() == [4, 5]
+
+
+def test_formats_without_line_boundaries_are_re_read_for_new_steps(tmp_path: Path) -> None:
+    """A W&B history export (CSV) rewritten with more rows: only the new steps arrive, and a
+    problem of the file is reported once, not on every re-read."""
+    from logscope.follow.sources import open_source
+
+    path = tmp_path / "history.csv"
+    path.write_text("_step,loss\n1,0.9\n2,0.8\n3,0.7,extra\n")
+    source = open_source(path, "csv", "history.csv")
+    first = source.poll()
+    assert first.frame is not None and first.frame.get_column("step").to_list() == [1, 2, 3]
+    assert [p.message for p in first.problems] == [
+        "some lines have more fields than the header; the extra fields were ignored"
+    ]
+    path.write_text("_step,loss\n1,0.9\n2,0.8\n3,0.7,extra\n4,0.6\n5,0.5\n")
+    os.utime(path, ns=(1, 2))
+    second = source.poll()
+    assert second.frame is not None and second.frame.get_column("step").to_list() == [4, 5]
+    assert second.problems == []
+
+
+def test_tail_reads_a_wandb_run_like_check(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    out = cli(["tail", samples / "verl_wandb", "--plain"], exit_code=1).stdout
+    findings = [line.split()[2] for line in out.splitlines() if line.startswith("FINDING")]
+    assert findings == ["common/grad-norm-nonfinite", "verl/response-truncation"]
