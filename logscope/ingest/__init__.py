@@ -34,10 +34,26 @@ class ReadOptions:
 
 
 def _readers() -> Mapping[str, Reader]:
-    from logscope.ingest import jsonl, tensorboard, trainer_state
+    from logscope.ingest import (
+        jsonl,
+        mlflow_files,
+        mlflow_sqlite,
+        tensorboard,
+        trackio,
+        trainer_state,
+        verl_console,
+    )
 
     return MappingProxyType(
-        {"jsonl": jsonl.read, "trainer_state": trainer_state.read, "tensorboard": tensorboard.read}
+        {
+            "jsonl": jsonl.read,
+            "trainer_state": trainer_state.read,
+            "tensorboard": tensorboard.read,
+            mlflow_files.FORMAT: mlflow_files.read,
+            mlflow_sqlite.FORMAT: mlflow_sqlite.read,
+            trackio.FORMAT: trackio.read,
+            verl_console.FORMAT: verl_console.read,
+        }
     )
 
 

@@ -50,6 +50,22 @@ def sniff(path: Path) -> str | None:
         return "trainer_state"
     if path.suffix in (".jsonl", ".ndjson"):
         return "jsonl"
+    return _sniff_more(path)
+
+
+def _sniff_more(path: Path) -> str | None:
+    """MLflow run folders (their meta.yaml), tracker databases, veRL console logs."""
+    from logscope.ingest import mlflow_files, mlflow_sqlite, sqlitedb, verl_console
+
+    if path.name == "meta.yaml":
+        return mlflow_files.FORMAT if mlflow_files.is_run_folder(path.parent) else None
+    if path.suffix.lower() in sqlitedb.SUFFIXES:
+        kind = sqlitedb.kind(path)
+        if kind == "trackio":
+            return "trackio"
+        return mlflow_sqlite.FORMAT if kind or path.name in mlflow_sqlite.NAMES else None
+    if path.suffix in verl_console.SUFFIXES or path.name.startswith("slurm-"):
+        return verl_console.FORMAT if verl_console.looks_like(path) else None
     return None
 
 
@@ -57,8 +73,12 @@ def discover(path: Path) -> list[RunFiles]:
     """Runs under `path`; InputError when it is missing or holds no log at all."""
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
+    if not path.exists() and (store := _store_run(path)):
+        return [store]
     if path.is_file():
-        fmt = sniff(path) or "jsonl"
+        fmt = sniff(path) or _fallback(path)
+        if fmt in STORES:
+            return _store_runs(path, fmt)
         return [RunFiles(path.parent if fmt == "trainer_state" else path, [(path, fmt)])]
     groups: dict[Path, list[Path]] = {}
     files = _log_files(path)
@@ -66,12 +86,13 @@ def discover(path: Path) -> list[RunFiles]:
     hf_output = _is_hf_output(path)
     for file in files:
         groups.setdefault(_run_root(file, path, events_here, hf_output), []).append(file)
-    if not groups:
+    stores = _take_stores(groups)
+    if not groups and not stores:
         raise InputError(
             f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
             "trainer_state.json, events.out.tfevents.*)"
         )
-    return [_select(root, files) for root, files in sorted(groups.items())]
+    return [_select(root, files) for root, files in sorted(groups.items())] + stores
 
 
 def _log_files(folder: Path) -> list[Path]:
@@ -87,6 +108,8 @@ def _log_files(folder: Path) -> list[Path]:
 
 def _run_root(file: Path, base: Path, events_here: bool, hf_output: bool) -> Path:
     parts = file.relative_to(base).parts
+    if sniff(file) == "mlflow_files":  # mlruns/<experiment>/<run>/meta.yaml: its own run
+        return file.parent
     if len(parts) == 1 or _SAME_RUN_DIRS.match(parts[0]):
         return base
     if sniff(file) == "tensorboard" and (
@@ -119,6 +142,7 @@ def _select(root: Path, files: list[Path]) -> RunFiles:
                 "trainer_state.json copies); the others repeat its history"
             )
     run.files.extend((f, "tensorboard") for f in events)
+    run.files.extend((f, fmt) for f in files if (fmt := sniff(f)) in _OTHERS)
     return run
 
 
@@ -152,3 +176,60 @@ def event_prefixes(root: Path, files: list[Path]) -> dict[Path, str]:
     ):
         shared += 1
     return {file: "".join(f"{part}/" for part in parts[shared:]) for file, parts in folders.items()}
+
+
+# one file or folder per run, read by their own module
+_OTHERS = ("mlflow_files", "verl_console")
+# one file holding many runs: each run becomes `store.db/<run name or id>`
+STORES = ("mlflow_sqlite", "trackio")
+
+
+def _fallback(path: Path) -> str:
+    from logscope.ingest import mlflow_sqlite, sqlitedb
+
+    if path.suffix.lower() in sqlitedb.SUFFIXES:
+        return mlflow_sqlite.FORMAT  # the reader says what is wrong with it
+    return "jsonl"
+
+
+def _take_stores(groups: dict[Path, list[Path]]) -> list[RunFiles]:
+    """Remove tracker databases from the folder groups; one RunFiles per run they hold."""
+    found = []
+    for root in list(groups):
+        stores = [(f, fmt) for f in groups[root] if (fmt := sniff(f)) in STORES]
+        for file, fmt in stores:
+            groups[root].remove(file)
+            found.extend(_store_runs(file, fmt))
+        if not groups[root]:
+            del groups[root]
+    return found
+
+
+def _store_runs(file: Path, fmt: str) -> list[RunFiles]:
+    """Each run of a tracker database as `file/<selector>`; the file itself when it lists
+    none (its reader then reports why)."""
+    import sqlite3
+
+    from logscope.ingest import mlflow_sqlite, trackio
+
+    lister = mlflow_sqlite.runs if fmt == mlflow_sqlite.FORMAT else trackio.runs
+    try:
+        selectors, notes = lister(file)
+    except sqlite3.Error:
+        selectors, notes = [], []
+    if not selectors:
+        return [RunFiles(file, [(file, fmt)], notes)]
+    runs = [RunFiles(file / sel, [(file / sel, fmt)]) for sel, _ in selectors]
+    runs[0].notes.extend(notes)
+    return runs
+
+
+def _store_run(path: Path) -> RunFiles | None:
+    """`store.db/<run>`: one run of a tracker database named on the command line."""
+    from logscope.ingest import sqlitedb
+
+    database, selector = sqlitedb.split(path)
+    if selector is None:
+        return None
+    fmt = sniff(database) or _fallback(database)
+    return RunFiles(path, [(path, fmt)]) if fmt in STORES else None
