@@ -72,9 +72,9 @@ def _sniff_more(path: Path) -> str | None:
 def discover(path: Path) -> list[RunFiles]:
     """Runs under `path`; InputError when it is missing or holds no log at all."""
     if not path.exists():
+        if store := _store_run(path):
+            return [store]
         raise InputError(f"{path}: no such file or folder")
-    if not path.exists() and (store := _store_run(path)):
-        return [store]
     if path.is_file():
         fmt = sniff(path) or _fallback(path)
         if fmt in STORES:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from logscope.ingest import Progress
 
 FORMAT = "mlflow_files"
+# meta.yaml stores mlflow.entities.RunStatus as its number
+_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 # veRL and Trinity-RFT write '@' as '_at_' because MLflow rejects it (val-core/.../mean@4)
 _SANITISED_AT = re.compile(r"_at_(?=\d)")
 
@@ -189,6 +191,8 @@ def _meta(folder: Path, log: ProblemLog) -> dict[str, Any]:
         for key in ("run_id", "run_name", "experiment_id", "status", "start_time", "end_time"):
             if loaded.get(key) not in (None, ""):
                 meta[key] = loaded[key]
+        if "status" in meta:
+            meta["status"] = _STATUS.get(meta["status"], meta["status"])
     for kind in ("params", "tags"):
         values = _key_files(folder / kind)
         if values:
