@@ -88,8 +88,14 @@ def _read(
         if uuid is None:
             return _empty(), {}
         nan_column = "is_nan" if "is_nan" in schema["metrics"] else "0"
+        # SQLite columns hold any type: anything but a number is NULL here, reported below
         rows = connection.execute(
-            f"SELECT key, value, timestamp, step, {nan_column} FROM metrics WHERE run_uuid = ?",
+            "SELECT CAST(key AS TEXT),"
+            " CASE WHEN typeof(value) IN ('real', 'integer') THEN value END,"
+            " CASE WHEN typeof(timestamp) = 'integer' THEN timestamp END,"
+            " CASE WHEN typeof(step) = 'integer' THEN step END,"
+            f" CASE WHEN {nan_column} IN (1, '1', 'true') THEN 1 ELSE 0 END"
+            " FROM metrics WHERE run_uuid = ?",
             (uuid,),
         ).fetchall()
         meta = _meta(connection, schema, uuid)
@@ -105,6 +111,10 @@ def _read(
         orient="row",
         strict=False,
     )
+    unusable = long.filter(pl.any_horizontal(pl.col("key", "value", "step").is_null()))
+    if unusable.height:
+        log(None, f"{unusable.height} metrics row(s) without a usable key, value or step; skipped")
+        long = long.filter(pl.all_horizontal(pl.col("key", "value", "step").is_not_null()))
     return mlflow_files.widen(restore_nonfinite(long), log, notes), meta
 
 

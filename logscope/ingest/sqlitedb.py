@@ -37,11 +37,21 @@ _JOURNALS = ("-wal", "-journal")
 def connect(path: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection that leaves `path`'s folder untouched; raises sqlite3.Error
     when the file is no readable database."""
+    try:
+        with _connect(path) as connection:
+            yield connection
+    except UnicodeDecodeError as error:  # SQLite's own error message held damaged text
+        raise sqlite3.DatabaseError(f"damaged text in the database ({error.reason})") from error
+
+
+@contextmanager
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     sidecars = [Path(f"{path}{end}") for end in _JOURNALS if Path(f"{path}{end}").exists()]
     if not sidecars:
         uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
         with closing(sqlite3.connect(uri, uri=True)) as connection:
             connection.execute("PRAGMA query_only = ON")
+            connection.text_factory = _text
             yield connection
         return
     with tempfile.TemporaryDirectory(prefix="logscope-") as scratch:
@@ -53,7 +63,13 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
         except OSError as error:
             raise sqlite3.OperationalError(f"cannot copy the live database ({error})") from error
         with closing(sqlite3.connect(copy)) as connection:
+            connection.text_factory = _text
             yield connection
+
+
+def _text(data: bytes) -> str:
+    """Damaged text in a damaged database reads as U+FFFD instead of raising."""
+    return data.decode("utf-8", errors="replace")
 
 
 def columns(connection: sqlite3.Connection) -> dict[str, set[str]]:

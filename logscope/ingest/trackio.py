@@ -96,7 +96,9 @@ def _read(
             where = "run_id = ?"
         stamp = "timestamp" if "timestamp" in have else "NULL"
         rows = connection.execute(
-            f"SELECT step, {stamp}, metrics FROM metrics WHERE {where} ORDER BY id", (selector,)
+            "SELECT CASE WHEN typeof(step) IN ('integer', 'real') THEN step END,"
+            f" {stamp}, metrics FROM metrics WHERE {where} ORDER BY id",
+            (selector,),
         ).fetchall()
         meta = _config(connection, schema, where, selector, log)
     if not rows:

@@ -155,6 +155,20 @@ def test_hostile_keys_from_sqlite_are_kept_verbatim(db: Path, name: str) -> None
     assert run.frame.get_column(name).to_list() == [1.5, None, None]
 
 
+def test_rows_of_the_wrong_type_are_reported(db: Path) -> None:
+    with sqlite3.connect(db) as connection:
+        uuid = connection.execute("SELECT run_uuid FROM runs WHERE name='crashed'").fetchone()[0]
+        connection.execute(
+            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan)"
+            " VALUES ('loss', 'oops', 1, ?, 7, 0)",
+            (uuid,),
+        )
+    connection.close()
+    run = logscope.read(db / "crashed")
+    assert run.frame.get_column("loss").to_list() == [2.0, 1.9, 1.8]
+    assert "1 metrics row(s) without a usable key, value or step" in run.problems[0].message
+
+
 @pytest.mark.parametrize("cut", [0, 100, 4096, 20_000, len(DB_BYTES) // 2, len(DB_BYTES) - 1])
 def test_truncated_database_is_reported(tmp_path: Path, cut: int) -> None:
     path = tmp_path / "mlflow.db"
