@@ -31,6 +31,15 @@ EXPECTED = {
     "hf_output": ("pass", 0, [("warning", "common/grad-norm-explosion", 85)]),
     "swift_grpo": ("pass", 0, []),
     "verl_tensorboard": ("pass", 0, [("warning", "common/grad-norm-explosion", 75)]),
+    "verl_console_grpo": ("pass", 0, [("warning", "verl/response-truncation", 70)]),
+    "mlflow_ppo": (
+        "fail",
+        1,
+        [
+            ("error", "common/grad-norm-nonfinite", 88),
+            ("warning", "verl/value-function-useless", 53),
+        ],
+    ),
 }
 
 
@@ -80,7 +89,8 @@ def test_swift_resume_is_recorded(cli, samples: Path) -> None:  # type: ignore[n
 def test_whole_sample_folder_is_one_run_per_subfolder(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli(["check", samples, "--format", "json"], exit_code=1)
     runs = json.loads(result.stdout)["runs"]
-    assert sorted(Path(r["path"]).name for r in runs) == sorted(EXPECTED)
+    # a tracker database's run is named below its file: mlflow_ppo/mlruns.db/<run name>
+    assert sorted(Path(r["path"]).relative_to(samples).parts[0] for r in runs) == sorted(EXPECTED)
 
 
 def test_verl_tensorboard_resume_is_recorded(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
@@ -102,3 +112,22 @@ def test_tensorboard_read_options_on_the_command_line(cli, samples: Path) -> Non
     assert fast["findings"] == default["findings"] and fast["steps"] == default["steps"]
     purged = json.loads(cli(["check", run, "-f", "json", "--tb-purge"]).stdout)["runs"][0]
     assert purged["steps"]["last"] == default["steps"]["last"]
+
+
+def test_verl_console_sample_reports_the_interleaved_line(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / "verl_console_grpo", "--format", "json"])
+    (run,) = json.loads(result.stdout)["runs"]
+    (source,) = run["sources"]
+    assert source["format"] == "verl_console"
+    assert [p["line"] for p in source["problems"]] == [82]
+    assert "(WorkerDict pid=2633) INFO flush" in source["problems"][0]["message"]
+    assert run["steps"] == {"first": 1, "last": 100, "count": 100}
+
+
+def test_mlflow_sample_is_one_named_run_with_veRL_keys(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / "mlflow_ppo", "--format", "json"], exit_code=1)
+    (run,) = json.loads(result.stdout)["runs"]
+    assert run["path"] == str(samples / "mlflow_ppo" / "mlruns.db" / "gsm8k-qwen2.5-0.5b-ppo")
+    (source,) = run["sources"]
+    assert source["format"] == "mlflow_sqlite" and source["problems"] == []
+    assert any("'val-core/openai/gsm8k/reward/mean@1'" in n for n in source["notes"])
