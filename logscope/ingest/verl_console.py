@@ -92,23 +92,32 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
 
 
+# `step:N - ` not inside another word (global_step:3 is no step line); regexes without a
+# long capture group, so Polars' regex engine finds them at memchr speed
+_START = r"(?:^|[^A-Za-z0-9_])step:"
+# numpy / torch wrappers stripped with literal (cheap) operations before the regex fallback
+_WRAPPERS = ("np.float64(", "np.float32(", "np.int64(", "np.int32(", "tensor(")
+
+
 def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
     lines = (
-        pl.DataFrame({"text": text.split("\n")})
+        pl.DataFrame({"text": [text]})
+        .select(pl.col("text").str.split("\n"))  # in Rust: no Python string per line
+        .explode("text")
         .with_row_index(LINE, offset=1)
         .filter(pl.col("text").str.contains("step:", literal=True))
         .with_columns(pl.col("text").str.replace_all(_ANSI, ""))
         # tqdm redraws with \r: the step line is the \r-piece that holds it
         .with_columns(pl.col("text").str.split("\r"))
         .explode("text")
-        .with_columns(
-            pl.col("text").str.extract_groups(r"(?:^|[\s)\]>|])step:(\d+) - (.*)$").alias("m")
-        )
-        .unnest("m")
-        .rename({"1": "step", "2": "body"})
+        .with_columns(pl.col("text").str.extract(_START + r"(\d+) - ", 1).alias("step"))
         .filter(pl.col("step").is_not_null())
         .unique(LINE, keep="last", maintain_order=True)
-        .select(pl.col(LINE).cast(pl.Int64), pl.col("step").cast(pl.Int64, strict=False), "body")
+        .select(
+            pl.col(LINE).cast(pl.Int64),
+            pl.col("step").cast(pl.Int64, strict=False),
+            pl.col("text").str.replace("^.*?" + _START + r"\d+ - ", "").alias("body"),
+        )
     )
     if lines.height == 0:
         return _empty()
@@ -122,30 +131,54 @@ def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
         .with_columns(pl.col("body").str.strip_chars())
         .filter(pl.col("body") != "")
         .with_columns(
-            pl.col("body").str.extract(r"^([^:]*):", 1).alias("key"),
-            pl.col("body").str.extract(r"^[^:]*:(.*)$", 1).alias("raw"),
+            pl.col("body").str.splitn(":", 2).struct.rename_fields(["key", "raw"]).alias("kv")
         )
-        .with_columns(_value(pl.col("raw")).alias("value"))
+        .unnest("kv")
+        .with_columns(pl.col("key").str.strip_chars(), _cheap_value(pl.col("raw")).alias("value"))
     )
-    bad = pairs.filter(pl.col("value").is_null() | (pl.col("key").str.strip_chars() == ""))
+    pairs = _slow_values(pairs)
+    usable = pl.col("value").is_not_null() & (pl.col("key") != "")
+    bad = pairs.filter(~usable)
     if bad.height:
         _report(bad, log)
-    good = pairs.filter(pl.col("value").is_not_null() & (pl.col("key").str.strip_chars() != ""))
+    good = pairs.filter(usable)
     if good.height == 0:
         return lines.select("step", pl.lit(None, pl.Float64).alias("wall_time"), LINE)
-    wide = good.pivot(
-        on="key", index=[LINE, "step"], values="value", aggregate_function="last"
-    ).sort(LINE)
-    wide = lines.select(LINE, "step").join(wide, on=[LINE, "step"], how="left")
+    wide = good.with_columns(pl.col("key").cast(pl.Categorical)).pivot(
+        on="key", index=LINE, values="value", aggregate_function="last"
+    )
+    wide = lines.select(LINE, "step").join(wide, on=LINE, how="left", maintain_order="left")
     metrics = [c for c in wide.columns if c not in (LINE, "step")]
-    if lines.height:
-        notes.append(f"veRL console log: {lines.height} step lines read")
+    notes.append(f"veRL console log: {lines.height} step lines read")
     return wide.select(
         "step",
         pl.lit(None, pl.Float64).alias("wall_time"),
         LINE,
         *(pl.col(m).cast(pl.Float64) for m in metrics),
     )
+
+
+def _cheap_value(raw: pl.Expr) -> pl.Expr:
+    """Plain numbers, nan, inf, and the common numpy/torch wrappers, without a regex."""
+    text = raw.str.strip_chars()
+    unwrapped = text
+    for prefix in _WRAPPERS:
+        unwrapped = unwrapped.str.strip_prefix(prefix)
+    unwrapped = unwrapped.str.strip_suffix(")").str.strip_chars()
+    return pl.coalesce(
+        text.cast(pl.Float64, strict=False), unwrapped.cast(pl.Float64, strict=False)
+    )
+
+
+def _slow_values(pairs: pl.DataFrame) -> pl.DataFrame:
+    """The few values the cheap pass missed (True, tensor(0.5, device=...), numpy.int8(3))
+    go through the full regex; only those rows pay for it."""
+    missed = pl.col("value").is_null() & pl.col("raw").is_not_null()
+    if not pairs.select(missed.any()).item():
+        return pairs
+    pairs = pairs.with_row_index("index")
+    found = pairs.filter(missed).select("index", _value(pl.col("raw")).alias("value"))
+    return pairs.update(found, on="index").drop("index")
 
 
 def _value(raw: pl.Expr) -> pl.Expr:
@@ -164,8 +197,9 @@ def _value(raw: pl.Expr) -> pl.Expr:
 
 def _report(bad: pl.DataFrame, log: ProblemLog) -> None:
     """One problem per line with unreadable fragments, naming the first of them."""
+    fragment = pl.concat_str(pl.col("key"), pl.col("raw"), separator=":", ignore_nulls=True)
     per_line = bad.group_by(LINE, maintain_order=True).agg(
-        pl.col("body").first(), pl.len().alias("n")
+        fragment.first().alias("body"), pl.len().alias("n")
     )
     for line, body, count in per_line.head(MAX_PROBLEMS).iter_rows():
         shown = body if len(body) <= 60 else body[:57] + "..."
