@@ -90,7 +90,8 @@ def discover(path: Path) -> list[RunFiles]:
     if not groups and not stores:
         raise InputError(
             f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
-            "trainer_state.json, events.out.tfevents.*)"
+            "trainer_state.json, events.out.tfevents.*, MLflow mlruns/ and mlflow.db, "
+            "trackio *.db, veRL console *.log/*.out/*.txt)"
         )
     return [_select(root, files) for root, files in sorted(groups.items())] + stores
 
@@ -110,6 +111,12 @@ def _run_root(file: Path, base: Path, events_here: bool, hf_output: bool) -> Pat
     parts = file.relative_to(base).parts
     if sniff(file) == "mlflow_files":  # mlruns/<experiment>/<run>/meta.yaml: its own run
         return file.parent
+    if "artifacts" in parts[:-1]:  # a log saved as an MLflow artifact belongs to that run
+        from logscope.ingest import mlflow_files
+
+        run = base.joinpath(*parts[: parts.index("artifacts")])
+        if mlflow_files.is_run_folder(run):
+            return run
     if len(parts) == 1 or _SAME_RUN_DIRS.match(parts[0]):
         return base
     if sniff(file) == "tensorboard" and (

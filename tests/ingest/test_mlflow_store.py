@@ -237,6 +237,16 @@ def test_trash_is_skipped(mlruns: Path) -> None:
     assert len(read_runs(mlruns)) == 2
 
 
+def test_a_console_log_saved_as_artifact_joins_its_run(mlruns: Path) -> None:
+    folder = run_folder(mlruns, "crashed")
+    (folder / "artifacts").mkdir(exist_ok=True)
+    (folder / "artifacts" / "stdout.log").write_text("step:7 - loss:1.5\n")
+    runs = read_runs(mlruns)
+    assert len(runs) == 2
+    [crashed] = [r for r in runs if r.meta.get("run_name") == "crashed"]
+    assert crashed.frame.get_column("step").to_list() == [0, 1, 2, 7]
+
+
 def test_bad_lines_are_reported_per_metric_file(mlruns: Path) -> None:
     folder = run_folder(mlruns, "crashed")
     with (folder / "metrics" / "loss").open("ab") as handle:
