@@ -115,7 +115,10 @@ def _read(
     if unusable.height:
         log(None, f"{unusable.height} metrics row(s) without a usable key, value or step; skipped")
         long = long.filter(pl.all_horizontal(pl.col("key", "value", "step").is_not_null()))
-    return mlflow_files.widen(restore_nonfinite(long), log, notes), meta
+    names = long.get_column("key").unique().sort().to_list()
+    codes = {name: index for index, name in enumerate(names)}
+    long = long.with_columns(pl.col("key").replace_strict(codes, return_dtype=pl.UInt32))
+    return mlflow_files.widen(restore_nonfinite(long), names, notes), meta
 
 
 def restore_nonfinite(long: pl.DataFrame) -> pl.DataFrame:
