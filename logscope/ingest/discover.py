@@ -192,10 +192,19 @@ STORES = ("mlflow_sqlite", "trackio")
 
 
 def _fallback(path: Path) -> str:
-    from logscope.ingest import mlflow_sqlite, sqlitedb
+    """The reader for a file named on the command line that no sniff recognised; it says
+    what is wrong with the file."""
+    from logscope.ingest import mlflow_sqlite, sqlitedb, verl_console
 
     if path.suffix.lower() in sqlitedb.SUFFIXES:
-        return mlflow_sqlite.FORMAT  # the reader says what is wrong with it
+        return mlflow_sqlite.FORMAT
+    if path.suffix in verl_console.SUFFIXES or path.name.startswith("slurm-"):
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(4096).lstrip()
+        except OSError:
+            return verl_console.FORMAT  # its reader reports why the file cannot be read
+        return "jsonl" if head.startswith(b"{") else verl_console.FORMAT
     return "jsonl"
 
 

@@ -118,9 +118,11 @@ def test_console_log_joins_the_run_of_its_folder(tmp_path: Path) -> None:
 
 
 def test_a_file_without_step_lines_named_directly_is_reported(tmp_path: Path) -> None:
-    run = verl_console.read(write(tmp_path, "hello\n"))
+    run = logscope.read(write(tmp_path, "Ray started\nCUDA out of memory\n", "slurm-7.out"))
     assert run.frame.height == 0
     assert "no veRL step line" in run.problems[0].message
+    as_jsonl = logscope.read(write(tmp_path, '{"step": 1, "loss": 2.0}\n', "metrics.log"))
+    assert as_jsonl.frame.get_column("loss").to_list() == [2.0]
 
 
 @settings(
