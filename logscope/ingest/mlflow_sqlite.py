@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 FORMAT = "mlflow_sqlite"
 NAMES = ("mlflow.db", "mlruns.db")  # claimed even when damaged
 _MAX = sys.float_info.max
+_BLOCK = 100_000
+_ROWS = {
+    "key": pl.String,
+    "value": pl.Float64,
+    "timestamp": pl.Int64,
+    "step": pl.Int64,
+    "is_nan": pl.Int64,
+}
 
 
 def runs(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
@@ -89,7 +97,7 @@ def _read(
             return _empty(), {}
         nan_column = "is_nan" if "is_nan" in schema["metrics"] else "0"
         # SQLite columns hold any type: anything but a number is NULL here, reported below
-        rows = connection.execute(
+        cursor = connection.execute(
             "SELECT CAST(key AS TEXT),"
             " CASE WHEN typeof(value) IN ('real', 'integer') THEN value END,"
             " CASE WHEN typeof(timestamp) = 'integer' THEN timestamp END,"
@@ -97,20 +105,13 @@ def _read(
             f" CASE WHEN {nan_column} IN (1, '1', 'true') THEN 1 ELSE 0 END"
             " FROM metrics WHERE run_uuid = ?",
             (uuid,),
-        ).fetchall()
+        )
+        # in blocks: a million rows as Python tuples at once would double the peak memory
+        frames = []
+        while rows := cursor.fetchmany(_BLOCK):
+            frames.append(pl.DataFrame(rows, schema=_ROWS, orient="row"))
         meta = _meta(connection, schema, uuid)
-    long = pl.DataFrame(
-        rows,
-        schema={
-            "key": pl.String,
-            "value": pl.Float64,
-            "timestamp": pl.Int64,
-            "step": pl.Int64,
-            "is_nan": pl.Int64,
-        },
-        orient="row",
-        strict=False,
-    )
+    long = pl.concat(frames) if frames else pl.DataFrame(schema=_ROWS)
     unusable = long.filter(pl.any_horizontal(pl.col("key", "value", "step").is_null()))
     if unusable.height:
         log(None, f"{unusable.height} metrics row(s) without a usable key, value or step; skipped")
