@@ -149,8 +149,14 @@ def _select(root: Path, files: list[Path]) -> RunFiles:
                 "trainer_state.json copies); the others repeat its history"
             )
     run.files.extend((f, "tensorboard") for f in events)
-    run.files.extend((f, fmt) for f in files if (fmt := sniff(f)) in _OTHERS)
+    others = [(f, fmt) for f in files if (fmt := sniff(f)) in _OTHERS]
+    # a resumed job's logs in the order they were written: slurm-999.out before slurm-1000.out
+    run.files.extend(sorted(others, key=lambda pair: _natural(pair[0])))
     return run
+
+
+def _natural(path: Path) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(path))]
 
 
 def _written(path: Path) -> tuple[int, str]:

@@ -85,6 +85,14 @@ def test_restart_is_seen_as_a_resume(tmp_path: Path) -> None:
     assert run.frame.get_column("loss").to_list() == [1.0, 2.0, 3.0, 4.0]
 
 
+def test_a_resumed_job_s_logs_are_read_in_job_order(tmp_path: Path) -> None:
+    write(tmp_path, "step:1 - loss:1.0\nstep:2 - loss:2.0\n", "slurm-999.out")
+    write(tmp_path, "step:2 - loss:2.5\nstep:3 - loss:3.0\n", "slurm-1000.out")
+    run = logscope.read(tmp_path)
+    assert run.frame.get_column("loss").to_list() == [1.0, 2.5, 3.0]  # the later job wins
+    assert [Path(s.path).name for s in run.sources] == ["slurm-999.out", "slurm-1000.out"]
+
+
 def test_non_utf8_bytes_are_reported_and_the_rest_read(tmp_path: Path) -> None:
     data = b"step:0 - loss:1.0\nboot \xff\xfe garbage\nstep:1 - loss:0.5\n"
     run = logscope.read(write(tmp_path, data))
