@@ -92,7 +92,7 @@ def _read(
         if not need <= schema.get("metrics", set()) or "runs" not in schema:
             log(None, f"{database.name} has no MLflow 'metrics' and 'runs' tables; skipped")
             return _empty(), {}
-        uuid = _resolve(connection, selector, log)
+        uuid = _resolve(connection, schema["runs"], selector, log)
         if uuid is None:
             return _empty(), {}
         nan_column = "is_nan" if "is_nan" in schema["metrics"] else "0"
@@ -137,7 +137,9 @@ def restore_nonfinite(long: pl.DataFrame) -> pl.DataFrame:
     ).drop("is_nan")
 
 
-def _resolve(connection: sqlite3.Connection, selector: str | None, log: ProblemLog) -> str | None:
+def _resolve(
+    connection: sqlite3.Connection, columns: set[str], selector: str | None, log: ProblemLog
+) -> str | None:
     """The run_uuid named by a selector (a run id, or a unique run name)."""
     if selector is None:
         found = connection.execute("SELECT run_uuid FROM runs").fetchall()
@@ -150,8 +152,13 @@ def _resolve(connection: sqlite3.Connection, selector: str | None, log: ProblemL
     found = connection.execute("SELECT run_uuid FROM runs WHERE name = ?", (selector,)).fetchall()
     if len(found) == 1:
         return str(found[0][0])
-    what = "several runs are" if found else "no run is"
-    log(None, f"{what} called {selector!r} in this store; use a run id")
+    if found:
+        log(None, f"several runs are called {selector!r} in this store; name one by its run id")
+        return None
+    live = "lifecycle_stage IS NOT 'deleted'" if "lifecycle_stage" in columns else "1"
+    names = [str(r[0]) for r in connection.execute(f"SELECT name FROM runs WHERE {live} LIMIT 6")]
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    log(None, f"no run is called {selector!r} in this store (runs: {shown}); name one or its id")
     return None
 
 

@@ -99,7 +99,9 @@ def test_one_run_of_the_store_by_name_or_id(db: Path) -> None:
     by_id = logscope.read(db / run.meta["run_id"])
     assert by_id.frame.equals(run.frame)
     missing = logscope.read(db / "no-such-run")
-    assert "no run is called 'no-such-run'" in missing.problems[0].message
+    assert "no run is called 'no-such-run' in this store (runs: ppo-good, crashed)" in (
+        missing.problems[0].message
+    )
 
 
 def test_store_in_a_folder_is_found_next_to_other_logs(tmp_path: Path, db: Path) -> None:
@@ -188,6 +190,15 @@ def test_garbage_db_file_is_reported(tmp_path: Path, cli) -> None:  # type: igno
     with sqlite3.connect(other) as connection:
         connection.execute("CREATE TABLE trials (id INT)")
     assert discover.sniff(other) is None
+
+
+def test_cli_checks_every_run_of_a_file_store(mlruns: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", mlruns, "--format", "json"], exit_code=1)
+    runs = {r["path"]: r["status"] for r in json.loads(result.stdout)["runs"]}
+    assert runs == {
+        str(run_folder(mlruns, "ppo-good")): "fail",
+        str(run_folder(mlruns, "crashed")): "pass",
+    }
 
 
 def test_cli_checks_one_run_of_the_store(db: Path, cli) -> None:  # type: ignore[no-untyped-def]
