@@ -101,8 +101,12 @@ def _read(
             (selector,),
         ).fetchall()
         meta = _config(connection, schema, where, selector, log)
+        known = [
+            str(r[0]) for r in connection.execute("SELECT DISTINCT run_name FROM metrics LIMIT 6")
+        ]
     if not rows:
-        log(None, f"no metrics logged for run {selector!r}")
+        shown = ", ".join(known[:5]) + (", ..." if len(known) > 5 else "")
+        log(None, f"no metrics logged for run {selector!r} (runs in this database: {shown})")
         return pl.DataFrame(), meta
     return _decode(rows, log, notes), meta
 

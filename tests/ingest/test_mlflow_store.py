@@ -281,6 +281,14 @@ def test_nested_keys_and_two_field_lines(tmp_path: Path) -> None:
     assert math.isnan(loss[0]) and loss[1] == math.inf
 
 
+@pytest.mark.parametrize("name", ["<img src=x onerror=alert(1)>", "a\x1b[31mb", "ü λ"])
+def test_hostile_metric_file_names_are_kept_verbatim(mlruns: Path, name: str) -> None:
+    folder = run_folder(mlruns, "crashed")
+    (folder / "metrics" / name).write_text("1761000000000 4.5 0\n")
+    run = logscope.read(folder)
+    assert run.frame.get_column(name).to_list() == [4.5, None, None]
+
+
 def test_non_utf8_metric_file_is_reported(mlruns: Path) -> None:
     folder = run_folder(mlruns, "crashed")
     (folder / "metrics" / "loss").write_bytes(b"1 1.0 0\n2 \xff\xfe 1\n3 0.5 2\n")

@@ -97,7 +97,9 @@ def test_old_schema_with_bare_nan_and_a_bad_row(tmp_path: Path) -> None:
 
 def test_unknown_run_is_reported(db: Path) -> None:
     run = logscope.read(db / "nope")
-    assert "no metrics logged for run 'nope'" in run.problems[0].message
+    assert "no metrics logged for run 'nope' (runs in this database: run-a, run-b)" in (
+        run.problems[0].message
+    )
 
 
 @pytest.mark.parametrize("cut", [0, 50, 4096, len(DB_BYTES) // 2, len(DB_BYTES) - 100])

@@ -133,6 +133,35 @@ def test_a_file_without_step_lines_named_directly_is_reported(tmp_path: Path) ->
     assert as_jsonl.frame.get_column("loss").to_list() == [2.0]
 
 
+keys = st.text(alphabet="abcdefghij/_@.-", min_size=1, max_size=10).map(lambda k: "m" + k)
+values = st.floats(allow_nan=True, allow_infinity=True)
+wrappers = st.sampled_from(["{!r}", "np.float64({!r})", "tensor({!r})", "{:.3f}"])
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(st.dictionaries(keys, values, min_size=1, max_size=5), min_size=1, max_size=8),
+    wrappers,
+)
+def test_values_round_trip_as_verl_prints_them(rows: list[dict[str, float]], wrap: str) -> None:
+    """Whatever floats veRL prints (repr, numpy 2 repr, torch repr, TinyZero's .3f), the
+    reader returns them: exactly, or as rounded by the .3f format."""
+    text = "".join(
+        f"step:{step} - " + " - ".join(f"{k}:{wrap.format(v)}" for k, v in row.items()) + "\n"
+        for step, row in enumerate(rows)
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "train.log"
+        path.write_text(text)
+        part = verl_console.read(path)
+    assert part.problems == []
+    for step, row in enumerate(rows):
+        for key, value in row.items():
+            got = part.frame.get_column(key)[step]
+            expected = float(wrap.format(value)) if wrap == "{:.3f}" else value
+            assert got == expected or (math.isnan(got) and math.isnan(expected))
+
+
 @settings(
     max_examples=120,
     deadline=None,
