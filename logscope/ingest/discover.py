@@ -10,7 +10,13 @@ TensorBoard event files (any name containing `tfevents`) join the run of the fol
 holds them, also from `train/`, `eval/`, `validation/` sub-folders, from `add_scalars`
 sub-folders of a folder that has event files itself, and, in a Hugging Face output dir,
 from `runs/<date>_<host>/` (its logging_dir). `logscope check runs/` on a folder of
-TensorBoard runs still gives one run per sub-folder."""
+TensorBoard runs still gives one run per sub-folder.
+
+Each MLflow run folder (`mlruns/<experiment>/<run>/`, found by its meta.yaml) is a run of
+its own. A tracker database (MLflow's `mlflow.db`, a trackio `<project>.db`) holds many
+runs: each becomes a run named `store.db/<run name or id>`, a path that can also be given
+on the command line. veRL console logs (`*.log`, `*.out`, `*.txt`, `slurm-*`) count only
+when they hold `step:N - key:value` lines, and join the run of their folder."""
 
 from __future__ import annotations
 
