@@ -11,6 +11,7 @@ A store holds many runs; discovery names each one as a path below the file
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sqlite3
 import tempfile
@@ -82,9 +83,20 @@ def columns(connection: sqlite3.Connection) -> dict[str, set[str]]:
 
 
 def kind(path: Path) -> str | None:
-    """'mlflow' or 'trackio' for a SQLite file holding that tracker's tables, else None."""
+    """'mlflow' or 'trackio' for a SQLite file holding that tracker's tables, else None.
+
+    Discovery asks several times per file: the answer is kept while size and mtime stay."""
     if path.suffix.lower() not in SUFFIXES or not is_sqlite(path):
         return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _kind(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _kind(path: Path, size: int, mtime: int) -> str | None:
     try:
         with connect(path) as connection:
             schema = columns(connection)
