@@ -61,11 +61,13 @@ def sniff(path: Path) -> str | None:
 
 def _sniff_more(path: Path) -> str | None:
     """MLflow run folders (their meta.yaml), tracker databases, veRL console logs."""
-    from logscope.ingest import mlflow_files, mlflow_sqlite, sqlitedb, verl_console
+    from logscope.ingest import mlflow_files, verl_console
 
     if path.name == "meta.yaml":
         return mlflow_files.FORMAT if mlflow_files.is_run_folder(path.parent) else None
-    if path.suffix.lower() in sqlitedb.SUFFIXES:
+    if path.suffix.lower() in _DATABASES:
+        from logscope.ingest import mlflow_sqlite, sqlitedb  # sqlite3 only when needed
+
         kind = sqlitedb.kind(path)
         if kind == "trackio":
             return "trackio"
@@ -201,15 +203,16 @@ def event_prefixes(root: Path, files: list[Path]) -> dict[Path, str]:
 _OTHERS = ("mlflow_files", "verl_console")
 # one file holding many runs: each run becomes `store.db/<run name or id>`
 STORES = ("mlflow_sqlite", "trackio")
+_DATABASES = (".db", ".sqlite", ".sqlite3")  # sqlitedb.SUFFIXES, without importing sqlite3
 
 
 def _fallback(path: Path) -> str:
     """The reader for a file named on the command line that no sniff recognised; it says
     what is wrong with the file."""
-    from logscope.ingest import mlflow_sqlite, sqlitedb, verl_console
+    from logscope.ingest import verl_console
 
-    if path.suffix.lower() in sqlitedb.SUFFIXES:
-        return mlflow_sqlite.FORMAT
+    if path.suffix.lower() in _DATABASES:
+        return "mlflow_sqlite"
     if path.suffix in verl_console.SUFFIXES or path.name.startswith("slurm-"):
         try:
             with path.open("rb") as handle:
