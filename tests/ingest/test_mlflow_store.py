@@ -289,6 +289,16 @@ def test_hostile_metric_file_names_are_kept_verbatim(mlruns: Path, name: str) ->
     assert run.frame.get_column(name).to_list() == [4.5, None, None]
 
 
+def test_windows_line_endings(mlruns: Path) -> None:
+    """MLflow on Windows appends in text mode: every line ends in CRLF."""
+    folder = run_folder(mlruns, "crashed")
+    loss = folder / "metrics" / "loss"
+    loss.write_bytes(loss.read_bytes().replace(b"\n", b"\r\n"))
+    run = logscope.read(folder)
+    assert run.frame.get_column("loss").to_list() == [2.0, 1.9, 1.8]
+    assert run.problems == []
+
+
 def test_non_utf8_metric_file_is_reported(mlruns: Path) -> None:
     folder = run_folder(mlruns, "crashed")
     (folder / "metrics" / "loss").write_bytes(b"1 1.0 0\n2 \xff\xfe 1\n3 0.5 2\n")
