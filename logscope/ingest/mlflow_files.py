@@ -3,11 +3,13 @@
 A run folder holds `meta.yaml`, `metrics/<key>`, `params/<key>`, `tags/<key>`; a key with
 `/` is a sub-folder (`metrics/actor/pg_loss` is `actor/pg_loss`). Each metric file gets one
 line per value, `f"{timestamp_ms} {value} {step}"` with Python's float repr (`nan`, `inf`,
-`-inf`); MLflow's own reader also accepts two fields (step 0). Deleted runs sit in
-`mlruns/.trash/`, which discovery skips like every dot-folder.
+`-inf`); MLflow's own reader also accepts two fields (step 0). A deleted run is only
+marked in its meta.yaml (`lifecycle_stage: deleted`) and is left out, as in MLflow's UI;
+deleted experiments move to `mlruns/.trash/`, which discovery skips like every dot-folder.
 
-A run can have hundreds of metric files: they are read as bytes and parsed together, one
-Polars frame of all their lines, not file by file.
+A run can have hundreds of metric files: their bytes go through one `read_csv` together;
+only when some file has a bad line does the exact path (Polars string ops over all lines,
+still one frame, not file by file) find and report it.
 """
 
 from __future__ import annotations
