@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import math
+import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -135,3 +136,20 @@ def test_corrupted_database_never_crashes(patches: list[tuple[int, bytes]]) -> N
 
 def sqlite3_readable(path: Path) -> bool:
     return trackio.sqlitedb.kind(path) is not None
+
+
+def test_every_format_is_found_side_by_side(tmp_path: Path, db: Path) -> None:
+    """A project folder with a JSONL log, a console log, a trackio database and an MLflow
+    file store: the folder's own logs are one run, each tracked run is its own."""
+    shutil.copytree(Path(__file__).parent / "data" / "mlruns", tmp_path / "mlruns")
+    (tmp_path / "metrics.jsonl").write_text('{"step": 5, "eval/acc": 0.5}\n')
+    (tmp_path / "train.log").write_text("noise\nstep:1 - actor/pg_loss:0.1\n")
+    runs = read_runs(tmp_path)
+    named = {
+        str(Path(r.path).relative_to(tmp_path)): sorted({s.format for s in r.sources}) for r in runs
+    }
+    mlflow_runs = [k for k, v in named.items() if v == ["mlflow_files"]]
+    assert len(mlflow_runs) == 2 and all(k.startswith("mlruns/") for k in mlflow_runs)
+    assert named["."] == ["jsonl", "verl_console"]
+    assert named["grpo-demo.db/run-a"] == named["grpo-demo.db/run-b"] == ["trackio"]
+    assert len(runs) == 5
