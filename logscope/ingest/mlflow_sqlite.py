@@ -73,6 +73,8 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     except sqlite3.Error as error:
         log(None, f"cannot read {database.name} as an MLflow SQLite store ({error}); skipped")
         frame, meta = _empty(), {}
+    if run := mlflow_files.describe(meta):
+        notes.insert(0, run)
     return Ingested(name, FORMAT, frame, log.finish(), notes, meta, resumes=[])
 
 

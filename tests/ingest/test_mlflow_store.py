@@ -90,6 +90,7 @@ def test_sqlite_store_gives_one_run_per_live_run(db: Path) -> None:
     assert_ppo_good(runs[0])
     assert runs[0].meta["experiment"] == "verl-ppo"
     assert runs[1].frame.get_column("loss").to_list() == [2.0, 1.9, 1.8]
+    assert runs[1].sources[0].notes[0] == "MLflow run 'crashed' (FAILED)"
     assert any("1 deleted MLflow run" in note for note in runs[0].notes)
 
 
