@@ -322,6 +322,124 @@ def verl_tensorboard() -> None:
                 writer.scalars(step, began + 70.0 * (step - first + 1), metrics(step, shift))
 
 
+def verl_console_grpo() -> None:
+    """A TinyZero GRPO run (countdown task) as its stdout log: Ray start-up, the config dump,
+    vLLM warnings, tqdm bars redrawn with \\r, and `step:N - key:value` lines (TinyZero's
+    `{v:.3f}`) behind Ray's coloured `(main_task pid=...)` prefix. Responses hit
+    max_response_length more and more from step 50; at step 73 a worker's output is
+    interleaved into the step line; the job dies of CUDA OOM after step 100."""
+    rng = random.Random(21)
+    prefix = "\x1b[36m(main_task pid=2174)\x1b[0m "
+    lines = [
+        "+ python3 -m verl.trainer.main_ppo algorithm.adv_estimator=grpo "
+        "data.train_files=data/countdown/train.parquet data.max_response_length=1024 "
+        "actor_rollout_ref.model.path=Qwen/Qwen2.5-3B trainer.logger=['console'] "
+        "trainer.project_name=TinyZero trainer.experiment_name=countdown-qwen2.5-3b-grpo",
+        "2025-02-03 14:02:11,512\tINFO worker.py:1821 -- Started a local Ray instance.",
+        prefix + "{'actor_rollout_ref': {'actor': {'clip_ratio': 0.2, 'entropy_coeff': 0.001,",
+        prefix + "                                 'ppo_mini_batch_size': 128},",
+        prefix + "                       'rollout': {'n': 5, 'temperature': 1.0}},",
+        prefix + " 'algorithm': {'adv_estimator': 'grpo', 'kl_ctrl': {'kl_coef': 0.001}}}",
+        "\x1b[36m(WorkerDict pid=2633)\x1b[0m WARNING 02-03 14:03:02 cuda.py:22] You are "
+        "using a deprecated `pynvml` package. Please install `nvidia-ml-py` instead.",
+        "\x1b[36m(WorkerDict pid=2633)\x1b[0m Processed prompts: 100%|##########| "
+        "640/640 [00:41<00:00, 15.52it/s]",
+        prefix + "Using LocalLogger is deprecated. The constructor API will change ",
+    ]
+    for step in range(1, 101):
+        late = max(0, step - 50)
+        length = 180 + 4.0 * step + rng.gauss(0, 10)
+        metrics = {
+            "global_seqlen/mean": 41000 + rng.gauss(0, 900),
+            "actor/kl_loss": 0.0004 * step + abs(rng.gauss(0, 0.0002)),
+            "actor/kl_coef": 0.001,
+            "actor/entropy_loss": 0.55 - 0.002 * step + rng.gauss(0, 0.01),
+            "actor/pg_loss": rng.gauss(0, 0.01),
+            "actor/pg_clipfrac": 0.003 + abs(rng.gauss(0, 0.001)),
+            "actor/ppo_kl": abs(rng.gauss(0, 0.0004)),
+            "actor/grad_norm": 0.35 * math.exp(rng.gauss(0, 0.15)),
+            "actor/lr": 1e-6,
+            "critic/score/mean": 0.05 + 0.004 * step + rng.gauss(0, 0.02),
+            "critic/score/max": 1.0,
+            "critic/score/min": 0.0,
+            "critic/rewards/mean": 0.05 + 0.004 * step + rng.gauss(0, 0.02),
+            "critic/advantages/mean": rng.gauss(0, 0.005),
+            "critic/advantages/max": 1.79,
+            "critic/advantages/min": -1.79,
+            "response_length/mean": length,
+            "response_length/max": 1024.0,
+            "response_length/min": 60 + rng.gauss(0, 5),
+            "response_length/clip_ratio": 0.02 + 0.009 * late + abs(rng.gauss(0, 0.01)),
+            "prompt_length/mean": 131 + rng.gauss(0, 2),
+            "prompt_length/clip_ratio": 0.0,
+            "timing/gen": 38 + 0.1 * step + rng.gauss(0, 2),
+            "timing/old_log_prob": 6.1 + rng.gauss(0, 0.3),
+            "timing/ref": 5.8 + rng.gauss(0, 0.3),
+            "timing/adv": 0.12,
+            "timing/update_actor": 24 + rng.gauss(0, 1),
+            "timing/step": 75 + rng.gauss(0, 3),
+        }
+        if step % 10 == 0:
+            metrics["val/test_score/countdown"] = 0.08 + 0.003 * step + rng.gauss(0, 0.01)
+        text = " - ".join([f"step:{step}"] + [f"{k}:{v:.3f}" for k, v in metrics.items()])
+        if step == 73:  # another actor's output lands in the middle of the line
+            cut = text.index(" - actor/pg_loss:") + len(" - actor/pg_loss:")
+            text = text[:cut] + "(WorkerDict pid=2633) INFO flush" + text[text.index(" - ", cut) :]
+        bar = f"Training:  {step}%|{'#' * (step // 10):<10}| {step}/100 [{step * 75}s]"
+        lines.append(f"{bar}\r{prefix}{text}")
+    lines += [
+        prefix + "Traceback (most recent call last):",
+        prefix + '  File "verl/trainer/main_ppo.py", line 103, in main_task',
+        prefix + "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.31 GiB.",
+    ]
+    folder = HERE / "verl_console_grpo"
+    folder.mkdir(exist_ok=True)
+    (folder / "train.log").write_text("\n".join(lines) + "\n")
+
+
+def mlflow_ppo() -> None:
+    """veRL PPO with `trainer.logger=['console','mlflow']`: its MLflow store at the default
+    path's name (`mlruns.db`), one run named after trainer.experiment_name, keys sanitised
+    for MLflow ('@' written '_at_'). The critic never learns (vf_explained_var <= 0 from
+    step 45) and actor/grad_norm turns NaN at step 88 (stored as is_nan = 1)."""
+    from mlflowwriter import write_store
+
+    rng = random.Random(31)
+    rows = []
+    for step in range(1, 91):
+        metrics = {
+            "actor/pg_loss": rng.gauss(-0.01, 0.01),
+            "actor/pg_clipfrac": 0.004 + abs(rng.gauss(0, 0.001)),
+            "actor/ppo_kl": abs(rng.gauss(0, 0.0005)),
+            "actor/entropy": 0.9 - 0.003 * step + rng.gauss(0, 0.01),
+            "actor/grad_norm": math.nan if step >= 88 else 0.6 * math.exp(rng.gauss(0, 0.2)),
+            "actor/lr": 1e-6,
+            "critic/vf_loss": 0.08 + rng.gauss(0, 0.01),
+            "critic/vf_explained_var": (0.3 if step < 45 else -0.05) + rng.gauss(0, 0.02),
+            "critic/grad_norm": 2.0 * math.exp(rng.gauss(0, 0.2)),
+            "critic/score/mean": 0.3 + 0.002 * step + rng.gauss(0, 0.02),
+            "critic/rewards/mean": 0.3 + 0.002 * step + rng.gauss(0, 0.02),
+            "response_length/mean": 260 + rng.gauss(0, 12),
+            "response_length/clip_ratio": 0.01 + abs(rng.gauss(0, 0.005)),
+            "timing_s/gen": 30 + rng.gauss(0, 2),
+            "timing_s/step": 55 + rng.gauss(0, 3),
+        }
+        if step % 10 == 0:
+            metrics["val-core/openai/gsm8k/reward/mean_at_1"] = 0.4 + 0.002 * step
+        rows.append((step, 1_761_000_000_000 + 55_000 * step, metrics))
+    folder = HERE / "mlflow_ppo"
+    folder.mkdir(exist_ok=True)
+    write_store(
+        folder / "mlruns.db",
+        experiment="verl_examples",
+        run_name="gsm8k-qwen2.5-0.5b-ppo",
+        rows=rows,
+        params={"actor_rollout_ref.actor.clip_ratio": "0.2", "critic.cliprange_value": "0.5"},
+        status="FAILED",
+        seed=31,
+    )
+
+
 if __name__ == "__main__":
     kto_healthy()
     kto_diverging()
@@ -329,6 +447,8 @@ if __name__ == "__main__":
     hf_output()
     swift_grpo()
     verl_tensorboard()
+    verl_console_grpo()
+    mlflow_ppo()
     from families import ALL
 
     for make in ALL:

@@ -93,6 +93,15 @@ EXPECTED = {
             ("warning", "maxent_grpo/weight-entropy-collapse", 50),
         ],
     ),
+    "verl_console_grpo": ("pass", 0, [("warning", "verl/response-truncation", 70)]),
+    "mlflow_ppo": (
+        "fail",
+        1,
+        [
+            ("error", "common/grad-norm-nonfinite", 88),
+            ("warning", "verl/value-function-useless", 53),
+        ],
+    ),
     "verl_wandb": (
         "fail",
         1,
@@ -111,7 +120,7 @@ FAMILY = {
     "verl_broken": ["verl"], "coordexp_healthy": ["coordexp"], "coordexp_broken": ["coordexp"],
     "trinity_healthy": ["trinity"], "trinity_broken": ["trinity"],
     "maxent_healthy": ["maxent_grpo"], "maxent_broken": ["maxent_grpo"],
-    "verl_wandb": ["verl"],
+    "verl_wandb": ["verl"], "verl_console_grpo": ["verl"], "mlflow_ppo": ["verl"],
 }
 
 # samples holding several runs: {sample: {run name: (status, findings)}}
@@ -190,7 +199,8 @@ def test_swift_resume_is_recorded(cli, samples: Path) -> None:  # type: ignore[n
 def test_whole_sample_folder_is_one_run_per_subfolder(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli(["check", samples, "--format", "json"], exit_code=1)
     runs = json.loads(result.stdout)["runs"]
-    # the sample folder each run lies in (a W&B run is named after its own run folder)
+    # the sample folder each run lies in (a W&B run is named after its own run folder, a
+    # tracker database's run below its file: mlflow_ppo/mlruns.db/<run name>)
     folders = sorted(Path(r["path"]).relative_to(samples).parts[0] for r in runs)
     multi = [name for name, named in EXPECTED_RUNS.items() for _ in named]
     assert folders == sorted([*EXPECTED, *multi])
@@ -223,3 +233,22 @@ def test_wandb_sample_merges_the_resumed_folders(cli, samples: Path) -> None:  #
     assert run["steps"] == {"first": 1, "last": 100, "count": 100}
     assert [(r["step"], r["previous_step"]) for r in run["resumes"]] == [(41, 60)]
     assert [s["format"] for s in run["sources"]] == ["wandb", "wandb"]
+
+
+def test_verl_console_sample_reports_the_interleaved_line(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / "verl_console_grpo", "--format", "json"])
+    (run,) = json.loads(result.stdout)["runs"]
+    (source,) = run["sources"]
+    assert source["format"] == "verl_console"
+    assert [p["line"] for p in source["problems"]] == [82]
+    assert "(WorkerDict pid=2633) INFO flush" in source["problems"][0]["message"]
+    assert run["steps"] == {"first": 1, "last": 100, "count": 100}
+
+
+def test_mlflow_sample_is_one_named_run_with_veRL_keys(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", samples / "mlflow_ppo", "--format", "json"], exit_code=1)
+    (run,) = json.loads(result.stdout)["runs"]
+    assert run["path"] == str(samples / "mlflow_ppo" / "mlruns.db" / "gsm8k-qwen2.5-0.5b-ppo")
+    (source,) = run["sources"]
+    assert source["format"] == "mlflow_sqlite" and source["problems"] == []
+    assert any("'val-core/openai/gsm8k/reward/mean@1'" in n for n in source["notes"])

@@ -34,7 +34,17 @@ class ReadOptions:
 
 
 def _readers() -> Mapping[str, Reader]:
-    from logscope.ingest import jsonl, table, tensorboard, trainer_state, wandb_log
+    from logscope.ingest import (
+        jsonl,
+        mlflow_files,
+        mlflow_sqlite,
+        table,
+        tensorboard,
+        trackio,
+        trainer_state,
+        verl_console,
+        wandb_log,
+    )
 
     return MappingProxyType(
         {
@@ -44,6 +54,10 @@ def _readers() -> Mapping[str, Reader]:
             wandb_log.FORMAT: wandb_log.read,
             table.CSV: table.read_csv,
             table.PARQUET: table.read_parquet,
+            mlflow_files.FORMAT: mlflow_files.read,
+            mlflow_sqlite.FORMAT: mlflow_sqlite.read,
+            trackio.FORMAT: trackio.read,
+            verl_console.FORMAT: verl_console.read,
         }
     )
 

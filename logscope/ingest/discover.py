@@ -15,7 +15,13 @@ TensorBoard runs still gives one run per sub-folder.
 W&B: each run id under `wandb/` is one run (a resumed run's folders, same id, merge);
 inside W&B folders only the `.wandb` logs count. A W&B chart export (`<run> - <metric>`
 columns) gives one run per exported run (RunFiles.part); other CSV/Parquet files count only
-when they have a step column."""
+when they have a step column.
+
+Each MLflow run folder (`mlruns/<experiment>/<run>/`, found by its meta.yaml) is a run of
+its own. A tracker database (MLflow's `mlflow.db`, a trackio `<project>.db`) holds many
+runs: each becomes a run named `store.db/<run name or id>`, a path that can also be given
+on the command line. veRL console logs (`*.log`, `*.out`, `*.txt`, `slurm-*`) count only
+when they hold `step:N - key:value` lines, and join the run of their folder."""
 
 from __future__ import annotations
 
@@ -60,6 +66,24 @@ def sniff(path: Path) -> str | None:
         return "wandb"
     if path.suffix in (".csv", ".parquet"):
         return path.suffix[1:]
+    return _sniff_more(path)
+
+
+def _sniff_more(path: Path) -> str | None:
+    """MLflow run folders (their meta.yaml), tracker databases, veRL console logs."""
+    from logscope.ingest import mlflow_files, verl_console
+
+    if path.name == "meta.yaml":
+        return mlflow_files.FORMAT if mlflow_files.is_run_folder(path.parent) else None
+    if path.suffix.lower() in _DATABASES:
+        from logscope.ingest import mlflow_sqlite, sqlitedb  # sqlite3 only when needed
+
+        kind = sqlitedb.kind(path)
+        if kind == "trackio":
+            return "trackio"
+        return mlflow_sqlite.FORMAT if kind or path.name in mlflow_sqlite.NAMES else None
+    if path.suffix in verl_console.SUFFIXES or path.name.startswith("slurm-"):
+        return verl_console.FORMAT if verl_console.looks_like(path) else None
     return None
 
 
@@ -69,9 +93,13 @@ def discover(path: Path) -> list[RunFiles]:
         part = _named_part(path)
         if part:
             return part
+        if store := _store_run(path):
+            return [store]
         raise InputError(f"{path}: no such file or folder")
     if path.is_file():
-        fmt = sniff(path) or "jsonl"
+        fmt = sniff(path) or _fallback(path)
+        if fmt in STORES:
+            return _store_runs(path, fmt)
         return _export_runs(path) or [
             RunFiles(path.parent if fmt == "trainer_state" else path, [(path, fmt)])
         ]
@@ -85,13 +113,15 @@ def discover(path: Path) -> list[RunFiles]:
     for file in files:
         root = wandb_roots.get(file) or _run_root(file, path, events_here, hf_output)
         groups.setdefault(root, []).append(file)
-    if not groups and not exports:
+    stores = _take_stores(groups)
+    if not groups and not exports and not stores:
         raise InputError(
             f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
             "trainer_state.json, events.out.tfevents.*, wandb/run-*/run-*.wandb, "
-            "CSV/Parquet with a step column)"
+            "CSV/Parquet with a step column, MLflow mlruns/ and mlflow.db, trackio *.db, "
+            "veRL console *.log/*.out/*.txt)"
         )
-    return [_select(root, files) for root, files in sorted(groups.items())] + exports
+    return [_select(root, files) for root, files in sorted(groups.items())] + exports + stores
 
 
 def _log_files(folder: Path) -> list[Path]:
@@ -161,6 +191,14 @@ def _wandb_roots(files: list[Path], base: Path) -> dict[Path, Path]:
 
 def _run_root(file: Path, base: Path, events_here: bool, hf_output: bool) -> Path:
     parts = file.relative_to(base).parts
+    if sniff(file) == "mlflow_files":  # mlruns/<experiment>/<run>/meta.yaml: its own run
+        return file.parent
+    if "artifacts" in parts[:-1]:  # a log saved as an MLflow artifact belongs to that run
+        from logscope.ingest import mlflow_files
+
+        run = base.joinpath(*parts[: parts.index("artifacts")])
+        if mlflow_files.is_run_folder(run):
+            return run
     if len(parts) == 1 or _SAME_RUN_DIRS.match(parts[0]):
         return base
     if sniff(file) == "tensorboard" and (
@@ -198,7 +236,14 @@ def _select(root: Path, files: list[Path]) -> RunFiles:
     run.files.extend((f, "wandb") for f in wandb)
     if len(wandb) > 1:
         run.notes.append(f"{len(wandb)} W&B folders of one run id (a resumed run) read as one run")
+    others = [(f, kind) for f in files if (kind := sniff(f) or "") in _OTHERS]
+    # a resumed job's logs in the order they were written: slurm-999.out before slurm-1000.out
+    run.files.extend(sorted(others, key=lambda pair: _natural(pair[0])))
     return run
+
+
+def _natural(path: Path) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(path))]
 
 
 def _written(path: Path) -> tuple[int, str]:
@@ -231,3 +276,70 @@ def event_prefixes(root: Path, files: list[Path]) -> dict[Path, str]:
     ):
         shared += 1
     return {file: "".join(f"{part}/" for part in parts[shared:]) for file, parts in folders.items()}
+
+
+# one file or folder per run, read by their own module
+_OTHERS = ("mlflow_files", "verl_console")
+# one file holding many runs: each run becomes `store.db/<run name or id>`
+STORES = ("mlflow_sqlite", "trackio")
+_DATABASES = (".db", ".sqlite", ".sqlite3")  # sqlitedb.SUFFIXES, without importing sqlite3
+
+
+def _fallback(path: Path) -> str:
+    """The reader for a file named on the command line that no sniff recognised; it says
+    what is wrong with the file."""
+    from logscope.ingest import verl_console
+
+    if path.suffix.lower() in _DATABASES:
+        return "mlflow_sqlite"
+    if path.suffix in verl_console.SUFFIXES or path.name.startswith("slurm-"):
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(4096).lstrip()
+        except OSError:
+            return verl_console.FORMAT  # its reader reports why the file cannot be read
+        return "jsonl" if head.startswith(b"{") else verl_console.FORMAT
+    return "jsonl"
+
+
+def _take_stores(groups: dict[Path, list[Path]]) -> list[RunFiles]:
+    """Remove tracker databases from the folder groups; one RunFiles per run they hold."""
+    found = []
+    for root in list(groups):
+        stores = [(f, fmt) for f in groups[root] if (fmt := sniff(f)) in STORES]
+        for file, fmt in stores:
+            groups[root].remove(file)
+            found.extend(_store_runs(file, fmt))
+        if not groups[root]:
+            del groups[root]
+    return found
+
+
+def _store_runs(file: Path, fmt: str) -> list[RunFiles]:
+    """Each run of a tracker database as `file/<selector>`; the file itself when it lists
+    none (its reader then reports why)."""
+    import sqlite3
+
+    from logscope.ingest import mlflow_sqlite, trackio
+
+    lister = mlflow_sqlite.runs if fmt == mlflow_sqlite.FORMAT else trackio.runs
+    try:
+        selectors, notes = lister(file)
+    except sqlite3.Error:
+        selectors, notes = [], []
+    if not selectors:
+        return [RunFiles(file, [(file, fmt)], notes)]
+    runs = [RunFiles(file / sel, [(file / sel, fmt)]) for sel, _ in selectors]
+    runs[0].notes.extend(notes)
+    return runs
+
+
+def _store_run(path: Path) -> RunFiles | None:
+    """`store.db/<run>`: one run of a tracker database named on the command line."""
+    from logscope.ingest import sqlitedb
+
+    database, selector = sqlitedb.split(path)
+    if selector is None:
+        return None
+    fmt = sniff(database) or _fallback(database)
+    return RunFiles(path, [(path, fmt)]) if fmt in STORES else None

@@ -1,0 +1,120 @@
+"""Read-only access to SQLite tracking stores (MLflow's `mlflow.db`, trackio's `<project>.db`).
+
+Nothing in the user's folder may change, yet SQLite's read-only mode (`mode=ro`) still
+creates `-wal` and `-shm` files next to a WAL-mode database (trackio uses WAL; measured with
+SQLite 3.4x). So a database without journal files is opened `immutable=1` (no locks, no side
+files), and one with a `-wal` or `-journal` beside it (a live or crashed writer) is copied
+with them into a temporary folder first, where SQLite may replay the journal on the copy.
+A store holds many runs; discovery names each one as a path below the file
+(`mlflow.db/<run>`), and `split` turns such a path back into (file, run selector).
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+HEADER = b"SQLite format 3\x00"
+SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(HEADER)) == HEADER
+    except OSError:
+        return False
+
+
+_JOURNALS = ("-wal", "-journal")
+
+
+@contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection that leaves `path`'s folder untouched; raises sqlite3.Error
+    when the file is no readable database."""
+    try:
+        with _connect(path) as connection:
+            yield connection
+    except UnicodeDecodeError as error:  # SQLite's own error message held damaged text
+        raise sqlite3.DatabaseError(f"damaged text in the database ({error.reason})") from error
+
+
+@contextmanager
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+    sidecars = [Path(f"{path}{end}") for end in _JOURNALS if Path(f"{path}{end}").exists()]
+    if not sidecars:
+        uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
+            connection.execute("PRAGMA query_only = ON")
+            connection.text_factory = _text
+            yield connection
+        return
+    with tempfile.TemporaryDirectory(prefix="logscope-") as scratch:
+        copy = Path(scratch) / "store.db"
+        try:
+            shutil.copyfile(path, copy)
+            for sidecar in sidecars:
+                shutil.copyfile(sidecar, f"{copy}{sidecar.name[len(path.name) :]}")
+        except OSError as error:
+            raise sqlite3.OperationalError(f"cannot copy the live database ({error})") from error
+        with closing(sqlite3.connect(copy)) as connection:
+            connection.text_factory = _text
+            yield connection
+
+
+def _text(data: bytes) -> str:
+    """Damaged text in a damaged database reads as U+FFFD instead of raising."""
+    return data.decode("utf-8", errors="replace")
+
+
+def columns(connection: sqlite3.Connection) -> dict[str, set[str]]:
+    """Every table and its column names."""
+    tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return {
+        table: {r[1] for r in connection.execute("SELECT * FROM pragma_table_info(?)", (table,))}
+        for table in tables
+    }
+
+
+def kind(path: Path) -> str | None:
+    """'mlflow' or 'trackio' for a SQLite file holding that tracker's tables, else None.
+
+    Discovery asks several times per file: the answer is kept while size and mtime stay."""
+    if path.suffix.lower() not in SUFFIXES or not is_sqlite(path):
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _kind(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _kind(path: Path, size: int, mtime: int) -> str | None:
+    try:
+        with connect(path) as connection:
+            schema = columns(connection)
+    except sqlite3.Error:
+        return None
+    metrics = schema.get("metrics", set())
+    if {"key", "value", "step", "run_uuid"} <= metrics and "runs" in schema:
+        return "mlflow"
+    if {"run_name", "metrics"} <= metrics:
+        return "trackio"
+    return None
+
+
+def split(path: Path) -> tuple[Path, str | None]:
+    """(database file, run selector) for `store.db/<run>`; (path, None) for the file itself."""
+    if path.is_file():
+        return path, None
+    for parent in path.parents:
+        if parent.is_file():
+            return parent, path.relative_to(parent).as_posix()
+    return path, None

@@ -1,0 +1,209 @@
+"""veRL / TinyZero console logs: `step:N - key:value - key:value ...` lines in a stdout log.
+
+veRL's `console` backend (verl/utils/logger/aggregate_logger.py) prints one line per step,
+`"step:{step} - " + " - ".join(f"{k}:{pprint.pformat(v)}")`; old veRL and TinyZero print
+`{v:.3f}`. These lines sit among everything else a job writes to stdout: warnings,
+tracebacks, tqdm bars ending in `\\r`, ANSI colours and Ray's `(TaskRunner pid=123)` prefix.
+Values may be `np.float64(0.5)` (numpy >= 2 repr), `tensor(0.5)`, `nan`, `inf`, `-inf`.
+
+Only lines holding `step:<int> - ` are read; the work is Polars string expressions over
+all lines at once (split, regex extract, pivot), not a Python loop per line.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog
+from logscope.ingest.decode import LINE
+
+if TYPE_CHECKING:
+    from logscope.ingest import Progress
+
+FORMAT = "verl_console"
+SUFFIXES = (".log", ".out", ".txt", ".err")
+# a step line as veRL prints it: step:0 - some/key:1.0
+_STEP_LINE = re.compile(rb"step:\d+ - [^:\n]+:")
+_SNIFF_BYTES = 64 << 20  # veRL prints its config and model loading before step 0
+_ANSI = r"\x1b\[[0-9;?]*[ -/]*[@-~]"
+# value reprs: 0.5, -1e-05, nan, inf, np.float64(0.5), np.int64(3), tensor(0.5, device=...)
+_NUMBER = r"[-+]?(?:nan|inf(?:inity)?|(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)"
+_VALUE = (
+    rf"(?i)^\s*(?:(?:np\.|numpy\.)?(?:float|int|uint)\d*\(\s*({_NUMBER})\s*\)"
+    rf"|tensor\(\s*({_NUMBER})\s*(?:,[^)]*)?\)|({_NUMBER})|(true|false))\s*$"
+)
+
+
+def looks_like(path: Path) -> bool:
+    """The file holds at least one veRL step line (read up to its first 64 MiB).
+
+    Discovery asks several times per file: the answer is kept while size and mtime stay."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return _has_step_line(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _has_step_line(path: Path, size: int, mtime: int) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return _STEP_LINE.search(handle.read(_SNIFF_BYTES)) is not None
+    except OSError:
+        return False
+
+
+def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
+    """Read every step line; a line's fragments that are no `key:number` are reported."""
+    name = display or str(path)
+    log = ProblemLog(name)
+    notes: list[str] = []
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        log(None, f"cannot read the file ({error.strerror or error}); skipped")
+        return Ingested(name, FORMAT, _empty(), log.finish(), notes)
+    if progress:
+        progress(name, len(data), len(data))
+    text = _decode(data, log)
+    frame = _parse(text, log, notes)
+    if frame.height == 0:
+        log(None, "no veRL step line ('step:N - key:value - ...') found")
+    return Ingested(name, FORMAT, frame, log.finish(), notes)
+
+
+def _decode(data: bytes, log: ProblemLog) -> str:
+    """Text of the log; bytes that are not UTF-8 become U+FFFD and the first is reported."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        log(line, f"not UTF-8 at byte {error.start}; undecodable bytes replaced, rest read")
+        return data.decode("utf-8", errors="replace")
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
+
+
+# `step:N - ` not inside another word (global_step:3 is no step line); regexes without a
+# long capture group, so Polars' regex engine finds them at memchr speed
+_START = r"(?:^|[^A-Za-z0-9_])step:"
+# numpy / torch wrappers stripped with literal (cheap) operations before the regex fallback
+_WRAPPERS = ("np.float64(", "np.float32(", "np.int64(", "np.int32(", "tensor(")
+
+
+def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
+    lines = (
+        pl.DataFrame({"text": [text]})
+        .select(pl.col("text").str.split("\n"))  # in Rust: no Python string per line
+        .explode("text")
+        .with_row_index(LINE, offset=1)
+        .filter(pl.col("text").str.contains("step:", literal=True))
+        .with_columns(pl.col("text").str.replace_all(_ANSI, ""))
+        # tqdm redraws with \r: the step line is the \r-piece that holds it
+        .with_columns(pl.col("text").str.split("\r"))
+        .explode("text")
+        .with_columns(pl.col("text").str.extract(_START + r"(\d+) - ", 1).alias("step"))
+        .filter(pl.col("step").is_not_null())
+        .unique(LINE, keep="last", maintain_order=True)
+        .select(
+            pl.col(LINE).cast(pl.Int64),
+            pl.col("step").cast(pl.Int64, strict=False),
+            pl.col("text").str.replace("^.*?" + _START + r"\d+ - ", "").alias("body"),
+        )
+    )
+    if lines.height == 0:
+        return _empty()
+    huge = lines.filter(pl.col("step").is_null())
+    if huge.height:
+        log(huge.item(0, LINE), f"step number too large on {huge.height} line(s); skipped")
+        lines = lines.filter(pl.col("step").is_not_null())
+    pairs = (
+        lines.select(LINE, "step", pl.col("body").str.split(" - "))
+        .explode("body")
+        .with_columns(pl.col("body").str.strip_chars())
+        .filter(pl.col("body") != "")
+        .with_columns(
+            pl.col("body").str.splitn(":", 2).struct.rename_fields(["key", "raw"]).alias("kv")
+        )
+        .unnest("kv")
+        .with_columns(pl.col("key").str.strip_chars(), _cheap_value(pl.col("raw")).alias("value"))
+    )
+    pairs = _slow_values(pairs)
+    usable = pl.col("value").is_not_null() & (pl.col("key") != "")
+    bad = pairs.filter(~usable)
+    if bad.height:
+        _report(bad, log)
+    good = pairs.filter(usable)
+    if good.height == 0:
+        return lines.select("step", pl.lit(None, pl.Float64).alias("wall_time"), LINE)
+    wide = good.with_columns(pl.col("key").cast(pl.Categorical)).pivot(
+        on="key", index=LINE, values="value", aggregate_function="last"
+    )
+    wide = lines.select(LINE, "step").join(wide, on=LINE, how="left", maintain_order="left")
+    metrics = [c for c in wide.columns if c not in (LINE, "step")]
+    notes.append(f"veRL console log: {lines.height} step lines read")
+    return wide.select(
+        "step",
+        pl.lit(None, pl.Float64).alias("wall_time"),
+        LINE,
+        *(pl.col(m).cast(pl.Float64) for m in metrics),
+    )
+
+
+def _cheap_value(raw: pl.Expr) -> pl.Expr:
+    """Plain numbers, nan, inf, and the common numpy/torch wrappers, without a regex."""
+    text = raw.str.strip_chars()
+    unwrapped = text
+    for prefix in _WRAPPERS:
+        unwrapped = unwrapped.str.strip_prefix(prefix)
+    unwrapped = unwrapped.str.strip_suffix(")").str.strip_chars()
+    return pl.coalesce(
+        text.cast(pl.Float64, strict=False), unwrapped.cast(pl.Float64, strict=False)
+    )
+
+
+def _slow_values(pairs: pl.DataFrame) -> pl.DataFrame:
+    """The few values the cheap pass missed (True, tensor(0.5, device=...), numpy.int8(3))
+    go through the full regex; only those rows pay for it."""
+    missed = pl.col("value").is_null() & pl.col("raw").is_not_null()
+    if not pairs.select(missed.any()).item():
+        return pairs
+    pairs = pairs.with_row_index("index")
+    found = pairs.filter(missed).select("index", _value(pl.col("raw")).alias("value"))
+    return pairs.update(found, on="index").drop("index")
+
+
+def _value(raw: pl.Expr) -> pl.Expr:
+    """A value repr as Float64; None when it is not a number veRL would print."""
+    found = raw.str.extract_groups(_VALUE)
+    number = pl.coalesce(found.struct.field("1"), found.struct.field("2"), found.struct.field("3"))
+    boolean = found.struct.field("4").str.to_lowercase()
+    return (
+        pl.when(boolean == "true")
+        .then(1.0)
+        .when(boolean == "false")
+        .then(0.0)
+        .otherwise(number.str.to_lowercase().cast(pl.Float64, strict=False))
+    )
+
+
+def _report(bad: pl.DataFrame, log: ProblemLog) -> None:
+    """One problem per line with unreadable fragments, naming the first of them."""
+    fragment = pl.concat_str(pl.col("key"), pl.col("raw"), separator=":", ignore_nulls=True)
+    per_line = bad.group_by(LINE, maintain_order=True).agg(
+        fragment.first().alias("body"), pl.len().alias("n")
+    )
+    for line, body, count in per_line.head(MAX_PROBLEMS).iter_rows():
+        shown = body if len(body) <= 60 else body[:57] + "..."
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        log(line, f"step line fragment {shown!r} is not 'key:number'{more}; skipped")
+    if per_line.height > MAX_PROBLEMS:
+        log(None, f"{per_line.height - MAX_PROBLEMS} more step lines hold unreadable fragments")
