@@ -401,16 +401,12 @@ class SnapshotSource(Source):
 
     def poll(self, limit: int = READ_LIMIT) -> Batch:
         batch = Batch()
-        try:
-            stat = self.path.stat()
-        except OSError:
-            return batch
-        seen = (stat.st_size, stat.st_mtime_ns)
-        if seen == self._seen:
+        seen = signature(self.path, self.format)
+        if seen is None or seen == self._seen:
             return batch
         self._seen = seen
         part = self._read_all()
-        batch.read = stat.st_size
+        batch.read = seen[0]
         for problem in part.problems:  # a re-read finds the same problems again
             key = (problem.line, problem.message)
             if key not in self._reported and len(self._reported) < MAX_REPORTED:
@@ -427,6 +423,27 @@ class SnapshotSource(Source):
 
     def _incomplete(self) -> Problem:  # pragma: no cover - never holds a tail
         return Problem(self.display, "")
+
+
+def signature(path: Path, fmt: str) -> tuple[int, int] | None:
+    """(size, newest mtime) of what a whole-file format's writer touches: the database and
+    its write-ahead log for `store.db/<run>` (SQLite in WAL mode writes there first), the
+    metric files of an MLflow run folder (`meta.yaml` does not change as it logs)."""
+    from logscope.ingest.sqlitedb import split
+
+    if fmt == "mlflow_files":
+        files = [path, *(f for f in (path.parent / "metrics").rglob("*") if f.is_file())]
+    else:
+        database, _ = split(path)
+        files = [database, database.with_name(database.name + "-wal")]
+    size, newest = 0, -1
+    for file in files:
+        try:
+            stat = file.stat()
+        except OSError:
+            continue
+        size, newest = size + stat.st_size, max(newest, stat.st_mtime_ns)
+    return None if newest < 0 else (size, newest)
 
 
 def open_source(

@@ -305,3 +305,28 @@ def test_tail_reads_a_wandb_run_like_check(cli, samples: Path) -> None:  # type:
     out = cli(["tail", samples / "verl_wandb", "--plain"], exit_code=1).stdout
     findings = [line.split()[2] for line in out.splitlines() if line.startswith("FINDING")]
     assert findings == ["common/grad-norm-nonfinite", "verl/response-truncation"]
+
+
+def test_a_tracker_database_run_is_followed_through_its_file(tmp_path: Path, samples: Path) -> None:
+    """`mlruns.db/<run>` is no file: the database (and its -wal) is what changes."""
+    import shutil
+    import sqlite3
+
+    from logscope.follow.sources import open_source
+
+    database = tmp_path / "mlruns.db"
+    shutil.copy(samples / "mlflow_ppo" / "mlruns.db", database)
+    run = database / "gsm8k-qwen2.5-0.5b-ppo"
+    source = open_source(run, "mlflow_sqlite", str(run))
+    first = source.poll()
+    assert first.frame is not None and first.frame.get_column("step").max() == 90
+    with sqlite3.connect(database) as db:
+        (uuid,) = db.execute("SELECT DISTINCT run_uuid FROM metrics").fetchone()
+        db.execute(
+            "INSERT INTO metrics (key, value, timestamp, step, is_nan, run_uuid) "
+            "VALUES ('actor/grad_norm', 0.5, 1, 91, 0, ?)",
+            (uuid,),
+        )
+    os.utime(database, ns=(1, 2))
+    second = source.poll()
+    assert second.frame is not None and second.frame.get_column("step").to_list() == [91]
