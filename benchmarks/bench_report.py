@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             env=env,
         )
+    missing = [str(p) for p in (out, sample) if not p.exists()]
+    if missing:
+        raise SystemExit(f"no pages to load ({', '.join(missing)}): run without --browser-only")
     for name, path in ((source.name, out), ("sample_logs/kto_diverging", sample)):
         loads = [_browser_load(path) for _ in range(args.repeat)]
         print(f"chromium, {name} ({path.stat().st_size / 1e6:.1f} MB page):")
@@ -104,6 +107,8 @@ def _browser_load(page: Path) -> dict[str, float]:
         browser.send("Page.navigate", {"url": file_url(page)}, session=True)
         browser.wait_for("document.readyState === 'complete'", timeout=120)
         loaded = time.perf_counter() - start
+        # the paint entry can lag the load event by a frame in headless mode
+        browser.wait_for("performance.getEntriesByName('first-contentful-paint').length > 0")
         paint = browser.evaluate(
             "performance.getEntriesByName('first-contentful-paint')[0].startTime / 1000"
         )
