@@ -243,7 +243,9 @@ def test_library_entry_point(samples: Path) -> None:
 
 def test_control_characters_in_metric_names_cannot_drive_the_terminal(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "evil.jsonl"
-    log.write_text('{"step": 1, "\\u001b[2Jloss\\u0007": 1.0}\n{"step": 2, "\\u001b[2Jloss\\u0007": NaN}\n')
+    log.write_text(
+        '{"step": 1, "\\u001b[2Jloss\\u0007": 1.0}\n{"step": 2, "\\u001b[2Jloss\\u0007": NaN}\n'
+    )
     for args in (["check", log], ["check", log, "-q"], ["check", log, "--color", "always"]):
         out = cli(args, exit_code=1).stdout
         assert "\x1b[2J" not in out and "\x07" not in out
@@ -259,19 +261,34 @@ def _log(path: Path, steps: range, **curves: object) -> Path:
 
 def test_baseline_with_a_different_logging_cadence(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The baseline logged every 10 steps, the run every step: curves still line up."""
-    base = _log(tmp_path / "base" / "m.jsonl", range(0, 201, 10),
-                reward=lambda s: s / 200, loss=lambda s: 1 - s / 400)
-    same = _log(tmp_path / "same" / "m.jsonl", range(0, 201),
-                reward=lambda s: s / 200, loss=lambda s: 1 - s / 400)
-    slow = _log(tmp_path / "slow" / "m.jsonl", range(0, 201),
-                reward=lambda s: s / 400, loss=lambda s: 1 - s / 400)
+    base = _log(
+        tmp_path / "base" / "m.jsonl",
+        range(0, 201, 10),
+        reward=lambda s: s / 200,
+        loss=lambda s: 1 - s / 400,
+    )
+    same = _log(
+        tmp_path / "same" / "m.jsonl",
+        range(0, 201),
+        reward=lambda s: s / 200,
+        loss=lambda s: 1 - s / 400,
+    )
+    slow = _log(
+        tmp_path / "slow" / "m.jsonl",
+        range(0, 201),
+        reward=lambda s: s / 400,
+        loss=lambda s: 1 - s / 400,
+    )
     cli(["check", same.parent, "--baseline", base.parent])
-    doc = json.loads(cli(["check", slow.parent, "--baseline", base.parent, "-f", "json"],
-                         exit_code=1).stdout)
+    doc = json.loads(
+        cli(["check", slow.parent, "--baseline", base.parent, "-f", "json"], exit_code=1).stdout
+    )
     (run,) = doc["runs"]
     assert run["baseline"] == str(base.parent)
-    assert {f["rule"] for f in run["findings"]} == {"baseline/final-reward-worse",
-                                                   "baseline/reward-curve-behind"}
+    assert {f["rule"] for f in run["findings"]} == {
+        "baseline/final-reward-worse",
+        "baseline/reward-curve-behind",
+    }
     assert "baseline" in run["packs"]
 
 
@@ -289,17 +306,24 @@ def test_unreadable_baseline_is_a_usage_error(cli, samples: Path, tmp_path: Path
 
 def test_set_overrides_a_rule_parameter_and_severity(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     args = ["check", samples / DIVERGING, "-f", "json"]
-    default = {f["rule"]: f for f in json.loads(cli(args, exit_code=1).stdout)["runs"][0]["findings"]}
+    default = {
+        f["rule"]: f for f in json.loads(cli(args, exit_code=1).stdout)["runs"][0]["findings"]
+    }
     assert "kto/kl-high" in default and default["kto/grad-norm-high"]["severity"] == "warning"
-    changed = json.loads(cli([*args, "--set", "kto/kl-high.value=2", "--set",
-                              "kto/grad-norm-high.severity=info"], exit_code=1).stdout)
+    changed = json.loads(
+        cli(
+            [*args, "--set", "kto/kl-high.value=2", "--set", "kto/grad-norm-high.severity=info"],
+            exit_code=1,
+        ).stdout
+    )
     rules = {f["rule"]: f for f in changed["runs"][0]["findings"]}
     assert "kto/kl-high" not in rules and rules["kto/grad-norm-high"]["severity"] == "info"
 
 
 def test_bad_set_is_a_usage_error_naming_every_problem(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
-    result = cli(["check", samples / HF, "--set", "kto/kl-high.valu=2", "--set", "nope.x=1"],
-                 exit_code=2)
+    result = cli(
+        ["check", samples / HF, "--set", "kto/kl-high.valu=2", "--set", "nope.x=1"], exit_code=2
+    )
     assert "--set kto/kl-high.valu=2: check 'threshold' has no parameter 'valu'" in result.stderr
     assert "--set nope.x=1: no rule 'nope'" in result.stderr
 
@@ -312,11 +336,17 @@ def test_set_a_pack_var_names_the_vars_and_checks_the_sql(cli, samples: Path) ->
 
 
 PROJECT_FILES = {
-    "logscope.yaml": ("set: ['kto/kl-high.value=2']\nignore: [common]\n", "sett: []\n",
-                      "unknown key 'sett'"),
-    "pyproject.toml": ('[project]\nname = "x"\n\n[tool.logscope]\nset = ["kto/kl-high.value=2"]\n'
-                       'ignore = ["common"]\n', "[tool.logscope]\nset = [\n",
-                       "cannot read the project configuration"),
+    "logscope.yaml": (
+        "set: ['kto/kl-high.value=2']\nignore: [common]\n",
+        "sett: []\n",
+        "unknown key 'sett'",
+    ),
+    "pyproject.toml": (
+        '[project]\nname = "x"\n\n[tool.logscope]\nset = ["kto/kl-high.value=2"]\n'
+        'ignore = ["common"]\n',
+        "[tool.logscope]\nset = [\n",
+        "cannot read the project configuration",
+    ),
 }
 
 

@@ -114,13 +114,29 @@ EXPECTED = {
 
 # the family each sample must be detected as (the packs applied beside common)
 FAMILY = {
-    "kto_healthy": ["kto"], "kto_diverging": ["kto"], "sft_nan_truncated": [], "hf_output": ["kto"],
-    "swift_grpo": ["trl"], "verl_tensorboard": ["verl"], "sft_healthy": [], "dpo_healthy": ["trl"], "dpo_broken": ["trl"], "grpo_no_signal": ["trl"],
-    "ppo_healthy": ["trl"], "ppo_broken": ["trl"], "verl_healthy": ["verl"],
-    "verl_broken": ["verl"], "coordexp_healthy": ["coordexp"], "coordexp_broken": ["coordexp"],
-    "trinity_healthy": ["trinity"], "trinity_broken": ["trinity"],
-    "maxent_healthy": ["maxent_grpo"], "maxent_broken": ["maxent_grpo"],
-    "verl_wandb": ["verl"], "verl_console_grpo": ["verl"], "mlflow_ppo": ["verl"],
+    "kto_healthy": ["kto"],
+    "kto_diverging": ["kto"],
+    "sft_nan_truncated": [],
+    "hf_output": ["kto"],
+    "swift_grpo": ["trl"],
+    "verl_tensorboard": ["verl"],
+    "sft_healthy": [],
+    "dpo_healthy": ["trl"],
+    "dpo_broken": ["trl"],
+    "grpo_no_signal": ["trl"],
+    "ppo_healthy": ["trl"],
+    "ppo_broken": ["trl"],
+    "verl_healthy": ["verl"],
+    "verl_broken": ["verl"],
+    "coordexp_healthy": ["coordexp"],
+    "coordexp_broken": ["coordexp"],
+    "trinity_healthy": ["trinity"],
+    "trinity_broken": ["trinity"],
+    "maxent_healthy": ["maxent_grpo"],
+    "maxent_broken": ["maxent_grpo"],
+    "verl_wandb": ["verl"],
+    "verl_console_grpo": ["verl"],
+    "mlflow_ppo": ["verl"],
 }
 
 # samples holding several runs: {sample: {run name: (status, findings)}}

@@ -33,8 +33,9 @@ def _golden(name: str, text: str) -> None:
     assert text == path.read_text(), f"differs from {path}; rerun with LOGSCOPE_UPDATE_GOLDEN=1"
 
 
-@pytest.mark.parametrize(("fmt", "suffix"), [("junit", "xml"), ("github", "txt"),
-                                             ("markdown", "md"), ("json", "json")])
+@pytest.mark.parametrize(
+    ("fmt", "suffix"), [("junit", "xml"), ("github", "txt"), ("markdown", "md"), ("json", "json")]
+)
 def test_golden(cli, in_repo, fmt: str, suffix: str) -> None:  # type: ignore[no-untyped-def]
     text = cli(["check", *RUNS, "--format", fmt], exit_code=1).stdout
     _golden(f"three_runs.{suffix}", text.replace(__version__, "VERSION"))
@@ -59,21 +60,31 @@ def test_junit_is_valid_against_the_schema(cli, in_repo, tmp_path: Path) -> None
 
 def test_fail_on_moves_findings_between_failure_and_output(cli, in_repo) -> None:  # type: ignore[no-untyped-def]
     run = "sample_logs/hf_output"
-    strict = ET.fromstring(cli(["check", run, "-f", "junit", "--fail-on", "warning"], exit_code=1).stdout)
+    strict = ET.fromstring(
+        cli(["check", run, "-f", "junit", "--fail-on", "warning"], exit_code=1).stdout
+    )
     relaxed = ET.fromstring(cli(["check", run, "-f", "junit"]).stdout)
     assert strict.get("failures") == "1" and relaxed.get("failures") == "0"
-    case = next(c for c in relaxed.iter("testcase") if c.get("name") == "common/grad-norm-explosion")
+    case = next(
+        c for c in relaxed.iter("testcase") if c.get("name") == "common/grad-norm-explosion"
+    )
     assert "step 85" in case.findtext("system-out", "")
 
 
 def test_github_annotations_point_at_the_log_line(cli, in_repo) -> None:  # type: ignore[no-untyped-def]
     out = cli(["check", "sample_logs/sft_nan_truncated", "-f", "github"], exit_code=1).stdout
     (line,) = out.splitlines()
-    assert line.startswith("::error title=logscope (common/grad-norm-nonfinite),"
-                           "file=sample_logs/sft_nan_truncated/metrics.jsonl,line=")
-    step_260_line = 1 + next(i for i, text in enumerate(
-        (ROOT / "sample_logs/sft_nan_truncated/metrics.jsonl").read_text().splitlines())
-        if '"step": 260' in text)
+    assert line.startswith(
+        "::error title=logscope (common/grad-norm-nonfinite),"
+        "file=sample_logs/sft_nan_truncated/metrics.jsonl,line="
+    )
+    step_260_line = 1 + next(
+        i
+        for i, text in enumerate(
+            (ROOT / "sample_logs/sft_nan_truncated/metrics.jsonl").read_text().splitlines()
+        )
+        if '"step": 260' in text
+    )
     assert f"line={step_260_line}::" in line
     assert "%0A  advice: " in line
 
@@ -81,7 +92,9 @@ def test_github_annotations_point_at_the_log_line(cli, in_repo) -> None:  # type
 def test_hostile_text_cannot_break_out(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     name = "loss::error ::x%0A|<img src=x onerror=alert(1)>`*"
     log = tmp_path / "m.jsonl"
-    log.write_text("".join(json.dumps({"step": s, name: v}) + "\n" for s, v in ((1, 1.0), (2, "NaN"))))
+    log.write_text(
+        "".join(json.dumps({"step": s, name: v}) + "\n" for s, v in ((1, 1.0), (2, "NaN")))
+    )
     github = cli(["check", log, "-f", "github"], exit_code=1).stdout
     (line,) = github.splitlines()  # one command; the name cannot start a second one
     command, data = line.split("::", 2)[1:]
@@ -101,7 +114,9 @@ def test_output_file_keeps_the_table_on_stdout(cli, in_repo, tmp_path: Path) -> 
     ET.fromstring(target.read_text())
 
 
-def test_github_step_summary_is_appended(cli, in_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_github_step_summary_is_appended(
+    cli, in_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
@@ -118,14 +133,18 @@ def test_summary_table_for_many_runs(cli, in_repo) -> None:  # type: ignore[no-u
     # one row per run: one per sample folder, and a W&B chart export holds two runs
     runs = json.loads(cli(["check", "sample_logs", "-f", "json"], exit_code=1).stdout)["runs"]
     assert len(rows) == len(runs) == sum(1 for p in Path("sample_logs").iterdir() if p.is_dir()) + 1
-    assert any("kto_diverging" in r and "FAIL" in r and "common/loss-rising (step 1)" in r for r in rows)
+    assert any(
+        "kto_diverging" in r and "FAIL" in r and "common/loss-rising (step 1)" in r for r in rows
+    )
     full = cli(["check", "sample_logs"], exit_code=1).stdout
     assert full.index("ERROR   ") < full.index("worst finding")  # details, then the table
 
 
 def test_jobs_gives_the_same_verdict(cli, in_repo) -> None:  # type: ignore[no-untyped-def]
     serial = json.loads(cli(["check", "sample_logs", "-f", "json"], exit_code=1).stdout)
-    parallel = json.loads(cli(["check", "sample_logs", "-f", "json", "--jobs", "2"], exit_code=1).stdout)
+    parallel = json.loads(
+        cli(["check", "sample_logs", "-f", "json", "--jobs", "2"], exit_code=1).stdout
+    )
     assert parallel == serial
 
 
@@ -137,6 +156,8 @@ def test_an_unreadable_run_does_not_stop_the_others(cli, tmp_path: Path) -> None
     result = cli(["check", tmp_path, "-f", "json"], exit_code=2)
     doc = json.loads(result.stdout)
     assert [r["status"] for r in doc["runs"]] == ["error", "pass"]
-    assert doc["errors"] == [f"{tmp_path / 'bad'}: no metric rows could be read "
-                             f"({tmp_path / 'bad' / 'm.jsonl'}:1: not a JSON Lines file "
-                             "(no line starts with '{'; begins b'\\x00\\x01\\x02 not a log'); skipped)"]
+    assert doc["errors"] == [
+        f"{tmp_path / 'bad'}: no metric rows could be read "
+        f"({tmp_path / 'bad' / 'm.jsonl'}:1: not a JSON Lines file "
+        "(no line starts with '{'; begins b'\\x00\\x01\\x02 not a log'); skipped)"
+    ]

@@ -92,7 +92,9 @@ def test_pack_detection() -> None:
     assert names(dpo) == ["common", "trl"]
     assert names(grpo) == ["common", "trl"]
     assert names(verl) == ["common", "verl"]
-    maxent = make_run({"train/loss": "1 1", "train/tau": "0.5 0.5", "train/frac_reward_zero_std": "0 0"})
+    maxent = make_run(
+        {"train/loss": "1 1", "train/tau": "0.5 0.5", "train/frac_reward_zero_std": "0 0"}
+    )
     assert names(maxent) == ["common", "maxent_grpo"]
     assert names(sft) == ["common"]
     assert names(sft, ["kto"]) == ["common", "kto"]

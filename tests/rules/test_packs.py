@@ -290,21 +290,33 @@ def _slower(key: str, factor: float) -> Callable[[Series], None]:
     return change
 
 
-BASELINE_RULES = {"baseline/final-loss-worse", "baseline/final-eval-loss-worse",
-                  "baseline/final-reward-worse", "baseline/reward-curve-behind",
-                  "baseline/step-time-slower", "baseline/throughput-lower"}
+BASELINE_RULES = {
+    "baseline/final-loss-worse",
+    "baseline/final-eval-loss-worse",
+    "baseline/final-reward-worse",
+    "baseline/reward-curve-behind",
+    "baseline/step-time-slower",
+    "baseline/throughput-lower",
+}
 BASELINE_SCENARIOS = [
     Scenario("same recipe, another seed", lambda s: None, silent=BASELINE_RULES),
-    Scenario("loss and eval loss end 10% higher",
-             _many(_slower("loss", 1.1), _slower("eval_loss", 1.1)),
-             fires={"baseline/final-loss-worse", "baseline/final-eval-loss-worse"},
-             silent={"baseline/step-time-slower"}),
-    Scenario("margin rises half as fast", _slower("rewards/margins", 0.5),
-             fires={"baseline/final-reward-worse", "baseline/reward-curve-behind"}),
-    Scenario("steps 20% slower, throughput 20% lower",
-             _many(_slower("timing_s/step", 1.2), _slower("perf/throughput", 0.8)),
-             fires={"baseline/step-time-slower", "baseline/throughput-lower"},
-             silent={"baseline/final-loss-worse", "baseline/final-reward-worse"}),
+    Scenario(
+        "loss and eval loss end 10% higher",
+        _many(_slower("loss", 1.1), _slower("eval_loss", 1.1)),
+        fires={"baseline/final-loss-worse", "baseline/final-eval-loss-worse"},
+        silent={"baseline/step-time-slower"},
+    ),
+    Scenario(
+        "margin rises half as fast",
+        _slower("rewards/margins", 0.5),
+        fires={"baseline/final-reward-worse", "baseline/reward-curve-behind"},
+    ),
+    Scenario(
+        "steps 20% slower, throughput 20% lower",
+        _many(_slower("timing_s/step", 1.2), _slower("perf/throughput", 0.8)),
+        fires={"baseline/step-time-slower", "baseline/throughput-lower"},
+        silent={"baseline/final-loss-worse", "baseline/final-reward-worse"},
+    ),
 ]
 
 
