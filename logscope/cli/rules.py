@@ -1,0 +1,303 @@
+"""Commands on rules and metrics: rules list|check|lint|show|test, explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from logscope.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    OutputFormat,
+    app,
+    fail,
+    rules_app,
+    say,
+)
+
+
+@app.command()
+def explain(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Metric keys as logged, e.g. rewards/margins.", show_default=False),
+    ] = None,
+    family: Annotated[
+        str | None,
+        typer.Option(
+            "--list", "-l", help="List the catalogue: 'all' or a family (kto, verl, ...)."
+        ),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", "-r", help="Also count this rule pack file's rules (repeatable)."),
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """Explain a metric: its meaning, good range, warning signs, source, and rules.
+
+    Answers from the metric catalogue built from the reference documents; any spelling works
+    (train/ and eval/ prefixes, MLflow's _at_). Exit 1 when a metric is not in the catalogue
+    (the rules that would watch it are still shown).
+
+    [b]Examples[/b]
+
+      logscope explain rewards/margins
+      logscope explain train/actor/pg_clipfrac eval/gsm8k/accuracy/mean@4
+      logscope explain --list verl
+    """
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from logscope import catalogue
+    from logscope.checking import load_packs
+    from logscope.errors import LogscopeError
+    from logscope.explain import explain as explain_one
+    from logscope.explain import render
+    from logscope.report.text import safe
+
+    try:
+        entries = catalogue.load()
+        packs = load_packs(rules or [])
+    except LogscopeError as exc:
+        fail(exc)
+    console = Console(highlight=False)
+    if family:
+        shown = [e for e in entries if family in ("all", e.family)]
+        if not shown:
+            families = sorted({e.family for e in entries})
+            fail(f"no catalogue family '{family}' (families: all, {', '.join(families)})")
+        table = Table(box=None, header_style="dim", pad_edge=False)
+        for column in ("metric", "family", "good"):
+            table.add_column(column, overflow="fold")
+        for e in shown:
+            table.add_row(Text(e.key), Text(e.family), Text(e.good))
+        console.print(table)
+        console.print(f"{len(shown)} metrics", markup=False)
+        return
+    if not names:
+        fail("name a metric (e.g. logscope explain rewards/margins) or use --list all")
+    found = [explain_one(name, entries, packs) for name in names]
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps([f.to_dict() for f in found], indent=2))
+    else:
+        for i, one in enumerate(found):
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(overflow="fold")
+            for label, text in render(one):
+                grid.add_row(label, Text(safe(text), style="" if label else "bold"))
+            if i:
+                console.print()
+            console.print(grid)
+    unknown = [f for f in found if not f.known]
+    for f in unknown:
+        hint = f"; did you mean {', '.join(f.suggestions)}?" if f.suggestions else ""
+        say(
+            "error",
+            f"{f.name}: not in the metric catalogue{hint} "
+            "(logscope explain --list all shows every key)",
+        )
+    if unknown:
+        raise typer.Exit(1)
+
+
+@rules_app.command("list")
+def rules_list(
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", "-r", help="Also list this rule pack file (repeatable)."),
+    ] = None,
+) -> None:
+    """List every rule: id, severity, check, metric."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from logscope.checking import load_packs
+    from logscope.errors import LogscopeError
+
+    try:
+        packs = load_packs(rules or [])
+    except LogscopeError as exc:
+        fail(exc)
+    table = Table(box=None, header_style="dim", pad_edge=False)
+    for column in ("rule", "severity", "check", "metric"):
+        table.add_column(column)
+    for p in packs:
+        for r in p.rules:
+            table.add_row(r.id, str(r.severity), r.check, r.metric)
+    console = Console(highlight=False)
+    console.print(table)
+    console.print(
+        f"{sum(len(p.rules) for p in packs)} rules in {len(packs)} packs: "
+        + ", ".join(p.name for p in packs),
+        markup=False,
+    )
+
+
+@rules_app.command("check")
+def rules_check(
+    files: Annotated[list[Path], typer.Argument(help="Rule pack YAML files.", show_default=False)],
+) -> None:
+    """Validate rule pack files; every problem is listed with file:line:col.
+
+    [b]Example[/b]
+
+      logscope rules check my_rules.yaml
+    """
+    from logscope.errors import RulePackError
+    from logscope.rules.spec import load_files
+
+    try:
+        packs = load_files(files)
+    except RulePackError as exc:
+        fail(exc)
+    for p in packs:
+        typer.echo(f"{p.path}: ok, pack '{p.name}' with {len(p.rules)} rules")
+
+
+@rules_app.command("lint")
+def rules_lint(
+    files: Annotated[list[Path], typer.Argument(help="Rule pack YAML files.", show_default=False)],
+    runs: Annotated[
+        list[Path] | None,
+        typer.Option("--run", help="Also accept the metric keys this run logs (repeatable)."),
+    ] = None,
+) -> None:
+    """Validate rule packs, then flag rules that can never fire.
+
+    After the checks of `rules check`: metric patterns, alias spellings, `where:` columns
+    and detect keys that match no metric in the catalogue (or in the --run given), and
+    aliases no rule uses. Exit 1 on warnings, 2 on an invalid file.
+
+    [b]Examples[/b]
+
+      logscope rules lint team_rules.yaml
+      logscope rules lint team_rules.yaml --run runs/grpo-7b/   # your own metric names
+    """
+    from logscope import catalogue
+    from logscope.errors import LogscopeError
+    from logscope.ingest import read_run
+    from logscope.rules.engine import shared_aliases
+    from logscope.rules.lint import Known, lint
+    from logscope.rules.spec import load_builtin, load_files
+
+    try:
+        packs = load_files(files)
+        shared = shared_aliases(load_builtin() + packs)
+        extra = [key for run in runs or [] for key in read_run(run).metrics]
+        warnings = lint(packs, shared, Known(catalogue.load(), extra))
+    except LogscopeError as exc:
+        fail(exc)
+    for warning in warnings:
+        say("warning", str(warning))
+    for p in packs:
+        mine = sum(1 for w in warnings if w.where.startswith(p.path))
+        typer.echo(f"{p.path}: {mine or 'no'} warning{'s' * (mine != 1)}, {len(p.rules)} rules")
+    if warnings:
+        raise typer.Exit(1)
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[
+        str, typer.Argument(help="A rule id, e.g. kto/margin-negative-after-warmup.")
+    ],
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", "-r", help="Also search this rule file.")
+    ] = None,
+) -> None:
+    """Show one rule in full: what it checks, its message, advice, source, and an example
+    of it firing (from its pack's YAML tests).
+
+    [b]Example[/b]
+
+      logscope rules show common/grad-norm-nonfinite
+    """
+    import dataclasses
+
+    from logscope.checking import load_packs
+    from logscope.errors import LogscopeError
+    from logscope.rules.testing import example
+
+    try:
+        packs = load_packs(rules or [])
+    except LogscopeError as exc:
+        fail(exc)
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.id != rule_id:
+                continue
+            shared = next((dict(p.aliases) for p in packs if p.name == "common"), {})
+            params = {f.name: getattr(rule.params, f.name) for f in dataclasses.fields(rule.params)}
+            lines = [
+                f"{rule.id}  ({rule.severity}, pack {pack.name}: {pack.title})",
+                f"metric    {rule.metric}  = {', '.join(pack.patterns(rule.metric, shared))}",
+                f"check     {rule.check} {params}",
+            ]
+            if rule.where:
+                lines.append(f"where     {rule.where}")
+                if rule.where_template != rule.where:
+                    names = ", ".join(f"{k}={v}" for k, v in pack.vars.items())
+                    lines.append(f"          from {rule.where_template} with {names}")
+            if rule.after_step is not None or rule.before_step is not None:
+                lines.append(f"steps     after {rule.after_step}, up to {rule.before_step}")
+            lines += [
+                f"message   {rule.message}",
+                f"advice    {rule.advice}",
+                f"source    {rule.source}",
+                f"defined   {rule.origin}",
+            ]
+            found = example(rule.id, Path(pack.path))
+            if found:
+                lines.append(f"example   {found.name} ({found.where})")
+                lines += [f"            {key}: {value}" for key, value in found.series.items()]
+                lines.append(f"          → {found.message}")
+            typer.echo("\n".join(lines))
+            return
+    known = sorted(r.id for p in packs for r in p.rules if rule_id.split("/")[0] in r.id)
+    hint = f" (in that pack: {', '.join(known)})" if known else " (see: logscope rules list)"
+    fail(f"no rule '{rule_id}'{hint}")
+
+
+@rules_app.command("test")
+def rules_test(
+    files: Annotated[
+        list[Path], typer.Argument(help="Rule test files (*.test.yaml).", show_default=False)
+    ],
+) -> None:
+    """Run rule unit tests written in YAML (series in, expected findings out).
+
+    Exit 0 when all pass, 1 when one fails, 2 when a file is invalid.
+
+    [b]Example[/b]
+
+      logscope rules test rules/kto.test.yaml my_rules.test.yaml
+    """
+    from logscope.errors import RulePackError
+    from logscope.rules.testing import run_file
+
+    passed = failed = 0
+    for file in files:
+        try:
+            outcomes = run_file(file)
+        except RulePackError as exc:
+            fail(exc)
+        for outcome in outcomes:
+            if outcome.passed:
+                passed += 1
+                typer.echo(f"ok    {outcome.name}")
+            else:
+                failed += 1
+                typer.echo(f"FAIL  {outcome.name}  ({outcome.where})")
+                for problem in outcome.problems:
+                    typer.echo(f"      {problem}")
+    typer.echo(f"{passed} passed, {failed} failed")
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)

@@ -1,0 +1,169 @@
+"""`logscope tail`: the last steps of a run, or follow it live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from logscope.cli.common import (
+    ExitOn,
+    FailOn,
+    IgnoreOption,
+    PackOption,
+    RulesOption,
+    SelectOption,
+    SetOption,
+    app,
+    csv_set,
+    fail,
+    fail_level,
+    project_config,
+)
+
+
+@app.command()
+def tail(
+    path: Annotated[Path, typer.Argument(help="A run folder or log file.", show_default=False)],
+    lines: Annotated[
+        int, typer.Option("--lines", "-n", min=0, help="Show the last N steps of key metrics.")
+    ] = 10,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep reading as the run writes.")
+    ] = False,
+    exit_on: Annotated[
+        ExitOn | None,
+        typer.Option(
+            "--exit-on", help="With --follow: exit 1 as soon as a finding at this level fires."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            envvar="LOGSCOPE_FAIL_ON",
+            help="Exit 1 at the end (caught up, --idle, Ctrl-C) when a finding is at or "
+            "above this severity.",
+        ),
+    ] = FailOn.error,
+    idle: Annotated[
+        float | None,
+        typer.Option(
+            "--idle",
+            min=0,
+            metavar="SECONDS",
+            help="With --follow: end after SECONDS without new data.",
+        ),
+    ] = None,
+    stall: Annotated[
+        float | None,
+        typer.Option(
+            "--stall",
+            min=0,
+            metavar="MINUTES",
+            help="With --follow: a finding (warning) when no new data arrived for MINUTES.",
+        ),
+    ] = None,
+    every: Annotated[
+        int, typer.Option("--every", min=1, help="Plain output: a PROGRESS line every N steps.")
+    ] = 100,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", "-m", help="Show this metric (name or glob, repeatable)."),
+    ] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Plain lines even on a terminal (no live view).")
+    ] = False,
+    pack: PackOption = None,
+    rules: RulesOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    settings: SetOption = None,
+    poll: Annotated[float, typer.Option("--poll", min=0.01, hidden=True)] = 0.25,
+) -> None:
+    """Show a run's latest steps and findings; with --follow, watch it live.
+
+    With --follow, new JSONL lines and TensorBoard records are read from where the last
+    read stopped (a half-written line waits until it is complete; truncated, rotated and
+    new files are picked up) and the rules are re-evaluated as rows arrive. Each finding
+    is announced once, when it first fires. On a terminal a live view shows the key
+    metrics with sparklines and the current findings; otherwise (a pipe, a job log) one
+    line per event: FINDING / STALLED lines, a PROGRESS line every --every steps, NOTE lines.
+
+    Exit codes: 1 at once when a finding at --exit-on fires; otherwise, when reading ends
+    (caught up without --follow, --idle, Ctrl-C), 1 if a finding is at or above --fail-on
+    (default error) and 0 if not; 2 for bad usage or a run that cannot be read.
+
+    TensorBoard: torch's SummaryWriter flushes every 120 s by default, so points arrive in
+    bursts; the time of the last record seen is shown.
+
+    [b]Examples[/b]
+
+      logscope tail runs/kto-7b/ -n 20
+      logscope tail runs/kto-7b/ --follow
+      logscope tail output/ -f --exit-on error          [dim]# scheduler kills the job on 1[/dim]
+      logscope tail run/ -f --idle 600 --stall 15 | grep -E '^(FINDING|STALLED)'
+      logscope tail tb_logs/ -f -m loss -m 'rewards/*'
+    """
+    from rich.console import Console
+
+    from logscope.checking import load_packs
+    from logscope.errors import InputError, LogscopeError
+    from logscope.follow.view import LiveView, PlainView
+    from logscope.follow.watch import Options, SeveralRuns, Tail
+    from logscope.follow.window import Rules
+    from logscope.model import Severity
+
+    if not follow and (exit_on or idle is not None or stall is not None):
+        fail("--exit-on, --idle and --stall need --follow")
+    config = project_config([path])
+    rules = [*config.rules, *(rules or [])]
+    settings = [*config.settings, *(settings or [])]
+    try:
+        packs = load_packs(rules, pack or [], settings)
+    except LogscopeError as exc:
+        fail(exc)
+    console = Console(highlight=False)
+    live = follow and not plain and console.is_terminal
+    view = (LiveView if live else PlainView)(every, console)
+    options = Options(
+        follow=follow,
+        lines=lines,
+        poll=poll,
+        idle=idle,
+        stall=stall,
+        exit_on=Severity(exit_on.value) if exit_on else None,
+        fail_on=fail_level(fail_on),
+        every=every,
+        metrics=metric or [],
+    )
+    engine_rules = Rules(
+        packs,
+        forced=set(pack or []),
+        select=csv_set(select or config.select),
+        ignore=csv_set(ignore or config.ignore),
+        path=str(path),
+    )
+    watcher = Tail(path, engine_rules, view, options)
+    try:
+        watcher.scan()
+    except SeveralRuns as exc:
+        fail(exc)
+    except InputError as exc:
+        if not (follow and path.is_dir()):
+            fail(exc)
+        view.note(f"{exc}; waiting for a log to appear")
+    outcome = watcher.run()
+    if not follow and watcher.window.rows == 0:
+        fail(f"{path}: no metric rows could be read")
+    counts = dict.fromkeys(Severity, 0)
+    for finding in outcome.tracker.seen.values():
+        counts[finding.severity] += 1
+    summary = (
+        f"{outcome.reason}: step {watcher.window.last_step}, {watcher.window.rows} rows, "
+        f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
+        f"{counts[Severity.INFO]} info"
+    )
+    console.print(("SUMMARY " if not live else "") + summary, markup=False, soft_wrap=True)
+    raise typer.Exit(outcome.code)
