@@ -342,6 +342,7 @@ def metrics(
     import polars as pl
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from logscope.checking import load_packs
     from logscope.errors import LogscopeError
@@ -365,7 +366,7 @@ def metrics(
         first = f"{finite[0]:.4g}" if finite.len() else ""
         last = f"{finite[-1]:.4g}" if finite.len() else ""
         rules = ", ".join(covered.get(name, [])) or "-"
-        table.add_row(safe(name), str(series.len()), first, last, sparkline(series), rules)
+        table.add_row(Text(safe(name)), str(series.len()), first, last, sparkline(series), rules)
     console = Console(highlight=False)
     console.print(table)
     uncovered = sum(1 for name in run.metrics if not covered.get(name))

@@ -154,7 +154,11 @@ def tail(
         if not (follow and path.is_dir()):
             fail(exc)
         view.note(f"{exc}; waiting for a log to appear")
-    outcome = watcher.run()
+    try:
+        outcome = watcher.run()
+    except Exception as exc:  # a bug, not a finding: exit 2, never the findings code 1
+        view.stop()
+        fail(f"tail stopped on an internal error ({type(exc).__name__}: {exc}); please report it")
     if not follow and watcher.window.rows == 0:
         fail(f"{path}: no metric rows could be read")
     counts = dict.fromkeys(Severity, 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from logscope.model import Finding, Severity
@@ -48,13 +48,20 @@ class Tracker:
     seen: dict[tuple[str, str], Finding] = field(default_factory=dict)
 
     def update(self, findings: list[Finding]) -> list[Finding]:
-        """Record the latest evaluation; return the findings never seen before."""
+        """Record the latest evaluation; return the findings never seen before.
+
+        A known finding stays as first announced (step, value, message): later evaluations
+        see a window that may have dropped its first step; only its last step moves on."""
         new = []
         for finding in findings:
             key = (finding.rule, finding.metric)
-            if key not in self.seen:
+            first = self.seen.get(key)
+            if first is None:
                 new.append(finding)
-            self.seen[key] = finding
+                self.seen[key] = finding
+            else:
+                steps = [s for s in (first.last_step, finding.last_step) if s is not None]
+                self.seen[key] = replace(first, last_step=max(steps, default=None))
         return new
 
     def add(self, finding: Finding) -> bool:
@@ -161,11 +168,12 @@ def progress_line(window: Window, keys: list[str], findings: int) -> str:
 def rows_table(window: Window, keys: list[str], n: int) -> RenderableType:
     """The last `n` steps of the key metrics, like `tail -n`."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, header_style="dim", pad_edge=False)
     table.add_column("step", justify="right")
     for key in keys:
-        table.add_column(safe(key), justify="right", overflow="fold")
+        table.add_column(Text(safe(key)), justify="right", overflow="fold")
     present = [k for k in keys if k in window.frame.columns]
     rows = window.frame.select("step", *present).tail(n) if window.frame.height else None
     if rows is not None:
@@ -177,6 +185,7 @@ def rows_table(window: Window, keys: list[str], n: int) -> RenderableType:
 def metrics_table(window: Window, keys: list[str]) -> RenderableType:
     """Key metrics with their latest value and a sparkline of the window."""
     from rich.table import Table
+    from rich.text import Text
 
     from logscope.report.sparkline import sparkline
 
@@ -193,7 +202,7 @@ def metrics_table(window: Window, keys: list[str]) -> RenderableType:
         low = finite.min() if finite.len() else None
         high = finite.max() if finite.len() else None
         table.add_row(
-            safe(key),
+            Text(safe(key)),
             number(last),
             number(low),
             number(high),
@@ -205,6 +214,7 @@ def metrics_table(window: Window, keys: list[str]) -> RenderableType:
 def findings_table(findings: list[Finding], *, compact: bool = False) -> RenderableType:
     """Findings one per row; `compact` keeps each to one line (the live view)."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, header_style="dim", pad_edge=False)
     for column in ("severity", "rule", "metric", "step", "value", "message"):
@@ -215,12 +225,12 @@ def findings_table(findings: list[Finding], *, compact: bool = False) -> Rendera
         )
     for f in findings:
         table.add_row(
-            f"[{_STYLE[f.severity]}]{f.severity}[/]",
-            safe(f.rule),
-            safe(f.metric),
+            Text(str(f.severity), style=_STYLE[f.severity]),
+            Text(safe(f.rule)),
+            Text(safe(f.metric)),
             str(f.step if f.step is not None else "-"),
             number(f.value),
-            safe(f.message),
+            Text(safe(f.message)),
         )
     return table
 

@@ -398,15 +398,21 @@ class SnapshotSource(Source):
         self._read_all = read
         self._seen: tuple[int, int] | None = None
         self._reported: set[tuple[int | None, str]] = set()
+        self._held: list[Problem] = []  # problems of a read that gave no rows
 
     def poll(self, limit: int = READ_LIMIT) -> Batch:
         batch = Batch()
         seen = signature(self.path, self.format)
         if seen is None or seen == self._seen:
             return batch
-        self._seen = seen
         part = self._read_all()
         batch.read = seen[0]
+        if part.frame.height == 0 and part.problems:
+            # caught mid-rewrite (Hugging Face rewrites trainer_state.json in place): try
+            # again at the next poll, and report only if following ends on this state
+            self._held = part.problems
+            return batch
+        self._seen, self._held = seen, []
         for problem in part.problems:  # a re-read finds the same problems again
             key = (problem.line, problem.message)
             if key not in self._reported and len(self._reported) < MAX_REPORTED:
@@ -420,6 +426,9 @@ class SnapshotSource(Source):
         if frame.height:
             self._add_rows(batch, frame)
         return batch
+
+    def finish(self) -> list[Problem]:
+        return list(self._held)
 
     def _incomplete(self) -> Problem:  # pragma: no cover - never holds a tail
         return Problem(self.display, "")

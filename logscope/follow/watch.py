@@ -15,7 +15,6 @@ brought rows, spaced by EVAL_GAP or the cost of the last evaluation, whichever i
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,8 @@ from logscope.follow.view import Status
 from logscope.follow.window import RECENT, Rules, Window
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from logscope.follow.view import PlainView
     from logscope.model import Finding, Severity
 
@@ -83,6 +84,8 @@ class Tail:
         self._metrics: tuple[str, ...] = ()
         self._since_eval = 0
         self._evaluated = 0.0
+        self._new: list[Finding] = []  # judged while catching up, not yet announced
+        self._several = False  # "another run appeared" said once
         self._cost = 0.0  # seconds the last evaluation took
 
     # -- files -----------------------------------------------------------------------
@@ -95,7 +98,14 @@ class Tail:
             names = ", ".join(f"{r.root} [{r.part}]" if r.part else str(r.root) for r in runs)
             raise SeveralRuns(f"{self.path}: holds {len(runs)} runs ({names}); tail one of them")
         found = runs[0]
-        new = [(f, fmt) for f, fmt in found.files if f not in self.sources]
+        followed = {source.format for source in self.sources.values()}
+        new = [
+            (f, fmt)
+            for f, fmt in found.files
+            # one trainer_state.json per run: while the root copy is being rewritten,
+            # discovery may prefer a checkpoint-*/ copy, which repeats the same history
+            if f not in self.sources and not (fmt == "trainer_state" and fmt in followed)
+        ]
         if not new:
             return
         events = [f for f, fmt in found.files if fmt == "tensorboard"]
@@ -123,11 +133,22 @@ class Tail:
             for problem in batch.problems:
                 self.view.problem(problem)
             if batch.frame is not None and batch.frame.height:
-                self.window.add(batch.frame)
-                self._since_eval += batch.frame.height
+                self._take(batch.frame)
             got |= batch.read > 0
             more |= batch.more
         return got, more
+
+    def _take(self, frame: pl.DataFrame) -> None:
+        """Add rows in slices of half the window, judging each slice before the window
+        drops it: a poll can bring far more rows than the window holds (catching up on a
+        long log), and every row must be seen by the rules once."""
+        size = max(self.options.recent // 2, 1)
+        for start in range(0, frame.height, size):
+            part = frame.slice(start, size)
+            self.window.add(part)
+            self._since_eval += part.height
+            if start + size < frame.height:
+                self._new.extend(self.evaluate())
 
     # -- rules -----------------------------------------------------------------------
     def evaluate(self) -> list[Finding]:
@@ -177,8 +198,8 @@ class Tail:
                     self._since_eval >= options.recent // 2
                     or (not more and now - self._evaluated >= max(EVAL_GAP, self._cost))
                 )
-                if due:
-                    new = self.evaluate()
+                if due or (caught_up and self._new):
+                    new, self._new = self._new + self.evaluate(), []
                     if caught_up and self._fired(new):
                         reason = "exit-on"
                         return self._end(reason, exit_now=True)
@@ -186,6 +207,7 @@ class Tail:
                     caught_up = True
                     if self._since_eval or not self.rules.evaluations:
                         self.evaluate()
+                    self._new = []  # the caught-up summary announces every finding so far
                     self._caught_up()
                     if not options.follow:
                         return self._end(reason)
@@ -224,8 +246,14 @@ class Tail:
             self.view.findings(self.tracker.ordered())
 
     def _rescan(self) -> None:
-        with contextlib.suppress(InputError):  # no log yet, or a file vanished mid-listing
+        try:
             self.scan()
+        except SeveralRuns as exc:  # a second run appeared beside the one followed
+            if not self._several:
+                self._several = True
+                self.view.note(f"{exc}; still following the first (tail each one separately)")
+        except InputError:  # no log yet, or a file vanished mid-listing
+            pass
 
     def _end(self, reason: str, *, exit_now: bool = False) -> Outcome:
         self.status.state = reason

@@ -16,7 +16,8 @@ Array = np.ndarray[Any, Any]
 
 
 def minmax(steps: Array, values: Array, budget: int) -> tuple[Array, Array]:
-    """At most `budget` points (when budget >= 2): the min and max of each bucket.
+    """At most `budget` points (when budget >= 4): the min and max of each bucket, and the
+    first and last point.
 
     Non-finite values are not drawn on a line (they are marked separately), so they neither
     win a bucket nor hide a finite spike next to them. Vectorised: pad to whole buckets,
@@ -27,7 +28,7 @@ def minmax(steps: Array, values: Array, budget: int) -> tuple[Array, Array]:
     n = len(values)
     if n <= budget or budget < 2:
         return steps, values
-    buckets = budget // 2
+    buckets = max((budget - 2) // 2, 1)  # two points per bucket, plus the two ends
     size = -(-n // buckets)  # ceil
     buckets = -(-n // size)
     padded = buckets * size
@@ -38,5 +39,7 @@ def minmax(steps: Array, values: Array, budget: int) -> tuple[Array, Array]:
     offsets = np.arange(buckets) * size
     first = offsets + low.reshape(buckets, size).argmin(axis=1)
     second = offsets + high.reshape(buckets, size).argmax(axis=1)
-    keep = np.unique(np.concatenate((first, second)))  # sorted: step order, no duplicates
+    # sorted: step order, no duplicates; the ends always kept, so a flat tail (whose min and
+    # max are its first point) still reaches the last step
+    keep = np.unique(np.concatenate((first, second, [0, n - 1])))
     return steps[keep], values[keep]

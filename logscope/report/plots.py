@@ -32,8 +32,9 @@ OTHER_GROUP = "Other metrics"
 
 
 def text(value: object) -> str:
-    """Untrusted text as plotly may show it: control characters visible, HTML escaped."""
-    return html.escape(safe(str(value)))
+    """Untrusted text as plotly may show it: control characters visible, HTML escaped.
+    Quotes stay as they are: plotly does not decode `&quot;`, and its text is no attribute."""
+    return html.escape(safe(str(value)), quote=False)
 
 
 @dataclass

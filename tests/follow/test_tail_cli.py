@@ -63,3 +63,49 @@ def test_hostile_metric_names_are_shown_escaped(cli: Cli, tmp_path: Path) -> Non
 def test_a_folder_of_several_runs_is_refused_even_when_following(cli: Cli, samples: Path) -> None:
     result = cli(["tail", samples, "--follow"], exit_code=2)
     assert "runs" in result.stderr and "tail one of them" in result.stderr
+
+
+def test_rich_markup_in_names_is_text(cli: Cli, tmp_path: Path) -> None:
+    """`[/]` or `[bold red]` in a metric name is text, in tail and in metrics."""
+    rows = [{"step": s, "loss[/]": 1.0, "[bold red]loss": float("nan")} for s in range(1, 4)]
+    (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = cli(["tail", tmp_path, "-m", "*"], exit_code=1)
+    assert (
+        "loss[/]" in result.stdout
+        and "FINDING error common/loss-nonfinite metric=[bold red]loss" in result.stdout
+    )
+    assert "loss[/]" in cli(["metrics", tmp_path]).stdout
+
+
+def test_catching_up_on_a_long_log_judges_every_row(cli: Cli, tmp_path: Path) -> None:
+    """One poll can bring far more rows than the rule window holds: a NaN in the middle of
+    a 30,000-step log must still be found, at its own step."""
+    rows = [{"step": s, "loss": 1.0 if s != 12_345 else float("nan")} for s in range(1, 30_001)]
+    (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = cli(["tail", tmp_path, "--plain"], exit_code=1).stdout
+    (finding,) = [line for line in out.splitlines() if line.startswith("FINDING")]
+    assert "common/loss-nonfinite" in finding and "step=12345" in finding
+
+
+def test_a_finding_keeps_the_step_where_it_first_fired() -> None:
+    from logscope.follow.announce import Tracker
+    from logscope.model import Finding, Severity
+
+    def finding(step: int, last: int) -> Finding:
+        return Finding(
+            rule="r",
+            severity=Severity.WARNING,
+            metric="m",
+            step=step,
+            last_step=last,
+            value=1.0,
+            message=f"from {step}",
+            advice="",
+            source="",
+        )
+
+    tracker = Tracker()
+    assert tracker.update([finding(1000, 1000)]) != []
+    assert tracker.update([finding(15001, 15044)]) == []  # the window moved on
+    (kept,) = tracker.ordered()
+    assert (kept.step, kept.last_step, kept.message) == (1000, 15044, "from 1000")

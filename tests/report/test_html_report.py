@@ -167,6 +167,13 @@ def test_minmax_keeps_spikes_and_order() -> None:
     assert short_x.tolist() == list(range(50))  # under budget: every point
 
 
+def test_minmax_line_reaches_the_last_step_of_a_flat_tail() -> None:
+    steps = np.arange(10_000)
+    flat_x, _ = minmax(steps, np.ones(10_000), 100)
+    stepped_x, _ = minmax(steps, np.repeat([3.0, 2.0, 1.0], [4000, 4000, 2000]), 100)
+    assert flat_x[-1] == stepped_x[-1] == 9_999 and len(flat_x) <= 100
+
+
 def test_large_runs_are_downsampled_for_display_only(tmp_path: Path) -> None:
     steps = 20_000
     grad = np.ones(steps)
@@ -251,7 +258,7 @@ def test_any_metric_name_stays_text(tmp_path: Path, names: list[str]) -> None:
     titles = set(_by_title(text))
     assert len(figures(text)) == len(keys)
     for key in keys:
-        assert html.escape(safe(key)) in titles
+        assert html.escape(safe(key), quote=False) in titles
 
 
 def test_edge_case_runs_still_render(tmp_path: Path) -> None:
