@@ -24,6 +24,7 @@ class Params:
     min_points: int = 10
     statistic: Literal["median", "mean"] = "median"
     patience: int = 0
+    min_baseline: float = 0.0  # no spike against a recent level below this (RL losses near 0)
 
     def problems(self) -> list[str]:
         found = [] if self.factor > 1 else [f"factor must be above 1, got {self.factor}"]
@@ -41,7 +42,12 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     center = rolling(p.window, min_samples=p.min_points).to_numpy()
     baseline = np.concatenate(([np.nan], center[:-1]))  # previous points only
     with np.errstate(invalid="ignore"):
-        bad = (clean.values > p.factor * baseline) & (clean.values > p.min_value) & (baseline > 0)
+        # llm-foundry counts `loss >= multiplier * mean`; at or above is an outlier here too
+        bad = (
+            (clean.values >= p.factor * baseline)
+            & (clean.values > p.min_value)
+            & (baseline > max(p.min_baseline, 0.0))
+        )
     hit = streaks(clean, bad, p.patience + 1)
     if hit is None:
         return []

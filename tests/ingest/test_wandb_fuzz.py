@@ -80,7 +80,10 @@ def test_a_cut_anywhere_keeps_a_prefix_of_the_steps(rows, where):
     assert steps == list(range(len(steps)))
     assert_rows_are_logged_rows(run, rows)
     if len(steps) < len(rows):
-        assert run.problems, "lost steps must be reported"
+        # a cut inside a record is a problem; a cut exactly between records is only visible
+        # as the missing exit record, which a finished run always has
+        missing_exit = any("no exit record" in n for s in run.sources for n in s.notes)
+        assert run.problems or missing_exit, "lost steps must be reported"
 
 
 @FUZZ

@@ -49,6 +49,11 @@ def run_record(run_id: str, name: str) -> bytes:
     return field(17, field(1, run_id.encode()) + field(8, name.encode()))
 
 
+def exit_record(code: int = 0) -> bytes:
+    """Record.exit (18): RunExitRecord{exit_code = 1}; the SDK writes it when a run ends."""
+    return field(18, varint(1 << 3 | 0) + varint(code) if code else b"")
+
+
 def frame(records: list[bytes]) -> bytes:
     """LevelDB log: 32 KiB blocks, records split into FIRST/MIDDLE/LAST where they cross."""
     out = bytearray(HEADER)
@@ -70,7 +75,7 @@ def frame(records: list[bytes]) -> bytes:
 
 
 def wandb_bytes(rows: list[dict[str, float]]) -> bytes:
-    """A whole file: a run record, then one history record per row (step = its index)."""
-    return frame(
-        [run_record("prop0001", "prop"), *(history_record(i, r) for i, r in enumerate(rows))]
-    )
+    """A whole file: a run record, one history record per row (step = its index), the exit
+    record of a finished run."""
+    history = [history_record(i, r) for i, r in enumerate(rows)]
+    return frame([run_record("prop0001", "prop"), *history, exit_record()])
