@@ -108,9 +108,15 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def _has_section(path: Path) -> bool:
-    """Whether a pyproject.toml configures logscope; a broken one does, so that its error shows."""
+    """Whether a pyproject.toml has a [tool.logscope] table; a broken one that mentions it
+    counts, so that its error shows rather than being skipped."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return "[tool.logscope" in text
+    if "tool.logscope" not in text:  # most pyproject files: no parse needed
+        return False
+    try:
+        return isinstance(_toml(path).get("tool", {}).get("logscope"), dict)
+    except (OSError, ValueError):
+        return True

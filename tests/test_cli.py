@@ -331,8 +331,9 @@ def test_bad_set_is_a_usage_error_naming_every_problem(cli, samples: Path) -> No
 def test_set_a_pack_var_names_the_vars_and_checks_the_sql(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli(["check", samples / HF, "--set", "coordexp.estepkey=x"], exit_code=2)
     assert "pack 'coordexp' has no var 'estepkey' (vars: estep_key)" in result.stderr
-    result = cli(["check", samples / HF, "--set", 'coordexp.estep_key=a" = ('], exit_code=2)
-    assert "coordexp/parse-truncated: 'where' is not a valid SQL condition" in result.stderr
+    for bad in ('coordexp.estep_key=a" = 1 OR "b', "coordexp.estep_key="):
+        result = cli(["check", samples / HF, "--set", bad], exit_code=2)
+        assert "a var names a metric key: not empty, no '\"'" in result.stderr
 
 
 PROJECT_FILES = {

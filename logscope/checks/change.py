@@ -32,8 +32,8 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     previous = np.concatenate((np.full(p.window, np.nan), current[: -p.window]))
     with np.errstate(invalid="ignore", divide="ignore"):
         change = current - previous
-        if p.mode == "relative":
-            change = np.where(previous != 0, change / np.abs(previous), np.nan)
+        if p.mode == "relative":  # from 0, any change is an infinite relative change
+            change = np.where(previous != 0, change / np.abs(previous), np.sign(change) * np.inf)
         bad = OPS[p.op](change, p.value)
     hit = streaks(Series(clean.steps, change), bad, 1, worst=worst_direction(p.op))
     if hit is None:

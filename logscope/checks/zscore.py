@@ -36,11 +36,13 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     # the window before each point, never the point itself
     mean, std = np.concatenate(([np.nan], mean[:-1])), np.concatenate(([np.nan], std[:-1]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (clean.values - mean) / std
+        # after a constant stretch (std 0) any change is infinitely many deviations away:
+        # a flat counter that suddenly jumps is exactly what this check is for
+        z = np.where(std > 0, (clean.values - mean) / std, np.sign(clean.values - mean) * np.inf)
         bad = {"above": z > p.threshold, "below": z < -p.threshold}.get(
             p.direction, np.abs(z) > p.threshold
         )
-    hit = streaks(clean, bad & (std > 0), 1, worst="min" if p.direction == "below" else "max")
+    hit = streaks(clean, bad, 1, worst="min" if p.direction == "below" else "max")
     if hit is None:
         return []
     first = int(np.searchsorted(clean.steps, hit.step))

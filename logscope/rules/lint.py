@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 from logscope.catalogue import Entry, examples, suggestions
 from logscope.rules import aliases
-from logscope.rules.spec import Pack
+from logscope.rules.spec import Pack, Rule
 
-_QUOTED = re.compile(r'"((?:[^"]|"")+)"')
 _CAPTURE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -67,9 +66,9 @@ def lint(packs: list[Pack], shared: dict[str, tuple[str, ...]], known: Known) ->
 def _rules(pack: Pack, shared: dict[str, tuple[str, ...]], known: Known) -> list[LintWarning]:
     found = []
     for rule in pack.rules:
-        for spelling in pack.patterns(rule.metric, shared):
+        for name, spelling in _spellings(pack, rule, shared):
             if spelling not in known:
-                via = f" (alias '{rule.metric}')" if spelling != rule.metric else ""
+                via = f" (alias '{name}')" if spelling != name else ""
                 found.append(
                     LintWarning(
                         rule.origin,
@@ -77,7 +76,7 @@ def _rules(pack: Pack, shared: dict[str, tuple[str, ...]], known: Known) -> list
                         f"{known.hint(spelling)}",
                     )
                 )
-        for column in _where_columns(rule.where or ""):
+        for column in where_columns(rule.where):
             if column not in known:
                 found.append(
                     LintWarning(
@@ -104,8 +103,20 @@ def _detect(pack: Pack, shared: dict[str, tuple[str, ...]], known: Known) -> lis
     return found
 
 
+def _other(rule: Rule) -> str | None:
+    """The metric a `compare` rule compares with."""
+    return getattr(rule.params, "other", None) if rule.kind.needs_other else None
+
+
+def _spellings(pack: Pack, rule: Rule, shared: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    """(name as the rule writes it, each spelling it stands for) of the metric and `other`."""
+    names = [rule.metric, *([other] if (other := _other(rule)) else [])]
+    return [(name, spelling) for name in names for spelling in pack.patterns(name, shared)]
+
+
 def _unused_aliases(pack: Pack) -> list[LintWarning]:
-    used = {r.metric for r in pack.rules} | set(pack.detect or ()) | set(pack.unless)
+    used = {r.metric for r in pack.rules} | {o for r in pack.rules if (o := _other(r))}
+    used |= set(pack.detect or ()) | set(pack.unless)
     return [
         LintWarning(pack.path, f"pack '{pack.name}': alias '{name}' is not used by any rule")
         for name in pack.aliases
@@ -113,5 +124,10 @@ def _unused_aliases(pack: Pack) -> list[LintWarning]:
     ]
 
 
-def _where_columns(where: str) -> list[str]:
-    return [m.replace('""', '"') for m in _QUOTED.findall(where)]
+def where_columns(where: str | None) -> list[str]:
+    """The columns a `where:` condition reads, as the engine parses it."""
+    if not where:
+        return []
+    import polars as pl
+
+    return list(pl.sql_expr(where).meta.root_names())

@@ -524,14 +524,19 @@ def _set_var(pack: Pack, name: str, value: str, errors: list[str], setting: str)
         known = ", ".join(sorted(pack.vars)) or "none"
         errors.append(f"--set {setting}: pack '{pack.name}' has no var '{name}' (vars: {known})")
         return pack
-    variables = {**pack.vars, name: value.strip()}
-    rules = []
+    value = value.strip()
+    if not value or '"' in value:
+        errors.append(f"--set {setting}: a var names a metric key: not empty, no '\"'")
+        return pack
+    variables = {**pack.vars, name: value}
+    rules, reported = [], False
     for rule in pack.rules:
         if rule.where_template is None:
             rules.append(rule)
             continue
         where, problem = fill_where(rule.where_template, variables)
-        if problem:
+        if problem and not reported:  # the same value breaks every rule using it: say it once
             errors.append(f"--set {setting}: {rule.id}: {problem}")
+            reported = True
         rules.append(dataclasses.replace(rule, where=where))
     return dataclasses.replace(pack, vars=variables, rules=tuple(rules))

@@ -97,3 +97,26 @@ def test_a_rule_test_file_is_named_as_such(cli) -> None:  # type: ignore[no-unty
     tests = builtin_dir() / "kto.test.yaml"
     result = cli(["rules", "lint", tests], exit_code=2)
     assert f"this is a rule test file; run it with: logscope rules test {tests}" in result.stderr
+
+
+def test_where_columns_and_compared_metrics_are_linted(tmp_path: Path) -> None:
+    pack = tmp_path / "team.yaml"
+    where = "rollout_bufer_reuse = 0 AND ''say \"hi\"'' = ''x''"  # YAML single-quoted
+    pack.write_text(
+        TYPO_PACK.replace('"rollout/bufer_reuse" = 0', where)
+        + """\
+  - id: team/rejected-above
+    severity: warning
+    metric: rewards/chosen
+    check: compare
+    other: rewards/rejectd
+    op: "<"
+    message: "{metric} below {other}"
+    advice: "look"
+    source: "team wiki"
+"""
+    )
+    warnings = _lint([pack])
+    assert any("where: column 'rollout_bufer_reuse' is no known metric" in w for w in warnings)
+    assert not any("'hi'" in w for w in warnings)  # a string literal is no column
+    assert any("metric 'rewards/rejectd' matches no known metric" in w for w in warnings)
