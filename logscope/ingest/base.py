@@ -14,9 +14,10 @@ from logscope.model import Problem
 if TYPE_CHECKING:
     from logscope.run import Resume
 
-# Where real tools put the step, in order of preference (HF/TRL, W&B history, TensorBoard
-# exports). ms-swift has none: its step sits in the string "global_step/max_steps": "5/94".
-STEP_KEYS = ("step", "global_step", "_step", "train/global_step")
+# Where real tools put the step, in order of preference (HF/TRL; a W&B history of an HF run,
+# whose `_step` only counts log() calls; W&B's own `_step`). ms-swift has none: its step sits
+# in the string "global_step/max_steps": "5/94".
+STEP_KEYS = ("step", "global_step", "train/global_step", "_step")
 SWIFT_STEP_KEY = "global_step/max_steps"
 WALL_TIME_KEYS = ("wall_time", "_timestamp", "timestamp")
 MAX_PROBLEMS = 50

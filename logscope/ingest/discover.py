@@ -168,11 +168,13 @@ def _export_runs(file: Path) -> list[RunFiles]:
 
 def _wanted_in_wandb_folder(file: Path, rel: tuple[str, ...]) -> bool:
     """Inside `wandb/` and W&B run folders only `.wandb` logs count (W&B's `files/` hold
-    copies and system metrics, such as an old client's wandb-history.jsonl)."""
+    copies: output.log is the console, an old client's wandb-history.jsonl the history)."""
     from logscope.ingest.wandb_log import RUN_FOLDER
 
-    in_run = any(part == "wandb" or RUN_FOLDER.match(part) for part in rel[:-1])
-    return not in_run or sniff(file) == "wandb"
+    in_wandb = any(part == "wandb" for part in rel[:-1])
+    # a run folder also when it is the folder given (`check wandb/run-.../`) or above it
+    in_run = any(RUN_FOLDER.match(part) for part in file.resolve().parent.parts)
+    return not (in_wandb or in_run) or sniff(file) == "wandb"
 
 
 def _wandb_roots(files: list[Path], base: Path) -> dict[Path, Path]:

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 FORMAT = "verl_console"
 SUFFIXES = (".log", ".out", ".txt", ".err")
 # a step line as veRL prints it: step:0 - some/key:1.0
-_STEP_LINE = re.compile(rb"step:\d+ - [^:\n]+:")
+# the same start as the parser's (_START): `global_step:3 - ...` is no veRL step line
+_STEP_LINE = re.compile(rb"(?:^|[^A-Za-z0-9_])step:\d+ - [^:\n]+:", re.MULTILINE)
 _SNIFF_BYTES = 64 << 20  # veRL prints its config and model loading before step 0
 _ANSI = r"\x1b\[[0-9;?]*[ -/]*[@-~]"
 # value reprs: 0.5, -1e-05, nan, inf, np.float64(0.5), np.int64(3), tensor(0.5, device=...)

@@ -45,6 +45,7 @@ FORMAT = "wandb"
 RUN_FOLDER = re.compile(r"^(offline-)?run-\d{8}_\d{6}-(?P<id>[^/\\]+)$")
 _RUN_FILE = re.compile(r"^run-(?P<id>.+)\.wandb$")
 _RESERVED = {"step", "wall_time"}
+HF_STEP = "train/global_step"
 _PREVIEW = 60
 _META_TEXT = 200
 
@@ -156,6 +157,11 @@ class _Decoded:
         step = pl.Series("num", steps).cast(pl.Float64)
         if "_step" in wide.columns:
             step = wide.get_column("_step").fill_null(step).rename("num")
+        if HF_STEP in wide.columns and wide.get_column(HF_STEP).is_not_null().any():
+            # Hugging Face's WandbCallback logs the trainer's step with every call and plots
+            # every metric against it; _step only counts log() calls (train and eval apart)
+            step = wide.get_column(HF_STEP).forward_fill().backward_fill().rename("num")
+            notes.append(f"steps from '{HF_STEP}' (the Hugging Face Trainer's), not W&B's _step")
         usable = step.is_finite() & (step.abs() < 2**62)
         wide = wide.with_columns(
             step.alias("\u0000step"), pl.Series(LINE, [None] * wide.height, dtype=pl.Int64)
@@ -168,7 +174,7 @@ class _Decoded:
         metrics = [
             c
             for c in wide.columns
-            if c not in ("row", "_step", "_timestamp", "\u0000step", LINE, *_RESERVED)
+            if c not in ("row", "_step", "_timestamp", HF_STEP, "\u0000step", LINE, *_RESERVED)
         ]
         frame = wide.select(
             pl.col("\u0000step").cast(pl.Int64).alias("step"),

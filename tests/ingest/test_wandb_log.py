@@ -9,6 +9,7 @@ import shutil
 import struct
 from pathlib import Path
 
+import polars as pl
 import pytest
 from wandb_sdk import MAIN_ROWS, make_runs, wandb_file
 
@@ -287,3 +288,37 @@ def test_every_history_value_matches_wandbs_own_protobuf_decoding(runs, run_id):
     for step, values in expected.items():
         assert got[step].keys() == values.keys(), step
         assert all(same(got[step][k], v) for k, v in values.items()), step
+
+
+def test_a_hugging_face_run_is_stepped_by_its_global_step(tmp_path: Path) -> None:
+    """HF's WandbCallback logs train/global_step with every call: a train and an eval call
+    at global step 20 are W&B steps 0 and 1, but one step of the training run."""
+    from wandb_writer import wandb_bytes
+
+    rows = [
+        {"train/loss": 0.9, "train/global_step": 10.0},
+        {"train/loss": 0.8, "train/global_step": 20.0},
+        {"eval/loss": 0.85, "train/global_step": 20.0},
+    ]
+    path = tmp_path / "run-hf000001.wandb"
+    path.write_bytes(wandb_bytes(rows))
+    run = logscope.read(path)
+    assert run.frame.get_column("step").to_list() == [10, 20]
+    assert run.frame.filter(pl.col("step") == 20).select("train/loss", "eval/loss").row(0) == (
+        0.8,
+        0.85,
+    )
+    assert "train/global_step" not in run.metrics
+
+
+def test_a_run_folder_given_directly_reads_only_its_wandb_log(
+    tmp_path: Path, samples: Path
+) -> None:
+    """W&B copies the console into files/output.log: not a second run of veRL step lines."""
+    source = next((samples / "verl_wandb" / "wandb").iterdir())
+    folder = tmp_path / source.name
+    shutil.copytree(source, folder)
+    (folder / "files").mkdir(exist_ok=True)
+    (folder / "files" / "output.log").write_text("step:1 - actor/pg_loss:0.1\n")
+    (run,) = read_runs(folder)
+    assert [s.format for s in run.sources] == ["wandb"]
