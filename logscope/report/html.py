@@ -194,6 +194,7 @@ def _runs(reports: list[RunReport], fail_on: Severity | None) -> str:
             for s in run.sources
         )
         problems = [str(p) for p in run.problems] + list(run.notes)
+        problems += [f"{s.path}: {note}" for s in run.sources for note in s.notes]
         problems += [
             f"resumed at step {r.step} (after step {r.previous_step})" for r in run.resumes
         ]
