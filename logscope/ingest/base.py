@@ -31,9 +31,10 @@ class ProblemLog:
     problems: list[Problem] = field(default_factory=list)
     dropped: int = 0
 
-    def __call__(self, line: int | None, message: str) -> None:
+    def __call__(self, line: int | None, message: str, path: str | None = None) -> None:
+        """`path`: a file inside the source (an MLflow run's metrics/<key>)."""
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(self.path, message, line))
+            self.problems.append(Problem(path or self.path, message, line))
         else:
             self.dropped += 1
 

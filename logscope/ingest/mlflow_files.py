@@ -22,7 +22,6 @@ import polars as pl
 
 from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog
 from logscope.ingest.decode import LINE, text_as_float
-from logscope.model import Problem
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress
@@ -151,7 +150,7 @@ def _decode(key: str, data: bytes, name: str, log: ProblemLog) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         message = "not UTF-8; undecodable bytes replaced"
-        log.problems.append(Problem(f"{name}/metrics/{key}", message, line))
+        log(line, message, path=f"{name}/metrics/{key}")
         return data.decode("utf-8", errors="replace")
 
 
@@ -163,7 +162,7 @@ def _report(bad: pl.DataFrame, name: str, log: ProblemLog) -> None:
         shown = text if len(text) <= 60 else text[:57] + "..."
         more = f" ({count} bad lines in this file)" if count > 1 else ""
         message = f"not 'timestamp value step': {shown!r}; line skipped{more}"
-        log.problems.append(Problem(f"{name}/metrics/{key}", message, line))
+        log(line, message, path=f"{name}/metrics/{key}")
     if per_file.height > MAX_PROBLEMS:
         log(None, f"{per_file.height - MAX_PROBLEMS} more metric files hold unreadable lines")
 

@@ -163,6 +163,11 @@ class _Decoded:
             step = wide.get_column(HF_STEP).forward_fill().backward_fill().rename("num")
             notes.append(f"steps from '{HF_STEP}' (the Hugging Face Trainer's), not W&B's _step")
         usable = step.is_finite() & (step.abs() < 2**62)
+        unusable = wide.height - int(usable.sum())
+        if unusable:
+            self.log(
+                None, f"{unusable} history record(s) with a step that is no whole number skipped"
+            )
         wide = wide.with_columns(
             step.alias("\u0000step"), pl.Series(LINE, [None] * wide.height, dtype=pl.Int64)
         ).filter(usable & ~pl.int_range(pl.len()).is_in(pl.Series(bad, dtype=pl.Int64).implode()))

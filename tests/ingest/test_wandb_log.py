@@ -322,3 +322,19 @@ def test_a_run_folder_given_directly_reads_only_its_wandb_log(
     (folder / "files" / "output.log").write_text("step:1 - actor/pg_loss:0.1\n")
     (run,) = read_runs(folder)
     assert [s.format for s in run.sources] == ["wandb"]
+
+
+def test_records_without_a_usable_step_are_reported(tmp_path: Path) -> None:
+    from wandb_writer import exit_record, frame, history_record, run_record
+
+    records = [
+        history_record(0, {"loss": 1.0}),
+        history_record(1, {"loss": 2.0, "_step": float("nan")}),
+        history_record(2, {"loss": 3.0}),
+    ]
+    path = tmp_path / "run-nanstep01.wandb"
+    path.write_bytes(frame([run_record("nanstep01", "x"), *records, exit_record()]))
+    run = logscope.read(path)
+    assert run.frame.get_column("loss").to_list() == [1.0, 3.0]
+    (problem,) = run.problems
+    assert "1 history record(s) with a step that is no whole number skipped" in problem.message
