@@ -37,7 +37,10 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     clean = data.finite()
     if len(clean) < p.window:
         return []
-    aggregated = Series(clean.steps, rolling(clean.values, p.aggregate, p.window))
+    values = rolling(clean.values, p.aggregate, p.window)
+    # a mean of 30 x 0.1 is 0.10000000000000002: rounding must not cross the limit
+    values = np.where(np.isclose(values, p.value, rtol=1e-12, atol=0.0), p.value, values)
+    aggregated = Series(clean.steps, values)
     with np.errstate(invalid="ignore"):  # a threshold on the aggregate instead of the value
         return threshold.evaluate(
             aggregated, threshold.Params(op=p.op, value=p.value, for_steps=p.for_steps)

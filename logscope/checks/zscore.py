@@ -46,6 +46,10 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     if hit is None:
         return []
     first = int(np.searchsorted(clean.steps, hit.step))
+    if p.direction == "both":  # the worst point is the one furthest from its mean, either way
+        flagged = np.flatnonzero(bad)
+        far = int(flagged[np.argmax(np.abs(z[flagged]))])
+        hit = hit.with_extra(worst=float(clean.values[far]), worst_step=int(clean.steps[far]))
     return [hit.with_extra(z=float(z[first]), mean=float(mean[first]))]
 
 
