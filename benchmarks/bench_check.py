@@ -179,6 +179,36 @@ def commands(file: Path, sanitised: Path) -> dict[str, list[str]]:
     }
 
 
+def round_robin(
+    cmds: dict[str, list[str]], names: list[str], repeat: int, timeout: float
+) -> tuple[dict[str, list[Run]], dict[str, str]]:
+    """Each contender `repeat` times, interleaved so drift (thermal, page cache, other jobs)
+    hits everyone alike; a contender that fails once is dropped (no meaningful timing)."""
+    runs: dict[str, list[Run]] = {name: [] for name in names}
+    errors: dict[str, str] = {}
+    for i in range(repeat):
+        for name in list(runs):
+            run = run_measured(cmds[name], timeout)
+            print(
+                f"[{i + 1}/{repeat}] {name:<18} {run.seconds:7.2f}s {run.peak_rss_mb:8.0f} MB"
+                f"{'  ERROR ' + str(run.error)[:300] if run.error else ''}",
+                file=sys.stderr,
+            )
+            if run.error:
+                errors[name] = run.error
+                del runs[name]
+                continue
+            runs[name].append(run)
+    return runs, errors
+
+
+def digests(runs: dict[str, list[Run]], same: Any) -> tuple[Any, list[str]]:
+    """The first contender's result digest, and the contenders whose digest differs."""
+    found = {name: rs[0].output["digest"] for name, rs in runs.items() if rs}
+    first = next(iter(found.values()), None)
+    return first, [n for n, d in found.items() if first is not None and not same(d, first)]
+
+
 def summarise(runs: list[Run]) -> dict[str, Any]:
     secs = [r.seconds for r in runs]
     inner = [r.inner_seconds for r in runs if r.inner_seconds is not None]
@@ -304,20 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = sum(1 for _ in fh)
 
     cmds = commands(file, sanitised)
-    runs: dict[str, list[Run]] = {c: [] for c in selected}
-    for i in range(args.repeat):  # round-robin so drift (thermal, cache) hits everyone alike
-        for name in list(runs):
-            run = run_measured(cmds[name], args.timeout)
-            print(
-                f"[{i + 1}/{args.repeat}] {name:<9} {run.seconds:7.2f}s "
-                f"{run.peak_rss_mb:8.0f} MB{'  ERROR' if run.error else ''}",
-                file=sys.stderr,
-            )
-            if run.error:
-                errors[name] = run.error
-                del runs[name]  # a failed contender has no meaningful timing
-                continue
-            runs[name].append(run)
+    runs, failed = round_robin(cmds, selected, args.repeat, args.timeout)
+    errors.update(failed)
 
     summary = {name: summarise(rs) for name, rs in runs.items()}
     med = {name: s["median_s"] for name, s in summary.items()}

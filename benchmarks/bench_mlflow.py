@@ -32,9 +32,8 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-from bench_check import environment, run_measured, warm_page_cache
+from bench_check import digests, environment, round_robin, warm_page_cache
 from bench_tensorboard import same_digest, summarise
 
 HERE = Path(__file__).resolve().parent
@@ -211,25 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         folder / "mlflow.db", *(p for p in (folder / "mlruns").rglob("*") if p.is_file())
     )
 
-    runs: dict[str, list[Any]] = {name: [] for name in selected}
-    errors: dict[str, str] = {}
-    for i in range(args.repeat):
-        for name in list(runs):
-            run = run_measured(cmds[name], args.timeout)
-            print(
-                f"[{i + 1}/{args.repeat}] {name:<16} {run.seconds:7.2f}s {run.peak_rss_mb:6.0f} MB"
-                f"{'  ERROR ' + str(run.error)[:200] if run.error else ''}",
-                file=sys.stderr,
-            )
-            if run.error:
-                errors[name] = run.error
-                del runs[name]
-                continue
-            runs[name].append(run)
-
-    digests = {name: rs[0].output["digest"] for name, rs in runs.items() if rs}
-    first = next(iter(digests.values()), None)
-    mismatched = [n for n, d in digests.items() if first is not None and not same_digest(d, first)]
+    runs, errors = round_robin(cmds, list(selected), args.repeat, args.timeout)
+    first, mismatched = digests(runs, same_digest)
     summary = {name: summarise(rs) for name, rs in runs.items()}
     lines = [
         f"One MLflow run, {args.steps:,} steps x {args.keys} keys "

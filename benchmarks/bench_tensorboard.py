@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import make_tfevents
-from bench_check import environment, run_measured, warm_page_cache
+from bench_check import digests, environment, round_robin, warm_page_cache
 
 CONTENDERS = ("logscope", "logscope-no-crc", "tbparse", "event-accumulator")
 LABELS = {
@@ -118,25 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     warm_page_cache(*files)
 
     cmds = commands(folder)
-    runs: dict[str, list[Any]] = {name: [] for name in selected}
-    errors: dict[str, str] = {}
-    for i in range(args.repeat):
-        for name in list(runs):
-            run = run_measured(cmds[name], args.timeout)
-            print(
-                f"[{i + 1}/{args.repeat}] {name:<18} {run.seconds:7.2f}s {run.peak_rss_mb:6.0f} MB"
-                f"{'  ERROR ' + str(run.error)[:200] if run.error else ''}",
-                file=sys.stderr,
-            )
-            if run.error:
-                errors[name] = run.error
-                del runs[name]
-                continue
-            runs[name].append(run)
-
-    digests = {name: rs[0].output["digest"] for name, rs in runs.items() if rs}
-    first = next(iter(digests.values()), None)
-    mismatched = [n for n, d in digests.items() if first is not None and not same_digest(d, first)]
+    runs, errors = round_robin(cmds, list(selected), args.repeat, args.timeout)
+    first, mismatched = digests(runs, same_digest)
     summary = {name: summarise(rs) for name, rs in runs.items()}
     lines = [
         f"Folder: `{folder.name}` ({len(files)} file, {size_mb:.1f} MB, "

@@ -28,9 +28,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from bench_check import environment, run_measured, warm_page_cache
+from bench_check import digests, environment, round_robin, warm_page_cache
 from bench_tensorboard import same_digest, summarise
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -127,24 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         cmds["datastore"] = [args.datastore_python, "-c", PROGRAMS["datastore"], str(path)]
     else:
         print("no --datastore-python: only logscope is timed", file=sys.stderr)
-    runs: dict[str, list[Any]] = {name: [] for name in cmds}
-    errors: dict[str, str] = {}
-    for i in range(args.repeat):
-        for name in list(runs):
-            run = run_measured(cmds[name], args.timeout)
-            print(
-                f"[{i + 1}/{args.repeat}] {name:<10} {run.seconds:7.2f}s {run.peak_rss_mb:6.0f} MB"
-                f"{'  ERROR ' + str(run.error)[:300] if run.error else ''}",
-                file=sys.stderr,
-            )
-            if run.error:
-                errors[name] = run.error
-                del runs[name]
-                continue
-            runs[name].append(run)
-    digests = {name: rs[0].output["digest"] for name, rs in runs.items() if rs}
-    first = next(iter(digests.values()), None)
-    mismatched = [n for n, d in digests.items() if first is not None and not same_digest(d, first)]
+    runs, errors = round_robin(cmds, list(cmds), args.repeat, args.timeout)
+    first, mismatched = digests(runs, same_digest)
     summary = {name: summarise(rs) for name, rs in runs.items()}
     size_mb = path.stat().st_size / 1e6
     lines = [
