@@ -202,11 +202,28 @@ def round_robin(
     return runs, errors
 
 
-def digests(runs: dict[str, list[Run]], same: Any) -> tuple[Any, list[str]]:
-    """The first contender's result digest, and the contenders whose digest differs."""
+def digests(runs: dict[str, list[Run]], same: Any) -> tuple[dict[str, Any], Any, list[str]]:
+    """Each contender's result digest, the first one, and the contenders that differ."""
     found = {name: rs[0].output["digest"] for name, rs in runs.items() if rs}
     first = next(iter(found.values()), None)
-    return first, [n for n, d in found.items() if first is not None and not same(d, first)]
+    return found, first, [n for n, d in found.items() if first is not None and not same(d, first)]
+
+
+def finish(lines: list[str], result: dict[str, Any], json_out: Path | None) -> int:
+    """Append the digest verdict and failures to a report, print it, save the JSON; the exit
+    status (1 on a failed contender or differing results). `result`: summary, digests, first,
+    mismatched, errors, labels (contender -> label)."""
+    mismatched, errors, labels = result["mismatched"], result["errors"], result["labels"]
+    verdict = "identical digests (count, sum of values, sum of steps) across contenders"
+    if mismatched:
+        verdict = f"DIGEST MISMATCH: {mismatched} vs {result['first']}"
+    lines.append(f"- values: {verdict}")
+    lines += [f"- {labels.get(n, n)} FAILED: {e[:300]}" for n, e in errors.items()]
+    print("\n".join(lines))
+    if json_out:
+        saved = {k: result[k] for k in ("summary", "digests", "errors")}
+        json_out.write_text(json.dumps({"env": environment(), **saved}, indent=2) + "\n")
+    return 1 if errors or mismatched else 0
 
 
 def summarise(runs: list[Run]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench_check import digests, environment, round_robin, warm_page_cache
+from bench_check import digests, finish, round_robin, warm_page_cache
 from bench_tensorboard import same_digest, summarise
 
 HERE = Path(__file__).resolve().parent
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     runs, errors = round_robin(cmds, list(selected), args.repeat, args.timeout)
-    first, mismatched = digests(runs, same_digest)
+    found, first, mismatched = digests(runs, same_digest)
     summary = {name: summarise(rs) for name, rs in runs.items()}
     lines = [
         f"One MLflow run, {args.steps:,} steps x {args.keys} keys "
@@ -234,21 +234,15 @@ def main(argv: list[str] | None = None) -> int:
             if ours in summary and other in summary:
                 ratio = summary[other]["median_s"] / summary[ours]["median_s"]
                 lines.append(f"- {ours} vs {other}: **{ratio:.1f}x faster**")
-    lines.append(
-        "- values: "
-        + (
-            "identical digests (count, sum of values, sum of steps) across contenders"
-            if not mismatched
-            else f"DIGEST MISMATCH: {mismatched} vs {first}"
-        )
-    )
-    for name, error in errors.items():
-        lines.append(f"- {name} FAILED: {error[:300]}")
-    print("\n".join(lines))
-    if args.json_out:
-        results = {"env": environment(), "summary": summary, "digests": digests, "errors": errors}
-        args.json_out.write_text(json.dumps(results, indent=2) + "\n")
-    return 1 if errors or mismatched else 0
+    result = {
+        "summary": summary,
+        "digests": found,
+        "first": first,
+        "mismatched": mismatched,
+        "errors": errors,
+        "labels": {},
+    }
+    return finish(lines, result, args.json_out)
 
 
 if __name__ == "__main__":

@@ -20,14 +20,13 @@ wrapper and ``os.wait4``), so interpreter start-up and imports are included.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
 import make_tfevents
-from bench_check import digests, environment, round_robin, warm_page_cache
+from bench_check import digests, finish, round_robin, warm_page_cache
 
 CONTENDERS = ("logscope", "logscope-no-crc", "tbparse", "event-accumulator")
 LABELS = {
@@ -119,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cmds = commands(folder)
     runs, errors = round_robin(cmds, list(selected), args.repeat, args.timeout)
-    first, mismatched = digests(runs, same_digest)
+    found, first, mismatched = digests(runs, same_digest)
     summary = {name: summarise(rs) for name, rs in runs.items()}
     lines = [
         f"Folder: `{folder.name}` ({len(files)} file, {size_mb:.1f} MB, "
@@ -139,21 +138,15 @@ def main(argv: list[str] | None = None) -> int:
             if name in summary and other in summary:
                 ratio = summary[other]["median_s"] / summary[name]["median_s"]
                 lines.append(f"- {LABELS[name]} vs {other}: **{ratio:.1f}x faster**")
-    lines.append(
-        "- values: "
-        + (
-            "identical digests (count, sum of values, sum of steps) across contenders"
-            if not mismatched
-            else f"DIGEST MISMATCH: {mismatched} vs {first}"
-        )
-    )
-    for name, error in errors.items():
-        lines.append(f"- {LABELS[name]} FAILED: {error[:300]}")
-    print("\n".join(lines))
-    if args.json_out:
-        results = {"env": environment(), "summary": summary, "digests": digests, "errors": errors}
-        args.json_out.write_text(json.dumps(results, indent=2) + "\n")
-    return 1 if errors or mismatched else 0
+    result = {
+        "summary": summary,
+        "digests": found,
+        "first": first,
+        "mismatched": mismatched,
+        "errors": errors,
+        "labels": LABELS,
+    }
+    return finish(lines, result, args.json_out)
 
 
 if __name__ == "__main__":

@@ -22,14 +22,13 @@ must agree. Wall time and peak RSS come from bench_check.run_measured (start-up 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_check import digests, environment, round_robin, warm_page_cache
+from bench_check import digests, finish, round_robin, warm_page_cache
 from bench_tensorboard import same_digest, summarise
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -127,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("no --datastore-python: only logscope is timed", file=sys.stderr)
     runs, errors = round_robin(cmds, list(cmds), args.repeat, args.timeout)
-    first, mismatched = digests(runs, same_digest)
+    found, first, mismatched = digests(runs, same_digest)
     summary = {name: summarise(rs) for name, rs in runs.items()}
     size_mb = path.stat().st_size / 1e6
     lines = [
@@ -145,17 +144,15 @@ def main(argv: list[str] | None = None) -> int:
     if {"logscope", "datastore"} <= set(summary):
         ratio = summary["datastore"]["median_s"] / summary["logscope"]["median_s"]
         lines += ["", f"- logscope vs wandb DataStore: **{ratio:.1f}x faster**"]
-    lines.append(
-        "- values: "
-        + ("identical digests" if not mismatched else f"DIGEST MISMATCH: {mismatched} vs {first}")
-    )
-    for name, error in errors.items():
-        lines.append(f"- {LABELS[name]} FAILED: {error[:300]}")
-    print("\n".join(lines))
-    if args.json_out:
-        results = {"env": environment(), "summary": summary, "digests": digests, "errors": errors}
-        args.json_out.write_text(json.dumps(results, indent=2) + "\n")
-    return 1 if errors or mismatched else 0
+    result = {
+        "summary": summary,
+        "digests": found,
+        "first": first,
+        "mismatched": mismatched,
+        "errors": errors,
+        "labels": LABELS,
+    }
+    return finish(lines, result, args.json_out)
 
 
 if __name__ == "__main__":
