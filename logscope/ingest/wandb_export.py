@@ -11,6 +11,7 @@ discovery asks `run_names` and reads each with `read_part`. The companions are n
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +20,13 @@ import polars as pl
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import LINE
 from logscope.ingest.table import header, load_csv
+from logscope.model import Problem
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress
 
 FORMAT = "wandb_csv"
+_RESERVED = ("step", "wall_time")  # the Run's own columns
 _SEP = " - "
 _COMPANION = re.compile(r"__(MIN|MAX)$")
 
@@ -57,7 +60,9 @@ def read_part(path: Path, display: str, run: str, progress: Progress | None = No
     name = display
     log = ProblemLog(name)
     notes: list[str] = []
-    raw = load_csv(path, log)
+    raw, problems = _load(path)
+    for problem in problems:  # the file's own problems, reported with each of its runs
+        log(problem.line, problem.message)
     if progress:
         size = path.stat().st_size if path.exists() else 0
         progress(name, size, size)
@@ -73,6 +78,8 @@ def read_part(path: Path, display: str, run: str, progress: Progress | None = No
             continue
         if _COMPANION.search(parts[1]):
             companions += 1
+        elif parts[1] in _RESERVED:
+            notes.append(f"'{column}' is named like the x axis ({parts[1]}): not read as a metric")
         else:
             mine.setdefault(parts[1], column)
     part = raw.select(
@@ -93,6 +100,25 @@ def read_part(path: Path, display: str, run: str, progress: Progress | None = No
     frame, meta = tabulate(part, log, notes)
     meta["wandb.name"] = run
     return Ingested(name, FORMAT, frame, log.finish(), notes, meta)
+
+
+def _load(path: Path) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """The export parsed once for all the runs it holds (discovery reads each run apart)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = (stat.st_size, stat.st_mtime_ns) if stat else None
+    return _load_cached(path, key)
+
+
+@lru_cache(maxsize=4)
+def _load_cached(
+    path: Path, key: tuple[int, int] | None
+) -> tuple[pl.DataFrame | None, list[Problem]]:
+    log = ProblemLog(str(path))
+    raw = load_csv(path, log)
+    return raw, log.finish()
 
 
 def _step_axis(part: pl.DataFrame, x_axis: str, notes: list[str]) -> pl.DataFrame:

@@ -107,6 +107,23 @@ def test_a_custom_x_axis_that_is_no_step_falls_back_to_the_run_step(tmp_path):
     assert any("x axis 'epoch' is not a step" in n for n in run.sources[0].notes)
 
 
+def test_a_metric_named_like_the_x_axis_is_said_not_lost_silently(tmp_path):
+    path = tmp_path / "wandb_export.csv"
+    columns = [
+        f"{run} - {m}{c}"
+        for run, m in (("a", "loss"), ("a", "step"), ("b", "loss"))
+        for c in ("", "__MIN", "__MAX")
+    ]
+    rows = ["1,1.0,1.0,1.0,7,7,7,2.0,2.0,2.0", "2,0.5,0.5,0.5,8,8,8,1.0,1.0,1.0"]
+    path.write_text("\n".join([",".join(["Step", *columns]), *rows]) + "\n")
+
+    runs = {run.path.rsplit(" [", 1)[1][:-1]: run for run in read_runs(path)}
+
+    assert runs["a"].frame.get_column("step").to_list() == [1, 2]
+    assert runs["a"].metrics == ["loss"] and runs["b"].metrics == ["loss"]
+    assert any("'a - step' is named like the x axis" in n for n in runs["a"].sources[0].notes)
+
+
 @pytest.mark.parametrize("kind", ["csv", "parquet", "jsonl"])
 def test_history_exports_keep_step_wall_time_and_metrics(tmp_path, kind):
     frame = history_frame()
