@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from logscope.errors import InputError
@@ -70,7 +71,17 @@ def sniff(path: Path) -> str | None:
 
 
 def _sniff_more(path: Path) -> str | None:
-    """MLflow run folders (their meta.yaml), tracker databases, veRL console logs."""
+    """MLflow run folders (their meta.yaml), tracker databases, veRL console logs: judged
+    from their content, so once per file version (discovery asks about a file several times)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _sniff_content(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8192)
+def _sniff_content(path: Path, size: int, mtime_ns: int) -> str | None:
     from logscope.ingest import mlflow_files, verl_console
 
     if path.name == "meta.yaml":
