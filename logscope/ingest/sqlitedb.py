@@ -55,17 +55,41 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
             connection.text_factory = _text
             yield connection
         return
-    with tempfile.TemporaryDirectory(prefix="logscope-") as scratch:
-        copy = Path(scratch) / "store.db"
-        try:
-            shutil.copyfile(path, copy)
-            for sidecar in sidecars:
-                shutil.copyfile(sidecar, f"{copy}{sidecar.name[len(path.name) :]}")
-        except OSError as error:
-            raise sqlite3.OperationalError(f"cannot copy the live database ({error})") from error
-        with closing(sqlite3.connect(copy)) as connection:
-            connection.text_factory = _text
-            yield connection
+    with closing(sqlite3.connect(_snapshot(path, sidecars))) as connection:
+        connection.text_factory = _text
+        yield connection
+
+
+# one copy of a live store per process while it is unchanged: a store of N runs is opened
+# N + 2 times (kind, list of runs, each run), and a live mlflow.db can be gigabytes
+_SNAPSHOTS: dict[
+    Path, tuple[tuple[tuple[int, int], ...], tempfile.TemporaryDirectory[str], Path]
+] = {}
+
+
+def _snapshot(path: Path, sidecars: list[Path]) -> Path:
+    """A private copy of `path` and its journals, made again only when one of them changed."""
+    try:
+        key = tuple((s.st_size, s.st_mtime_ns) for s in (f.stat() for f in [path, *sidecars]))
+    except OSError as error:
+        raise sqlite3.OperationalError(f"cannot read the live database ({error})") from error
+    held = _SNAPSHOTS.pop(path, None)
+    if held is not None and held[0] == key:
+        _SNAPSHOTS[path] = held
+        return held[2]
+    if held is not None:
+        held[1].cleanup()
+    scratch = tempfile.TemporaryDirectory(prefix="logscope-")  # removed at exit at the latest
+    copy = Path(scratch.name) / "store.db"
+    try:
+        shutil.copyfile(path, copy)
+        for sidecar in sidecars:
+            shutil.copyfile(sidecar, f"{copy}{sidecar.name[len(path.name) :]}")
+    except OSError as error:
+        scratch.cleanup()
+        raise sqlite3.OperationalError(f"cannot copy the live database ({error})") from error
+    _SNAPSHOTS[path] = (key, scratch, copy)
+    return copy
 
 
 def _text(data: bytes) -> str:

@@ -117,7 +117,9 @@ def test_reading_never_changes_the_folder(tmp_path: Path, db: Path) -> None:
     assert snapshot(tmp_path) == before
 
 
-def test_live_wal_database_is_read_from_a_copy(tmp_path: Path) -> None:
+def test_live_wal_database_is_read_from_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A writer still running keeps rows in mlflow.db-wal; they are read, the files kept."""
     path = tmp_path / "mlflow.db"
     writer = sqlite3.connect(path)
@@ -138,9 +140,14 @@ def test_live_wal_database_is_read_from_a_copy(tmp_path: Path) -> None:
     try:
         assert Path(f"{path}-wal").stat().st_size > 0
         before = snapshot(tmp_path)
+        copies = []
+        real_copy = shutil.copyfile
+        monkeypatch.setattr(shutil, "copyfile", lambda a, b: copies.append(a) or real_copy(a, b))
         run = logscope.read(path)
         assert run.frame.get_column("step").to_list() == [0, 1, 2, 3, 4]
         assert snapshot(tmp_path) == before
+        # one private copy for discovery, the run list and the run, not one per opening
+        assert sorted(map(str, copies)) == [str(path), f"{path}-wal"]
     finally:
         writer.close()
 
