@@ -71,10 +71,10 @@ def tabulate(
     """Split a decoded frame into the step column, wall time, metrics and metadata."""
     meta: dict[str, Any] = {}
     if raw.height == 0:
-        return _empty(), meta
+        return empty_frame(), meta
     raw = _drop_summary_rows(normalize(raw), meta, notes)
     if raw.height == 0:
-        return _empty(), meta
+        return empty_frame(), meta
     raw = _numeric_steps(raw, log)
     step, step_key = _step_column(raw, log, notes)
     wall = next((k for k in WALL_TIME_KEYS if raw.schema.get(k) == pl.Float64), None)
@@ -99,7 +99,8 @@ def tabulate(
     return frame, meta
 
 
-def _empty() -> pl.DataFrame:
+def empty_frame() -> pl.DataFrame:
+    """A source with no rows: the frame contract's index columns and no metric."""
     return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
 
 

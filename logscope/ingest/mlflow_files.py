@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog
+from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog, empty_frame
 from logscope.ingest.decode import LINE, text_as_float
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def widen(long: pl.DataFrame, names: list[str], notes: list[str]) -> pl.DataFram
     of the metric's name in `names` (a pivot over integers is several times faster than
     over strings); '_at_<digit>' names get their '@' back."""
     if long.height == 0:
-        return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
+        return empty_frame()
     step = long.get_column("step")
     if step.min() == step.max() and long.get_column("key").is_duplicated().any():
         notes.append(

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from logscope.ingest import mlflow_files, sqlitedb
-from logscope.ingest.base import Ingested, ProblemLog
-from logscope.ingest.decode import LINE
+from logscope.ingest.base import Ingested, ProblemLog, empty_frame
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress
@@ -72,14 +71,10 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
         frame, meta = _read(database, selector, log, notes)
     except sqlite3.Error as error:
         log(None, f"cannot read {database.name} as an MLflow SQLite store ({error}); skipped")
-        frame, meta = _empty(), {}
+        frame, meta = empty_frame(), {}
     if run := mlflow_files.describe(meta):
         notes.insert(0, run)
     return Ingested(name, FORMAT, frame, log.finish(), notes, meta, resumes=[])
-
-
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
 
 
 def _read(
@@ -87,16 +82,16 @@ def _read(
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     if not sqlitedb.is_sqlite(database):
         log(None, f"{database.name} is not a SQLite database (no SQLite header); skipped")
-        return _empty(), {}
+        return empty_frame(), {}
     with sqlitedb.connect(database) as connection:
         schema = sqlitedb.columns(connection)
         need = {"key", "value", "timestamp", "step", "run_uuid"}
         if not need <= schema.get("metrics", set()) or "runs" not in schema:
             log(None, f"{database.name} has no MLflow 'metrics' and 'runs' tables; skipped")
-            return _empty(), {}
+            return empty_frame(), {}
         uuid = _resolve(connection, schema["runs"], selector, log)
         if uuid is None:
-            return _empty(), {}
+            return empty_frame(), {}
         nan_column = "is_nan" if "is_nan" in schema["metrics"] else "0"
         # SQLite columns hold any type: anything but a number is NULL here, reported below
         cursor = connection.execute(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog
+from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog, empty_frame
 from logscope.ingest.decode import LINE
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
         data = path.read_bytes()
     except OSError as error:
         log(None, f"cannot read the file ({error.strerror or error}); skipped")
-        return Ingested(name, FORMAT, _empty(), log.finish(), notes)
+        return Ingested(name, FORMAT, empty_frame(), log.finish(), notes)
     if progress:
         progress(name, len(data), len(data))
     text = _decode(data, log)
@@ -87,10 +87,6 @@ def _decode(data: bytes, log: ProblemLog) -> str:
         line = data.count(b"\n", 0, error.start) + 1
         log(line, f"not UTF-8 at byte {error.start}; undecodable bytes replaced, rest read")
         return data.decode("utf-8", errors="replace")
-
-
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
 
 
 # `step:N - ` not inside another word (global_step:3 is no step line); regexes without a
@@ -121,7 +117,7 @@ def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
         )
     )
     if lines.height == 0:
-        return _empty()
+        return empty_frame()
     huge = lines.filter(pl.col("step").is_null())
     if huge.height:
         log(huge.item(0, LINE), f"step number too large on {huge.height} line(s); skipped")

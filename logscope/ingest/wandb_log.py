@@ -32,7 +32,7 @@ import numpy as np
 import polars as pl
 
 from logscope.ingest import leveldblog, wandb_items, wandb_meta
-from logscope.ingest.base import Ingested, ProblemLog
+from logscope.ingest.base import Ingested, ProblemLog, empty_frame
 from logscope.ingest.decode import LINE
 from logscope.ingest.protowire import Bytes, tokens
 from logscope.run import Resume
@@ -68,7 +68,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
         buf = path.read_bytes()
     except OSError as exc:
         log(None, f"could not be read ({exc.strerror or exc}); skipped")
-        return Ingested(name, FORMAT, _empty(), log.finish(), notes)
+        return Ingested(name, FORMAT, empty_frame(), log.finish(), notes)
     if progress:
         progress(name, len(buf), len(buf))
     records = leveldblog.read_records(buf)
@@ -107,10 +107,6 @@ def _first_step(part: Ingested) -> int:
     return int(part.frame.get_column("step").min())  # type: ignore[arg-type]
 
 
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})
-
-
 class _Decoded:
     def __init__(self, b: Bytes, records: leveldblog.Records, log: ProblemLog) -> None:
         self.b, self.records, self.log = b, records, log
@@ -131,7 +127,7 @@ class _Decoded:
         meta: dict[str, Any] = {}
         if len(rec) == 0:
             notes.append("no history records (nothing was logged, or the log is cut early)")
-            return _empty(), meta
+            return empty_frame(), meta
         htok = tokens(self.b, pos, pos + size)
         steps = wandb_items.step_numbers(self.b, htok, len(rec))
         items = wandb_items.items(self.b, htok, self.log)
