@@ -109,7 +109,7 @@ def tail(
     from rich.console import Console
 
     from logscope.checking import load_packs
-    from logscope.errors import InputError, LogscopeError
+    from logscope.errors import InputError
     from logscope.follow.view import LiveView, PlainView
     from logscope.follow.watch import Options, SeveralRuns, Tail
     from logscope.follow.window import Rules
@@ -120,10 +120,7 @@ def tail(
     config = project_config([path])
     rules = [*config.rules, *(rules or [])]
     settings = [*config.settings, *(settings or [])]
-    try:
-        packs = load_packs(rules, pack or [], settings)
-    except LogscopeError as exc:
-        fail(exc)
+    packs = load_packs(rules, pack or [], settings)
     console = Console(highlight=False)
     live = follow and not plain and console.is_terminal
     view = (LiveView if live else PlainView)(every, console)
@@ -148,17 +145,14 @@ def tail(
     watcher = Tail(path, engine_rules, view, options)
     try:
         watcher.scan()
-    except SeveralRuns as exc:
-        fail(exc)
-    except InputError as exc:
-        if not (follow and path.is_dir()):
-            fail(exc)
+    except InputError as exc:  # a live run's folder may not hold a log yet
+        if isinstance(exc, SeveralRuns) or not (follow and path.is_dir()):
+            raise
         view.note(f"{exc}; waiting for a log to appear")
     try:
         outcome = watcher.run()
-    except Exception as exc:  # a bug, not a finding: exit 2, never the findings code 1
+    finally:  # a crash is reported by the error boundary, after the live view is gone
         view.stop()
-        fail(f"tail stopped on an internal error ({type(exc).__name__}: {exc}); please report it")
     if not follow and watcher.window.rows == 0:
         fail(f"{path}: no metric rows could be read")
     counts = dict.fromkeys(Severity, 0)
