@@ -7,13 +7,14 @@
   a verdict. `--debug` or `LOGSCOPE_DEBUG=1` adds the traceback.
 - Ctrl-C exits 130; a closed stdout (`logscope check ... | head`) exits 2 quietly.
 
-Commands therefore raise instead of catching: no `except LogscopeError` anywhere else.
+Commands therefore raise instead of catching: no other module of the CLI catches errors.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import typer
@@ -33,6 +34,7 @@ class _State:
     """What the command being run is doing, for the one-line crash message."""
 
     command: ClassVar[list[str]] = []
+    arguments: ClassVar[list[str]] = []
     reading: ClassVar[str | None] = None
     debug: ClassVar[bool] = False
 
@@ -44,11 +46,13 @@ class GuardedGroup(TyperGroup):
         name, command, rest = super().resolve_command(ctx, args)
         if name:
             _State.command.append(name)
+            _State.arguments = list(rest)
         return name, command, rest
 
     def invoke(self, ctx: Any) -> Any:
         if ctx.parent is None:  # a new command line (tests run many in one process)
-            _State.command, _State.reading, _State.debug = ["logscope"], None, False
+            _State.command, _State.arguments = ["logscope"], []
+            _State.reading, _State.debug = None, False
         try:
             return super().invoke(ctx)
         except _FLOW:
@@ -88,10 +92,13 @@ def _handle(exc: Exception) -> NoReturn:
 
 def internal_error(exc: BaseException, *, traceback_shown: bool) -> str:
     """`logscope check: internal error while reading run/m.jsonl (IndexError: ...); this is a
-    bug in logscope, please report this at <tracker> ...` — one line."""
+    bug in logscope, please report this at <tracker> ...` — one line. It names the file the
+    readers last reported (progress), else the paths given on the command line."""
     command = " ".join(_State.command or ["logscope"])
-    item = _State.reading
-    where = f" while reading {item}" if item else ""
+    where = f" while reading {_State.reading}" if _State.reading else ""
+    if not where:
+        paths = [a for a in _State.arguments if not a.startswith("-") and _exists(a)]
+        where = f" on {', '.join(paths[:3])}" if paths else ""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if len(detail) > 200:
         detail = detail[:200] + "…"
@@ -101,6 +108,13 @@ def internal_error(exc: BaseException, *, traceback_shown: bool) -> str:
         f"{command}: internal error{where} ({what}); this is a bug in logscope, "
         f"please report this at {issues_url()} with the command line{hint}"
     )
+
+
+def _exists(argument: str) -> bool:
+    try:
+        return Path(argument).exists()
+    except (OSError, ValueError):  # a name too long, a NUL byte
+        return False
 
 
 def issues_url() -> str:
