@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +25,7 @@ from logscope.cli.common import (
     output_style,
     project_config,
     read_baseline,
+    show,
     with_progress,
     write,
 )
@@ -160,6 +160,5 @@ def check(
     if not reporter.machine or output is not None:
         colored, width = output_style(color)
         layout = Layout(color=colored, width=width, quiet=quiet, summary_only=summary)
-        sys.stdout.write(REPORTERS["table"].render(doc, layout))
-        sys.stdout.flush()
+        show(REPORTERS["table"].render(doc, layout))
     finish(result, severity, quiet=quiet)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -279,6 +280,20 @@ def with_progress(work: Callable[[Progress], T], *, show: bool | None = None, qu
             bar.update(task, description=f"reading {safe(item)}", completed=done, total=size)
 
         return work(update)
+
+
+def show(text: str) -> None:
+    """The human report on stdout. In GitHub Actions the runner takes any log line that
+    starts with `::` (after indentation) for a workflow command, and a table can wrap a
+    metric name so that part of it starts a line: commands are switched off around the
+    report with an unguessable token, as GitHub advises for untrusted output."""
+    if text and os.environ.get("GITHUB_ACTIONS") == "true":
+        import secrets
+
+        token = secrets.token_hex(16)
+        text = f"::stop-commands::{token}\n{text}::{token}::\n"
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def write(text: str, output: Path | None, *, append: bool = False) -> None:

@@ -17,6 +17,7 @@ from logscope.cli.common import (
     finish,
     output_style,
     read_baseline,
+    show,
     with_progress,
     write,
 )
@@ -70,5 +71,9 @@ def diff(
     colored, width = output_style(ColorMode.auto)
     reporter = REPORTERS[output_format]
     layout = Layout() if reporter.machine else Layout(color=colored, width=width)
-    write(reporter.render(doc, layout), None)
+    text = reporter.render(doc, layout)
+    if reporter.machine:
+        write(text, None)
+    else:
+        show(text)
     finish(result, severity)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from logscope.cli.common import app
+from logscope.cli.common import app, show
 
 
 @app.command()
@@ -47,10 +47,12 @@ def metrics(
             Text(safe(name)), str(series.len()), first, last, sparkline(series), Text(safe(rules))
         )
     console = Console(highlight=False)
-    console.print(table)
     uncovered = sum(1 for name in run.metrics if not covered.get(name))
-    console.print(
-        f"{len(run.metrics)} metrics, {uncovered} not covered by any rule; "
-        f"packs: {safe(', '.join(p.name for p in packs))}",
-        markup=False,
-    )
+    with console.capture() as captured:
+        console.print(table)
+        console.print(
+            f"{len(run.metrics)} metrics, {uncovered} not covered by any rule; "
+            f"packs: {safe(', '.join(p.name for p in packs))}",
+            markup=False,
+        )
+    show(captured.get())
