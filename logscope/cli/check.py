@@ -156,7 +156,7 @@ def check(
         write(reporter.render(doc), output)  # a file is never coloured
         summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
         if reporter.step_summary and summary_file:
-            write(REPORTERS["markdown"].render(doc), Path(summary_file), append=True)
+            write(REPORTERS[reporter.step_summary].render(doc), Path(summary_file), append=True)
     if not reporter.machine or output is not None:
         colored, width = output_style(color)
         layout = Layout(color=colored, width=width, quiet=quiet, summary_only=summary)

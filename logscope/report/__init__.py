@@ -48,7 +48,8 @@ class Reporter:
     module: str  # logscope.report.<module> defines render(doc, layout) -> str
     help: str
     machine: bool = True  # a document for tools: exactly that on stdout, never coloured
-    step_summary: bool = False  # in GitHub Actions also append markdown to the job summary
+    step_summary: str | None = None  # in GitHub Actions, also append this format to the
+    # job summary ($GITHUB_STEP_SUMMARY)
 
     def render(self, doc: Document, layout: Layout | None = None) -> str:
         module = importlib.import_module(f"logscope.report.{self.module}")
@@ -61,7 +62,7 @@ REPORTERS: Mapping[str, Reporter] = MappingProxyType(
         "table": Reporter("terminal", "runs, findings and metrics for a human", machine=False),
         "json": Reporter("json", "the JSON contract of DESIGN.md"),
         "junit": Reporter("junit", "JUnit XML for CI test reporters"),
-        "github": Reporter("github", "GitHub Actions annotations", step_summary=True),
+        "github": Reporter("github", "GitHub Actions annotations", step_summary="markdown"),
         "markdown": Reporter("markdown", "a pull-request comment or job summary"),
         "html": Reporter("html", "one self-contained page with plots"),
     }
