@@ -21,6 +21,7 @@ from logscope.cli.common import (
     app,
     csv_set,
     fail_level,
+    fail_on_option,
     finish,
     output_style,
     project_config,
@@ -46,12 +47,7 @@ def check(
         ),
     ] = None,
     fail_on: Annotated[
-        FailOn,
-        typer.Option(
-            "--fail-on",
-            envvar="LOGSCOPE_FAIL_ON",
-            help="Exit 1 when a finding is at or above this severity.",
-        ),
+        FailOn, fail_on_option("Exit 1 when a finding is at or above this severity.")
     ] = FailOn.error,
     pack: PackOption = None,
     rules: RulesOption = None,

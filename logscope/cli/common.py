@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -111,6 +111,11 @@ class FailOn(str, Enum):
     warning = "warning"
     error = "error"
     never = "never"
+
+
+def fail_on_option(help: str) -> Any:
+    """`--fail-on` (env LOGSCOPE_FAIL_ON): each command says what the level decides."""
+    return typer.Option("--fail-on", envvar="LOGSCOPE_FAIL_ON", help=help)
 
 
 class ColorMode(str, Enum):

@@ -14,6 +14,7 @@ from logscope.cli.common import (
     ProgressOption,
     app,
     fail_level,
+    fail_on_option,
     finish,
     output_style,
     read_baseline,
@@ -31,10 +32,7 @@ def diff(
         list[Path] | None,
         typer.Option("--rules", "-r", help="Add a pack of baseline rules (repeatable)."),
     ] = None,
-    fail_on: Annotated[
-        FailOn,
-        typer.Option("--fail-on", envvar="LOGSCOPE_FAIL_ON", help="Exit 1 at this severity."),
-    ] = FailOn.error,
+    fail_on: Annotated[FailOn, fail_on_option("Exit 1 at this severity.")] = FailOn.error,
     output_format: FormatOption = "table",
     progress: ProgressOption = None,
 ) -> None:

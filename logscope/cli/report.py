@@ -19,6 +19,7 @@ from logscope.cli.common import (
     app,
     csv_set,
     fail_level,
+    fail_on_option,
     project_config,
     say,
     stderr,
@@ -35,12 +36,9 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
         "report.html"
     ),
-    fail_on: Annotated[
-        FailOn,
-        typer.Option(
-            "--fail-on", envvar="LOGSCOPE_FAIL_ON", help="Severity that marks a run as failed."
-        ),
-    ] = FailOn.error,
+    fail_on: Annotated[FailOn, fail_on_option("Severity that marks a run as failed.")] = (
+        FailOn.error
+    ),
     pack: PackOption = None,
     rules: RulesOption = None,
     settings: SetOption = None,

@@ -19,6 +19,7 @@ from logscope.cli.common import (
     csv_set,
     fail,
     fail_level,
+    fail_on_option,
     project_config,
 )
 
@@ -40,11 +41,9 @@ def tail(
     ] = None,
     fail_on: Annotated[
         FailOn,
-        typer.Option(
-            "--fail-on",
-            envvar="LOGSCOPE_FAIL_ON",
-            help="Exit 1 at the end (caught up, --idle, Ctrl-C) when a finding is at or "
-            "above this severity.",
+        fail_on_option(
+            "Exit 1 at the end (caught up, --idle, Ctrl-C) when a finding is at or above "
+            "this severity."
         ),
     ] = FailOn.error,
     idle: Annotated[
