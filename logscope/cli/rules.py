@@ -153,7 +153,7 @@ def rules_check(
       logscope rules check my_rules.yaml
     """
     from logscope.errors import RulePackError
-    from logscope.rules.spec import load_files
+    from logscope.rules.load import load_files
 
     try:
         packs = load_files(files)
@@ -187,7 +187,7 @@ def rules_lint(
     from logscope.ingest import read_run
     from logscope.rules.engine import shared_aliases
     from logscope.rules.lint import Known, lint
-    from logscope.rules.spec import load_builtin, load_files
+    from logscope.rules.load import load_builtin, load_files
 
     try:
         packs = load_files(files)

@@ -65,12 +65,12 @@ def test_a_valid_pack_loads(tmp_path: Path) -> None:
         ),
         (
             ("{step}", "{steps}"),
-            ":9:5: rule 'my/loss-high': message uses {steps}, which check 'threshold' does not provide",
+            ":9:47: rule 'my/loss-high': message uses {steps}, which check 'threshold' does not provide",
         ),
         (('    source: "my notes"\n', ""), ": rule 'my/loss-high': 'source' is required (a text)"),
         (
             ("value: 3", "value: 3\n    where: 'loss >>> 2'"),
-            ":9:5: rule 'my/loss-high': 'where' is not a valid SQL condition",
+            ":9:19: rule 'my/loss-high': 'where' is not a valid condition: expected a column",
         ),
         (
             ("value: 3", "value: 3\n    after_step: ten"),
@@ -78,7 +78,7 @@ def test_a_valid_pack_loads(tmp_path: Path) -> None:
         ),
         (
             ("{value:.2f}", "{value:.2q}"),
-            ":9:5: rule 'my/loss-high': message has a bad format spec",
+            ":9:27: rule 'my/loss-high': message has a bad format spec in {value:.2q}",
         ),
     ],
 )
