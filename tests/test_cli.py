@@ -340,30 +340,34 @@ PROJECT_FILES = {
     "logscope.yaml": (
         "set: ['kto/kl-high.value=2']\nignore: [common]\n",
         "sett: []\n",
-        "unknown key 'sett'",
+        ":1:1: unknown key 'sett'",
     ),
     "pyproject.toml": (
         '[project]\nname = "x"\n\n[tool.logscope]\nset = ["kto/kl-high.value=2"]\n'
         'ignore = ["common"]\n',
         "[tool.logscope]\nset = [\n",
-        "cannot read the project configuration",
+        ": cannot read the project configuration",
     ),
 }
 
 
 @pytest.mark.parametrize("name", PROJECT_FILES)
-def test_project_config_beside_the_runs(cli, samples: Path, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_project_config_beside_the_runs(  # type: ignore[no-untyped-def]
+    cli, samples: Path, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read from the working directory (the repository) above the runs."""
     import shutil
 
     good, bad, complaint = PROJECT_FILES[name]
     shutil.copytree(samples / DIVERGING, tmp_path / "runs" / "a")
+    monkeypatch.chdir(tmp_path)
     (tmp_path / name).write_text(good)
     doc = json.loads(cli(["check", tmp_path / "runs" / "a", "-f", "json"], exit_code=1).stdout)
     rules = {f["rule"] for f in doc["runs"][0]["findings"]}
     assert "kto/kl-high" not in rules and not any(r.startswith("common/") for r in rules)
     (tmp_path / name).write_text(bad)
     result = cli(["check", tmp_path / "runs" / "a"], exit_code=2)
-    assert f"{tmp_path / name}: {complaint}" in result.stderr
+    assert f"{tmp_path / name}{complaint}" in result.stderr
 
 
 def test_metrics_lists_coverage(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]

@@ -58,3 +58,17 @@ def test_rules_test_refuses_a_bomb_at_once(cli, tmp_path: Path) -> None:  # type
     result = cli(["rules", "test", path], exit_code=2)
     assert time.perf_counter() - start < 5
     assert "alias bomb" in result.stderr
+
+
+def test_a_bomb_in_an_mlflow_meta_yaml_is_reported_and_the_metrics_read(tmp_path: Path) -> None:
+    import logscope
+
+    folder = tmp_path / "mlruns" / "0" / "abc"
+    (folder / "metrics").mkdir(parents=True)
+    (folder / "meta.yaml").write_text("run_id: abc\nlifecycle_stage: active\n" + bomb())
+    (folder / "metrics" / "loss").write_text("1 0.5 1\n2 0.4 2\n")
+    start = time.perf_counter()
+    run = logscope.read(tmp_path / "mlruns")
+    assert time.perf_counter() - start < 5
+    assert run.frame.get_column("loss").to_list() == [0.5, 0.4]
+    assert any("meta.yaml unreadable" in str(problem) for problem in run.problems)

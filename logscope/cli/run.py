@@ -11,21 +11,23 @@ import typer
 
 from logscope.cli.common import (
     EXIT_ERROR,
+    AllowEmptyOption,
     ColorMode,
+    ConfigOption,
     FailOn,
     IgnoreOption,
+    IsolatedOption,
     OutputFormat,
     PackOption,
     RulesOption,
     SelectOption,
     SetOption,
     app,
-    csv_set,
+    choose_rules,
     fail,
     fail_level,
     finish,
     output_style,
-    project_config,
     read_baseline,
     say,
     stderr,
@@ -107,6 +109,9 @@ def check(
         Path | None,
         typer.Option("--html", help="Also write the HTML report (plots, findings) to this file."),
     ] = None,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
 
@@ -127,21 +132,28 @@ def check(
       logscope check wandb/                        [dim]# W&B run folders, offline too[/dim]
       logscope check wandb_export_2026-11-02.csv   [dim]# one run per exported W&B run[/dim]
 
-    A logscope.yaml in the run folder or any folder above it (or the current one) sets
-    defaults for --rules, --set, --select and --ignore: keys rules, set, select, ignore.
+    A logscope.yaml (or pyproject.toml [tool.logscope]) in the working directory or a
+    folder above it, or the --config file, sets defaults for --rules, --set, --select,
+    --ignore and --pack (keys rules, set, select, ignore, pack); one inside the run folders
+    is ignored. Unknown rule or pack names are an error, as is a selection that leaves a
+    run no rule to check (unless --allow-empty).
     """
     from logscope.checking import check as run_check
-    from logscope.checking import load_packs
     from logscope.errors import LogscopeError
     from logscope.ingest import ReadOptions
 
-    config = project_config(paths)
-    rules = [*config.rules, *(rules or [])]
-    settings = [*config.settings, *(settings or [])]
-    select = select or config.select
-    ignore = ignore or config.ignore
+    chosen = choose_rules(
+        paths,
+        config_file=config_file,
+        isolated=isolated,
+        rules=rules,
+        pack=pack,
+        settings=settings,
+        select=select,
+        ignore=ignore,
+    )
+    packs = chosen.packs
     try:
-        packs = load_packs(rules, pack or [], settings)
         reference = read_baseline(baseline)
     except LogscopeError as exc:
         fail(exc)
@@ -149,15 +161,16 @@ def check(
         lambda progress: run_check(
             paths,
             packs,
-            forced=pack or [],
-            select=csv_set(select),
-            ignore=csv_set(ignore),
+            forced=chosen.forced,
+            select=chosen.select,
+            ignore=chosen.ignore,
             progress=progress,
             jobs=jobs or (os.cpu_count() or 1),
-            rule_files=rules,
-            settings=settings,
+            rule_files=chosen.rule_files,
+            settings=chosen.settings,
             baseline=reference,
             read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
+            allow_empty=allow_empty,
         )
     )
     severity = fail_level(fail_on)
@@ -221,6 +234,9 @@ def report(
             help="Points per line before downsampling (min/max per bucket keeps spikes).",
         ),
     ] = 2000,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Write one self-contained HTML report of runs, findings and plots (opens offline).
 
@@ -236,25 +252,28 @@ def report(
       logscope report big_run/ --points 5000 -o big.html
     """
     from logscope.checking import check as run_check
-    from logscope.checking import load_packs
-    from logscope.errors import LogscopeError
 
-    config = project_config(paths)
-    rules = [*config.rules, *(rules or [])]
-    settings = [*config.settings, *(settings or [])]
-    try:
-        packs = load_packs(rules, pack or [], settings)
-    except LogscopeError as exc:
-        fail(exc)
+    chosen = choose_rules(
+        paths,
+        config_file=config_file,
+        isolated=isolated,
+        rules=rules,
+        pack=pack,
+        settings=settings,
+        select=select,
+        ignore=ignore,
+    )
+    packs = chosen.packs
     result = with_progress(
         lambda progress: run_check(
             paths,
             packs,
-            forced=pack or [],
-            select=csv_set(select or config.select),
-            ignore=csv_set(ignore or config.ignore),
+            forced=chosen.forced,
+            select=chosen.select,
+            ignore=chosen.ignore,
             progress=progress,
-            settings=settings,
+            settings=chosen.settings,
+            allow_empty=allow_empty,
         )
     )
     if result.reports:

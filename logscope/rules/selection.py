@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from logscope.errors import RulePackError
 
 if TYPE_CHECKING:
+    from logscope.rules.engine import RunReport
     from logscope.rules.pack import Pack, Rule
 
 
@@ -57,18 +58,15 @@ def check_names(
 
 
 def empty_selection(
-    run: str, packs: list[Pack], select: Collection[str] | None, ignore: Collection[str] | None
+    report: RunReport, select: Collection[str] | None, ignore: Collection[str] | None
 ) -> str | None:
-    """Why --select/--ignore leave no rule at all for a run whose packs are `packs`, or None.
-    Without a selection an empty verdict is not an error (no pack applies, or all skipped)."""
-    if not select and not ignore:
+    """Why --select/--ignore left a run no rule at all (none evaluated, none skipped), or
+    None. Without a selection an empty verdict is not an error."""
+    if not (select or ignore) or report.evaluated or report.skipped:
         return None
-    for pack in packs:
-        for rule in pack.rules:
-            if (not select or selected(rule, select)) and not (ignore and selected(rule, ignore)):
-                return None
-    applied = ", ".join(p.name for p in packs) or "none"
+    applied = ", ".join(report.packs) or "none"
     return (
-        f"{run}: the rule selection leaves no rule to check (packs that apply: {applied}); "
-        "force a pack with --pack, or pass --allow-empty if this is intended"
+        f"{report.run.path}: the rule selection leaves no rule to check in this run "
+        f"(packs that apply: {applied}); force a pack with --pack, or pass --allow-empty "
+        "if this is intended"
     )
