@@ -295,7 +295,9 @@ def test_baseline_with_a_different_logging_cadence(cli, tmp_path: Path) -> None:
 def test_diff_command(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     out = cli(["diff", samples / HEALTHY, samples / DIVERGING], exit_code=1).stdout
     assert "baseline final" in out and "run final" in out
-    assert "baseline/final-loss-worse" in out and "126.2% worse" in out
+    # like for like: both runs at step 40, where the diverging run stops (not at step 145)
+    assert "baseline/final-loss-worse" in out and "67.6% worse" in out
+    assert "the run is shorter (run to step 40, baseline to step 145)" in " ".join(out.split())
     cli(["diff", samples / HEALTHY, samples / HEALTHY])
 
 
@@ -376,3 +378,21 @@ def test_metrics_lists_coverage(cli, samples: Path) -> None:  # type: ignore[no-
     assert " ".join(block.split()).endswith("common/kl-nonfinite, kto/kl-high, kto/kl-low")
     assert "metrics, " in out and "not covered by any rule; packs: common, kto" in out
     assert cli(["metrics", samples / "missing"], exit_code=2).stderr.startswith("error: ")
+
+
+def test_diff_of_a_run_against_its_own_first_steps_is_like_for_like(  # type: ignore[no-untyped-def]
+    cli, samples: Path, tmp_path: Path
+) -> None:
+    """Issue 13: the healthy run's first 60 steps are not 'final loss 23.7% worse'."""
+    (log,) = (samples / HEALTHY).rglob("*.jsonl")
+    first = tmp_path / "first60" / "m.jsonl"
+    first.parent.mkdir()
+    first.write_text("".join(log.read_text().splitlines(keepends=True)[:60]))
+    out = " ".join(cli(["diff", samples / HEALTHY, first.parent]).stdout.split())
+    assert "0 findings" in out and "worse" not in out
+    assert (
+        "the run (run to step 60, baseline to step 145): final values are compared at step 60"
+        in out
+    )
+    assert "baseline final @60" in out
+    cli(["diff", first.parent, samples / HEALTHY])  # the longer run against the shorter
