@@ -198,7 +198,6 @@ class RuleChoice:
 
 def choose_rules(
     paths: list[Path],
-    *,
     config_file: Path | None,
     isolated: bool,
     rules: list[Path] | None,
@@ -206,6 +205,8 @@ def choose_rules(
     settings: list[str] | None,
     select: str | None,
     ignore: str | None,
+    *,
+    quiet: int = 0,
 ) -> RuleChoice:
     """Project configuration (from trusted places only: notes name the ignored ones) merged
     with the options, packs loaded, every rule and pack name checked; exit 2 on a problem."""
@@ -214,7 +215,7 @@ def choose_rules(
 
     try:
         config = project_config(paths, config_file=config_file, isolated=isolated)
-        for note in config.notes:
+        for note in config.notes if quiet < 2 else []:
             say("note", note)
         chosen = choose_packs(
             config,

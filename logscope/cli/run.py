@@ -143,14 +143,7 @@ def check(
     from logscope.ingest import ReadOptions
 
     chosen = choose_rules(
-        paths,
-        config_file=config_file,
-        isolated=isolated,
-        rules=rules,
-        pack=pack,
-        settings=settings,
-        select=select,
-        ignore=ignore,
+        paths, config_file, isolated, rules, pack, settings, select, ignore, quiet=quiet
     )
     packs = chosen.packs
     try:
@@ -253,16 +246,7 @@ def report(
     """
     from logscope.checking import check as run_check
 
-    chosen = choose_rules(
-        paths,
-        config_file=config_file,
-        isolated=isolated,
-        rules=rules,
-        pack=pack,
-        settings=settings,
-        select=select,
-        ignore=ignore,
-    )
+    chosen = choose_rules(paths, config_file, isolated, rules, pack, settings, select, ignore)
     packs = chosen.packs
     result = with_progress(
         lambda progress: run_check(

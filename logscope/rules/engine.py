@@ -114,7 +114,8 @@ class _Columns:
     def get(self, key: str) -> tuple[Array, Array]:
         """(values with NaN where missing, mask of logged points)."""
         if key not in self._cache:
-            column = self.frame.get_column(key)
+            # renamed: Polars runs some Series methods as pl.col(name), a regex for `^x$`
+            column = self.frame.get_column(key).alias("values")
             # to_numpy turns nulls into NaN, so the mask of logged points keeps them apart;
             # most columns have no nulls, and then no Polars query is needed at all
             if column.null_count() == 0:

@@ -48,9 +48,9 @@ def test_a_regex_like_key_is_checked(tmp_path: Path) -> None:
         "    check: threshold\n    op: '>'\n    value: 3\n    message: '{metric} {value}'\n"
         "    advice: a\n    source: b\n"
     )
-    run = make_run({"^x_loss$": [1, 5], "x_loss": [9, 9]})
+    run = make_run({"^x_loss$": [1, None, 5], "x_loss": [9, 9, 9]})  # a gap: a null
     report = engine.evaluate(run, [load_pack(path)])
-    assert [(f.metric, f.step) for f in report.findings] == [("^x_loss$", 2)]
+    assert [(f.metric, f.step) for f in report.findings] == [("^x_loss$", 3)]
 
 
 @pytest.mark.parametrize(

@@ -5,21 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rule_text import GOOD_RULE
 
 from logscope.errors import RulePackError
 from logscope.rules.spec import load_builtin, load_files, load_pack
-
-GOOD_RULE = """\
-  - id: my/loss-high
-    severity: error
-    metric: loss
-    check: threshold
-    op: ">"
-    value: 3
-    message: "{metric} is {value:.2f} at step {step}"
-    advice: "lower the learning rate"
-    source: "my notes"
-"""
 
 
 def write(tmp_path: Path, text: str, name: str = "pack.yaml") -> Path:

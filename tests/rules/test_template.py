@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from rule_text import GOOD_RULE
 from series import make_run
 
 from logscope.errors import RulePackError
@@ -13,19 +14,9 @@ from logscope.rules import engine
 from logscope.rules.spec import load_pack
 from logscope.rules.template import TemplateError, parse, render
 
-RULE = """\
-pack: my
-rules:
-  - id: my/loss-high
-    severity: error
-    metric: loss
-    check: threshold
-    op: ">"
-    value: 3
-    message: "{metric} is high: MESSAGE"
-    advice: "lower the learning rate"
-    source: "my notes"
-"""
+RULE = "pack: my\nrules:\n" + GOOD_RULE.replace(
+    "{metric} is {value:.2f} at step {step}", "{metric} is high: MESSAGE"
+)
 
 # the issue's attack strings: attribute walks to the interpreter, indexing, conversions
 ATTACKS = [

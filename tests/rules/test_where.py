@@ -7,26 +7,16 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from rule_text import GOOD_RULE
 from series import make_run
 
 from logscope.errors import RulePackError
 from logscope.rules import engine, where
 from logscope.rules.spec import load_pack
 
-RULE = """\
-pack: my
-rules:
-  - id: my/loss-high
-    severity: error
-    metric: loss
-    check: threshold
-    op: ">"
-    value: 3
-    where: "WHERE"
-    message: "{metric} {value} at {step}"
-    advice: "lower the learning rate"
-    source: "my notes"
-"""
+RULE = "pack: my\nrules:\n" + GOOD_RULE.replace(
+    "value: 3\n", 'value: 3\n    where: "WHERE"\n'
+).replace("{value:.2f} at step", "{value} at")
 
 FRAME = pl.DataFrame(
     {
