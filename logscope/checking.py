@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.rules import engine
+from logscope.rules.selection import empty_selection
 from logscope.rules.spec import Pack, load_builtin, load_files, override
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def check(
     baseline: Run | None = None,
     read_options: ReadOptions | None = None,
     settings: Iterable[str] = (),
+    allow_empty: bool = False,
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
 
@@ -74,6 +76,9 @@ def check(
         reports = [_check_one(t, packs, shared, options, progress) for t in targets]
     for report in reports:
         result.reports.append(report)
+        empty = None if allow_empty else empty_selection(report, select, ignore)
+        if empty:
+            result.errors.append(empty)
         run = report.run
         if run.frame.height == 0:
             first = run.problems[0] if run.problems else None

@@ -1,30 +1,39 @@
-"""Project configuration: a `logscope.yaml` beside the runs, so a team's rule files,
-parameter overrides and rule selection apply without repeating flags.
+"""Project configuration: a team's rule files, parameter overrides and rule selection,
+without repeating flags.
 
     rules: [team_rules.yaml]          # paths relative to this file
     set: ["kto/grad-norm-high.value=200", "kto/kl-low.severity=info"]
     select: [common, kto]             # or a comma-separated string
     ignore: [kto/stage-target-loss]
+    pack: [kto]                       # packs to apply even when not detected
 
-The same keys may sit under `[tool.logscope]` in a pyproject.toml instead; in one folder,
-logscope.yaml wins. Command-line options win: --rules and --set add to these, --select and
---ignore replace them.
+Configuration is trusted, data is not. The file is `logscope.yaml`, or a `[tool.logscope]`
+table in a pyproject.toml (in one folder, logscope.yaml wins), found in the working
+directory or the nearest of its parents (the repository), or named with `--config FILE`;
+`--isolated` reads none. It is never read from the run folders being checked: a run folder
+arrives with the data (a pull request can add one), and a configuration inside it could
+switch checks off or add rules. One found there is named in a note and ignored.
+
+Command-line options win: --rules, --set and --pack add to these, --select and --ignore
+replace them. Every rule or pack name, in the file or on the command line, must exist.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from logscope.errors import RulePackError
 
+if TYPE_CHECKING:
+    from logscope.rules.pack import Pack
+
 NAME = "logscope.yaml"
 PYPROJECT = "pyproject.toml"
-KEYS = {"rules", "set", "select", "ignore"}
+KEYS = {"rules", "set", "select", "ignore", "pack"}
 
 
 @dataclass(frozen=True)
@@ -34,60 +43,194 @@ class ProjectConfig:
     settings: list[str] = field(default_factory=list)
     select: str | None = None
     ignore: str | None = None
+    packs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # configurations found and ignored
 
 
-def find_config(starts: list[Path]) -> Path | None:
-    """The nearest logscope.yaml, or pyproject.toml with a [tool.logscope] table, in each
-    start folder or its parents, first start first."""
-    for start in starts:
-        for folder in [start.resolve(), *start.resolve().parents]:
-            candidate = folder / NAME
-            if candidate.is_file():
-                return candidate
-            pyproject = folder / PYPROJECT
-            if pyproject.is_file() and _has_section(pyproject):
-                return pyproject
+def find_config(start: Path) -> Path | None:
+    """The nearest logscope.yaml, or pyproject.toml with a [tool.logscope] table, in
+    `start` (the working directory) or its parents."""
+    for folder in [start.resolve(), *start.resolve().parents]:
+        found = _config_in(folder)
+        if found is not None:
+            return found
     return None
+
+
+def untrusted_configs(paths: Iterable[Path], cwd: Path, trusted: Path | None) -> list[Path]:
+    """Configuration files in or above the checked paths that are below the working
+    directory (the data, not the repository): each path, the folders between it and the
+    working directory's tree, and its direct sub-folders (the runs of a sweep)."""
+    found: dict[Path, None] = {}
+    home = cwd.resolve()
+    trusted_folders = {home, *home.parents}
+    for path in paths:
+        try:
+            start = path.resolve()
+            folder = start if start.is_dir() else start.parent
+            chain = [folder, *folder.parents]
+            for above in chain:
+                if above in trusted_folders:
+                    break
+                if (config := _config_in(above)) is not None:
+                    found[config] = None
+            if start.is_dir():
+                for child in sorted(start.iterdir()):
+                    if child.is_dir() and (config := _config_in(child)) is not None:
+                        found[config] = None
+        except OSError:  # unreadable folders are reported by discovery, not here
+            continue
+    if trusted is not None:
+        found.pop(trusted.resolve(), None)
+    return list(found)
+
+
+def project_config(
+    paths: Iterable[Path], *, config_file: Path | None = None, isolated: bool = False
+) -> ProjectConfig:
+    """The trusted configuration for a command on `paths`, with notes about ignored ones."""
+    if config_file is not None and isolated:
+        raise RulePackError(["--config and --isolated exclude each other"])
+    cwd = Path.cwd()
+    if isolated:
+        path = None
+    elif config_file is not None:
+        if not config_file.is_file():
+            raise RulePackError([f"--config {config_file}: no such file"])
+        path = config_file
+    else:
+        path = find_config(cwd)
+    config = load_config(path)
+    ignored = untrusted_configs(paths, cwd, path)
+    notes = [
+        f"{found}: a configuration inside the run folders being checked is ignored "
+        "(configuration comes from the working directory and its parents, or --config)"
+        for found in ignored
+    ]
+    return ProjectConfig(**{**config.__dict__, "notes": notes})
 
 
 def load_config(path: Path | None) -> ProjectConfig:
     if path is None:
         return ProjectConfig()
-    try:
-        if path.name == PYPROJECT:
-            doc = _toml(path).get("tool", {}).get("logscope", {})
-            path = path.with_name(f"{PYPROJECT} [tool.logscope]")
-        else:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        raise RulePackError([f"{path}: cannot read the project configuration ({exc})"]) from None
+    doc, place = _read(path)
     if not isinstance(doc, dict):
         raise RulePackError([f"{path}: expected a mapping with keys {', '.join(sorted(KEYS))}"])
     errors = [
-        f"{path}: unknown key '{k}' (expected: {', '.join(sorted(KEYS))})"
+        f"{place(k)}: unknown key '{k}'{_suggest(k)} (expected: {', '.join(sorted(KEYS))})"
         for k in sorted(set(doc) - KEYS)
     ]
-    rules = _strings(doc.get("rules"), "rules", path, errors)
-    settings = _strings(doc.get("set"), "set", path, errors)
+    rules = _strings(doc.get("rules"), "rules", place, errors)
+    settings = _strings(doc.get("set"), "set", place, errors)
+    packs = _strings(doc.get("pack"), "pack", place, errors)
+    for key in ("select", "ignore"):
+        if doc.get(key) is not None and not isinstance(doc.get(key), str):
+            _strings(doc.get(key), key, place, errors)
     if errors:
         raise RulePackError(errors)
+    if path.name == PYPROJECT:
+        path = path.with_name(f"{PYPROJECT} [tool.logscope]")
     return ProjectConfig(
         path=path,
         rules=[path.parent / r for r in rules],  # relative to the file that names them
         settings=settings,
         select=_csv(doc.get("select")),
         ignore=_csv(doc.get("ignore")),
+        packs=packs,
     )
 
 
-def _strings(value: Any, key: str, path: Path, errors: list[str]) -> list[str]:
+class _Place:
+    """file:line:col of a top-level key, where the format records it."""
+
+    def __init__(self, path: Path, doc: Any) -> None:
+        self.path, self.doc = path, doc
+
+    def __call__(self, key: str) -> str:
+        where = getattr(self.doc, "where", None)
+        if where is None:
+            return str(self.path)
+        line, column = where(key)
+        return f"{self.path}:{line}:{column}"
+
+
+def _read(path: Path) -> tuple[Any, _Place]:
+    """The parsed file; a broken one is a RulePackError naming file:line:col."""
+    import yaml
+
+    try:
+        if path.name == PYPROJECT:
+            doc = _toml(path).get("tool", {}).get("logscope", {})
+            return doc, _Place(path.with_name(f"{PYPROJECT} [tool.logscope]"), doc)
+        from logscope.rules.yaml_lines import load
+
+        doc = load(path.read_text(encoding="utf-8"))
+        return ({} if doc is None else doc), _Place(path, doc)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        message = f"{where}: invalid YAML in the project configuration: {problem}"
+        raise RulePackError([message]) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RulePackError([f"{path}: cannot read the project configuration ({exc})"]) from None
+
+
+def choose_packs(
+    config: ProjectConfig,
+    *,
+    rule_files: list[Path],
+    forced: list[str],
+    settings: list[str],
+    select: str | None,
+    ignore: str | None,
+) -> tuple[list[Pack], list[Path], list[str], list[str], set[str] | None, set[str] | None]:
+    """The packs a command runs and the names that choose among them, with the project
+    configuration merged in and every name checked (a typo is an error, with a suggestion).
+
+    Returns (packs, rule files, forced packs, settings, select, ignore); raises
+    RulePackError listing every problem.
+    """
+    from logscope.checking import load_packs
+    from logscope.rules.selection import check_names
+
+    files = [*config.rules, *rule_files]
+    all_settings = [*config.settings, *settings]
+    all_forced = [*config.packs, *forced]
+    chosen_select = _names(select if select is not None else config.select)
+    chosen_ignore = _names(ignore if ignore is not None else config.ignore)
+    packs = load_packs(files, (), all_settings)
+    origin = str(config.path) if config.path else "logscope.yaml"
+    check_names(
+        packs,
+        rule_names=[
+            ("--select" if select is not None else f"{origin}: select", chosen_select or set()),
+            ("--ignore" if ignore is not None else f"{origin}: ignore", chosen_ignore or set()),
+        ],
+        pack_names=[("--pack", set(forced)), (f"{origin}: pack", set(config.packs))],
+    )
+    return packs, files, all_forced, all_settings, chosen_select, chosen_ignore
+
+
+def _names(value: str | None) -> set[str] | None:
+    return {v.strip() for v in value.split(",") if v.strip()} if value else None
+
+
+def _suggest(key: str) -> str:
+    from logscope.rules.selection import did_you_mean
+
+    hint = did_you_mean(key, KEYS)
+    return hint if "did you mean" in hint else ""
+
+
+def _strings(value: Any, key: str, place: _Place, errors: list[str]) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    errors.append(f"{path}: '{key}' must be a list of texts")
+    errors.append(f"{place(key)}: '{key}' must be a list of texts")
     return []
 
 
@@ -95,6 +238,16 @@ def _csv(value: Any) -> str | None:
     if value is None:
         return None
     return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def _config_in(folder: Path) -> Path | None:
+    candidate = folder / NAME
+    if candidate.is_file():
+        return candidate
+    pyproject = folder / PYPROJECT
+    if pyproject.is_file() and _has_section(pyproject):
+        return pyproject
+    return None
 
 
 def _toml(path: Path) -> dict[str, Any]:

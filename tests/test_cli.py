@@ -166,10 +166,10 @@ def test_select_and_ignore_options(cli, samples: Path) -> None:  # type: ignore[
         cli(["check", samples / DIVERGING, "-f", "json", "--select", "kto/kl-high"]).stdout
     )
     assert [f["rule"] for f in doc["runs"][0]["findings"]] == ["kto/kl-high"]
-    doc = json.loads(
-        cli(["check", samples / DIVERGING, "-f", "json", "--ignore", "kto,common"]).stdout
-    )
+    ignore_all = ["check", samples / DIVERGING, "-f", "json", "--ignore", "kto,common"]
+    doc = json.loads(cli([*ignore_all, "--allow-empty"]).stdout)  # issue 13: asked for
     assert doc["runs"][0]["findings"] == []
+    assert "leaves no rule to check" in cli(ignore_all, exit_code=2).stderr
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -295,7 +295,9 @@ def test_baseline_with_a_different_logging_cadence(cli, tmp_path: Path) -> None:
 def test_diff_command(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     out = cli(["diff", samples / HEALTHY, samples / DIVERGING], exit_code=1).stdout
     assert "baseline final" in out and "run final" in out
-    assert "baseline/final-loss-worse" in out and "126.2% worse" in out
+    # like for like: both runs at step 40, where the diverging run stops (not at step 145)
+    assert "baseline/final-loss-worse" in out and "67.6% worse" in out
+    assert "the run is shorter (run to step 40, baseline to step 145)" in " ".join(out.split())
     cli(["diff", samples / HEALTHY, samples / HEALTHY])
 
 
@@ -340,30 +342,34 @@ PROJECT_FILES = {
     "logscope.yaml": (
         "set: ['kto/kl-high.value=2']\nignore: [common]\n",
         "sett: []\n",
-        "unknown key 'sett'",
+        ":1:1: unknown key 'sett'",
     ),
     "pyproject.toml": (
         '[project]\nname = "x"\n\n[tool.logscope]\nset = ["kto/kl-high.value=2"]\n'
         'ignore = ["common"]\n',
         "[tool.logscope]\nset = [\n",
-        "cannot read the project configuration",
+        ": cannot read the project configuration",
     ),
 }
 
 
 @pytest.mark.parametrize("name", PROJECT_FILES)
-def test_project_config_beside_the_runs(cli, samples: Path, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_project_config_beside_the_runs(  # type: ignore[no-untyped-def]
+    cli, samples: Path, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read from the working directory (the repository) above the runs."""
     import shutil
 
     good, bad, complaint = PROJECT_FILES[name]
     shutil.copytree(samples / DIVERGING, tmp_path / "runs" / "a")
+    monkeypatch.chdir(tmp_path)
     (tmp_path / name).write_text(good)
     doc = json.loads(cli(["check", tmp_path / "runs" / "a", "-f", "json"], exit_code=1).stdout)
     rules = {f["rule"] for f in doc["runs"][0]["findings"]}
     assert "kto/kl-high" not in rules and not any(r.startswith("common/") for r in rules)
     (tmp_path / name).write_text(bad)
     result = cli(["check", tmp_path / "runs" / "a"], exit_code=2)
-    assert f"{tmp_path / name}: {complaint}" in result.stderr
+    assert f"{tmp_path / name}{complaint}" in result.stderr
 
 
 def test_metrics_lists_coverage(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
@@ -372,3 +378,21 @@ def test_metrics_lists_coverage(cli, samples: Path) -> None:  # type: ignore[no-
     assert " ".join(block.split()).endswith("common/kl-nonfinite, kto/kl-high, kto/kl-low")
     assert "metrics, " in out and "not covered by any rule; packs: common, kto" in out
     assert cli(["metrics", samples / "missing"], exit_code=2).stderr.startswith("error: ")
+
+
+def test_diff_of_a_run_against_its_own_first_steps_is_like_for_like(  # type: ignore[no-untyped-def]
+    cli, samples: Path, tmp_path: Path
+) -> None:
+    """Issue 13: the healthy run's first 60 steps are not 'final loss 23.7% worse'."""
+    (log,) = (samples / HEALTHY).rglob("*.jsonl")
+    first = tmp_path / "first60" / "m.jsonl"
+    first.parent.mkdir()
+    first.write_text("".join(log.read_text().splitlines(keepends=True)[:60]))
+    out = " ".join(cli(["diff", samples / HEALTHY, first.parent]).stdout.split())
+    assert "0 findings" in out and "worse" not in out
+    assert (
+        "the run (run to step 60, baseline to step 145): final values are compared at step 60"
+        in out
+    )
+    assert "baseline final @60" in out
+    cli(["diff", first.parent, samples / HEALTHY])  # the longer run against the shorter

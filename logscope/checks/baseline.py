@@ -1,17 +1,20 @@
 """baseline: the run against a reference run (`--baseline`, `logscope diff`).
 
-`stat` picks what is compared: `final` (median of the last `last` points, so one noisy
-last value does not decide), `best` (max or min, by `better`), `mean`, or `curve` — the
-baseline interpolated at the run's own steps (different logging cadences line up) and
+Like for like: both runs are compared over the steps both of them reached. `stat` picks
+what is compared: `final` (median of the last `last` points up to the last shared step, so
+one noisy last value does not decide and a run cut short is not judged against the end of
+a longer one), `best` (max or min, by `better`) or `mean` over the shared steps, or `curve`
+— the baseline interpolated at the run's own steps (different logging cadences line up) and
 compared point by point, firing after `for_steps` consecutive points worse than tolerated.
 A regression is relative to the baseline's magnitude (`tolerance: 0.05` = 5% worse) unless
-`absolute: true`.
+`absolute: true`. Messages can say where: `{at_step}` is the last shared step, and
+`{length_note}` says when the runs end at different steps.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -67,9 +70,15 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     base_steps, base_values = base_steps[keep], base_values[keep]
     if len(run) == 0 or len(base_values) == 0:
         return []
+    lengths = _lengths(run.steps, base_steps)
     if p.stat == "curve":
-        return _curve(run, base_steps, base_values, p)
-    ours, theirs = summary(run.values, p), summary(base_values, p)
+        return [h.with_extra(**lengths) for h in _curve(run, base_steps, base_values, p)]
+    start, end = shared_window(run.steps, base_steps, p.stat)
+    run = run.select((run.steps >= start) & (run.steps <= end))
+    inside = (base_steps >= start) & (base_steps <= end)
+    if len(run) == 0 or not inside.any():
+        return []  # the runs share no steps: nothing like-for-like to compare
+    ours, theirs = summary(run.values, p), summary(base_values[inside], p)
     change = float(regression(ours, theirs, p))
     if not change > p.tolerance:
         return []
@@ -78,9 +87,43 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
             step=int(run.steps[0]),
             last_step=int(run.steps[-1]),
             value=ours,
-            extra={"baseline_value": theirs, "regression": change, "limit": p.tolerance},
+            extra={
+                "baseline_value": theirs,
+                "regression": change,
+                "limit": p.tolerance,
+                **lengths,
+            },
         )
     ]
+
+
+def shared_window(run_steps: Array, base_steps: Array, stat: str) -> tuple[int, int]:
+    """The steps both runs are compared over: up to the last step both reached; for `best`
+    and `mean` also from the first step both logged (a late-starting run is not compared
+    with the baseline's warm-up)."""
+    end = int(min(run_steps[-1], base_steps[-1]))
+    start = int(max(run_steps[0], base_steps[0])) if stat in ("best", "mean") else -(2**62)
+    return start, end
+
+
+def _lengths(run_steps: Array, base_steps: Array) -> dict[str, Any]:
+    """Template fields that say where the comparison stops and which run is shorter."""
+    run_end, base_end = int(run_steps[-1]), int(base_steps[-1])
+    at = min(run_end, base_end)
+    if run_end == base_end:
+        note = ""
+    else:
+        shorter = "the run" if run_end < base_end else "the baseline"
+        note = (
+            f"; {shorter} is shorter (run to step {run_end}, baseline to step {base_end}), "
+            f"compared up to step {at}"
+        )
+    return {
+        "at_step": at,
+        "run_last_step": run_end,
+        "baseline_last_step": base_end,
+        "length_note": note,
+    }
 
 
 def _curve(run: Series, base_steps: Array, base_values: Array, p: Params) -> list[Hit]:
@@ -134,6 +177,10 @@ CHECK = Check(
         "limit",
         "runs",
         "longest",
+        "at_step",
+        "run_last_step",
+        "baseline_last_step",
+        "length_note",
     ),
     needs_baseline=True,
 )

@@ -9,22 +9,24 @@ from typing import Annotated
 import typer
 
 from logscope.cli.common import (
+    AllowEmptyOption,
     ColorMode,
+    ConfigOption,
     FailOn,
     FormatOption,
     IgnoreOption,
+    IsolatedOption,
     PackOption,
     ProgressOption,
     RulesOption,
     SelectOption,
     SetOption,
     app,
-    csv_set,
+    choose_rules,
     fail_level,
     fail_on_option,
     finish,
     output_style,
-    project_config,
     read_baseline,
     show,
     with_progress,
@@ -91,6 +93,9 @@ def check(
         typer.Option("--html", help="Also write the HTML report (plots, findings) to this file."),
     ] = None,
     progress: ProgressOption = None,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
 
@@ -111,34 +116,35 @@ def check(
       logscope check wandb/                        [dim]# W&B run folders, offline too[/dim]
       logscope check wandb_export_2026-11-02.csv   [dim]# one run per exported W&B run[/dim]
 
-    A logscope.yaml in the run folder or any folder above it (or the current one) sets
-    defaults for --rules, --set, --select and --ignore: keys rules, set, select, ignore.
+    A logscope.yaml (or pyproject.toml [tool.logscope]) in the working directory or a
+    folder above it, or the --config file, sets defaults for --rules, --set, --select,
+    --ignore and --pack (keys rules, set, select, ignore, pack); one inside the run folders
+    is ignored. Unknown rule or pack names are an error, as is a selection that leaves a
+    run no rule to check (unless --allow-empty).
     """
     from logscope.checking import check as run_check
-    from logscope.checking import load_packs
     from logscope.ingest import ReadOptions
     from logscope.report import REPORTERS, Document, Layout
 
-    config = project_config(paths)
-    rules = [*config.rules, *(rules or [])]
-    settings = [*config.settings, *(settings or [])]
-    select = select or config.select
-    ignore = ignore or config.ignore
-    packs = load_packs(rules, pack or [], settings)
+    chosen = choose_rules(
+        paths, config_file, isolated, rules, pack, settings, select, ignore, quiet=quiet
+    )
+    packs = chosen.packs
     reference = read_baseline(baseline)
     result = with_progress(
         lambda progress: run_check(
             paths,
             packs,
-            forced=pack or [],
-            select=csv_set(select),
-            ignore=csv_set(ignore),
+            forced=chosen.forced,
+            select=chosen.select,
+            ignore=chosen.ignore,
             progress=progress,
             jobs=jobs or (os.cpu_count() or 1),
-            rule_files=rules,
-            settings=settings,
+            rule_files=chosen.rule_files,
+            settings=chosen.settings,
             baseline=reference,
             read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
+            allow_empty=allow_empty,
         ),
         show=progress,
         quiet=quiet,

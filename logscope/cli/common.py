@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from logscope.checking import CheckResult
-    from logscope.config import ProjectConfig
     from logscope.ingest import Progress
     from logscope.model import Severity
+    from logscope.rules.pack import Pack
     from logscope.run import Run
 
 T = TypeVar("T")
@@ -71,6 +72,25 @@ SetOption = Annotated[
         help="Override a rule parameter or severity: RULE.PARAM=VALUE (repeatable), "
         "e.g. kto/grad-norm-high.value=200 or kto/kl-low.severity=info; coordexp.estep_key=KEY "
         "sets a pack var.",
+    ),
+]
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Read the project configuration from this file (logscope.yaml or pyproject.toml) "
+        "instead of the one in the working directory or its parents.",
+    ),
+]
+IsolatedOption = Annotated[
+    bool, typer.Option("--isolated", help="Read no project configuration at all.")
+]
+AllowEmptyOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="A --select/--ignore that leaves no rule to check for a run is not an error.",
     ),
 ]
 
@@ -208,12 +228,46 @@ def fail_level(fail_on: FailOn) -> Severity | None:
     return None if fail_on is FailOn.never else Severity(fail_on.value)
 
 
-def project_config(paths: list[Path]) -> ProjectConfig:
-    """The nearest logscope.yaml above the first path (or the current folder), if any."""
-    from logscope.config import find_config, load_config
+@dataclass(frozen=True)
+class RuleChoice:
+    """The packs a command runs and the names that choose among them (all checked)."""
 
-    found = find_config([*(p if p.is_dir() else p.parent for p in paths[:1]), Path.cwd()])
-    return load_config(found)
+    packs: list[Pack]
+    rule_files: list[Path]
+    forced: list[str]
+    settings: list[str]
+    select: set[str] | None
+    ignore: set[str] | None
+
+
+def choose_rules(
+    paths: list[Path],
+    config_file: Path | None,
+    isolated: bool,
+    rules: list[Path] | None,
+    pack: list[str] | None,
+    settings: list[str] | None,
+    select: str | None,
+    ignore: str | None,
+    *,
+    quiet: int = 0,
+) -> RuleChoice:
+    """Project configuration (from trusted places only: notes name the ignored ones) merged
+    with the options, packs loaded, every rule and pack name checked; exit 2 on a problem."""
+    from logscope.config import choose_packs, project_config
+
+    config = project_config(paths, config_file=config_file, isolated=isolated)
+    for note in config.notes if quiet < 2 else []:
+        say("note", note)
+    chosen = choose_packs(
+        config,
+        rule_files=rules or [],
+        forced=pack or [],
+        settings=settings or [],
+        select=select,
+        ignore=ignore,
+    )
+    return RuleChoice(*chosen)
 
 
 def read_baseline(path: Path | None) -> Run | None:

@@ -9,18 +9,20 @@ import typer
 
 from logscope.cli.common import (
     EXIT_ERROR,
+    AllowEmptyOption,
+    ConfigOption,
     FailOn,
     IgnoreOption,
+    IsolatedOption,
     PackOption,
     ProgressOption,
     RulesOption,
     SelectOption,
     SetOption,
     app,
-    csv_set,
+    choose_rules,
     fail_level,
     fail_on_option,
-    project_config,
     say,
     stderr,
     with_progress,
@@ -53,6 +55,9 @@ def report(
         ),
     ] = 2000,
     progress: ProgressOption = None,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Write one self-contained HTML report of runs, findings and plots (opens offline).
 
@@ -68,22 +73,20 @@ def report(
       logscope report big_run/ --points 5000 -o big.html
     """
     from logscope.checking import check as run_check
-    from logscope.checking import load_packs
     from logscope.report import REPORTERS, Document, Layout
 
-    config = project_config(paths)
-    rules = [*config.rules, *(rules or [])]
-    settings = [*config.settings, *(settings or [])]
-    packs = load_packs(rules, pack or [], settings)
+    chosen = choose_rules(paths, config_file, isolated, rules, pack, settings, select, ignore)
+    packs = chosen.packs
     result = with_progress(
         lambda progress: run_check(
             paths,
             packs,
-            forced=pack or [],
-            select=csv_set(select or config.select),
-            ignore=csv_set(ignore or config.ignore),
+            forced=chosen.forced,
+            select=chosen.select,
+            ignore=chosen.ignore,
             progress=progress,
-            settings=settings,
+            settings=chosen.settings,
+            allow_empty=allow_empty,
         ),
         show=progress,
     )

@@ -49,7 +49,7 @@ def rules_check(
 
       logscope rules check my_rules.yaml
     """
-    from logscope.rules.spec import load_files
+    from logscope.rules.load import load_files
 
     packs = load_files(files)
     for p in packs:
@@ -79,7 +79,7 @@ def rules_lint(
     from logscope.ingest import read_run
     from logscope.rules.engine import shared_aliases
     from logscope.rules.lint import Known, lint
-    from logscope.rules.spec import load_builtin, load_files
+    from logscope.rules.load import load_builtin, load_files
 
     packs = load_files(files)
     shared = shared_aliases(load_builtin() + packs)

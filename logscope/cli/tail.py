@@ -8,19 +8,20 @@ from typing import Annotated
 import typer
 
 from logscope.cli.common import (
+    ConfigOption,
     ExitOn,
     FailOn,
     IgnoreOption,
+    IsolatedOption,
     PackOption,
     RulesOption,
     SelectOption,
     SetOption,
     app,
-    csv_set,
+    choose_rules,
     fail,
     fail_level,
     fail_on_option,
-    project_config,
 )
 
 
@@ -79,6 +80,8 @@ def tail(
     select: SelectOption = None,
     ignore: IgnoreOption = None,
     settings: SetOption = None,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
     poll: Annotated[float, typer.Option("--poll", min=0.01, hidden=True)] = 0.25,
 ) -> None:
     """Show a run's latest steps and findings; with --follow, watch it live.
@@ -107,7 +110,6 @@ def tail(
     """
     from rich.console import Console
 
-    from logscope.checking import load_packs
     from logscope.errors import InputError
     from logscope.follow.view import LiveView, PlainView
     from logscope.follow.watch import Options, SeveralRuns, Tail
@@ -116,10 +118,7 @@ def tail(
 
     if not follow and (exit_on or idle is not None or stall is not None):
         fail("--exit-on, --idle and --stall need --follow")
-    config = project_config([path])
-    rules = [*config.rules, *(rules or [])]
-    settings = [*config.settings, *(settings or [])]
-    packs = load_packs(rules, pack or [], settings)
+    chosen = choose_rules([path], config_file, isolated, rules, pack, settings, select, ignore)
     console = Console(highlight=False)
     live = follow and not plain and console.is_terminal
     view = (LiveView if live else PlainView)(every, console)
@@ -135,10 +134,10 @@ def tail(
         metrics=metric or [],
     )
     engine_rules = Rules(
-        packs,
-        forced=set(pack or []),
-        select=csv_set(select or config.select),
-        ignore=csv_set(ignore or config.ignore),
+        chosen.packs,
+        forced=set(chosen.forced),
+        select=chosen.select,
+        ignore=chosen.ignore,
         path=str(path),
     )
     watcher = Tail(path, engine_rules, view, options)

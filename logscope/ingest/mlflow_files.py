@@ -221,9 +221,11 @@ def _restored(names: list[str], notes: list[str]) -> list[str]:
 def _meta(folder: Path, log: ProblemLog) -> dict[str, Any]:
     import yaml
 
+    from logscope import safe_yaml
+
     meta: dict[str, Any] = {}
     try:
-        loaded = yaml.safe_load((folder / "meta.yaml").read_text(encoding="utf-8"))
+        loaded = safe_yaml.load((folder / "meta.yaml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         log(None, f"meta.yaml unreadable ({type(error).__name__}); run metadata skipped")
         loaded = None

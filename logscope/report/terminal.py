@@ -251,6 +251,9 @@ def _render_diff(
     for report in reports:
         console.print(_header(report, fail_on))
         console.print(Text(f"baseline {safe(baseline.path)}", style="dim"))
+        note = _length_note(baseline, report.run)
+        if note:
+            console.print(Text(note, style="yellow"))
         console.print(_comparison(baseline, report.run))
         if report.findings:
             console.print()
@@ -260,14 +263,43 @@ def _render_diff(
     return _text(console, color)
 
 
+def _ends(baseline: Run, run: Run) -> tuple[int, int] | None:
+    """The last step of the baseline and of the run (None if either logged no step)."""
+    ends = [r.frame.get_column("step").max() for r in (baseline, run)]
+    if not all(isinstance(e, (int, float)) for e in ends):
+        return None
+    return int(ends[0]), int(ends[1])  # type: ignore[arg-type]
+
+
+def _shared_end(baseline: Run, run: Run) -> int | None:
+    """The last step both runs reached: finals are compared there, like for like."""
+    ends = _ends(baseline, run)
+    return min(ends) if ends else None
+
+
+def _length_note(baseline: Run, run: Run) -> str:
+    ends = _ends(baseline, run)
+    if ends is None or ends[0] == ends[1]:
+        return ""
+    base_end, run_end = ends
+    shorter = "the run" if run_end < base_end else "the baseline"
+    return (
+        f"shorter  {shorter} (run to step {run_end}, baseline to step {base_end}): "
+        f"final values are compared at step {min(ends)}"
+    )
+
+
 def _comparison(baseline: Run, run: Run) -> Table:
-    """Final value (median of the last 10 logged points) of each shared metric, and change."""
+    """Final value (median of the last 10 logged points up to the last step both runs
+    reached) of each shared metric, and change."""
     shared = [m for m in run.metrics if m in set(baseline.metrics)][:MAX_METRIC_ROWS]
+    end = _shared_end(baseline, run)
     table = Table(box=None, header_style="dim", pad_edge=False)
-    for column in ("metric", "baseline final", "run final", "change", "run trend"):
+    at = f" @{end}" if end is not None else ""
+    for column in ("metric", f"baseline final{at}", f"run final{at}", "change", "run trend"):
         table.add_column(column, justify="left" if column in ("metric", "run trend") else "right")
     for metric in shared:
-        ours, theirs = _final(run.frame, metric), _final(baseline.frame, metric)
+        ours, theirs = _final(run.frame, metric, end), _final(baseline.frame, metric, end)
         change = (
             "" if ours is None or theirs in (None, 0) else f"{(ours - theirs) / abs(theirs):+.1%}"
         )
@@ -276,7 +308,9 @@ def _comparison(baseline: Run, run: Run) -> Table:
     return table
 
 
-def _final(frame: pl.DataFrame, metric: str) -> float | None:
+def _final(frame: pl.DataFrame, metric: str, end: int | None = None) -> float | None:
+    if end is not None:
+        frame = frame.filter(frame.get_column("step") <= end)
     values = frame.get_column(metric).drop_nulls()
     values = values.filter(values.is_finite()).tail(10)
     median = values.median()

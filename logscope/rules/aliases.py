@@ -9,6 +9,7 @@ One rule serves every spelling: a pattern `grad_norm` matches `grad_norm` and
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 
@@ -22,23 +23,117 @@ def canonical(key: str) -> str:
     return key
 
 
+class PatternError(ValueError):
+    """A metric pattern that cannot be matched: a stray brace, a bad or repeated capture."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """One `/`-separated part of a pattern: literal texts between wildcards. `wilds[i]` sits
+    between `texts[i]` and `texts[i + 1]`: None for `*` (any characters, maybe none), else
+    the name of a capture (one or more characters)."""
+
+    texts: tuple[str, ...]
+    wilds: tuple[str | None, ...]
+
+    def match(self, part: str, caps: dict[str, str]) -> bool:
+        """Whether `part` spells this segment, filling `caps`. Each literal is matched at
+        its leftmost place after the previous one (the last one at the end): never more
+        than one pass per literal, so no pattern can make matching slow, and since a
+        wildcard takes any characters, the leftmost place succeeds whenever any place does.
+        Captures therefore take the shortest text that fits, except the last one."""
+        texts, wilds = self.texts, self.wilds
+        if not wilds:
+            return part == texts[0]
+        head, tail = texts[0], texts[-1]
+        minimum = len(head) + len(tail) + sum(w is not None for w in wilds)
+        minimum += sum(len(t) for t in texts[1:-1])
+        if len(part) < minimum or not part.startswith(head) or not part.endswith(tail):
+            return False
+        end = len(part) - len(tail)
+        position = len(head)
+        for index, text in enumerate(texts[1:-1]):
+            least = position + (wilds[index] is not None)
+            found = part.find(text, least, end)
+            if found < 0:
+                return False
+            if wilds[index] is not None:
+                caps[wilds[index]] = part[position:found]  # type: ignore[index]
+            position = found + len(text)
+        last = wilds[-1]
+        if last is not None:
+            if end - position < 1:
+                return False
+            caps[last] = part[position:end]
+        return position <= end
+
+
+_PIECE = re.compile(r"\{([^{}]*)\}|\*|[{}]")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
 @lru_cache(maxsize=1024)
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """`{name}` captures one segment (no '/'), `*` matches within one segment."""
-    parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\}|\*)", pattern)
-    regex = []
-    for part in parts:
-        if part == "*":
-            regex.append(r"[^/]*")
-        elif part.startswith("{") and part.endswith("}"):
-            regex.append(f"(?P<{part[1:-1]}>[^/]+)")
-        else:
-            regex.append(re.escape(part))
-    return re.compile("".join(regex))
+def compile_pattern(pattern: str) -> tuple[_Segment, ...]:
+    """A pattern's segments; `{name}` captures (part of) one segment, `*` matches within one
+    segment. Metric names are never regular expressions: every other character is literal.
+    Raises PatternError for a stray brace or a capture name used twice."""
+    segments, names = [], set()
+    for part in pattern.split("/"):
+        texts: list[str] = []
+        wilds: list[str | None] = []
+        position = 0
+        for piece in _PIECE.finditer(part):
+            texts.append(part[position : piece.start()])
+            position = piece.end()
+            token = piece.group()
+            if token == "*":
+                wilds.append(None)
+                continue
+            name = piece.group(1)
+            if name is None or not _NAME.match(name):
+                raise PatternError(
+                    f"'{token}' in metric pattern '{pattern}': a capture is {{name}} "
+                    "(letters, digits, _), and braces appear only around one"
+                )
+            if name in names:
+                raise PatternError(f"capture {{{name}}} appears twice in '{pattern}'")
+            names.add(name)
+            wilds.append(name)
+        texts.append(part[position:])
+        segments.append(_Segment(tuple(texts), tuple(wilds)))
+    return tuple(segments)
+
+
+def check_pattern(pattern: str) -> str | None:
+    """Why a metric pattern is invalid, or None (for load-time validation)."""
+    try:
+        compile_pattern(pattern)
+    except PatternError as exc:
+        return str(exc)
+    return None
 
 
 def captures(pattern: str) -> list[str]:
-    return list(compile_pattern(pattern).groupindex)
+    try:
+        segments = compile_pattern(pattern)
+    except PatternError:
+        return []
+    return [w for segment in segments for w in segment.wilds if w is not None]
+
+
+def _fullmatch(pattern: str, key: str) -> dict[str, str] | None:
+    try:
+        segments = compile_pattern(pattern)
+    except PatternError:  # refused at load; a pattern never checked matches nothing
+        return None
+    parts = key.split("/")
+    if len(parts) != len(segments):
+        return None
+    caps: dict[str, str] = {}
+    for segment, part in zip(segments, parts, strict=True):
+        if not segment.match(part, caps):
+            return None
+    return caps
 
 
 def match(pattern: str, key: str) -> dict[str, str] | None:
@@ -47,10 +142,8 @@ def match(pattern: str, key: str) -> dict[str, str] | None:
 
 
 def _match(pattern: str, key: str, canonical_key: str) -> dict[str, str] | None:
-    found = compile_pattern(pattern).fullmatch(key) or compile_pattern(
-        canonical(pattern)
-    ).fullmatch(canonical_key)
-    return found.groupdict() if found else None
+    found = _fullmatch(pattern, key)
+    return found if found is not None else _fullmatch(canonical(pattern), canonical_key)
 
 
 def resolve(patterns: tuple[str, ...], keys: list[str]) -> list[tuple[str, dict[str, str]]]:

@@ -11,7 +11,7 @@ import polars as pl
 
 from logscope.checks.base import Array, Hit, Series
 from logscope.model import Finding, Severity
-from logscope.rules import aliases
+from logscope.rules import aliases, template, where
 from logscope.rules.spec import Pack, Rule
 
 if TYPE_CHECKING:
@@ -114,7 +114,8 @@ class _Columns:
     def get(self, key: str) -> tuple[Array, Array]:
         """(values with NaN where missing, mask of logged points)."""
         if key not in self._cache:
-            column = self.frame.get_column(key)
+            # renamed: Polars runs some Series methods as pl.col(name), a regex for `^x$`
+            column = self.frame.get_column(key).alias("values")
             # to_numpy turns nulls into NaN, so the mask of logged points keeps them apart;
             # most columns have no nulls, and then no Polars query is needed at all
             if column.null_count() == 0:
@@ -128,11 +129,10 @@ class _Columns:
         """Rows a rule may look at (its `where:` and step window), or why it cannot run."""
         keep = np.ones(len(self.steps), dtype=bool)
         if rule.where:
-            condition = pl.sql_expr(rule.where)
-            missing = [c for c in condition.meta.root_names() if c not in self.frame.columns]
-            if missing:
-                return f"where: column {missing[0]!r} not in this run"
-            keep &= self.frame.select(condition.fill_null(False)).to_series().to_numpy()
+            selected = where.rows(rule.where, self.frame)
+            if isinstance(selected, str):
+                return selected
+            keep &= selected
         if rule.after_step is not None:
             keep &= self.steps > rule.after_step
         if rule.before_step is not None:
@@ -267,30 +267,6 @@ def _finding(rule: Rule, key: str, caps: dict[str, str], hit: Hit, other: str | 
     )
 
 
-class _Value:
-    """Formats like the wrapped value, but never fails on None or a spec that does not fit."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __format__(self, spec: str) -> str:
-        if self.value is None:
-            return "n/a"
-        try:
-            return format(self.value, spec)
-        except (ValueError, TypeError):
-            return str(self.value)
-
-    def __str__(self) -> str:
-        return format(self, "")
-
-
-def render(template: str, fields: dict[str, Any]) -> str:
-    """Fill a message template; fields were checked when the pack was loaded."""
-    wrapped = {k: _Value(v) for k, v in fields.items()}
-    try:
-        return template.format_map(wrapped)
-    except (KeyError, IndexError, ValueError, AttributeError):
-        return template
+def render(text: str, fields: dict[str, Any]) -> str:
+    """Fill a message template (rules.template: named fields and format specs only)."""
+    return template.render(text, fields)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from logscope.catalogue import Entry, examples, suggestions
 from logscope.rules import aliases
-from logscope.rules.spec import Pack, Rule
+from logscope.rules.pack import Pack, Rule
 
 _CAPTURE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
@@ -128,6 +128,6 @@ def where_columns(where: str | None) -> list[str]:
     """The columns a `where:` condition reads, as the engine parses it."""
     if not where:
         return []
-    import polars as pl
+    from logscope.rules import where as where_mod
 
-    return list(pl.sql_expr(where).meta.root_names())
+    return where_mod.columns(where)

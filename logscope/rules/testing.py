@@ -27,8 +27,10 @@ import yaml
 from logscope.errors import RulePackError
 from logscope.model import Finding
 from logscope.rules import engine
+from logscope.rules.load import builtin_dir, load_builtin, load_files
+from logscope.rules.overrides import override
+from logscope.rules.pack import Pack
 from logscope.rules.series import make_run
-from logscope.rules.spec import Pack, builtin_dir, load_builtin, load_files, override
 from logscope.rules.yaml_lines import LineDict, load
 
 TEST_KEYS = {"name", "series", "steps", "baseline", "expect", "silent", "set", "only"}

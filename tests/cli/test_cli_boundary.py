@@ -78,7 +78,7 @@ def test_a_reader_crash_in_check_is_exit_2_naming_the_file(  # type: ignore[no-u
         (["export", "{run}", "-o", "{tmp}/m.csv"], "logscope.ingest.read_found"),
         (["explain", "loss"], "logscope.catalogue.load"),
         (["rules", "list"], "logscope.checking.load_packs"),
-        (["rules", "lint", "{tmp}/none.yaml"], "logscope.rules.spec.load_files"),
+        (["rules", "lint", "{tmp}/none.yaml"], "logscope.rules.load.load_files"),
         (["tail", "{run}"], "logscope.follow.watch.Tail.scan"),
     ],
 )

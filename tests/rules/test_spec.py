@@ -5,21 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rule_text import GOOD_RULE
 
 from logscope.errors import RulePackError
 from logscope.rules.spec import load_builtin, load_files, load_pack
-
-GOOD_RULE = """\
-  - id: my/loss-high
-    severity: error
-    metric: loss
-    check: threshold
-    op: ">"
-    value: 3
-    message: "{metric} is {value:.2f} at step {step}"
-    advice: "lower the learning rate"
-    source: "my notes"
-"""
 
 
 def write(tmp_path: Path, text: str, name: str = "pack.yaml") -> Path:
@@ -65,12 +54,12 @@ def test_a_valid_pack_loads(tmp_path: Path) -> None:
         ),
         (
             ("{step}", "{steps}"),
-            ":9:5: rule 'my/loss-high': message uses {steps}, which check 'threshold' does not provide",
+            ":9:47: rule 'my/loss-high': message uses {steps}, which check 'threshold' does not provide",
         ),
         (('    source: "my notes"\n', ""), ": rule 'my/loss-high': 'source' is required (a text)"),
         (
             ("value: 3", "value: 3\n    where: 'loss >>> 2'"),
-            ":9:5: rule 'my/loss-high': 'where' is not a valid SQL condition",
+            ":9:19: rule 'my/loss-high': 'where' is not a valid condition: expected a column",
         ),
         (
             ("value: 3", "value: 3\n    after_step: ten"),
@@ -78,7 +67,7 @@ def test_a_valid_pack_loads(tmp_path: Path) -> None:
         ),
         (
             ("{value:.2f}", "{value:.2q}"),
-            ":9:5: rule 'my/loss-high': message has a bad format spec",
+            ":9:27: rule 'my/loss-high': message has a bad format spec in {value:.2q}",
         ),
     ],
 )

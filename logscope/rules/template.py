@@ -1,0 +1,157 @@
+"""Rule `message` / `advice` templates: named fields with format specs, nothing else.
+
+`str.format` would let a template walk from a field into the interpreter
+(`{value.__class__.__init__.__globals__}`) and print whatever it finds, environment
+variables of a CI job included. A template here is parsed once (at pack load) into text and
+fields; a field is a bare name, optionally with a format spec (`{regression:.1%}`). Attribute
+access, indexing, conversions (`!r`), positional and nested fields are refused with the
+offset of the offending field, and `render` never calls anything but `format(value, spec)`
+on the plain numbers and texts the engine hands it.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateError(Exception):
+    """Why a template is refused, and the 0-based offset in it of the field at fault."""
+
+    message: str
+    offset: int = 0
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    spec: str
+    offset: int  # where the field starts in the template, for file:line:col
+
+
+Piece = str | Field
+
+
+@lru_cache(maxsize=2048)
+def parse(template: str) -> tuple[Piece, ...]:
+    """Text and fields of a template, or TemplateError (literal braces are `{{` and `}}`)."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TemplateError(
+            f"a malformed template ({exc}); write literal braces as {{{{ and }}}}",
+            _first_brace(template),
+        ) from None
+    pieces: list[Piece] = []
+    offset = 0
+    for literal, name, spec, conversion in parsed:
+        offset = _locate(template, literal, offset)
+        if literal:
+            pieces.append(literal)
+        if name is None:
+            continue
+        field = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+        field += "}"
+        start = template.find("{", offset)
+        offset = max(start, 0)
+        problem = _problem(name, spec or "", conversion)
+        if problem:
+            raise TemplateError(problem.format(field=field), offset)
+        pieces.append(Field(name, spec or "", offset))
+        offset += len(field)
+    return tuple(pieces)
+
+
+def render(template: str, values: dict[str, Any]) -> str:
+    """Fill a template checked at load; a field without a value stays as written, a value
+    that does not fit its spec (None, text under `.2f`) is shown plainly, never an error."""
+    try:
+        pieces = parse(template)
+    except TemplateError:  # never reached for a loaded rule; a template is shown, not run
+        return template
+    out = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            out.append(piece)
+        elif piece.name not in values:
+            out.append("{" + piece.name + (f":{piece.spec}" if piece.spec else "") + "}")
+        else:
+            out.append(_format(values[piece.name], piece.spec))
+    return "".join(out)
+
+
+def _format(value: Any, spec: str) -> str:
+    if value is None:
+        return "n/a"
+    if not isinstance(value, (int, float, str)):  # only plain data is ever formatted
+        value = str(value)
+    try:
+        return format(value, spec)
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def _problem(name: str, spec: str, conversion: str | None) -> str | None:
+    """What is wrong with a field, as text to follow "message has" ({field}: the field)."""
+    if not name or name.isdigit():
+        return "a positional field {field}: name the field ({{value}}, {{step}}, ...)"
+    if not _NAME.match(name):
+        return (
+            "a forbidden field {field}: a field is a plain name; attribute access ('.') "
+            "and indexing ('[') are refused"
+        )
+    if conversion:
+        return "a forbidden conversion in {field}: use a format spec (:.3g) instead"
+    if "{" in spec or "}" in spec:
+        return "a nested field in the format spec of {field}, which is refused"
+    try:
+        format(1.5, spec)
+    except ValueError:
+        try:
+            format("text", spec)
+        except ValueError:
+            return "a bad format spec in {field}"
+    return None
+
+
+def _locate(template: str, literal: str, offset: int) -> int:
+    """Offset just after `literal` in the template (escaped braces count twice)."""
+    if not literal:
+        return offset
+    consumed = 0
+    index = offset
+    while consumed < len(literal) and index < len(template):
+        if template[index] in "{}" and template[index : index + 2] in ("{{", "}}"):
+            index += 2
+        else:
+            index += 1
+        consumed += 1
+    return index
+
+
+def _first_brace(template: str) -> int:
+    """Offset of the brace that makes a template malformed (unclosed or stray)."""
+    index, depth, opened = 0, 0, 0
+    while index < len(template):
+        char = template[index]
+        if depth == 0 and template[index : index + 2] in ("{{", "}}"):
+            index += 2
+            continue
+        if char == "{":
+            opened = index if depth == 0 else opened
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                return index
+            depth -= 1
+        index += 1
+    return opened if depth else 0
