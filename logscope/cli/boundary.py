@@ -103,7 +103,11 @@ def internal_error(exc: BaseException, *, traceback_shown: bool) -> str:
     if len(detail) > 200:
         detail = detail[:200] + "…"
     what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-    hint = "" if traceback_shown else "; rerun with --debug (or LOGSCOPE_DEBUG=1) for the traceback"
+    hint = (
+        ""
+        if traceback_shown
+        else "; `logscope --debug ...` (or LOGSCOPE_DEBUG=1) shows the traceback"
+    )
     return (
         f"{command}: internal error{where} ({what}); this is a bug in logscope, "
         f"please report this at {issues_url()} with the command line{hint}"

@@ -59,6 +59,16 @@ def test_table_shows_markup_and_escapes_as_text(cli, hostile: list[Path]) -> Non
         _no_command_line(out)
 
 
+@pytest.mark.parametrize("command", ["metrics", "diff"])
+def test_metrics_and_diff_tables_escape_too(cli, hostile: list[Path], command: str) -> None:  # type: ignore[no-untyped-def]
+    run = hostile[0]
+    out = cli([command, run] if command == "metrics" else [command, run, run]).stdout
+    assert "\\x1b[31m\\x00\\u202e[bold]" in out  # the key, visible (folded or not)
+    for raw in RAW:
+        assert raw not in out, raw
+    _no_command_line(out)
+
+
 def test_in_github_actions_the_table_cannot_issue_commands(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
