@@ -130,7 +130,10 @@ def read_run(
     runs = read_runs(path, progress, options)
     if len(runs) > 1:
         names = ", ".join(r.path for r in runs)
-        raise InputError(f"{path}: holds {len(runs)} runs ({names}); read one of them")
+        raise InputError(
+            f"{path}: holds {len(runs)} runs ({names}); "
+            "read one of them, or all with logscope.read_runs"
+        )
     return runs[0]
 
 
