@@ -51,11 +51,13 @@ def check(
     baseline: Run | None = None,
     read_options: ReadOptions | None = None,
     settings: Iterable[str] = (),
+    executor: str = "local",
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
 
     With jobs > 1 runs are read and checked in a process pool (each worker loads the packs
-    once from the built-ins and `rule_files`); reports keep the order of discovery.
+    once from the built-ins and `rule_files`); with `executor="ray"` (or `ray://ADDRESS`)
+    in tasks on a Ray cluster (logscope.remote). Reports keep the order of discovery.
     """
     from logscope.ingest.discover import discover
 
@@ -67,7 +69,16 @@ def check(
         except InputError as exc:
             result.errors.append(str(exc))
     options = _Options(frozenset(forced), select, ignore, baseline, read_options, tuple(settings))
-    if jobs > 1 and len(targets) > 1:
+    if executor != "local":
+        from logscope.remote import check_on_ray
+
+        shared = engine.shared_aliases(packs)
+        found, failed = check_on_ray(
+            targets, packs, shared, options, _check_one, executor=executor, progress=progress
+        )
+        reports = [r for r in found if r is not None]
+        result.errors.extend(failed)
+    elif jobs > 1 and len(targets) > 1:
         reports = _in_pool(targets, options, list(rule_files), jobs, progress)
     else:
         shared = engine.shared_aliases(packs)

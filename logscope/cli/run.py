@@ -83,6 +83,14 @@ def check(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=0, help="Check runs in N processes (0: all cores).")
     ] = 1,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="Where runs are checked: local (processes, see --jobs), ray (the cluster "
+            "RAY_ADDRESS or `ray start` names, else a local one) or ray://HOST:PORT.",
+        ),
+    ] = "local",
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -141,6 +149,10 @@ def check(
     select = select or config.select
     ignore = ignore or config.ignore
     try:
+        if executor != "local":
+            from logscope.remote import ray_address
+
+            ray_address(executor)  # a misspelt executor is a usage error before any reading
         packs = load_packs(rules, pack or [], settings)
         reference = read_baseline(baseline)
     except LogscopeError as exc:
@@ -156,6 +168,7 @@ def check(
             jobs=jobs or (os.cpu_count() or 1),
             rule_files=rules,
             settings=settings,
+            executor=executor,
             baseline=reference,
             read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
         )
