@@ -119,10 +119,11 @@ class Runs:
         return f"<logscope.Runs: {len(self.runs)} runs, {steps} logged steps>"
 
 
-def _paths(target: PathLike | Iterable[PathLike]) -> list[Path]:
+def _paths(target: PathLike | Iterable[PathLike]) -> list[PathLike]:
+    """Paths as given: a URL (`s3://...`) must not pass through Path, which folds `//`."""
     if isinstance(target, str | Path):
-        return [Path(target)]
-    return [Path(p) for p in target]
+        return [target]
+    return list(target)
 
 
 def _options(crc: bool, tb_purge: bool) -> Any:

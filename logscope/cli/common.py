@@ -164,11 +164,13 @@ def fail_level(fail_on: FailOn) -> Severity | None:
     return None if fail_on is FailOn.never else Severity(fail_on.value)
 
 
-def project_config(paths: list[Path]) -> ProjectConfig:
+def project_config(given: list[str]) -> ProjectConfig:
     """The nearest logscope.yaml above the first path (or the current folder), if any."""
+    from logscope.cloud import is_url
     from logscope.config import find_config, load_config
     from logscope.errors import LogscopeError
 
+    paths = [Path(p) for p in given if not is_url(p)]
     try:
         found = find_config([*(p if p.is_dir() else p.parent for p in paths[:1]), Path.cwd()])
         return load_config(found)

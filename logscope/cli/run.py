@@ -44,7 +44,11 @@ if TYPE_CHECKING:
 @app.command()
 def check(
     paths: Annotated[
-        list[Path], typer.Argument(help="Run folders or log files.", show_default=False)
+        list[str],
+        typer.Argument(
+            help="Run folders, log files, or object-storage URLs (s3://, gs://, hf://).",
+            show_default=False,
+        ),
     ],
     output_format: Annotated[
         OutputFormat,
@@ -210,7 +214,11 @@ def check(
 @app.command()
 def report(
     paths: Annotated[
-        list[Path], typer.Argument(help="Run folders or log files.", show_default=False)
+        list[str],
+        typer.Argument(
+            help="Run folders, log files, or object-storage URLs (s3://, gs://, hf://).",
+            show_default=False,
+        ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
         "report.html"
@@ -392,7 +400,10 @@ def metrics(
 
 @app.command()
 def export(
-    path: Annotated[Path, typer.Argument(help="A run folder or log file.", show_default=False)],
+    path: Annotated[
+        str,
+        typer.Argument(help="A run folder, log file or object-storage URL.", show_default=False),
+    ],
     output: Annotated[
         Path,
         typer.Option(

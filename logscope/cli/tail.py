@@ -117,7 +117,7 @@ def tail(
 
     if not follow and (exit_on or idle is not None or stall is not None):
         fail("--exit-on, --idle and --stall need --follow")
-    config = project_config([path])
+    config = project_config([str(path)])
     rules = [*config.rules, *(rules or [])]
     settings = [*config.settings, *(settings or [])]
     try:
