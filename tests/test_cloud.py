@@ -18,8 +18,8 @@ from conftest import SAMPLES
 pytest.importorskip("s3fs")
 pytest.importorskip("moto")
 
-import logscope  # noqa: E402
-from logscope.errors import InputError  # noqa: E402
+import logscope
+from logscope.errors import InputError
 
 
 def _free_port() -> int:
