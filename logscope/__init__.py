@@ -14,27 +14,47 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from logscope.api import CheckOutcome, Runs
     from logscope.run import Run
     from logscope.writer import MetricWriter, Monitor, monitor
 
-__all__ = ["MetricWriter", "Monitor", "__version__", "monitor", "read"]
+__all__ = [
+    "CheckOutcome",
+    "MetricWriter",
+    "Monitor",
+    "Runs",
+    "__version__",
+    "check",
+    "monitor",
+    "read",
+    "read_runs",
+]
 
 _WRITER_EXPORTS = ("MetricWriter", "Monitor", "monitor")
+_API_EXPORTS = ("CheckOutcome", "Runs", "check", "read_runs")
 
 
-def read(path: str | Path) -> Run:
-    """Read every log under `path` (a file or a run folder) into one Run.
+def read(path: str | Path, *, crc: bool = True, tb_purge: bool = False) -> Run:
+    """Read every log under `path` (a file or a run folder) into one Run; a folder of many
+    runs is `read_runs`' job, and a path with no readable log raises what the CLI reports.
 
     >>> run = logscope.read("sample_logs/kto_healthy")   # doctest: +SKIP
     >>> run.frame.select("step", "rewards/margins")       # doctest: +SKIP
     """
-    from logscope.ingest import read_run
+    from logscope.api import require_rows
+    from logscope.ingest import ReadOptions, read_run
 
-    return read_run(path)
+    return require_rows(
+        read_run(path, None, ReadOptions(tensorboard_purge=tb_purge, check_crc=crc))
+    )
 
 
 def __getattr__(name: str) -> Any:
     """`logscope.MetricWriter` and friends import the writer package on first use."""
+    if name in _API_EXPORTS:
+        from logscope import api
+
+        return getattr(api, name)
     if name in _WRITER_EXPORTS:
         from logscope import writer
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from logscope.rules.selection import empty_selection
 from logscope.rules.spec import Pack, load_builtin, load_files, override
 
 if TYPE_CHECKING:
+    from logscope.cloud import Staged
     from logscope.ingest import Progress, ReadOptions
     from logscope.ingest.discover import RunFiles
     from logscope.run import Run
@@ -53,27 +55,33 @@ def check(
     read_options: ReadOptions | None = None,
     settings: Iterable[str] = (),
     allow_empty: bool = False,
+    executor: str = "local",
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
 
     With jobs > 1 runs are read and checked in a process pool (each worker loads the packs
-    once from the built-ins and `rule_files`); reports keep the order of discovery.
+    once from the built-ins and `rule_files`); with `executor="ray"` (or `ray://ADDRESS`)
+    in tasks on a Ray cluster (logscope.remote). Reports keep the order of discovery.
     """
-    from logscope.ingest.discover import discover
-
     result = CheckResult()
-    targets: list[tuple[RunFiles, Path]] = []
-    for path in paths:
-        try:
-            targets.extend((found, Path(path)) for found in discover(Path(path)))
-        except InputError as exc:
-            result.errors.append(str(exc))
     options = _Options(frozenset(forced), select, ignore, baseline, read_options, tuple(settings))
-    if jobs > 1 and len(targets) > 1:
-        reports = _in_pool(targets, options, list(rule_files), jobs, progress)
-    else:
-        shared = engine.shared_aliases(packs)
-        reports = [_check_one(t, packs, shared, options, progress) for t in targets]
+    with ExitStack() as stack:  # object-storage prefixes stay staged until all is read
+        targets, stages = _targets(paths, stack, result)
+        if executor != "local":
+            from logscope.remote import check_on_ray
+
+            shared = engine.shared_aliases(packs)
+            found, failed = check_on_ray(
+                targets, packs, shared, options, _check_one, executor=executor, progress=progress
+            )
+            reports = [r for r in found if r is not None]
+            result.errors.extend(failed)
+        elif jobs > 1 and len(targets) > 1:
+            reports = _in_pool(targets, options, list(rule_files), jobs, progress)
+        else:
+            shared = engine.shared_aliases(packs)
+            reports = [_check_one(t, packs, shared, options, progress) for t in targets]
+        _name_as_given(reports, stages)
     for report in reports:
         result.reports.append(report)
         empty = None if allow_empty else empty_selection(report, select, ignore)
@@ -85,6 +93,44 @@ def check(
             detail = f" ({first})" if first else ""
             result.errors.append(f"{run.path}: no metric rows could be read{detail}")
     return result
+
+
+def _targets(
+    paths: Iterable[str | Path], stack: ExitStack, result: CheckResult
+) -> tuple[list[tuple[RunFiles, Path]], list[Staged]]:
+    """Discovered runs of every path (URLs staged first); unreadable paths go to errors."""
+    from logscope.cloud import is_url, staged
+    from logscope.ingest.discover import discover
+
+    targets: list[tuple[RunFiles, Path]] = []
+    stages: list[Staged] = []
+    for path in paths:
+        try:
+            if is_url(path):
+                stages.append(stack.enter_context(staged(str(path))))
+                local = stages[-1].local
+            else:
+                local = Path(path)
+            targets.extend((found, local) for found in discover(local))
+        except InputError as exc:
+            message = str(exc)
+            for stage in stages:
+                message = message.replace(str(stage.local), stage.url)
+            result.errors.append(message)
+    return targets, stages
+
+
+def _name_as_given(reports: list[engine.RunReport], stages: list[Staged]) -> None:
+    """Runs read from a staged copy are named by their URL."""
+    if not stages:
+        return
+    from logscope.cloud import relabel
+
+    for report in reports:
+        for stage in stages:
+            if report.run.path.startswith(str(stage.local.parent)):
+                relabel(report.run, stage)
+                break
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,11 @@ from logscope.cli.common import (
 @app.command()
 def check(
     paths: Annotated[
-        list[Path], typer.Argument(help="Run folders or log files.", show_default=False)
+        list[str],
+        typer.Argument(
+            help="Run folders, log files, or object-storage URLs (s3://, gs://, hf://).",
+            show_default=False,
+        ),
     ],
     output_format: FormatOption = "table",
     output: Annotated[
@@ -68,6 +72,14 @@ def check(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=0, help="Check runs in N processes (0: all cores).")
     ] = 1,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="Where runs are checked: local (processes, see --jobs), ray (the cluster "
+            "RAY_ADDRESS or `ray start` names, else a local one) or ray://HOST:PORT.",
+        ),
+    ] = "local",
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -115,6 +127,8 @@ def check(
       logscope check run/ --html report.html       [dim]# plus the HTML report[/dim]
       logscope check wandb/                        [dim]# W&B run folders, offline too[/dim]
       logscope check wandb_export_2026-11-02.csv   [dim]# one run per exported W&B run[/dim]
+      logscope check s3://bucket/runs/kto-7b/      [dim]# object storage (logscope[cloud])[/dim]
+      logscope check sweep/ --executor ray         [dim]# on a Ray cluster (logscope[ray])[/dim]
 
     A logscope.yaml (or pyproject.toml [tool.logscope]) in the working directory or a
     folder above it, or the --config file, sets defaults for --rules, --set, --select,
@@ -130,6 +144,10 @@ def check(
         paths, config_file, isolated, rules, pack, settings, select, ignore, quiet=quiet
     )
     packs = chosen.packs
+    if executor != "local":
+        from logscope.remote import ray_address
+
+        ray_address(executor)  # a misspelt executor is a usage error before any reading
     reference = read_baseline(baseline)
     result = with_progress(
         lambda progress: run_check(
@@ -145,6 +163,7 @@ def check(
             baseline=reference,
             read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
             allow_empty=allow_empty,
+            executor=executor,
         ),
         show=progress,
         quiet=quiet,

@@ -241,7 +241,7 @@ class RuleChoice:
 
 
 def choose_rules(
-    paths: list[Path],
+    paths: list[str],
     config_file: Path | None,
     isolated: bool,
     rules: list[Path] | None,
@@ -254,9 +254,11 @@ def choose_rules(
 ) -> RuleChoice:
     """Project configuration (from trusted places only: notes name the ignored ones) merged
     with the options, packs loaded, every rule and pack name checked; exit 2 on a problem."""
+    from logscope.cloud import is_url
     from logscope.config import choose_packs, project_config
 
-    config = project_config(paths, config_file=config_file, isolated=isolated)
+    local = [Path(p) for p in paths if not is_url(p)]  # a bucket holds no trusted config
+    config = project_config(local, config_file=config_file, isolated=isolated)
     for note in config.notes if quiet < 2 else []:
         say("note", note)
     chosen = choose_packs(

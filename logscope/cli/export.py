@@ -12,7 +12,10 @@ from logscope.cli.common import ProgressOption, app, say, stderr, with_progress
 
 @app.command()
 def export(
-    path: Annotated[Path, typer.Argument(help="A run folder or log file.", show_default=False)],
+    path: Annotated[
+        str,
+        typer.Argument(help="A run folder, log file or object-storage URL.", show_default=False),
+    ],
     output: Annotated[
         Path,
         typer.Option(

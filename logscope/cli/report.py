@@ -33,7 +33,11 @@ from logscope.cli.common import (
 @app.command()
 def report(
     paths: Annotated[
-        list[Path], typer.Argument(help="Run folders or log files.", show_default=False)
+        list[str],
+        typer.Argument(
+            help="Run folders, log files, or object-storage URLs (s3://, gs://, hf://).",
+            show_default=False,
+        ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
         "report.html"

@@ -118,7 +118,7 @@ def tail(
 
     if not follow and (exit_on or idle is not None or stall is not None):
         fail("--exit-on, --idle and --stall need --follow")
-    chosen = choose_rules([path], config_file, isolated, rules, pack, settings, select, ignore)
+    chosen = choose_rules([str(path)], config_file, isolated, rules, pack, settings, select, ignore)
     console = Console(highlight=False)
     live = follow and not plain and console.is_terminal
     view = (LiveView if live else PlainView)(every, console)

@@ -66,8 +66,16 @@ def read_runs(
     path: str | Path, progress: Progress | None = None, options: ReadOptions | None = None
 ) -> list[Run]:
     """Every run under `path`, each merged from its sources."""
+    from logscope.cloud import is_url, relabel, staged
     from logscope.ingest.discover import discover
 
+    if is_url(path):  # object storage: read a staged copy, name runs by their URL
+        with staged(str(path)) as stage:
+            try:
+                runs = read_runs(stage.local, progress, options)
+            except InputError as exc:
+                raise InputError(str(exc).replace(str(stage.local), stage.url)) from None
+            return [relabel(run, stage) for run in runs]
     base = Path(path)
     return [read_found(found, base, progress, options) for found in discover(base)]
 
@@ -130,7 +138,10 @@ def read_run(
     runs = read_runs(path, progress, options)
     if len(runs) > 1:
         names = ", ".join(r.path for r in runs)
-        raise InputError(f"{path}: holds {len(runs)} runs ({names}); read one of them")
+        raise InputError(
+            f"{path}: holds {len(runs)} runs ({names}); "
+            "read one of them, or all with logscope.read_runs"
+        )
     return runs[0]
 
 
