@@ -67,45 +67,40 @@ class FileTail:
         self.head = b""  # its first bytes, up to HEAD
         self._handle: BinaryIO | None = None
         self._identity: tuple[int, int] | None = None
-        self._seen: tuple[int, int] | None = None  # (size, mtime) at the last head check
-        self._old: _Old | None = None
+        self._old: list[_Old] = []  # read to their ends, in order, before the current file
         self._missing = False
 
     def poll(self, limit: int) -> Read:
         """Read at most `limit` new bytes: a rotated file's rest first, then the current file."""
         out = Read()
-        if self._old is not None and not self._drain(out, limit):
+        if not self._drain(out, limit):
             return out
         try:
             stat: os.stat_result | None = self.path.stat()
         except OSError:
             stat = None
-        if self._handle is None:
-            if stat is None or not self._open(out):
+        if self._handle is not None:
+            self._check_truncation(out)
+            if stat is None:
+                if not self._missing:
+                    self._missing = True
+                    out.events.append(("note", "file disappeared; waiting for it to come back"))
+            elif (stat.st_dev, stat.st_ino) != self._identity:
+                why = "replaced by a new file (rotated, or a restarted run)"
+                self._old.append(_Old(self._take(), self.offset, why))
+            if not self._drain(out, limit):
                 return out
-        elif stat is None:
-            if not self._missing:
-                self._missing = True
-                out.events.append(("note", "file disappeared; waiting for it to come back"))
-        elif (stat.st_dev, stat.st_ino) != self._identity:
+        if stat is not None:
             self._missing = False
-            self._old = _Old(
-                self._take(), self.offset, "replaced by a new file (rotated, or a restarted run)"
-            )
-            if not self._open(out) or not self._drain(out, limit):
-                return out
-        else:
-            self._missing = False
-            self._check_truncation(out, stat)
-            if self._old is not None and not self._drain(out, limit):
-                return out
+        if self._handle is None and (stat is None or not self._open(out)):
+            return out
         self._read_current(out, limit - out.read)
         return out
 
     def close(self) -> None:
-        if self._old is not None:
-            self._old.handle.close()
-            self._old = None
+        for old in self._old:
+            old.handle.close()
+        self._old = []
         if self._handle is not None:
             self._handle.close()
             self._handle = None
@@ -122,16 +117,13 @@ class FileTail:
             out.error = f"cannot be read: {exc.strerror or exc}"
             return False
         self._handle, self._identity = handle, (stat.st_dev, stat.st_ino)
-        self._restart()
+        self.offset, self.head = 0, b""
         return True
 
     def _take(self) -> BinaryIO:
         assert self._handle is not None
         handle, self._handle = self._handle, None
         return handle
-
-    def _restart(self) -> None:
-        self.offset, self.head, self._seen = 0, b"", None
 
     def _read_current(self, out: Read, limit: int) -> None:
         assert self._handle is not None
@@ -148,35 +140,31 @@ class FileTail:
             return
         out.more = out.more or size > self.offset
 
-    def _check_truncation(self, out: Read, stat: os.stat_result) -> None:
-        """Smaller than what was read, or other first bytes: the file started over."""
+    def _check_truncation(self, out: Read) -> None:
+        """Smaller than what was read, or other first bytes: the file started over. Checked
+        on the open descriptor, so a file truncated and then renamed away is caught too."""
         assert self._handle is not None
-        seen = (stat.st_size, stat.st_mtime_ns)
-        if seen == self._seen or self.offset == 0:
-            self._seen = seen
+        if self.offset == 0:
             return
-        self._seen = seen
-        if stat.st_size < self.offset:
-            why = f"truncated to {stat.st_size} bytes"
-        else:
-            try:
-                first = _read_at(self._handle, 0, len(self.head))
-            except OSError:
+        try:
+            stat = os.fstat(self._handle.fileno())
+            if stat.st_size < self.offset:
+                why = f"truncated to {stat.st_size} bytes"
+            elif _read_at(self._handle, 0, len(self.head)) == self.head:
                 return
-            if first == self.head:
-                return
-            why = "rewritten (its first bytes changed)"
-        copy = self._find_copy(stat)
-        offset = self.offset
-        self._restart()
-        self._seen = seen
+            else:
+                why = "rewritten (its first bytes changed)"
+        except OSError:
+            return  # judged again at the next poll
+        copy = self._find_copy(stat.st_ino)
+        offset, self.offset, self.head = self.offset, 0, b""
         if copy is None:
             out.events.append(("start", why))
             return
         handle, name = copy
-        self._old = _Old(handle, offset, f"{why}; what it held was read from its copy {name}")
+        self._old.append(_Old(handle, offset, f"{why}; what it held was read from its copy {name}"))
 
-    def _find_copy(self, current: os.stat_result) -> tuple[BinaryIO, str] | None:
+    def _find_copy(self, inode: int) -> tuple[BinaryIO, str] | None:
         """The copy `copytruncate` made before cutting the file: a sibling beginning with
         the bytes read from it and at least as long as what was read."""
         stem = self.path.name.split(".", 1)[0]
@@ -184,7 +172,7 @@ class FileTail:
             entries = [e for e in os.scandir(self.path.parent) if e.name.startswith(stem)]
         except OSError:
             return None
-        candidates: list[tuple[int, os.DirEntry[str]]] = []
+        candidates: list[tuple[int, str, str]] = []
         for entry in entries:
             if entry.name == self.path.name or entry.name.endswith(_PACKED):
                 continue
@@ -192,44 +180,40 @@ class FileTail:
                 stat = entry.stat()
             except OSError:
                 continue
-            if (
-                entry.is_file()
-                and stat.st_ino != current.st_ino
-                and stat.st_size >= self.offset
-            ):
-                candidates.append((stat.st_mtime_ns, entry))
-        candidates.sort(key=lambda c: c[0], reverse=True)
-        for _, entry in candidates[:MAX_COPIES]:
+            if entry.is_file() and stat.st_ino != inode and stat.st_size >= self.offset:
+                candidates.append((stat.st_mtime_ns, entry.name, entry.path))
+        candidates.sort(reverse=True)
+        for _, name, where in candidates[:MAX_COPIES]:
             try:
-                handle = open(entry.path, "rb", buffering=0)  # noqa: SIM115 - kept open
+                handle = open(where, "rb", buffering=0)  # noqa: SIM115 - kept open
             except OSError:
                 continue
             if _read_at(handle, 0, len(self.head)) == self.head:
-                return handle, entry.name
+                return handle, name
             handle.close()
         return None
 
-    # -- a file to finish first --------------------------------------------------------
+    # -- files to finish first ---------------------------------------------------------
     def _drain(self, out: Read, limit: int) -> bool:
-        """Read the old file on; True once it is done (then reading moves on)."""
-        old = self._old
-        assert old is not None
-        try:
-            size = os.fstat(old.handle.fileno()).st_size
-            want = min(limit - out.read, size - old.offset)
-            if want > 0:
-                chunk = _read_at(old.handle, old.offset, want)
-                old.offset += len(chunk)
-                out.data(chunk)
-            done = old.offset >= size
-        except OSError:
-            done = True  # unreadable now (a network file system lost it): nothing more to get
-        if not done:
-            out.more = True
-            return False
-        old.handle.close()
-        self._old = None
-        out.events.append(("start", old.why))
+        """Read the old files on, in order; True once all are done."""
+        while self._old:
+            old = self._old[0]
+            try:
+                size = os.fstat(old.handle.fileno()).st_size
+                want = min(limit - out.read, size - old.offset)
+                if want > 0:
+                    chunk = _read_at(old.handle, old.offset, want)
+                    old.offset += len(chunk)
+                    out.data(chunk)
+                done = old.offset >= size
+            except OSError:
+                done = True  # unreadable now (a network file system lost it): nothing to get
+            if not done:
+                out.more = True
+                return False
+            old.handle.close()
+            self._old.pop(0)
+            out.events.append(("start", old.why))
         return True
 
 
