@@ -185,7 +185,7 @@ class FileTail:
         candidates.sort(reverse=True)
         for _, name, where in candidates[:MAX_COPIES]:
             try:
-                handle = open(where, "rb", buffering=0)  # noqa: SIM115 - kept open
+                handle = Path(where).open("rb", buffering=0)  # noqa: SIM115 - kept open
             except OSError:
                 continue
             if _read_at(handle, 0, len(self.head)) == self.head:
