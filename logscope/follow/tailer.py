@@ -8,9 +8,11 @@ across rotation, truncation and deletion, each byte delivered once.
   run), the old descriptor is read to its end first, over as many polls as that takes,
   and only then does reading move to the new file, from byte 0.
 - Truncation is judged by the size (smaller than what was read) and by the identity of
-  the first bytes (up to HEAD of them, re-compared whenever size or mtime change): a file
-  cut and refilled past the old read position between two polls (`copytruncate`) has
-  other first bytes, so it is never read on from the old position as if it had grown.
+  the first bytes (up to HEAD of them, re-compared whenever size, mtime or ctime of the
+  open file change): a file cut and refilled past the old read position between two polls
+  (`copytruncate`) has other first bytes, so it is never read on from the old position as
+  if it had grown. (A refill to the very same size within one timestamp tick is seen at
+  the file's next change.)
 - After a truncation, the rest of the old content is looked for in a sibling copy whose
   first bytes are the ones read (`metrics.jsonl.1`, `metrics-20261201.jsonl`, what
   logrotate's copytruncate leaves) and read from there before the new content.
@@ -69,6 +71,7 @@ class FileTail:
         self._identity: tuple[int, int] | None = None
         self._old: list[_Old] = []  # read to their ends, in order, before the current file
         self._missing = False
+        self._checked: tuple[int, int, int] | None = None  # (size, mtime, ctime) judged intact
 
     def poll(self, limit: int) -> Read:
         """Read at most `limit` new bytes: a rotated file's rest first, then the current file."""
@@ -79,8 +82,9 @@ class FileTail:
             stat: os.stat_result | None = self.path.stat()
         except OSError:
             stat = None
+        size: int | None = None
         if self._handle is not None:
-            self._check_truncation(out)
+            size = self._check_truncation(out)
             if stat is None:
                 if not self._missing:
                     self._missing = True
@@ -88,13 +92,16 @@ class FileTail:
             elif (stat.st_dev, stat.st_ino) != self._identity:
                 why = "replaced by a new file (rotated, or a restarted run)"
                 self._old.append(_Old(self._take(), self.offset, why))
+                size = None
             if not self._drain(out, limit):
                 return out
         if stat is not None:
             self._missing = False
-        if self._handle is None and (stat is None or not self._open(out)):
-            return out
-        self._read_current(out, limit - out.read)
+        if self._handle is None:
+            if stat is None or not self._open(out):
+                return out
+            size = None
+        self._read_current(out, limit - out.read, size)
         return out
 
     def close(self) -> None:
@@ -117,7 +124,7 @@ class FileTail:
             out.error = f"cannot be read: {exc.strerror or exc}"
             return False
         self._handle, self._identity = handle, (stat.st_dev, stat.st_ino)
-        self.offset, self.head = 0, b""
+        self.offset, self.head, self._checked = 0, b"", None
         return True
 
     def _take(self) -> BinaryIO:
@@ -125,10 +132,12 @@ class FileTail:
         handle, self._handle = self._handle, None
         return handle
 
-    def _read_current(self, out: Read, limit: int) -> None:
+    def _read_current(self, out: Read, limit: int, size: int | None) -> None:
+        """`size`: the file's size if the truncation check just took it."""
         assert self._handle is not None
         try:
-            size = os.fstat(self._handle.fileno()).st_size
+            if size is None:
+                size = os.fstat(self._handle.fileno()).st_size
             if size > self.offset and limit > 0:
                 chunk = _read_at(self._handle, self.offset, min(limit, size - self.offset))
                 if len(self.head) < HEAD:  # reads are sequential: head is every byte so far
@@ -140,29 +149,35 @@ class FileTail:
             return
         out.more = out.more or size > self.offset
 
-    def _check_truncation(self, out: Read) -> None:
+    def _check_truncation(self, out: Read) -> int | None:
         """Smaller than what was read, or other first bytes: the file started over. Checked
-        on the open descriptor, so a file truncated and then renamed away is caught too."""
+        on the open descriptor, so a file truncated and then renamed away is caught too.
+        Returns the file's size when it goes on from where it was."""
         assert self._handle is not None
         if self.offset == 0:
-            return
+            return None
         try:
             stat = os.fstat(self._handle.fileno())
+            seen = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+            if seen == self._checked:  # untouched since its first bytes were compared
+                return stat.st_size
             if stat.st_size < self.offset:
                 why = f"truncated to {stat.st_size} bytes"
             elif _read_at(self._handle, 0, len(self.head)) == self.head:
-                return
+                self._checked = seen
+                return stat.st_size
             else:
                 why = "rewritten (its first bytes changed)"
         except OSError:
-            return  # judged again at the next poll
+            return None  # judged again at the next poll
         copy = self._find_copy(stat.st_ino)
-        offset, self.offset, self.head = self.offset, 0, b""
+        offset, self.offset, self.head, self._checked = self.offset, 0, b"", None
         if copy is None:
             out.events.append(("start", why))
-            return
+            return None
         handle, name = copy
         self._old.append(_Old(handle, offset, f"{why}; what it held was read from its copy {name}"))
+        return None
 
     def _find_copy(self, inode: int) -> tuple[BinaryIO, str] | None:
         """The copy `copytruncate` made before cutting the file: a sibling beginning with
