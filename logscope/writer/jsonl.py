@@ -151,8 +151,11 @@ class MetricWriter:
         with self._lock:
             if not self.active or self._closed:
                 return
-            if self._fd is not None and self.fsync_policy != "never":
-                self._sync()
+            if self._fd is not None and self._fragment:
+                with _flock(self._fd, exclusive=False):  # a failed write's fragment: end it
+                    self._end_fragment()
+                if self.fsync_policy != "never":
+                    self._sync()
             end = manifest.now()
             self._manifest.update(end_time=end, end_time_utc=manifest.utc(end), lines=self.lines)
             if self.unsaved:

@@ -12,10 +12,13 @@ import io
 import json
 import logging
 import math
+import tempfile
 from pathlib import Path
 
 import pytest
 from faults import Disk, Killed
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from writer_support import strict_lines, strict_loads
 
 import logscope
@@ -238,3 +241,83 @@ def test_kill_inside_a_write_then_resume(
     assert any("incomplete line" in m for m in warnings_of(caplog))
     steps, problems = read_back(snapshot)
     assert steps == [1, 3] and len(problems) == 1
+
+
+FAULTS = st.one_of(
+    st.tuples(st.just("log"), st.integers(0, 300)),  # a row with this much padding
+    st.tuples(st.just("full"), st.integers(0, 200)),  # the disk takes this many more bytes
+    st.tuples(st.just("eio"), st.just(0)),
+    st.tuples(st.just("short"), st.integers(1, 60)),
+    st.tuples(st.just("cut"), st.integers(0, 40)),  # stores this much, then EIO
+    st.tuples(st.just("heal"), st.just(0)),
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(st.lists(FAULTS, max_size=30))
+@example([("log", 0), ("full", 10), ("log", 0), ("log", 0), ("heal", 0), ("log", 0)])
+def test_any_sequence_of_faults_leaves_a_readable_log(actions: list[tuple[str, int]]) -> None:
+    """Whatever faults come in whatever order: log() never raises; the lines read back are
+    exactly the rows whose log() was written, in order; every other line is a fragment of
+    one row that failed, and each is one bad line; one warning per failing episode."""
+    from logscope.writer.jsonl import _encode
+
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        folder = Path(tmp)
+        disk = Disk(patch, folder)
+        writer = MetricWriter(folder, fsync="never")
+        saved: list[int] = []
+        intended: dict[int, bytes] = {}
+        episodes, failing = 0, False
+        handler = _Count()
+        logging.getLogger("logscope.writer").addHandler(handler)
+        try:
+            for step, (action, size) in enumerate(actions):
+                if action == "log":
+                    before = writer.lines
+                    record = writer.log({"loss": 0.5, "pad": "x" * size}, step=step)
+                    intended[step] = _encode(record)
+                    if writer.lines > before:
+                        saved.append(step)
+                        failing = False
+                    elif not failing:
+                        failing, episodes = True, episodes + 1
+                elif action == "full":
+                    disk.free = size
+                elif action == "eio":
+                    disk.error = errno.EIO
+                elif action == "short":
+                    disk.short = size
+                elif action == "cut":
+                    disk.fail_after = (size, errno.EIO)
+                else:
+                    disk.heal()
+            disk.heal()
+            writer.close()
+        finally:
+            logging.getLogger("logscope.writer").removeHandler(handler)
+        data = (folder / "metrics.jsonl").read_bytes()
+        assert data == b"" or data.endswith(b"\n")
+        good, bad = [], []
+        for line in data.splitlines():
+            try:
+                good.append(strict_loads(line)["step"])
+            except ValueError:
+                bad.append(line)
+        assert good == saved
+        for fragment in bad:
+            step = int(fragment.split(b",")[0].split(b":")[1]) if b"," in fragment else None
+            assert step is None or intended[step].startswith(fragment)
+        if bad:  # what `logscope check` says: one problem per fragment
+            assert len(logscope.read(folder / "metrics.jsonl").problems) == len(bad)
+        assert handler.warnings == episodes
+        assert json.loads((folder / "run.json").read_text())["lines"] == len(saved)
+
+
+class _Count(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.warnings = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.warnings += 1
