@@ -8,6 +8,7 @@ import json
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,17 +63,29 @@ def exactly_once(seen: Seen, expected: range | list[int]) -> None:
     assert seen.problems == []
 
 
+def follow(path: Path, *changes: Callable[[], object], limit: int = 1 << 20) -> Seen:
+    """Poll `path` to its end, then after each change to the files (a group of writer and
+    logrotate actions between two polls) poll to the end again."""
+    seen = Seen()
+    with JsonlSource(path, "m.jsonl") as source:
+        poll(source, seen, limit)
+        for change in changes:
+            change()
+            poll(source, seen, limit)
+    return seen
+
+
 def test_a_rotated_file_is_read_to_its_end_over_several_polls(tmp_path: Path) -> None:
     """The old file holds far more than one poll reads: all of it comes before the new one."""
     path = tmp_path / "m.jsonl"
     path.write_bytes(lines(0, 10))
-    seen = Seen()
-    with JsonlSource(path, "m.jsonl") as source:
-        poll(source, seen, limit=4096)
+
+    def rotate() -> None:
         append(path, lines(10, 2000))  # ~100 KB: 25 polls of 4096 bytes
         path.rename(tmp_path / "m.jsonl.1")
         path.write_bytes(lines(2010, 5))
-        poll(source, seen, limit=4096)
+
+    seen = follow(path, rotate, limit=4096)
     exactly_once(seen, range(2015))
     assert seen.polls > 20
     assert seen.notes == [
@@ -101,13 +114,13 @@ def test_copytruncate_refilled_past_the_read_position_loses_nothing(tmp_path: Pa
     the next poll. Size alone cannot see it; the first bytes do, and the copy holds the rest."""
     path = tmp_path / "m.jsonl"
     path.write_bytes(lines(0, 50))
-    seen = Seen()
-    with JsonlSource(path, "m.jsonl") as source:
-        poll(source, seen, limit=1 << 20)
+
+    def logrotate() -> None:
         append(path, lines(50, 30))  # not read yet when logrotate runs
         copytruncate(path, tmp_path / "m.jsonl.1")
         append(path, lines(80, 400))  # longer than the old file now
-        poll(source, seen, limit=1 << 20)
+
+    seen = follow(path, logrotate)
     exactly_once(seen, range(480))
     assert seen.notes == [
         "m.jsonl: rewritten (its first bytes changed); what it held was read from its copy "
@@ -118,13 +131,13 @@ def test_copytruncate_refilled_past_the_read_position_loses_nothing(tmp_path: Pa
 def test_copytruncate_shorter_and_dated_copy(tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
     path.write_bytes(lines(0, 50))
-    seen = Seen()
-    with JsonlSource(path, "m.jsonl") as source:
-        poll(source, seen, limit=1 << 20)
+
+    def logrotate() -> None:
         append(path, lines(50, 5))
         copytruncate(path, tmp_path / "m-20261201.jsonl")
         append(path, lines(55, 2))
-        poll(source, seen, limit=1 << 20)
+
+    seen = follow(path, logrotate)
     exactly_once(seen, range(57))
     assert "truncated to" in seen.notes[0] and "m-20261201.jsonl" in seen.notes[0]
 
@@ -134,11 +147,8 @@ def test_truncation_without_a_copy_is_said_and_read_from_the_start(tmp_path: Pat
     file holds now is read once, never from the old position."""
     path = tmp_path / "m.jsonl"
     path.write_bytes(lines(0, 20))
-    seen = Seen()
-    with JsonlSource(path, "m.jsonl") as source:
-        poll(source, seen, limit=1 << 20)
-        path.write_bytes(lines(100, 60))  # same inode, longer than before, other first bytes
-        poll(source, seen, limit=1 << 20)
+    # same inode, longer than before, other first bytes
+    seen = follow(path, lambda: path.write_bytes(lines(100, 60)))
     exactly_once(seen, [*range(20), *range(100, 160)])
     assert seen.notes == ["m.jsonl: rewritten (its first bytes changed): reading it from the start"]
 
@@ -148,14 +158,12 @@ def test_delete_and_recreate_reads_the_deleted_files_rest(tmp_path: Path) -> Non
     descriptor also keeps the inode from being reused by the new file."""
     path = tmp_path / "m.jsonl"
     path.write_bytes(lines(0, 10))
-    seen = Seen()
-    with JsonlSource(path, "m.jsonl") as source:
-        poll(source, seen, limit=1 << 20)
+
+    def delete() -> None:
         append(path, lines(10, 10))
         path.unlink()
-        poll(source, seen, limit=1 << 20)  # gone: what it still held is read
-        path.write_bytes(lines(20, 10))
-        poll(source, seen, limit=1 << 20)
+
+    seen = follow(path, delete, lambda: path.write_bytes(lines(20, 10)))
     exactly_once(seen, range(30))
     assert seen.notes[0] == "m.jsonl: file disappeared; waiting for it to come back"
 
@@ -165,27 +173,26 @@ def test_copytruncate_then_rename_before_a_poll(tmp_path: Path) -> None:
     copy gives the first content's rest, the descriptor the second, the path the third."""
     path = tmp_path / "m.jsonl"
     path.write_bytes(lines(0, 10))
-    seen = Seen()
-    with JsonlSource(path, "m.jsonl") as source:
-        poll(source, seen, limit=1 << 20)
+
+    def both() -> None:
         append(path, lines(10, 5))
         copytruncate(path, tmp_path / "m.jsonl.1")
         append(path, lines(15, 5))
         path.rename(tmp_path / "m.jsonl.2")
         path.write_bytes(lines(20, 5))
-        poll(source, seen, limit=64)
-    exactly_once(seen, range(25))
+
+    exactly_once(follow(path, both, limit=64), range(25))
 
 
 def test_an_unfinished_line_of_a_rotated_file_is_one_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
     path.write_bytes(lines(0, 3) + b'{"step": 3, "lo')
-    seen = Seen()
-    with JsonlSource(path, "m.jsonl") as source:
-        poll(source, seen, limit=1 << 20)
+
+    def rotate() -> None:
         path.rename(tmp_path / "m.jsonl.1")
         path.write_bytes(lines(4, 2))
-        poll(source, seen, limit=1 << 20)
+
+    seen = follow(path, rotate)
     assert sorted(seen.steps) == [0, 1, 2, 4, 5]
     assert seen.problems == [
         "m.jsonl:4: last line is incomplete (no newline yet); not read "
