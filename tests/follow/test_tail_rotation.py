@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -109,37 +110,29 @@ def test_a_burst_of_a_million_rows_then_a_rename_loses_none(tmp_path: Path) -> N
     assert len(seen.steps) == rows + 1 and max(seen.steps) == rows
 
 
-def test_copytruncate_refilled_past_the_read_position_loses_nothing(tmp_path: Path) -> None:
-    """The reported case: the file is cut and refilled beyond where tail had read before
-    the next poll. Size alone cannot see it; the first bytes do, and the copy holds the rest."""
+@pytest.mark.parametrize(
+    ("copy", "refill", "note"),
+    [
+        # the reported case: refilled beyond where tail had read before the next poll; size
+        # alone cannot see it, the first bytes do, and the copy holds the unread rest
+        ("m.jsonl.1", 400, "rewritten (its first bytes changed)"),
+        ("m-20261201.jsonl", 2, "truncated to 115 bytes"),  # logrotate's dateext naming
+    ],
+)
+def test_copytruncate_loses_nothing(tmp_path: Path, copy: str, refill: int, note: str) -> None:
     path = tmp_path / "m.jsonl"
     path.write_bytes(lines(0, 50))
 
     def logrotate() -> None:
         append(path, lines(50, 30))  # not read yet when logrotate runs
-        copytruncate(path, tmp_path / "m.jsonl.1")
-        append(path, lines(80, 400))  # longer than the old file now
+        copytruncate(path, tmp_path / copy)
+        append(path, lines(80, refill))
 
     seen = follow(path, logrotate)
-    exactly_once(seen, range(480))
+    exactly_once(seen, range(80 + refill))
     assert seen.notes == [
-        "m.jsonl: rewritten (its first bytes changed); what it held was read from its copy "
-        "m.jsonl.1: reading it from the start"
+        f"m.jsonl: {note}; what it held was read from its copy {copy}: reading it from the start"
     ]
-
-
-def test_copytruncate_shorter_and_dated_copy(tmp_path: Path) -> None:
-    path = tmp_path / "m.jsonl"
-    path.write_bytes(lines(0, 50))
-
-    def logrotate() -> None:
-        append(path, lines(50, 5))
-        copytruncate(path, tmp_path / "m-20261201.jsonl")
-        append(path, lines(55, 2))
-
-    seen = follow(path, logrotate)
-    exactly_once(seen, range(57))
-    assert "truncated to" in seen.notes[0] and "m-20261201.jsonl" in seen.notes[0]
 
 
 def test_truncation_without_a_copy_is_said_and_read_from_the_start(tmp_path: Path) -> None:
