@@ -151,9 +151,10 @@ class MetricWriter:
         with self._lock:
             if not self.active or self._closed:
                 return
-            if self._fd is not None and self._fragment:
-                with _flock(self._fd, exclusive=False):  # a failed write's fragment: end it
-                    self._end_fragment()
+            if self._fd is not None:
+                if self._fragment:  # a failed write's fragment: end it while we can
+                    with _flock(self._fd, exclusive=False):
+                        self._end_fragment()
                 if self.fsync_policy != "never":
                     self._sync()
             end = manifest.now()
