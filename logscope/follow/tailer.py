@@ -92,6 +92,7 @@ class FileTail:
             elif (stat.st_dev, stat.st_ino) != self._identity:
                 why = "replaced by a new file (rotated, or a restarted run)"
                 self._old.append(_Old(self._take(), self.offset, why))
+                self._open(out)  # held from now on, read once the old one is done
                 size = None
             if not self._drain(out, limit):
                 return out
