@@ -5,9 +5,9 @@ What a live file does to a reader, and what happens here:
 
 - the writer is mid-line (JSONL) or mid-record (TensorBoard): the incomplete tail is held
   back and decoded once the rest arrives; it is reported only when following ends;
-- the file shrinks (truncated, or rewritten by `>`): reading restarts from byte 0;
-- the path now names another file (rotation, a new run in the same folder; the inode
-  changed): what the old file still had is read, then the new one from byte 0;
+- the file is truncated, rotated, deleted or replaced: follow/tailer.py tracks it by
+  identity and delivers every byte once (the old file's rest, then the new one's bytes
+  after a "start" event, at which the per-file decoding state starts over);
 - the file vanishes: noted once, and picked up again if it comes back.
 
 Decoding reuses the batch readers' code (ingest/decode.py, base.tabulate, tfrecord.split,
@@ -18,16 +18,16 @@ bounded pieces.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
+from logscope.follow.tailer import FileTail
 from logscope.ingest import tfevent, tfrecord
 from logscope.ingest.base import MAX_PROBLEMS, ProblemLog, tabulate
 from logscope.ingest.decode import LINE, decode_chunk, prepare
@@ -69,9 +69,7 @@ class Source:
         self.pending = b""  # the incomplete tail
         self.rows = 0
         self.last_step: int | None = None
-        self._handle: BinaryIO | None = None
-        self._identity: tuple[int, int] | None = None
-        self._missing = False
+        self._tail = FileTail(path)
         self._problems = 0
         self._notes: set[str] = set()
         self._disabled: str | None = None
@@ -82,54 +80,28 @@ class Source:
         batch = Batch()
         if self._disabled is not None:
             return batch
-        try:
-            stat = self.path.stat()
-        except OSError:
-            if not self._missing and self._handle is not None:
-                self._missing = True
-                self._note(batch, "file disappeared; waiting for it to come back")
-            return batch
-        self._missing = False
-        identity = (stat.st_dev, stat.st_ino)
-        if self._handle is not None and identity != self._identity:
-            self._drain(batch, limit)
-            self._reset(batch, "replaced by a new file (rotated, or a restarted run)")
-        elif self._handle is not None and stat.st_size < self.offset:
-            self._reset(batch, f"truncated to {stat.st_size} bytes")
-        if self._handle is None:
-            try:
-                self._handle = self.path.open("rb", buffering=0)
-            except OSError as exc:
-                self._disable(batch, f"cannot be read: {exc.strerror or exc}")
-                return batch
-            self._identity = identity
-        want = min(limit, stat.st_size - self.offset)
-        if want > 0:
-            self._consume(batch, self._read(want))
-            batch.more = stat.st_size > self.offset
+        got = self._tail.poll(limit)
+        for kind, value in got.events:
+            if self._disabled is not None:
+                break
+            if isinstance(value, bytes):
+                self.offset += len(value)
+                self._consume(batch, value)
+            elif kind == "start":
+                self._start_over(batch, value)
+            else:
+                self._note(batch, value)
+        if got.error is not None and self._disabled is None:
+            self._disable(batch, got.error)
+        batch.more = got.more and self._disabled is None
         return batch
 
-    def _read(self, size: int) -> bytes:
-        assert self._handle is not None
-        self._handle.seek(self.offset)
-        data = self._handle.read(size) or b""
-        self.offset += len(data)
-        return data
-
-    def _drain(self, batch: Batch, limit: int) -> None:
-        """The old file of a rotation: read what it still holds past our offset."""
-        assert self._handle is not None
-        try:
-            size = os.fstat(self._handle.fileno()).st_size
-            if size > self.offset:
-                self._consume(batch, self._read(min(limit, size - self.offset)))
-        except OSError:
-            pass
-
-    def _reset(self, batch: Batch, why: str) -> None:
-        if self._handle is not None:
-            self._handle.close()
-        self._handle = None
+    def _start_over(self, batch: Batch, why: str) -> None:
+        """The file was rotated, replaced or truncated: what the old one held is read (an
+        unfinished last line of it is reported now); the new one is read from byte 0."""
+        if self.pending.strip():
+            cut = self._incomplete()
+            self._report(batch, f"{cut.message} ({why})", cut.line)
         self.offset = 0
         self.pending = b""
         self._restart()
@@ -158,9 +130,7 @@ class Source:
         return []
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        self._tail.close()
 
     def __enter__(self) -> Source:
         return self

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from logscope.writer.jsonl import FsyncPolicy, MetricWriter
+from logscope.writer.jsonl import FsyncPolicy, MetricWriter, OnError
 from logscope.writer.monitoring import Monitor, check_options
 
 log = logging.getLogger("logscope.monitor")
@@ -41,6 +41,8 @@ class LogscopeCallback(TrainerCallback):  # type: ignore[misc]
     `select`/`ignore`: rule ids or packs, as for `logscope check`. `every`: evaluate
     every N logged rows (default: grows with the run, see logscope.writer.live).
     `per_rank`: each rank writes `rank<N>/metrics.jsonl` (default: the main process only).
+    `on_error`: "warn" (default) reports a failing write (a full disk) once and goes on;
+    "raise" lets the OSError stop training.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class LogscopeCallback(TrainerCallback):  # type: ignore[misc]
         per_rank: bool = False,
         fsync: FsyncPolicy = "close",
         stream: TextIO | None = None,
+        on_error: OnError = "warn",
     ) -> None:
         self.path = Path(path) if path is not None else None
         self.options: dict[str, Any] = {
@@ -71,6 +74,7 @@ class LogscopeCallback(TrainerCallback):  # type: ignore[misc]
         }
         self.per_rank = per_rank
         self.fsync: FsyncPolicy = fsync
+        self.on_error: OnError = on_error
         # fail on a misspelt option now, in the user's script, not at the first log
         check_options(stop_on=stop_on, announce=announce, every=every)
         self.monitor: Monitor | None = None
@@ -151,6 +155,7 @@ class LogscopeCallback(TrainerCallback):  # type: ignore[misc]
                 rank=args.process_index,
                 local_rank=max(args.local_process_index, 0),
                 world_size=args.world_size,
+                on_error=self.on_error,
             )
             self.monitor = Monitor(writer, **self.options)
         except Exception as exc:
@@ -158,6 +163,8 @@ class LogscopeCallback(TrainerCallback):  # type: ignore[misc]
         return self.monitor
 
     def _give_up(self, what: str, exc: Exception) -> None:
+        if isinstance(exc, OSError) and self.on_error == "raise":
+            raise exc  # the user asked for write failures to stop the run
         if not self._broken:
             log.warning(
                 "logscope: %s failed (%s: %s); the callback is off for the rest of this run. "

@@ -10,11 +10,20 @@ A reader can still see a long line half copied while another process writes it, 
 check for a fragment left by a killed writer (which a resumed writer ends with a newline)
 takes an exclusive flock, and every line is written under a shared one: live writers
 never wait for each other, and the check never mistakes a line in flight for a fragment.
+
+A full disk or an I/O error (ENOSPC, EIO; any OSError) never raises into training unless
+`on_error="raise"`: it is reported once (logger `logscope.writer`) when writing starts to
+fail, every `log()` keeps trying, and logging resumes by itself when space returns. A
+write that stopped part-way leaves a fragment, which is ended with a newline before the
+next record (in the same write when nothing else could be), so the next line stands alone
+and a reader sees the fragment as one bad line. run.json is retried when writing works
+again and at close; what was not saved is counted there (`unsaved_rows`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -34,9 +43,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("logscope.writer")
 
 FsyncPolicy = Literal["never", "close", "line"] | float
+OnError = Literal["warn", "raise"]
 METRICS_FILE = "metrics.jsonl"
 _SUFFIXES = (".jsonl", ".ndjson")
 _INDEX = ("step", "wall_time")
+MANIFEST_RETRY = 10.0  # seconds between attempts to rewrite run.json while writing fails
 
 
 class MetricWriter:
@@ -48,6 +59,8 @@ class MetricWriter:
     and return records, so a live monitor decides the same on every rank.
     `fsync`: "never", "close" (default), "line", or a number of seconds between fsyncs.
     An existing file is appended to (a resumed run); `append=False` starts it afresh.
+    `on_error`: "warn" (default) reports a failing write (full disk, I/O error) once and
+    goes on, logging again once writing works; "raise" raises the OSError instead.
     """
 
     def __init__(
@@ -62,14 +75,17 @@ class MetricWriter:
         rank: int | None = None,
         local_rank: int | None = None,
         world_size: int | None = None,
+        on_error: OnError = "warn",
     ) -> None:
         self.fsync_policy = _check_fsync(fsync)
+        self.on_error = _check_on_error(on_error)
         self.ranks: Ranks = from_env(rank=rank, local_rank=local_rank, world_size=world_size)
         self.per_rank = per_rank
         self.path = _metrics_path(Path(path_or_dir), self.ranks.rank if per_rank else None)
         self.manifest_path = self.path.with_name(manifest.NAME)
         self.active = per_rank or self.ranks.is_main
         self.lines = 0
+        self.unsaved = 0  # rows whose line could not be written
         self._lock = threading.Lock()
         self._last_step: int | None = None
         self._last_sync = time.monotonic()
@@ -77,8 +93,14 @@ class MetricWriter:
         self._fd: int | None = None
         self._closed = False
         self._manifest: dict[str, Any] = {}
+        self._truncate = not append
+        self._fragment = False  # the file may end with a fragment of a failed write
+        self._failing: OSError | None = None  # writing fails since this error (warned once)
+        self._episode_unsaved = 0
+        self._manifest_stale = False  # run.json could not be written; retried
+        self._manifest_retry = 0.0
         if self.active:
-            self._open(framework, config, append)
+            self._start(framework, config, append)
 
     # -- public API --------------------------------------------------------------------
 
@@ -101,17 +123,16 @@ class MetricWriter:
             raise ValueError(f"MetricWriter for {self.path} is closed")
         with self._lock:
             record = build_record(metrics, step, wall_time, self._last_step, self._bad_keys)
-            if self._fd is not None:
-                self._write(_encode(record))
             self._last_step = record["step"]
+            if self.active:
+                self._save(_encode(record))
             return record
 
     def flush(self) -> None:
         """Nothing is buffered in user space; this forces the data to disk (fsync)."""
         with self._lock:
             if self._fd is not None:
-                os.fsync(self._fd)
-                self._last_sync = time.monotonic()
+                self._sync()
 
     def update_manifest(self, **fields: Any) -> None:
         """Add or replace top-level fields of run.json (written atomically)."""
@@ -119,7 +140,7 @@ class MetricWriter:
             return
         with self._lock:
             self._manifest.update(strict(fields))
-            manifest.write(self.manifest_path, self._manifest, durable=self.fsync_policy != "never")
+            self._write_manifest()
 
     def mark_end(self) -> None:
         """fsync (unless the policy is "never") and stamp end_time and lines in run.json.
@@ -128,14 +149,19 @@ class MetricWriter:
         final evaluation.
         """
         with self._lock:
-            if self._fd is None:
+            if not self.active or self._closed:
                 return
-            if self.fsync_policy != "never":
-                os.fsync(self._fd)
-                self._last_sync = time.monotonic()
+            if self._fd is not None:
+                if self._fragment:  # a failed write's fragment: end it while we can
+                    with _flock(self._fd, exclusive=False):
+                        self._end_fragment()
+                if self.fsync_policy != "never":
+                    self._sync()
             end = manifest.now()
             self._manifest.update(end_time=end, end_time_utc=manifest.utc(end), lines=self.lines)
-            manifest.write(self.manifest_path, self._manifest, durable=self.fsync_policy != "never")
+            if self.unsaved:
+                self._manifest["unsaved_rows"] = self.unsaved
+            self._write_manifest()
 
     def close(self) -> None:
         """mark_end(), then close the file. Safe to call more than once."""
@@ -148,7 +174,10 @@ class MetricWriter:
             with self._lock:
                 fd, self._fd = self._fd, None
                 if fd is not None:
-                    os.close(fd)
+                    try:
+                        os.close(fd)
+                    except OSError as exc:  # a network file system reports late errors here
+                        self._trouble(exc)
 
     @property
     def closed(self) -> bool:
@@ -175,36 +204,43 @@ class MetricWriter:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _open(self, framework: Any, config: Any, append: bool) -> None:
+    def _start(self, framework: Any, config: Any, append: bool) -> None:
+        """Open the log and write run.json; on a full disk, say so once and carry on."""
+        try:
+            self._open_file()
+        except OSError as exc:
+            self._trouble(exc)
+        start = manifest.now()
+        current = manifest.new(
+            metrics_file=self.path.name,
+            framework=framework,
+            config=config,
+            rank=self.ranks.rank,
+            local_rank=self.ranks.local_rank,
+            world_size=self.ranks.world_size,
+            per_rank=self.per_rank,
+            start=start,
+        )
+        previous = manifest.read(self.manifest_path) if append else None
+        resuming = previous is not None and _size(self.path) > 0
+        self._manifest = manifest.resumed(previous, current) if resuming and previous else current
+        manifest.clean(self.manifest_path)
+        try:
+            self._write_manifest()
+        except BaseException:  # on_error="raise": nothing stays open behind the exception
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            raise
+
+    def _open_file(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-        if not append:
+        if self._truncate:
             flags |= os.O_TRUNC
-        fd = os.open(self.path, flags, 0o644)
-        self._fd = fd
-        try:
-            self._terminate_partial_line()
-            start = manifest.now()
-            current = manifest.new(
-                metrics_file=self.path.name,
-                framework=framework,
-                config=config,
-                rank=self.ranks.rank,
-                local_rank=self.ranks.local_rank,
-                world_size=self.ranks.world_size,
-                per_rank=self.per_rank,
-                start=start,
-            )
-            previous = manifest.read(self.manifest_path) if append else None
-            resuming = previous is not None and self.path.stat().st_size > 0
-            self._manifest = (
-                manifest.resumed(previous, current) if resuming and previous else current
-            )
-            manifest.write(self.manifest_path, self._manifest, durable=self.fsync_policy != "never")
-        except BaseException:
-            self._fd = None
-            os.close(fd)
-            raise
+        self._fd = os.open(self.path, flags, 0o644)
+        self._truncate = False
+        self._terminate_partial_line()
 
     def _terminate_partial_line(self) -> None:
         """A run killed mid-line left a fragment: end it, so our first line stands alone."""
@@ -224,21 +260,107 @@ class MetricWriter:
                 "it is left in place and ended with a newline",
                 self.path,
             )
-            os.write(self._fd, b"\n")
+            self._fragment = True
+            self._end_fragment()
+
+    def _save(self, line: bytes) -> None:
+        """Write one line, or count it unsaved and report the failure (once per episode)."""
+        try:
+            if self._fd is None:  # the log could not be opened yet (a full disk at start)
+                self._open_file()
+            self._write(line)
+        except OSError as exc:
+            self.unsaved += 1
+            self._episode_unsaved += 1
+            self._trouble(exc)
+            return
+        self._recovered()
+        policy = self.fsync_policy
+        if policy == "line" or (
+            isinstance(policy, float) and time.monotonic() - self._last_sync >= policy
+        ):
+            self._sync()
 
     def _write(self, line: bytes) -> None:
+        """All of `line` after whatever a failed write left, or an OSError. Either way the
+        file is ready for the next line: a fragment is ended at once when the disk takes
+        one more byte, else by the newline that starts the next write."""
         assert self._fd is not None
+        data = b"\n" + line if self._fragment else line
+        written = 0
         with _flock(self._fd, exclusive=False):
-            written = os.write(self._fd, line)
-            while written < len(line):  # only on a full disk or a signal: finish the line
-                written += os.write(self._fd, line[written:])
+            try:
+                while written < len(data):  # a short write: a full disk or a signal
+                    done = os.write(self._fd, data[written:])
+                    if done <= 0:
+                        raise OSError(errno.EIO, "the write stored nothing")
+                    written += done
+            except OSError:
+                if written:
+                    self._fragment = written < len(data)
+                    self._end_fragment()
+                raise
+        self._fragment = False
         self.lines += 1
-        policy = self.fsync_policy
-        if policy == "line":
+
+    def _end_fragment(self) -> None:
+        """Try to end a fragment now; if the disk refuses, the next write starts with it."""
+        assert self._fd is not None
+        if not self._fragment:
+            return
+        with contextlib.suppress(OSError):
+            if os.write(self._fd, b"\n") == 1:
+                self._fragment = False
+
+    def _sync(self) -> None:
+        assert self._fd is not None
+        try:
             os.fsync(self._fd)
-        elif isinstance(policy, float) and time.monotonic() - self._last_sync >= policy:
-            os.fsync(self._fd)
-            self._last_sync = time.monotonic()
+        except OSError as exc:  # EIO: the kernel could not store what was written
+            self._trouble(exc)
+        self._last_sync = time.monotonic()
+
+    def _write_manifest(self) -> bool:
+        """Replace run.json; on failure the old one stays and the failure is reported."""
+        try:
+            manifest.write(self.manifest_path, self._manifest, durable=self.fsync_policy != "never")
+        except OSError as exc:
+            self._manifest_stale = True
+            self._manifest_retry = time.monotonic() + MANIFEST_RETRY
+            self._trouble(exc)
+            return False
+        self._manifest_stale = False
+        return True
+
+    def _trouble(self, exc: OSError) -> None:
+        """Raise (on_error="raise"), or warn once until writing works again."""
+        if self.on_error == "raise":
+            raise exc
+        if self._failing is not None:
+            return
+        self._failing = exc
+        log.warning(
+            "logscope: cannot write %s (%s); training goes on, and logging resumes by itself "
+            "once writing works again (rows logged until then are not saved)",
+            self.path.parent,
+            _describe(exc),
+        )
+
+    def _recovered(self) -> None:
+        """A line was written: if writing had failed, catch run.json up and say so."""
+        if self._failing is None:
+            return
+        if self._manifest_stale and (
+            time.monotonic() < self._manifest_retry or not self._write_manifest()
+        ):
+            return
+        self._failing = None
+        log.info(
+            "logscope: writing %s works again; %d row(s) logged meanwhile were not saved",
+            self.path,
+            self._episode_unsaved,
+        )
+        self._episode_unsaved = 0
 
 
 def build_record(
@@ -311,6 +433,24 @@ def _check_fsync(policy: Any) -> FsyncPolicy:
     raise ValueError(
         f"fsync={policy!r}: expected 'never', 'close', 'line' or a number of seconds above 0"
     )
+
+
+def _check_on_error(value: Any) -> OnError:
+    if value in ("warn", "raise"):
+        return value  # type: ignore[no-any-return]
+    raise ValueError(f"on_error={value!r}: expected 'warn' or 'raise'")
+
+
+def _describe(exc: OSError) -> str:
+    name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+    return f"{name}: {exc.strerror or exc}"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _index(name: str, argument: Any, in_metrics: Any) -> Any:

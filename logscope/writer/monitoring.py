@@ -4,7 +4,9 @@ A finding is announced once per (rule, metric) with a banner like the warning sy
 003's KTO guide. With `stop_on`, the first finding at or above that severity sets
 `should_stop` (the loop, or the Trainer callback, acts on it) and is recorded in run.json.
 Nothing here may end a training run: a failing evaluation is reported once and live checks
-turn off; a failing write is reported once and the rows are still checked in memory.
+turn off; a failing write (a full disk) is reported once by the writer, the rows are still
+checked in memory, and logging resumes when writing works again. Only the writer's
+`on_error="raise"` lets an OSError through, because the user asked for it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from logscope.writer.jsonl import FsyncPolicy, MetricWriter, build_record
+from logscope.writer.jsonl import FsyncPolicy, MetricWriter, OnError, build_record
 from logscope.writer.live import LiveCheck
 from logscope.writer.values import numbers_of
 
@@ -152,10 +154,7 @@ class Monitor:
         self._closed = True
         self.summarize()
         if self.writer is not None and not self.writer.closed:
-            try:
-                self.writer.close()
-            except OSError as exc:
-                self._fail("writing", exc)
+            self.writer.close()  # reports its own failures (or raises: on_error="raise")
 
     def __enter__(self) -> Monitor:
         return self
@@ -173,13 +172,9 @@ class Monitor:
     def _write(
         self, metrics: Mapping[str, Any], step: int | None, wall_time: float | None
     ) -> dict[str, Any]:
-        record: dict[str, Any] | None = None
-        if self.writer is not None:
-            try:
-                record = self.writer.log(metrics, step=step, wall_time=wall_time)
-            except OSError as exc:
-                self._fail("writing", exc)  # the row is still checked, in memory
-        if record is None:
+        if self.writer is not None:  # a failed write is the writer's to report; the row
+            record = self.writer.log(metrics, step=step, wall_time=wall_time)  # is checked
+        else:
             record = build_record(metrics, step, wall_time, self._last_step, self._warned)
         self._last_step = record["step"]
         return record
@@ -206,16 +201,9 @@ class Monitor:
         )
         if self.writer is None:
             return
-        try:
-            self.writer.update_manifest(
-                stopped={
-                    "step": self.stop_step,
-                    "stop_on": self.stop_on,
-                    **finding.to_dict(),
-                }
-            )
-        except OSError as exc:
-            self._fail("writing", exc)
+        self.writer.update_manifest(
+            stopped={"step": self.stop_step, "stop_on": self.stop_on, **finding.to_dict()}
+        )
 
     def _summary(self) -> None:
         """One line per new state: a later summary repeats nothing an earlier one said."""
@@ -263,7 +251,6 @@ class Monitor:
         self._failed.add(what)
         consequence = {
             "live checks": "live checks are off for the rest of this run; the log is still written",
-            "writing": "rows are no longer saved; live checks go on in memory",
             "printing": "banners are no longer shown",
         }[what]
         log.warning(
@@ -341,6 +328,7 @@ def monitor(
     fsync: FsyncPolicy = "close",
     append: bool = True,
     stream: TextIO | None = None,
+    on_error: OnError = "warn",
 ) -> Monitor:
     """Write metrics to `path_or_dir` and check them live: the helper for custom loops.
 
@@ -350,7 +338,8 @@ def monitor(
     ...         if mon.should_stop:
     ...             break
 
-    `path_or_dir=None` checks without writing a file.
+    `path_or_dir=None` checks without writing a file. A full disk, at start or later, is
+    reported once and never raises here unless `on_error="raise"` (see MetricWriter).
     """
     check_options(stop_on=stop_on, announce=announce, every=every)
     writer = (
@@ -361,6 +350,7 @@ def monitor(
             per_rank=per_rank,
             fsync=fsync,
             append=append,
+            on_error=on_error,
         )
         if path_or_dir is not None
         else None

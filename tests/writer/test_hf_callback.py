@@ -104,19 +104,28 @@ def test_other_ranks_decide_but_do_not_write(tmp_path: Path) -> None:
 def test_a_log_that_cannot_be_opened_never_stops_training(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """One warning; the callback stays on and the log starts once the path can be written
+    (it used to turn itself off for the rest of the run: issue 17, logging resumes)."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the log folder should be")
     callback = hf.LogscopeCallback(blocker / "logs", stop_on="error")
     control = transformers.TrainerControl()
     a = args(tmp_path)
-    with caplog.at_level(logging.WARNING, logger="logscope.monitor"):
+    with caplog.at_level(logging.WARNING, logger="logscope"):
         callback.on_train_begin(a, state(0), control)
         for step in (1, 2):
-            control = callback.on_log(a, state(step), control, logs={"loss": math.nan})
+            control = callback.on_log(a, state(step), control, logs={"loss": 1.0})
+        blocker.unlink()
+        control = callback.on_log(a, state(3), control, logs={"loss": 1.0})
+    callback.close()
     assert not control.should_training_stop
     messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) == 1 and "opening the log failed" in messages[0]
-    assert "Training continues" in messages[0]
+    assert len(messages) == 1 and "cannot write" in messages[0] and "ENOTDIR" in messages[0]
+    assert "training goes on" in messages[0]
+    log_lines = (blocker / "logs" / "metrics.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in log_lines]
+    assert [r["step"] for r in rows] == [3]
+    assert json.loads((blocker / "logs" / "run.json").read_text())["unsaved_rows"] == 2
 
 
 def test_bad_options_fail_in_the_script_not_at_the_first_log() -> None:

@@ -72,8 +72,9 @@ def test_update_manifest_adds_fields(tmp_path: Path) -> None:
 
 
 def test_manifest_is_never_half_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The new manifest goes to a temporary file first: a failure leaves the old one whole."""
-    with MetricWriter(tmp_path) as writer:
+    """The new manifest goes to a temporary file first: a failure leaves the old one whole.
+    (on_error="raise": with the default the failure is a warning, see test_writer_faults.)"""
+    with MetricWriter(tmp_path, on_error="raise") as writer:
         writer.log({"loss": 1.0})
         before = (tmp_path / "run.json").read_text()
 

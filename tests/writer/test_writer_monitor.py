@@ -232,18 +232,24 @@ def test_a_failing_evaluation_warns_once_and_training_goes_on(
 def test_a_failing_write_warns_once_and_checks_go_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The one warning now comes from the writer, which keeps trying: once the disk takes
+    writes again, logging resumes (issue 17)."""
     mon = logscope.monitor(tmp_path, stop_on="error", every=1, stream=io.StringIO())
 
     def full(fd: int, data: bytes) -> int:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(jsonl.os, "write", full)
-    with caplog.at_level(logging.WARNING, logger="logscope.monitor"):
+    with caplog.at_level(logging.WARNING, logger="logscope"):
         assert run_rows(mon, [1.0, 1.0, math.nan]) == [3]
     monkeypatch.undo()
+    mon.log({"loss": 0.5}, step=4)
     mon.close()
-    writes = [r.getMessage() for r in caplog.records if "writing failed" in r.getMessage()]
-    assert len(writes) == 1 and "No space left on device" in writes[0]
+    writes = [r.getMessage() for r in caplog.records if "No space left" in r.getMessage()]
+    assert len(writes) == 1 and "cannot write" in writes[0]
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    steps = [json.loads(line)["step"] for line in lines]
+    assert steps == [4]
 
 
 def test_a_broken_stream_never_raises(caplog: pytest.LogCaptureFixture) -> None:
