@@ -7,10 +7,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import SAMPLES
 
 import logscope
 from logscope.errors import InputError, RulePackError
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 
 
 def test_read_runs_gives_a_sweep_as_one_frame_with_a_run_column() -> None:

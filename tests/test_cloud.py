@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
 
 pytest.importorskip("s3fs")
 pytest.importorskip("moto")
 
 import logscope
 from logscope.errors import InputError
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 
 
 def _free_port() -> int:

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
 
 ray = pytest.importorskip("ray")
 
 from logscope import remote  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 
 
 @pytest.fixture(scope="module")
