@@ -166,10 +166,10 @@ def test_select_and_ignore_options(cli, samples: Path) -> None:  # type: ignore[
         cli(["check", samples / DIVERGING, "-f", "json", "--select", "kto/kl-high"]).stdout
     )
     assert [f["rule"] for f in doc["runs"][0]["findings"]] == ["kto/kl-high"]
-    doc = json.loads(
-        cli(["check", samples / DIVERGING, "-f", "json", "--ignore", "kto,common"]).stdout
-    )
+    ignore_all = ["check", samples / DIVERGING, "-f", "json", "--ignore", "kto,common"]
+    doc = json.loads(cli([*ignore_all, "--allow-empty"]).stdout)  # issue 13: asked for
     assert doc["runs"][0]["findings"] == []
+    assert "leaves no rule to check" in cli(ignore_all, exit_code=2).stderr
 
 
 def _digest(folder: Path) -> dict[str, str]:
