@@ -371,8 +371,8 @@ def rows(text: str, frame: pl.DataFrame) -> np.ndarray[Any, Any] | str:
     # column selection, where '^...$' would be a regex
     aliases = {name: f"c{i}" for i, name in enumerate(names)}
     data = pl.DataFrame([frame.get_column(name).alias(aliases[name]) for name in names])
-    expression = to_polars(parse(text), aliases).fill_null(False)
     try:
+        expression = to_polars(parse(text), aliases).fill_null(False)
         if names:
             result = data.select(expression.cast(pl.Boolean)).to_series()
         else:
@@ -396,7 +396,13 @@ def to_polars(node: Node, aliases: dict[str, str]) -> pl.Expr:
         if isinstance(node, Literal):
             return pl.lit(node.value)
         if isinstance(node, In):
-            test = build(node.arg).is_in([v.value for v in node.values])
+            # a chain of equalities, as SQL defines IN: mixed literals (1, 2.5) compare
+            # like `=` does, and a NULL on either side makes the test NULL, not False
+            arg = build(node.arg)
+            tests = [arg == pl.lit(v.value) for v in node.values]
+            test = tests[0]
+            for other in tests[1:]:
+                test = test | other
             return ~test if node.negate else test
         args = [build(arg) for arg in node.args]
         result: pl.Expr = _OPS[node.name](*args)

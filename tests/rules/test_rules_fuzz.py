@@ -21,7 +21,7 @@ WHERE_ALPHABET = st.sampled_from(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(WHERE_ALPHABET, max_size=30).map("".join))
 def test_random_conditions_parse_or_are_refused(text: str) -> None:
-    frame = pl.DataFrame({"step": [1, 2], "a": [1.0, None], "b": [0.0, 2.0], "abc": [3.0, 4.0]})
+    frame = pl.DataFrame({"step": [1, 2], "a": [1.0, None], "b": [0, 2], "abc": ["x", "y"]})
     try:
         where.parse(text)
     except where.WhereError as exc:
