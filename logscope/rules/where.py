@@ -329,7 +329,13 @@ class _Parser:
             raise WhereError(
                 f"{function}() takes {count} argument(s), got {len(args)}", token.offset
             )
+        if function == "round" and len(args) == 2 and not _whole(args[1]):
+            raise WhereError("round(x, n): n must be a whole number such as 2", token.offset)
         return Op(function, tuple(args))
+
+
+def _whole(node: Node) -> bool:
+    return isinstance(node, Literal) and type(node.value) is int
 
 
 @lru_cache(maxsize=512)
@@ -450,13 +456,12 @@ def _ops() -> dict[str, Callable[..., pl.Expr]]:
 
 
 def _digits(n: pl.Expr | None) -> int:
-    """round(x, n): n must be a whole number literal (Polars takes a plain int)."""
+    """round(x, n): n is a whole number literal (checked by the parser); Polars takes an int."""
     if n is None:
         return 0
     import polars as pl
 
-    value = pl.select(n).item()
-    return int(value) if isinstance(value, (int, float)) else 0
+    return int(pl.select(n).item())
 
 
 class _LazyOps(dict[str, Callable[..., Any]]):

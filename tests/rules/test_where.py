@@ -60,6 +60,7 @@ ATTACKS = [
     ("read_parquet('/etc/passwd') = 1", 0, "function 'read_parquet' is not allowed"),
     ("loss = 1; DROP TABLE x", 8, "unexpected character ';'"),
     ("(" * 60 + "loss" + ")" * 60, 41, "nested more than"),
+    ("round(loss, step) > 1", 0, "n must be a whole number"),
 ]
 
 
