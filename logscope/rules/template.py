@@ -11,6 +11,7 @@ on the plain numbers and texts the engine hands it.
 
 from __future__ import annotations
 
+import numbers
 import re
 import string
 from dataclasses import dataclass
@@ -92,7 +93,11 @@ def render(template: str, values: dict[str, Any]) -> str:
 def _format(value: Any, spec: str) -> str:
     if value is None:
         return "n/a"
-    if not isinstance(value, (int, float, str)):  # only plain data is ever formatted
+    if isinstance(value, numbers.Integral) and not isinstance(value, int):
+        value = int(value)  # numpy integers: formatted as the number they are
+    elif isinstance(value, numbers.Real) and not isinstance(value, (int, float)):
+        value = float(value)
+    elif not isinstance(value, (int, float, str)):  # only plain data is ever formatted
         value = str(value)
     try:
         return format(value, spec)
