@@ -118,14 +118,13 @@ def _problem(name: str, spec: str, conversion: str | None) -> str | None:
         return "a forbidden conversion in {field}: use a format spec (:.3g) instead"
     if "{" in spec or "}" in spec:
         return "a nested field in the format spec of {field}, which is refused"
-    try:
-        format(1.5, spec)
-    except ValueError:
+    for sample in (1.5, 1, "text"):  # a spec that fits a number or a text
         try:
-            format("text", spec)
+            format(sample, spec)
         except ValueError:
-            return "a bad format spec in {field}"
-    return None
+            continue
+        return None
+    return "a bad format spec in {field}"
 
 
 def _locate(template: str, literal: str, offset: int) -> int:
