@@ -86,12 +86,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _render_only(source: Path, points: int) -> tuple[float, int]:
     from logscope.checking import check, load_packs
-    from logscope.report import html
+    from logscope.report import Document, Layout, html
 
     packs = load_packs()
     result = check([source], packs)
     start = time.perf_counter()
-    page = html.render(result.reports, packs, None, result.errors, budget=points)
+    doc = Document(reports=result.reports, fail_on=None, errors=result.errors, packs=packs)
+    page = html.render(doc, Layout(points=points))
     return time.perf_counter() - start, page.count("<figure ")
 
 

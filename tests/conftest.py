@@ -20,6 +20,7 @@ class Cli:
         monkeypatch.setenv("COLUMNS", "100")
         monkeypatch.delenv("LOGSCOPE_FORMAT", raising=False)
         monkeypatch.delenv("LOGSCOPE_FAIL_ON", raising=False)
+        monkeypatch.delenv("GITHUB_ACTIONS", raising=False)  # the table as anywhere else
         self.runner = CliRunner()
 
     def __call__(self, args: list[str], exit_code: int = 0):  # type: ignore[no-untyped-def]

@@ -1,18 +1,21 @@
-"""What every `logscope` command shares: the Typer apps, option enums, exit codes, and the
-error boundary (`fail`: every problem as one `error:` line on stderr, exit code 2)."""
+"""What every `logscope` command shares: the Typer apps (run inside the error boundary of
+`boundary.py`), shared options, exit codes, and `fail`/`say` (one `error:` line on stderr)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from logscope import __version__
+from logscope.cli.boundary import GuardedGroup, reading, set_debug
+from logscope.report import REPORTERS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,12 +34,15 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 app = typer.Typer(
     name="logscope",
+    cls=GuardedGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-rules_app = typer.Typer(help="List and validate rule packs.", no_args_is_help=True)
+rules_app = typer.Typer(
+    cls=GuardedGroup, help="List and validate rule packs.", no_args_is_help=True
+)
 app.add_typer(rules_app, name="rules")
 
 
@@ -89,12 +95,35 @@ AllowEmptyOption = Annotated[
 ]
 
 
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
-    junit = "junit"
-    github = "github"
-    markdown = "markdown"
+def report_format(value: str) -> str:
+    """A key of logscope.report.REPORTERS: the one list of report formats."""
+    if value not in REPORTERS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, REPORTERS))}.")
+    return value
+
+
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        envvar="LOGSCOPE_FORMAT",
+        parser=report_format,
+        metavar="[" + "|".join(REPORTERS) + "]",
+        autocompletion=lambda: list(REPORTERS),
+        help="Report format: "
+        + "; ".join(f"{name} ({r.help})" for name, r in REPORTERS.items())
+        + ".",
+    ),
+]
+ProgressOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="A progress bar on stderr (default: only when stderr is a terminal; never with -qq).",
+        show_default=False,
+    ),
+]
 
 
 class FailOn(str, Enum):
@@ -102,6 +131,11 @@ class FailOn(str, Enum):
     warning = "warning"
     error = "error"
     never = "never"
+
+
+def fail_on_option(help: str) -> Any:
+    """`--fail-on` (env LOGSCOPE_FAIL_ON): each command says what the level decides."""
+    return typer.Option("--fail-on", envvar="LOGSCOPE_FAIL_ON", help=help)
 
 
 class ColorMode(str, Enum):
@@ -124,6 +158,14 @@ def _main(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="LOGSCOPE_DEBUG",
+            help="Show the traceback of an internal error (a bug: please report it).",
+        ),
+    ] = False,
 ) -> None:
     """Health checks for LLM fine-tuning and RL training logs (SFT, KTO, DPO, GRPO, PPO).
 
@@ -137,10 +179,12 @@ def _main(
       logscope export run/logging.jsonl -o m.parquet
       logscope rules list
     """
+    set_debug(debug)
 
 
 def fail(error: Exception | str) -> NoReturn:
-    """Report a user error (every problem of a rule pack, one per line) and exit 2."""
+    """Report a user error (every problem of a rule pack, one per line) and exit 2.
+    Commands may also just raise a LogscopeError: the error boundary calls this."""
     from logscope.errors import RulePackError
 
     for message in error.errors if isinstance(error, RulePackError) else [str(error)]:
@@ -152,9 +196,9 @@ def say(level: str, message: str) -> None:
     """One unwrapped line on stderr: `error: <file>:<line>: <what>` (greppable, copyable)."""
     from rich.text import Text
 
-    style = {"error": "bold red", "warning": "yellow"}.get(level, "")
     from logscope.report.text import safe
 
+    style = {"error": "bold red", "warning": "yellow"}.get(level, "")
     line = Text(f"{level}:", style=style)
     line.append(f" {safe(message)}")
     stderr().print(line, soft_wrap=True)
@@ -211,22 +255,18 @@ def choose_rules(
     """Project configuration (from trusted places only: notes name the ignored ones) merged
     with the options, packs loaded, every rule and pack name checked; exit 2 on a problem."""
     from logscope.config import choose_packs, project_config
-    from logscope.errors import LogscopeError
 
-    try:
-        config = project_config(paths, config_file=config_file, isolated=isolated)
-        for note in config.notes if quiet < 2 else []:
-            say("note", note)
-        chosen = choose_packs(
-            config,
-            rule_files=rules or [],
-            forced=pack or [],
-            settings=settings or [],
-            select=select,
-            ignore=ignore,
-        )
-    except LogscopeError as exc:
-        fail(exc)
+    config = project_config(paths, config_file=config_file, isolated=isolated)
+    for note in config.notes if quiet < 2 else []:
+        say("note", note)
+    chosen = choose_packs(
+        config,
+        rule_files=rules or [],
+        forced=pack or [],
+        settings=settings or [],
+        select=select,
+        ignore=ignore,
+    )
     return RuleChoice(*chosen)
 
 
@@ -267,28 +307,52 @@ def output_style(mode: ColorMode) -> tuple[bool, int]:
     )
 
 
-def with_progress(work: Callable[[Progress | None], T]) -> T:
-    """Run `work(progress)` with a transient bar (file or run count, percent, time left) on
-    stderr, only when stderr is a terminal; piped output and CI logs stay clean."""
-    console = stderr()
-    if not console.is_terminal:
-        return work(None)
+def with_progress(work: Callable[[Progress], T], *, show: bool | None = None, quiet: int = 0) -> T:
+    """Run `work(progress)`; a transient bar (file or run count, percent, time left) shows on
+    stderr when asked (`show`), or by default when stderr is a real terminal (FORCE_COLOR
+    does not make a CI log one) — never with -qq. The error boundary learns from `progress`
+    what is being read, bar or not."""
+
+    def note(item: str, done: int, size: int) -> None:
+        reading(item)
+
+    if quiet >= 2 or not (show if show is not None else sys.stderr.isatty()):
+        return work(note)
+    from rich.console import Console
     from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
+    from logscope.report.text import safe
+
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         TimeRemainingColumn(),
     )
+    console = Console(stderr=True, highlight=False, force_terminal=True)
     with Bar(*columns, console=console, transient=True) as bar:
         task = bar.add_task("reading", total=None)
 
         def update(item: str, done: int, size: int) -> None:
-            bar.update(task, description=f"reading {item}", completed=done, total=size)
+            reading(item)
+            bar.update(task, description=f"reading {safe(item)}", completed=done, total=size)
 
         return work(update)
+
+
+def show(text: str) -> None:
+    """The human report on stdout. In GitHub Actions the runner takes any log line that
+    starts with `::` (after indentation) for a workflow command, and a table can wrap a
+    metric name so that part of it starts a line: commands are switched off around the
+    report with an unguessable token, as GitHub advises for untrusted output."""
+    if text and os.environ.get("GITHUB_ACTIONS") == "true":
+        import secrets
+
+        token = secrets.token_hex(16)
+        text = f"::stop-commands::{token}\n{text}::{token}::\n"
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def write(text: str, output: Path | None, *, append: bool = False) -> None:

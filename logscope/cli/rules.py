@@ -1,4 +1,4 @@
-"""Commands on rules and metrics: rules list|check|lint|show|test, explain."""
+"""`logscope rules list|check|lint|show|test`: the rule packs."""
 
 from __future__ import annotations
 
@@ -7,106 +7,7 @@ from typing import Annotated
 
 import typer
 
-from logscope.cli.common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    OutputFormat,
-    app,
-    fail,
-    rules_app,
-    say,
-)
-
-
-@app.command()
-def explain(
-    names: Annotated[
-        list[str] | None,
-        typer.Argument(help="Metric keys as logged, e.g. rewards/margins.", show_default=False),
-    ] = None,
-    family: Annotated[
-        str | None,
-        typer.Option(
-            "--list", "-l", help="List the catalogue: 'all' or a family (kto, verl, ...)."
-        ),
-    ] = None,
-    rules: Annotated[
-        list[Path] | None,
-        typer.Option("--rules", "-r", help="Also count this rule pack file's rules (repeatable)."),
-    ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = (
-        OutputFormat.table
-    ),
-) -> None:
-    """Explain a metric: its meaning, good range, warning signs, source, and rules.
-
-    Answers from the metric catalogue built from the reference documents; any spelling works
-    (train/ and eval/ prefixes, MLflow's _at_). Exit 1 when a metric is not in the catalogue
-    (the rules that would watch it are still shown).
-
-    [b]Examples[/b]
-
-      logscope explain rewards/margins
-      logscope explain train/actor/pg_clipfrac eval/gsm8k/accuracy/mean@4
-      logscope explain --list verl
-    """
-    import json
-
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from logscope import catalogue
-    from logscope.checking import load_packs
-    from logscope.errors import LogscopeError
-    from logscope.explain import explain as explain_one
-    from logscope.explain import render
-    from logscope.report.text import safe
-
-    try:
-        entries = catalogue.load()
-        packs = load_packs(rules or [])
-    except LogscopeError as exc:
-        fail(exc)
-    console = Console(highlight=False)
-    if family:
-        shown = [e for e in entries if family in ("all", e.family)]
-        if not shown:
-            families = sorted({e.family for e in entries})
-            fail(f"no catalogue family '{family}' (families: all, {', '.join(families)})")
-        table = Table(box=None, header_style="dim", pad_edge=False)
-        for column in ("metric", "family", "good"):
-            table.add_column(column, overflow="fold")
-        for e in shown:
-            table.add_row(Text(e.key), Text(e.family), Text(e.good))
-        console.print(table)
-        console.print(f"{len(shown)} metrics", markup=False)
-        return
-    if not names:
-        fail("name a metric (e.g. logscope explain rewards/margins) or use --list all")
-    found = [explain_one(name, entries, packs) for name in names]
-    if fmt is OutputFormat.json:
-        typer.echo(json.dumps([f.to_dict() for f in found], indent=2))
-    else:
-        for i, one in enumerate(found):
-            grid = Table.grid(padding=(0, 2))
-            grid.add_column(style="dim", no_wrap=True)
-            grid.add_column(overflow="fold")
-            for label, text in render(one):
-                grid.add_row(label, Text(safe(text), style="" if label else "bold"))
-            if i:
-                console.print()
-            console.print(grid)
-    unknown = [f for f in found if not f.known]
-    for f in unknown:
-        hint = f"; did you mean {', '.join(f.suggestions)}?" if f.suggestions else ""
-        say(
-            "error",
-            f"{f.name}: not in the metric catalogue{hint} "
-            "(logscope explain --list all shows every key)",
-        )
-    if unknown:
-        raise typer.Exit(1)
+from logscope.cli.common import EXIT_FINDINGS, EXIT_OK, fail, rules_app, say
 
 
 @rules_app.command("list")
@@ -121,12 +22,8 @@ def rules_list(
     from rich.table import Table
 
     from logscope.checking import load_packs
-    from logscope.errors import LogscopeError
 
-    try:
-        packs = load_packs(rules or [])
-    except LogscopeError as exc:
-        fail(exc)
+    packs = load_packs(rules or [])
     table = Table(box=None, header_style="dim", pad_edge=False)
     for column in ("rule", "severity", "check", "metric"):
         table.add_column(column)
@@ -152,13 +49,9 @@ def rules_check(
 
       logscope rules check my_rules.yaml
     """
-    from logscope.errors import RulePackError
     from logscope.rules.load import load_files
 
-    try:
-        packs = load_files(files)
-    except RulePackError as exc:
-        fail(exc)
+    packs = load_files(files)
     for p in packs:
         typer.echo(f"{p.path}: ok, pack '{p.name}' with {len(p.rules)} rules")
 
@@ -183,19 +76,15 @@ def rules_lint(
       logscope rules lint team_rules.yaml --run runs/grpo-7b/   # your own metric names
     """
     from logscope import catalogue
-    from logscope.errors import LogscopeError
     from logscope.ingest import read_run
     from logscope.rules.engine import shared_aliases
     from logscope.rules.lint import Known, lint
     from logscope.rules.load import load_builtin, load_files
 
-    try:
-        packs = load_files(files)
-        shared = shared_aliases(load_builtin() + packs)
-        extra = [key for run in runs or [] for key in read_run(run).metrics]
-        warnings = lint(packs, shared, Known(catalogue.load(), extra))
-    except LogscopeError as exc:
-        fail(exc)
+    packs = load_files(files)
+    shared = shared_aliases(load_builtin() + packs)
+    extra = [key for run in runs or [] for key in read_run(run).metrics]
+    warnings = lint(packs, shared, Known(catalogue.load(), extra))
     for warning in warnings:
         say("warning", str(warning))
     for p in packs:
@@ -224,13 +113,9 @@ def rules_show(
     import dataclasses
 
     from logscope.checking import load_packs
-    from logscope.errors import LogscopeError
     from logscope.rules.testing import example
 
-    try:
-        packs = load_packs(rules or [])
-    except LogscopeError as exc:
-        fail(exc)
+    packs = load_packs(rules or [])
     for pack in packs:
         for rule in pack.rules:
             if rule.id != rule_id:
@@ -281,15 +166,11 @@ def rules_test(
 
       logscope rules test rules/kto.test.yaml my_rules.test.yaml
     """
-    from logscope.errors import RulePackError
     from logscope.rules.testing import run_file
 
     passed = failed = 0
     for file in files:
-        try:
-            outcomes = run_file(file)
-        except RulePackError as exc:
-            fail(exc)
+        outcomes = run_file(file)
         for outcome in outcomes:
             if outcome.passed:
                 passed += 1

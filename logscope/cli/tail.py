@@ -21,6 +21,7 @@ from logscope.cli.common import (
     choose_rules,
     fail,
     fail_level,
+    fail_on_option,
 )
 
 
@@ -41,11 +42,9 @@ def tail(
     ] = None,
     fail_on: Annotated[
         FailOn,
-        typer.Option(
-            "--fail-on",
-            envvar="LOGSCOPE_FAIL_ON",
-            help="Exit 1 at the end (caught up, --idle, Ctrl-C) when a finding is at or "
-            "above this severity.",
+        fail_on_option(
+            "Exit 1 at the end (caught up, --idle, Ctrl-C) when a finding is at or above "
+            "this severity."
         ),
     ] = FailOn.error,
     idle: Annotated[
@@ -144,17 +143,14 @@ def tail(
     watcher = Tail(path, engine_rules, view, options)
     try:
         watcher.scan()
-    except SeveralRuns as exc:
-        fail(exc)
-    except InputError as exc:
-        if not (follow and path.is_dir()):
-            fail(exc)
+    except InputError as exc:  # a live run's folder may not hold a log yet
+        if isinstance(exc, SeveralRuns) or not (follow and path.is_dir()):
+            raise
         view.note(f"{exc}; waiting for a log to appear")
     try:
         outcome = watcher.run()
-    except Exception as exc:  # a bug, not a finding: exit 2, never the findings code 1
+    finally:  # a crash is reported by the error boundary, after the live view is gone
         view.stop()
-        fail(f"tail stopped on an internal error ({type(exc).__name__}: {exc}); please report it")
     if not follow and watcher.window.rows == 0:
         fail(f"{path}: no metric rows could be read")
     counts = dict.fromkeys(Severity, 0)

@@ -1,25 +1,74 @@
-"""Reporters: pure functions from RunReports to text; the CLI decides where text goes.
+"""Reporters: pure functions from a checked `Document` to text; the CLI decides where text goes.
 
-Machine formats share one signature, render(reports, fail_on, errors) -> str, and are
-looked up here so the CLI imports only the one it needs.
+`REPORTERS` is the one list of output formats: the CLI's `--format` choices and its help come
+from it, and each entry names the module whose `render(doc, layout) -> str` draws it. Modules
+are imported only when used, so `logscope --help` does not pay for rich tables or plotly.
+Adding a format = one module with `render` + one line here + its tests.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from logscope.model import Severity
     from logscope.rules.engine import RunReport
+    from logscope.rules.spec import Pack
+    from logscope.run import Run
 
-MACHINE_FORMATS = ("json", "junit", "github", "markdown")
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    """What every reporter renders: the checked runs and the verdict's context."""
+
+    reports: Sequence[RunReport]
+    fail_on: Severity | None  # findings at or above it fail a run; None: never
+    errors: Sequence[str] = ()  # inputs that could not be read at all
+    packs: Sequence[Pack] = ()  # the packs checked with (their thresholds draw plot guides)
+    baseline: Run | None = None  # `logscope diff`: the run compared with, side by side
 
 
-def render(fmt: str, reports: list[RunReport], fail_on: Severity | None, errors: list[str]) -> str:
-    """Render a machine format: json, junit, github or markdown."""
-    if fmt not in MACHINE_FORMATS:
-        raise ValueError(f"unknown machine format {fmt!r}")
-    module = importlib.import_module(f"logscope.report.{fmt}")
-    text: str = module.render(reports, fail_on, errors)
-    return text
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Layout:
+    """How a human format is laid out; machine formats ignore what they do not use."""
+
+    color: bool = False
+    width: int = 120
+    quiet: int = 0  # 1: findings only; 2: nothing
+    summary_only: bool = False  # several runs: only the table of runs
+    points: int = 2000  # HTML: points per line before min/max downsampling
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    module: str  # logscope.report.<module> defines render(doc, layout) -> str
+    help: str
+    machine: bool = True  # a document for tools: exactly that on stdout, never coloured
+    step_summary: str | None = None  # in GitHub Actions, also append this format to the
+    # job summary ($GITHUB_STEP_SUMMARY)
+
+    def render(self, doc: Document, layout: Layout | None = None) -> str:
+        module = importlib.import_module(f"logscope.report.{self.module}")
+        text: str = module.render(doc, layout or Layout())
+        return text
+
+
+REPORTERS: Mapping[str, Reporter] = MappingProxyType(
+    {
+        "table": Reporter("terminal", "runs, findings and metrics for a human", machine=False),
+        "json": Reporter("json", "the JSON contract of DESIGN.md"),
+        "junit": Reporter("junit", "JUnit XML for CI test reporters"),
+        "github": Reporter("github", "GitHub Actions annotations", step_summary="markdown"),
+        "markdown": Reporter("markdown", "a pull-request comment or job summary"),
+        "html": Reporter("html", "one self-contained page with plots"),
+    }
+)
+
+
+def render(fmt: str, doc: Document, layout: Layout | None = None) -> str:
+    """Render `doc` in format `fmt` (a key of REPORTERS)."""
+    return REPORTERS[fmt].render(doc, layout)

@@ -14,23 +14,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 from collections import Counter
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from logscope import __version__
+from logscope.report import Document, Layout
 from logscope.report.json import run_status
 from logscope.report.plots import OTHER_GROUP, SEVERITY_COLOR, Plot, figure, plan
-from logscope.report.text import safe
+from logscope.report.text import html_text as _esc
 
 if TYPE_CHECKING:
     from logscope.model import Finding, Severity
     from logscope.rules.engine import RunReport
-    from logscope.rules.spec import Pack
 
-DEFAULT_BUDGET = 2000  # points per line before min/max downsampling
 
 _DRAW = """(function () {
   var data = JSON.parse(document.getElementById("logscope-data").textContent);
@@ -90,16 +88,11 @@ ul.problems{margin:4px 0;padding-left:18px;color:#8a4b00}td.id{white-space:nowra
 """
 
 
-def render(
-    reports: list[RunReport],
-    packs: list[Pack],
-    fail_on: Severity | None,
-    errors: list[str] | None = None,
-    *,
-    budget: int = DEFAULT_BUDGET,
-) -> str:
-    """The whole page as one string. `packs` are the packs the reports were checked with
-    (their rules give the threshold lines); `budget` caps points per line (min/max kept)."""
+def render(doc: Document, layout: Layout) -> str:
+    """The whole page as one string. `doc.packs` are the packs the reports were checked
+    with (their rules give the threshold lines); `layout.points` caps points per line."""
+    reports, fail_on, budget = list(doc.reports), doc.fail_on, layout.points
+    packs = list(doc.packs)
     plots = plan(reports, packs)
     anchors = {p.metric: p.anchor for p in plots}
     figures = [
@@ -124,7 +117,7 @@ def render(
         f"<h1>logscope report</h1><p>{_summary(reports, fail_on)} "
         f"<span class=muted>· logscope {_esc(__version__)}</span></p>",
         _runs(reports, fail_on),
-        _errors(errors or []),
+        _errors(list(doc.errors)),
         _findings(reports, anchors),
         _plots(plots),
     ]
@@ -150,10 +143,6 @@ def _summary(reports: list[RunReport], fail_on: Severity | None) -> str:
     )
     found = f"{total} finding{'s' * (total != 1)}" + (f" ({counts})" if counts else "")
     return f"{len(reports)} run{'s' * (len(reports) != 1)}: {runs} · {found}"
-
-
-def _esc(value: object) -> str:
-    return html.escape(safe(str(value)))
 
 
 def _script_json(document: Any) -> str:

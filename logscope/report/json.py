@@ -7,6 +7,7 @@ from typing import Any
 
 from logscope import __version__
 from logscope.model import Severity
+from logscope.report import Document, Layout
 from logscope.rules.engine import RunReport
 
 
@@ -49,12 +50,12 @@ def run_dict(report: RunReport, fail_on: Severity | None) -> dict[str, Any]:
     }
 
 
-def render(
-    reports: list[RunReport], fail_on: Severity | None, errors: list[str] | None = None
-) -> str:
+def render(doc: Document, layout: Layout) -> str:
+    """Strings stay as logged: JSON escapes control characters and (ASCII output) every
+    non-ASCII one, so no log text can break the document or a terminal that shows it."""
     document = {
         "logscope_version": __version__,
-        "runs": [run_dict(r, fail_on) for r in reports],
-        "errors": list(errors or []),  # inputs that could not be read at all
+        "runs": [run_dict(r, doc.fail_on) for r in doc.reports],
+        "errors": list(doc.errors),  # inputs that could not be read at all
     }
     return json.dumps(document, indent=2, allow_nan=False, default=str) + "\n"

@@ -1,36 +1,25 @@
 """`--format markdown`: a summary ready for a pull-request comment or $GITHUB_STEP_SUMMARY.
 
-Text from logs is escaped (pipes, backticks, HTML), since GitHub renders Markdown and HTML.
+Text from logs is escaped (controls, pipes, backticks, HTML), since GitHub renders Markdown
+and HTML.
 """
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 
 from logscope.model import Severity
+from logscope.report import Document, Layout
 from logscope.report.json import run_status
-from logscope.rules.engine import RunReport
+from logscope.report.text import markdown_cell as cell
+from logscope.report.text import markdown_code as code
 
 ICON = {"pass": "✅", "fail": "❌", "error": "⛔"}
 BADGE = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟠 warning", Severity.INFO: "🔵 info"}
 
 
-def cell(text: str) -> str:
-    """Safe inside a table cell: no HTML, no pipe, no line break, no stray emphasis or links
-    (underscores stay: GitHub does not emphasise inside words like grad_norm)."""
-    escaped = html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
-    for char in "`*[]":
-        escaped = escaped.replace(char, "\\" + char)
-    return escaped
-
-
-def code(text: str) -> str:
-    """An inline code span for a table cell (backslash escapes do not work inside one)."""
-    return "`" + text.replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
-
-
-def render(reports: list[RunReport], fail_on: Severity | None, errors: list[str]) -> str:
+def render(doc: Document, layout: Layout) -> str:
+    reports, fail_on = doc.reports, doc.fail_on
     out = ["## logscope", ""]
     out += [
         "| run | status | errors | warnings | info | worst finding |",
@@ -45,7 +34,7 @@ def render(reports: list[RunReport], fail_on: Severity | None, errors: list[str]
             f"| {cell(report.run.path)} | {ICON[status]} {status} | {counts[Severity.ERROR]} "
             f"| {counts[Severity.WARNING]} | {counts[Severity.INFO]} | {worst_text} |"
         )
-    for error in errors:
+    for error in doc.errors:
         out.append(f"| {cell(error.split(': ', 1)[0])} | ⛔ unreadable | | | | {cell(error)} |")
     for report in reports:
         if not report.findings:
@@ -60,7 +49,7 @@ def render(reports: list[RunReport], fail_on: Severity | None, errors: list[str]
         for f in report.findings:
             value = "" if f.value is None else f"{f.value:.4g}"
             out.append(
-                f"| {BADGE[f.severity]} | `{cell(f.rule)}` | {cell(f.metric)} | "
+                f"| {BADGE[f.severity]} | {code(f.rule)} | {cell(f.metric)} | "
                 f"{f.step} | {value} | {cell(f.message)} |"
             )
         advice = {f.rule: f.advice for f in report.findings}

@@ -1,4 +1,8 @@
-"""The human report: per run a header, the findings, and the metrics the rules looked at."""
+"""The human report: per run a header, the findings, and the metrics the rules looked at.
+
+Text from a log reaches Rich only as `Text` built from `safe(...)`: never as a markup string
+(a metric named `[bold]` stays `[bold]`), never with a raw control character or newline.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ from collections import Counter
 
 import polars as pl
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from logscope.columns import col
 from logscope.model import Finding, Severity
+from logscope.report import Document, Layout
 from logscope.report.json import run_status
 from logscope.report.sparkline import sparkline
 from logscope.report.text import safe
@@ -24,20 +28,17 @@ STATUS = {"pass": "bold green", "fail": "bold red", "error": "bold red"}
 MAX_METRIC_ROWS = 40
 
 
-def render(
-    reports: list[RunReport],
-    fail_on: Severity | None,
-    *,
-    color: bool,
-    width: int = 100,
-    quiet: int = 0,
-    summary_only: bool = False,
-) -> str:
+def render(doc: Document, layout: Layout) -> str:
     """Render all runs; quiet=1 prints findings only, quiet>=2 nothing. Several runs end
-    with a table of runs (status, counts, worst finding); `summary_only` prints just that."""
-    if quiet >= 2:
+    with a table of runs (status, counts, worst finding); `summary_only` prints just that.
+    With a baseline (`logscope diff`), the runs side by side with it instead."""
+    if layout.quiet >= 2:
         return ""
-    console = _console(color, width)
+    if doc.baseline is not None:
+        return _render_diff(doc.baseline, list(doc.reports), doc.fail_on, layout)
+    reports, fail_on, quiet = list(doc.reports), doc.fail_on, layout.quiet
+    summary_only, color = layout.summary_only, layout.color
+    console = _console(color, layout.width)
     for report in [] if summary_only else reports:
         if quiet:
             for finding in report.findings:
@@ -56,7 +57,7 @@ def render(
         console.print(runs_table(reports, fail_on))
         console.print()
     if not quiet:
-        console.print(summary(reports))
+        console.print(Text(safe(summary(reports))))
     return _text(console, color)
 
 
@@ -64,7 +65,7 @@ def _finding_line(report: RunReport, f: Finding) -> Text:
     line = Text()
     line.append(f"{safe(report.run.path)}: ")
     line.append(f"{f.severity}", style=STYLE[f.severity])
-    line.append(safe(f" {f.rule} step {f.step}: {f.message}"))
+    line.append(f" {safe(f.rule)} step {f.step}: {safe(f.message)}")
     return line
 
 
@@ -87,7 +88,7 @@ def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
             str(counts[Severity.ERROR]),
             str(counts[Severity.WARNING]),
             str(counts[Severity.INFO]),
-            Text(safe(f"{worst.rule} (step {worst.step})")) if worst else Text(""),
+            Text(f"{safe(worst.rule)} (step {worst.step})") if worst else Text(""),
         )
     return table
 
@@ -122,8 +123,8 @@ def _header(report: RunReport, fail_on: Severity | None) -> Group:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column(overflow="fold")
-    sources = "\n".join(f"{s.path} ({s.format}, {s.rows} rows)" for s in run.sources) or "none"
-    grid.add_row("sources", escape(safe(sources)))
+    sources = "\n".join(f"{safe(s.path)} ({s.format}, {s.rows} rows)" for s in run.sources)
+    grid.add_row("sources", Text(sources or "none"))
     steps = run.steps
     step_text = (
         f"{steps['first']}–{steps['last']} ({steps['count']} logged), {len(run.metrics)} metrics"
@@ -135,13 +136,13 @@ def _header(report: RunReport, fail_on: Severity | None) -> Group:
         where = f"{resume.source}:{resume.line}" if resume.line else resume.source
         grid.add_row(
             "resumed",
-            escape(safe(f"at step {resume.step} after step {resume.previous_step} ({where})")),
+            Text(f"at step {resume.step} after step {resume.previous_step} ({safe(where)})"),
         )
-    grid.add_row("packs", ", ".join(report.packs))
+    grid.add_row("packs", Text(safe(", ".join(report.packs))))
     for note in [*run.notes, *(f"{s.path}: {n}" for s in run.sources for n in s.notes)]:
-        grid.add_row("note", escape(safe(note)))
+        grid.add_row("note", Text(safe(note)))
     for problem in run.problems:
-        grid.add_row(Text("problem", style="yellow"), escape(safe(str(problem))))
+        grid.add_row(Text("problem", style="yellow"), Text(safe(str(problem))))
     lines.append(grid)
     return Group(*lines)
 
@@ -240,12 +241,13 @@ def _s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def render_diff(
-    baseline: Run, reports: list[RunReport], fail_on: Severity | None, *, color: bool, width: int
+def _render_diff(
+    baseline: Run, reports: list[RunReport], fail_on: Severity | None, layout: Layout
 ) -> str:
     """`logscope diff`: the metrics both runs logged, final values side by side, then the
     findings of the baseline rules."""
-    console = _console(color, width)
+    color = layout.color
+    console = _console(color, layout.width)
     for report in reports:
         console.print(_header(report, fail_on))
         console.print(Text(f"baseline {safe(baseline.path)}", style="dim"))
@@ -257,7 +259,7 @@ def render_diff(
             console.print()
             console.print(_findings(report))
         console.print()
-    console.print(summary(reports))
+    console.print(Text(safe(summary(reports))))
     return _text(console, color)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from logscope.checking import check, load_packs
-from logscope.report import html
+from logscope.report import Document, Layout, html
 from logscope.rules.spec import Pack
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -53,10 +53,11 @@ def _packs(rule_files: tuple[Path, ...]) -> list[Pack]:
     return load_packs(list(rule_files))
 
 
-def page(paths: list[Path | str], rule_files: list[Path] = (), **options: Any) -> str:  # type: ignore[assignment]
+def page(paths: list[Path | str], rule_files: list[Path] = (), budget: int = 2000) -> str:  # type: ignore[assignment]
     packs = _packs(tuple(rule_files))
     result = check(paths, packs, rule_files=rule_files)
-    return html.render(result.reports, packs, None, result.errors, **options)
+    doc = Document(reports=result.reports, fail_on=None, errors=result.errors, packs=packs)
+    return html.render(doc, Layout(points=budget))
 
 
 def figures(text: str) -> list[dict[str, Any]]:

@@ -1,0 +1,166 @@
+"""`logscope check`: the CI gate."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from logscope.cli.common import (
+    AllowEmptyOption,
+    ColorMode,
+    ConfigOption,
+    FailOn,
+    FormatOption,
+    IgnoreOption,
+    IsolatedOption,
+    PackOption,
+    ProgressOption,
+    RulesOption,
+    SelectOption,
+    SetOption,
+    app,
+    choose_rules,
+    fail_level,
+    fail_on_option,
+    finish,
+    output_style,
+    read_baseline,
+    show,
+    with_progress,
+    write,
+)
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Run folders or log files.", show_default=False)
+    ],
+    output_format: FormatOption = "table",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the --format report to this file; the table still shows on stdout.",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn, fail_on_option("Exit 1 when a finding is at or above this severity.")
+    ] = FailOn.error,
+    pack: PackOption = None,
+    rules: RulesOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    quiet: Annotated[
+        int,
+        typer.Option(
+            "--quiet", "-q", count=True, help="-q: findings only; -qq: nothing, exit code only."
+        ),
+    ] = 0,
+    color: Annotated[ColorMode, typer.Option(help="Colour in the table report.")] = ColorMode.auto,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Only the table of runs, not each run's details.")
+    ] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=0, help="Check runs in N processes (0: all cores).")
+    ] = 1,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            "-b",
+            help="A known-good run to compare with (adds the baseline pack's tolerance rules).",
+        ),
+    ] = None,
+    settings: SetOption = None,
+    tb_purge: Annotated[
+        bool,
+        typer.Option(
+            "--tb-purge",
+            help="TensorBoard restarts drop the points they overwrite, as TensorBoard shows "
+            "them (default: later write wins per step, restart recorded).",
+        ),
+    ] = False,
+    no_crc: Annotated[
+        bool, typer.Option("--no-crc", help="Skip TensorBoard record checksums (faster).")
+    ] = False,
+    html_path: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the HTML report (plots, findings) to this file."),
+    ] = None,
+    progress: ProgressOption = None,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
+    allow_empty: AllowEmptyOption = False,
+) -> None:
+    """Check runs against the rule packs; the exit code gates CI.
+
+    Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 bad usage, an
+    invalid rule file, or an input that could not be read at all. With many runs, an
+    unreadable one is reported and the others are still checked; 2 wins over 1.
+
+    [b]Examples[/b]
+
+      logscope check sample_logs/kto_diverging
+      logscope check runs/*/ --fail-on warning
+      logscope check run/ --format json -o verdict.json
+      logscope check runs/* --summary --jobs 0 --format junit -o logscope.xml
+      logscope check run/ --rules my_rules.yaml --ignore kto/stage-target-loss
+      logscope check new_run/ --baseline runs/known_good/
+      logscope check run/ --set kto/grad-norm-high.value=200 --set kto/kl-low.severity=info
+      logscope check run/ --html report.html       [dim]# plus the HTML report[/dim]
+      logscope check wandb/                        [dim]# W&B run folders, offline too[/dim]
+      logscope check wandb_export_2026-11-02.csv   [dim]# one run per exported W&B run[/dim]
+
+    A logscope.yaml (or pyproject.toml [tool.logscope]) in the working directory or a
+    folder above it, or the --config file, sets defaults for --rules, --set, --select,
+    --ignore and --pack (keys rules, set, select, ignore, pack); one inside the run folders
+    is ignored. Unknown rule or pack names are an error, as is a selection that leaves a
+    run no rule to check (unless --allow-empty).
+    """
+    from logscope.checking import check as run_check
+    from logscope.ingest import ReadOptions
+    from logscope.report import REPORTERS, Document, Layout
+
+    chosen = choose_rules(
+        paths, config_file, isolated, rules, pack, settings, select, ignore, quiet=quiet
+    )
+    packs = chosen.packs
+    reference = read_baseline(baseline)
+    result = with_progress(
+        lambda progress: run_check(
+            paths,
+            packs,
+            forced=chosen.forced,
+            select=chosen.select,
+            ignore=chosen.ignore,
+            progress=progress,
+            jobs=jobs or (os.cpu_count() or 1),
+            rule_files=chosen.rule_files,
+            settings=chosen.settings,
+            baseline=reference,
+            read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
+            allow_empty=allow_empty,
+        ),
+        show=progress,
+        quiet=quiet,
+    )
+    severity = fail_level(fail_on)
+    doc = Document(reports=result.reports, fail_on=severity, errors=result.errors, packs=packs)
+    if html_path is not None:
+        write(REPORTERS["html"].render(doc), html_path)
+    reporter = REPORTERS[output_format]
+    if reporter.machine or output is not None:
+        write(reporter.render(doc), output)  # a file is never coloured
+        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+        if reporter.step_summary and summary_file:
+            write(REPORTERS[reporter.step_summary].render(doc), Path(summary_file), append=True)
+    if not reporter.machine or output is not None:
+        colored, width = output_style(color)
+        layout = Layout(color=colored, width=width, quiet=quiet, summary_only=summary)
+        show(REPORTERS["table"].render(doc, layout))
+    finish(result, severity, quiet=quiet)
