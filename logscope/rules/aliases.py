@@ -122,6 +122,8 @@ def captures(pattern: str) -> list[str]:
 
 
 def _fullmatch(pattern: str, key: str) -> dict[str, str] | None:
+    if "*" not in pattern and "{" not in pattern and "}" not in pattern:
+        return {} if pattern == key else None  # most patterns are plain keys
     try:
         segments = compile_pattern(pattern)
     except PatternError:  # refused at load; a pattern never checked matches nothing

@@ -11,6 +11,7 @@ on the plain numbers and texts the engine hands it.
 
 from __future__ import annotations
 
+import numbers
 import re
 import string
 from dataclasses import dataclass
@@ -92,7 +93,11 @@ def render(template: str, values: dict[str, Any]) -> str:
 def _format(value: Any, spec: str) -> str:
     if value is None:
         return "n/a"
-    if not isinstance(value, (int, float, str)):  # only plain data is ever formatted
+    if isinstance(value, numbers.Integral) and not isinstance(value, int):
+        value = int(value)  # numpy integers: formatted as the number they are
+    elif isinstance(value, numbers.Real) and not isinstance(value, (int, float)):
+        value = float(value)
+    elif not isinstance(value, (int, float, str)):  # only plain data is ever formatted
         value = str(value)
     try:
         return format(value, spec)
@@ -113,14 +118,13 @@ def _problem(name: str, spec: str, conversion: str | None) -> str | None:
         return "a forbidden conversion in {field}: use a format spec (:.3g) instead"
     if "{" in spec or "}" in spec:
         return "a nested field in the format spec of {field}, which is refused"
-    try:
-        format(1.5, spec)
-    except ValueError:
+    for sample in (1.5, 1, "text"):  # a spec that fits a number or a text
         try:
-            format("text", spec)
+            format(sample, spec)
         except ValueError:
-            return "a bad format spec in {field}"
-    return None
+            continue
+        return None
+    return "a bad format spec in {field}"
 
 
 def _locate(template: str, literal: str, offset: int) -> int:

@@ -329,7 +329,13 @@ class _Parser:
             raise WhereError(
                 f"{function}() takes {count} argument(s), got {len(args)}", token.offset
             )
+        if function == "round" and len(args) == 2 and not _whole(args[1]):
+            raise WhereError("round(x, n): n must be a whole number such as 2", token.offset)
         return Op(function, tuple(args))
+
+
+def _whole(node: Node) -> bool:
+    return isinstance(node, Literal) and type(node.value) is int
 
 
 @lru_cache(maxsize=512)
@@ -371,8 +377,8 @@ def rows(text: str, frame: pl.DataFrame) -> np.ndarray[Any, Any] | str:
     # column selection, where '^...$' would be a regex
     aliases = {name: f"c{i}" for i, name in enumerate(names)}
     data = pl.DataFrame([frame.get_column(name).alias(aliases[name]) for name in names])
-    expression = to_polars(parse(text), aliases).fill_null(False)
     try:
+        expression = to_polars(parse(text), aliases).fill_null(False)
         if names:
             result = data.select(expression.cast(pl.Boolean)).to_series()
         else:
@@ -396,7 +402,13 @@ def to_polars(node: Node, aliases: dict[str, str]) -> pl.Expr:
         if isinstance(node, Literal):
             return pl.lit(node.value)
         if isinstance(node, In):
-            test = build(node.arg).is_in([v.value for v in node.values])
+            # a chain of equalities, as SQL defines IN: mixed literals (1, 2.5) compare
+            # like `=` does, and a NULL on either side makes the test NULL, not False
+            arg = build(node.arg)
+            tests = [arg == pl.lit(v.value) for v in node.values]
+            test = tests[0]
+            for other in tests[1:]:
+                test = test | other
             return ~test if node.negate else test
         args = [build(arg) for arg in node.args]
         result: pl.Expr = _OPS[node.name](*args)
@@ -444,13 +456,12 @@ def _ops() -> dict[str, Callable[..., pl.Expr]]:
 
 
 def _digits(n: pl.Expr | None) -> int:
-    """round(x, n): n must be a whole number literal (Polars takes a plain int)."""
+    """round(x, n): n is a whole number literal (checked by the parser); Polars takes an int."""
     if n is None:
         return 0
     import polars as pl
 
-    value = pl.select(n).item()
-    return int(value) if isinstance(value, (int, float)) else 0
+    return int(pl.select(n).item())
 
 
 class _LazyOps(dict[str, Callable[..., Any]]):

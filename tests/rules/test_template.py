@@ -70,6 +70,10 @@ def test_named_fields_and_specs_render() -> None:
     assert render("{{literal}} {metric:>6}", fields) == "{literal}   loss"
     assert render("{unknown} stays", fields) == "{unknown} stays"
     assert render("{metric:.2f}", fields) == "loss"  # a text under a number spec: shown plainly
+    import numpy as np
+
+    assert render("{a:.1%} {b:03d}", {"a": np.float32(0.25), "b": np.int64(7)}) == "25.0% 007"
+    assert render("{a}", {"a": [0.1, 0.5]}) == "[0.1, 0.5]"
 
 
 def test_the_offset_points_at_the_field() -> None:

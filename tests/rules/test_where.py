@@ -35,6 +35,8 @@ FRAME = pl.DataFrame(
         ('"^x_loss$" > 1.5', [False, True, False, True]),  # a key, never a regex
         ('abs("^x_loss$") > 2 AND NOT loss = 2', [False, False, True, False]),
         ("step IN (1, 4)", [True, False, False, True]),
+        ("step IN (1.0, 4.5)", [True, False, False, False]),  # floats against whole numbers
+        ("loss IN (2, 3.0)", [False, True, True, False]),
         ("step NOT IN (1, 4)", [False, True, True, False]),
         ('"rollout/buffer_reuse" IS NULL', [False, False, False, True]),
         ('"rollout/buffer_reuse" IS NOT NULL', [True, True, True, False]),
@@ -58,6 +60,7 @@ ATTACKS = [
     ("read_parquet('/etc/passwd') = 1", 0, "function 'read_parquet' is not allowed"),
     ("loss = 1; DROP TABLE x", 8, "unexpected character ';'"),
     ("(" * 60 + "loss" + ")" * 60, 41, "nested more than"),
+    ("round(loss, step) > 1", 0, "n must be a whole number"),
 ]
 
 
