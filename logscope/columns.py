@@ -15,3 +15,10 @@ def col(name: str) -> pl.Expr:
     if name == "*" or (name.startswith("^") and name.endswith("$")):
         return cs.by_name(name).as_expr()
     return pl.col(name)
+
+
+def logged(series: pl.Series) -> pl.Series:
+    """The logged (non-null) values of a metric column, as a series named `value`: Series
+    methods run through `pl.col(series.name)`, which reads a name like `^x_loss$` as a
+    regex, so the metric's own name is not kept."""
+    return series.alias("value").drop_nulls()

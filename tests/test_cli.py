@@ -396,3 +396,23 @@ def test_diff_of_a_run_against_its_own_first_steps_is_like_for_like(  # type: ig
     )
     assert "baseline final @60" in out
     cli(["diff", first.parent, samples / HEALTHY])  # the longer run against the shorter
+
+
+def test_a_metric_key_that_looks_like_a_pattern_works_in_every_command(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path
+) -> None:
+    """`^x_loss$` with a gap: Polars reads such names as regexes unless logscope says not to."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "m.jsonl").write_text(
+        '{"step":1,"^x_loss$":1.0,"loss":2}\n{"step":2,"loss":2.1}\n'
+        '{"step":3,"^x_loss$":0.5,"loss":2.2}\n'
+    )
+    assert "^x_loss$" in cli(["check", run]).stdout
+    assert "^x_loss$" in cli(["metrics", run]).stdout
+    cli(["report", run, "-o", tmp_path / "r.html"])
+    assert "^x_loss$" in (tmp_path / "r.html").read_text()
+    cli(["diff", run, run])
+    cli(["tail", run])
+    cli(["export", run, "-o", tmp_path / "m.csv"])
+    assert "^x_loss$" in (tmp_path / "m.csv").read_text()

@@ -26,6 +26,7 @@ def metrics(
     from rich.text import Text
 
     from logscope.checking import load_packs
+    from logscope.columns import logged
     from logscope.ingest import read_run
     from logscope.report.sparkline import sparkline
     from logscope.report.text import safe
@@ -38,7 +39,7 @@ def metrics(
     for column in ("metric", "points", "first", "last", "trend", "rules"):
         table.add_column(column, overflow="fold")
     for name in run.metrics:
-        series = run.frame.get_column(name).drop_nulls()
+        series = logged(run.frame.get_column(name))
         finite = series.filter(series.is_finite()) if series.dtype == pl.Float64 else series
         first = f"{finite[0]:.4g}" if finite.len() else ""
         last = f"{finite[-1]:.4g}" if finite.len() else ""

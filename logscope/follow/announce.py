@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from logscope.columns import logged
 from logscope.model import Finding, Severity
 from logscope.report.text import safe
 
@@ -196,7 +197,7 @@ def metrics_table(window: Window, keys: list[str]) -> RenderableType:
     for key in keys:
         if key not in tail.columns:
             continue
-        series = tail.get_column(key).drop_nulls()
+        series = logged(tail.get_column(key))
         finite = series.filter(series.is_finite())
         last = series[-1] if series.len() else None
         low = finite.min() if finite.len() else None

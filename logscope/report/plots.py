@@ -160,7 +160,7 @@ def _series(
     *,
     compared: bool = False,
 ) -> list[dict[str, Any]]:
-    column = frame.get_column(metric)
+    column = frame.get_column(metric).alias("value")  # a name like ^x$ is no pattern
     logged = column.is_not_null().to_numpy()
     values = column.cast(pl.Float64).to_numpy()
     name = f"{label} · {text(metric)}" if compared else label

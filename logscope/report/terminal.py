@@ -14,7 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from logscope.columns import col
+from logscope.columns import col, logged
 from logscope.model import Finding, Severity
 from logscope.report import Document, Layout
 from logscope.report.json import run_status
@@ -193,7 +193,7 @@ def _metrics(report: RunReport) -> Table | None:
         table.add_column(column, justify="left" if column in ("metric", "trend") else "right")
     for m in names:
         s = stats[m]
-        series = frame.get_column(m).drop_nulls()
+        series = logged(frame.get_column(m))
         table.add_row(
             Text(safe(m)),
             str(s["n"]),
@@ -303,7 +303,7 @@ def _comparison(baseline: Run, run: Run) -> Table:
         change = (
             "" if ours is None or theirs in (None, 0) else f"{(ours - theirs) / abs(theirs):+.1%}"
         )
-        series = run.frame.get_column(metric).drop_nulls()
+        series = logged(run.frame.get_column(metric))
         table.add_row(Text(safe(metric)), _number(theirs), _number(ours), change, sparkline(series))
     return table
 
@@ -311,7 +311,7 @@ def _comparison(baseline: Run, run: Run) -> Table:
 def _final(frame: pl.DataFrame, metric: str, end: int | None = None) -> float | None:
     if end is not None:
         frame = frame.filter(frame.get_column("step") <= end)
-    values = frame.get_column(metric).drop_nulls()
+    values = logged(frame.get_column(metric))
     values = values.filter(values.is_finite()).tail(10)
     median = values.median()
     return None if values.len() == 0 or median is None else float(median)
