@@ -51,8 +51,13 @@ def check(
     baseline: Run | None = None,
     read_options: ReadOptions | None = None,
     settings: Iterable[str] = (),
+    checkpoints: str | Path | None = None,
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
+
+    Runs one training process wrote through several trackers are read as one
+    (logscope.samerun). `checkpoints`: the folder holding the runs' checkpoints, when it is
+    not the run folder (they are looked for there and next to it otherwise).
 
     With jobs > 1 runs are read and checked in a process pool (each worker loads the packs
     once from the built-ins and `rule_files`); reports keep the order of discovery.
@@ -66,12 +71,15 @@ def check(
             targets.extend((found, Path(path)) for found in discover(Path(path)))
         except InputError as exc:
             result.errors.append(str(exc))
-    options = _Options(frozenset(forced), select, ignore, baseline, read_options, tuple(settings))
-    if jobs > 1 and len(targets) > 1:
-        reports = _in_pool(targets, options, list(rule_files), jobs, progress)
+    options = _Options(
+        frozenset(forced), select, ignore, baseline, read_options, tuple(settings), checkpoints
+    )
+    groups = _same_run_candidates(targets)
+    if jobs > 1 and len(groups) > 1:
+        reports = _in_pool(groups, options, list(rule_files), jobs, progress)
     else:
         shared = engine.shared_aliases(packs)
-        reports = [_check_one(t, packs, shared, options, progress) for t in targets]
+        reports = [r for g in groups for r in _check_group(g, packs, shared, options, progress)]
     for report in reports:
         result.reports.append(report)
         run = report.run
@@ -90,23 +98,50 @@ class _Options:
     baseline: Run | None = None
     read_options: ReadOptions | None = None
     settings: tuple[str, ...] = ()
+    checkpoints: str | Path | None = None
 
 
-def _check_one(
-    target: tuple[RunFiles, Path],
+_Target = tuple["RunFiles", Path]
+
+
+def _same_run_candidates(targets: list[_Target]) -> list[list[_Target]]:
+    """Targets that may be one training run (samerun.home), read together; order kept."""
+    from logscope.samerun import home
+
+    groups: dict[str, list[_Target]] = {}
+    for target in targets:
+        groups.setdefault(home(str(target[0].root)), []).append(target)
+    return list(groups.values())
+
+
+def _check_group(
+    group: list[_Target],
     packs: list[Pack],
     shared: dict[str, tuple[str, ...]],
     options: _Options,
     progress: Progress | None = None,
-) -> engine.RunReport:
+) -> list[engine.RunReport]:
     from logscope.ingest import read_found
+    from logscope.samerun import merge_runs
 
-    run = read_found(*target, progress, options.read_options)
-    baseline = options.baseline
-    chosen = engine.applicable(run, packs, set(options.forced), baseline=baseline is not None)
-    return engine.evaluate(
-        run, chosen, select=options.select, ignore=options.ignore, shared=shared, baseline=baseline
-    )
+    runs = merge_runs([read_found(*target, progress, options.read_options) for target in group])
+    reports = []
+    for run in runs:
+        if options.checkpoints is not None:
+            run.checkpoint_dir = str(options.checkpoints)
+        baseline = options.baseline
+        chosen = engine.applicable(run, packs, set(options.forced), baseline=baseline is not None)
+        reports.append(
+            engine.evaluate(
+                run,
+                chosen,
+                select=options.select,
+                ignore=options.ignore,
+                shared=shared,
+                baseline=baseline,
+            )
+        )
+    return reports
 
 
 _WORKER: dict[str, object] = {}  # per worker process: the packs it loaded once
@@ -117,15 +152,15 @@ def _init_worker(rule_files: list[Path], forced: frozenset[str], settings: list[
     _WORKER.update(packs=packs, shared=engine.shared_aliases(packs))
 
 
-def _work(target: tuple[RunFiles, Path], options: _Options) -> engine.RunReport:
+def _work(group: list[_Target], options: _Options) -> list[engine.RunReport]:
     packs = _WORKER["packs"]
     shared = _WORKER["shared"]
     assert isinstance(packs, list) and isinstance(shared, dict)
-    return _check_one(target, packs, shared, options)
+    return _check_group(group, packs, shared, options)
 
 
 def _in_pool(
-    targets: list[tuple[RunFiles, Path]],
+    targets: list[list[_Target]],
     options: _Options,
     rule_files: list[Path],
     jobs: int,
@@ -145,7 +180,7 @@ def _in_pool(
         futures = [pool.submit(_work, target, options) for target in targets]
         reports = []
         for done, future in enumerate(futures, 1):
-            reports.append(future.result())
+            reports.extend(future.result())
             if progress:
                 progress(f"{done}/{len(targets)} runs", done, len(targets))
         return reports

@@ -67,9 +67,10 @@ def read_runs(
 ) -> list[Run]:
     """Every run under `path`, each merged from its sources."""
     from logscope.ingest.discover import discover
+    from logscope.samerun import merge_runs
 
     base = Path(path)
-    return [read_found(found, base, progress, options) for found in discover(base)]
+    return merge_runs([read_found(found, base, progress, options) for found in discover(base)])
 
 
 def read_found(

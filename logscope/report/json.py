@@ -46,6 +46,8 @@ def run_dict(report: RunReport, fail_on: Severity | None) -> dict[str, Any]:
         },
         "notes": list(run.notes),
         "baseline": report.baseline,
+        # metric -> every spelling it was logged under (logscope.samerun)
+        "spellings": run.meta.get("spellings", {}),
     }
 
 
