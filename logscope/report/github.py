@@ -24,6 +24,7 @@ def escape_property(text: str) -> str:
 def render(reports: list[RunReport], fail_on: Severity | None, errors: list[str]) -> str:
     lines = []
     for report in reports:
+        lines.extend(incident_lines(report))
         for f in report.findings:
             props = {"title": f"logscope ({f.rule})"}
             origin = report.run.origin(f.step)
@@ -37,3 +38,32 @@ def render(reports: list[RunReport], fail_on: Severity | None, errors: list[str]
     for error in errors:
         lines.append(f"::error title=logscope (unreadable input)::{escape_data(error)}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+VERDICT_LEVEL = {"stop": "error", "watch": "warning", "healthy": "notice"}
+
+
+def incident_lines(report: RunReport) -> list[str]:
+    """First the run's verdict, then one annotation per incident (its action included)."""
+    from logscope.incidents import assess
+    from logscope.report.verdict import steps_text, worst_text
+
+    assessment = assess(report)
+    verdict = assessment.verdict
+    path = report.run.path
+    title = escape_property(f"logscope verdict ({path})")
+    lines = [f"::{VERDICT_LEVEL[verdict.status]} title={title}::{escape_data(verdict.line)}"]
+    for number, incident in enumerate(assessment.incidents, 1):
+        props = f"title={escape_property(f'logscope incident {number} ({path})')}"
+        origin = report.run.origin(incident.first_step)
+        if origin:
+            props += f",file={escape_property(origin[0])}"
+            if origin[1] is not None:
+                props += f",line={origin[1]}"
+        data = (
+            f"{path}: {incident.summary} ({steps_text(incident)})\n"
+            f"  likely cause: {incident.cause.message}\n"
+            f"  worst: {worst_text(incident)}\n  action: {incident.action}"
+        )
+        lines.append(f"::{LEVEL[incident.severity]} {props}::{escape_data(data)}")
+    return lines

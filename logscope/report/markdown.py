@@ -47,6 +47,7 @@ def render(reports: list[RunReport], fail_on: Severity | None, errors: list[str]
         )
     for error in errors:
         out.append(f"| {cell(error.split(': ', 1)[0])} | ⛔ unreadable | | | | {cell(error)} |")
+    out += verdicts(reports)
     for report in reports:
         if not report.findings:
             continue
@@ -68,3 +69,34 @@ def render(reports: list[RunReport], fail_on: Severity | None, errors: list[str]
         out += [f"- {code(rule)}: {cell(text)}" for rule, text in advice.items()]
         out += ["", "</details>"]
     return "\n".join(out) + "\n"
+
+
+VERDICT_ICON = {"stop": "🛑", "watch": "👀", "healthy": "✅"}
+
+
+def verdicts(reports: list[RunReport]) -> list[str]:
+    """Per run: the verdict line, then each incident (cause, symptoms in order, worst, action)."""
+    from logscope.incidents import assess
+    from logscope.report.verdict import steps_text, symptom_text, worst_text
+
+    out: list[str] = []
+    for report in reports:
+        assessment = assess(report)
+        verdict = assessment.verdict
+        out += [
+            "",
+            f"**{cell(report.run.path)}: {VERDICT_ICON[verdict.status]} "
+            f"{verdict.status.upper()}** — {cell(verdict.reason)}. {cell(verdict.action)}",
+        ]
+        for number, incident in enumerate(assessment.incidents, 1):
+            symptoms = "; ".join(symptom_text(f) for f in incident.symptoms)
+            out += [
+                "",
+                f"- **Incident {number}** ({BADGE[incident.severity]}, {steps_text(incident)}): "
+                f"{cell(incident.summary)}",
+                f"  - likely cause: {cell(incident.cause.message)}",
+                f"  - symptoms in order: {cell(symptoms)}",
+                f"  - worst: {cell(worst_text(incident))}",
+                f"  - **action**: {cell(incident.action)}",
+            ]
+    return out

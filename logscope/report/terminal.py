@@ -12,16 +12,19 @@ from rich.table import Table
 from rich.text import Text
 
 from logscope.columns import col
-from logscope.model import Finding, Severity
+from logscope.incidents import assess
+from logscope.model import Severity
 from logscope.report.json import run_status
 from logscope.report.sparkline import sparkline
 from logscope.report.text import safe
+from logscope.report.verdict import incidents_table, quiet_lines, verdict_text
 from logscope.rules.engine import RunReport
 from logscope.run import Run
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 STATUS = {"pass": "bold green", "fail": "bold red", "error": "bold red"}
 MAX_METRIC_ROWS = 40
+UNWRAPPED = 1_000_000  # the width off a terminal: no line is folded (pipes, grep, files)
 
 
 def render(
@@ -39,13 +42,19 @@ def render(
         return ""
     console = _console(color, width)
     for report in [] if summary_only else reports:
+        assessment = assess(report)
         if quiet:
-            for finding in report.findings:
-                console.print(_finding_line(report, finding))
+            # one whole line each, whatever the width: made for grep
+            for line in quiet_lines(report, assessment):
+                console.print(line, soft_wrap=True)
             continue
-        console.print(_header(report, fail_on))
+        console.print(_header(report, fail_on, verdict_text(assessment.verdict)))
+        if assessment.incidents:
+            console.print()
+            console.print(incidents_table(assessment.incidents))
         if report.findings:
             console.print()
+            console.print(Text("findings", style="dim"))
             console.print(_findings(report))
             console.print()
         table = _metrics(report)
@@ -58,14 +67,6 @@ def render(
     if not quiet:
         console.print(summary(reports))
     return _text(console, color)
-
-
-def _finding_line(report: RunReport, f: Finding) -> Text:
-    line = Text()
-    line.append(f"{safe(report.run.path)}: ")
-    line.append(f"{f.severity}", style=STYLE[f.severity])
-    line.append(safe(f" {f.rule} step {f.step}: {f.message}"))
-    return line
 
 
 def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
@@ -111,14 +112,14 @@ def _text(console: Console, color: bool) -> str:
     return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
 
 
-def _header(report: RunReport, fail_on: Severity | None) -> Group:
+def _header(report: RunReport, fail_on: Severity | None, verdict: Text | None = None) -> Group:
     run = report.run
     status = run_status(report, fail_on)
     title = Text()
     title.append(safe(run.path), style="bold")
     title.append("  ")
     title.append(status.upper(), style=STATUS[status])
-    lines: list[Text | Table] = [title]
+    lines: list[Text | Table] = [title] if verdict is None else [title, verdict]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column(overflow="fold")
