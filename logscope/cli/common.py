@@ -54,6 +54,16 @@ SelectOption = Annotated[
     str | None,
     typer.Option(help="Only these rules or packs, comma-separated (e.g. kto,common/loss-rising)."),
 ]
+CheckpointsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        exists=True,
+        file_okay=False,
+        help="Folder holding the run's checkpoints (checkpoint-N/, global_step_N/), when they "
+        "are not in the run folder: advice names the last one before a problem began.",
+    ),
+]
 IgnoreOption = Annotated[
     str | None, typer.Option(help="Skip these rules or packs, comma-separated.")
 ]

@@ -11,6 +11,7 @@ import typer
 
 from logscope.cli.common import (
     EXIT_ERROR,
+    CheckpointsOption,
     ColorMode,
     FailOn,
     IgnoreOption,
@@ -107,6 +108,7 @@ def check(
         Path | None,
         typer.Option("--html", help="Also write the HTML report (plots, findings) to this file."),
     ] = None,
+    checkpoints: CheckpointsOption = None,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
 
@@ -158,6 +160,7 @@ def check(
             settings=settings,
             baseline=reference,
             read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
+            checkpoints=checkpoints,
         )
     )
     severity = fail_level(fail_on)
@@ -221,6 +224,7 @@ def report(
             help="Points per line before downsampling (min/max per bucket keeps spikes).",
         ),
     ] = 2000,
+    checkpoints: CheckpointsOption = None,
 ) -> None:
     """Write one self-contained HTML report of runs, findings and plots (opens offline).
 
@@ -255,6 +259,7 @@ def report(
             ignore=csv_set(ignore or config.ignore),
             progress=progress,
             settings=settings,
+            checkpoints=checkpoints,
         )
     )
     if result.reports:
