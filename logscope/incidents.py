@@ -68,8 +68,11 @@ class Incident:
     @property
     def summary(self) -> str:
         """One sentence: what happened, from when."""
+        if len(self.symptoms) == 1:
+            name = self.cause.rule.rsplit("/", 1)[-1].replace("-", " ")
+            return f"{self.cause.metric}: {name} from step {self.first_step}"
         metrics = list(dict.fromkeys(f.metric for f in self.symptoms))
-        signs = f"{len(self.symptoms)} signs" if len(self.symptoms) > 1 else "1 sign"
+        signs = f"{len(self.symptoms)} signs"
         return (
             f"{signs} of one problem from step {self.first_step}, first in "
             f"{self.cause.metric}"

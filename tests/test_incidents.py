@@ -117,7 +117,7 @@ def test_info_notes_form_no_incident_and_leave_the_run_healthy(tmp_path: Path) -
 def test_warnings_alone_say_watch(tmp_path: Path) -> None:
     assessment = assess(_report(tmp_path, [CHAIN[0]]))
     assert assessment.verdict.status == "watch"
-    assert assessment.verdict.reason == "1 sign of one problem from step 60, first in grad_norm"
+    assert assessment.verdict.reason == "grad_norm: grad norm explosion from step 60"
 
 
 def test_the_diverging_kto_sample_is_one_incident_with_an_honest_restart() -> None:

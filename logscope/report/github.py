@@ -44,26 +44,26 @@ VERDICT_LEVEL = {"stop": "error", "watch": "warning", "healthy": "notice"}
 
 
 def incident_lines(report: RunReport) -> list[str]:
-    """First the run's verdict, then one annotation per incident (its action included)."""
+    """The run's verdict first, one annotation holding its incidents (cause, worst, action),
+    pointing at the log line where the first one began."""
     from logscope.incidents import assess
     from logscope.report.verdict import steps_text, worst_text
 
     assessment = assess(report)
     verdict = assessment.verdict
     path = report.run.path
-    title = escape_property(f"logscope verdict ({path})")
-    lines = [f"::{VERDICT_LEVEL[verdict.status]} title={title}::{escape_data(verdict.line)}"]
+    props = f"title={escape_property(f'logscope verdict ({path}): {verdict.status.upper()}')}"
+    first = assessment.incidents[0] if assessment.incidents else None
+    origin = report.run.origin(first.first_step) if first else None
+    if origin:
+        props += f",file={escape_property(origin[0])}"
+        if origin[1] is not None:
+            props += f",line={origin[1]}"
+    data = f"{path}: {verdict.line}"
     for number, incident in enumerate(assessment.incidents, 1):
-        props = f"title={escape_property(f'logscope incident {number} ({path})')}"
-        origin = report.run.origin(incident.first_step)
-        if origin:
-            props += f",file={escape_property(origin[0])}"
-            if origin[1] is not None:
-                props += f",line={origin[1]}"
-        data = (
-            f"{path}: {incident.summary} ({steps_text(incident)})\n"
-            f"  likely cause: {incident.cause.message}\n"
-            f"  worst: {worst_text(incident)}\n  action: {incident.action}"
+        data += (
+            f"\n  incident {number} ({incident.severity}, {steps_text(incident)}): "
+            f"{incident.summary}; likely cause: {incident.cause.message}; "
+            f"worst: {worst_text(incident)}; action: {incident.action}"
         )
-        lines.append(f"::{LEVEL[incident.severity]} {props}::{escape_data(data)}")
-    return lines
+    return [f"::{VERDICT_LEVEL[verdict.status]} {props}::{escape_data(data)}"]

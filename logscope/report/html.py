@@ -89,9 +89,9 @@ div.plot{height:320px}details>summary{cursor:pointer;font-size:18px;margin:28px 
 ul.problems{margin:4px 0;padding-left:18px;color:#8a4b00}td.id{white-space:nowrap}
 .verdict{margin:10px 0;padding:8px 12px;border-left:5px solid #999;background:#fafafa}
 .verdict.stop{border-color:#c62828}.verdict.watch{border-color:#e07b00}
-.verdict.healthy{border-color:#2a7d2a}.verdict b.stop{color:#c62828}
-.verdict b.watch{color:#b35c00}.verdict b.healthy{color:#2a7d2a}
-.incident{margin:6px 0 0 0}.incident ol{margin:2px 0;padding-left:22px}
+.verdict.healthy{border-color:#2a7d2a}.word{font-weight:700}.word.stop{color:#c62828}
+.word.watch{color:#b35c00}.word.healthy{color:#2a7d2a}.action{font-weight:600}
+.incident{margin:6px 0 0 0}.incident ul{margin:2px 0;padding-left:22px}
 """
 
 
@@ -314,9 +314,9 @@ def _verdicts(reports: list[RunReport]) -> str:
         assessment = assess(report)
         verdict = assessment.verdict
         blocks = [
-            f"<div class='verdict {verdict.status}'><b class={verdict.status}>"
-            f"{verdict.status.upper()}</b> <code>{_esc(report.run.path)}</code> "
-            f"{_esc(verdict.reason)}. <b>{_esc(verdict.action)}</b>"
+            f"<div class='verdict {verdict.status}'><span class='word {verdict.status}'>"
+            f"{verdict.status.upper()}</span> <code>{_esc(report.run.path)}</code> "
+            f"{_esc(verdict.reason)}. <span class=action>{_esc(verdict.action)}</span>"
         ]
         for number, incident in enumerate(assessment.incidents, 1):
             symptoms = "".join(f"<li>{_esc(symptom_text(f))}</li>" for f in incident.symptoms)
@@ -326,7 +326,7 @@ def _verdicts(reports: list[RunReport]) -> str:
                 f"incident {number} · {_esc(incident.severity)}</span> "
                 f"{_esc(steps_text(incident))}: {_esc(incident.summary)}<br>"
                 f"<span class=muted>likely cause:</span> {_esc(incident.cause.message)}<br>"
-                f"<span class=muted>symptoms in order:</span><ol>{symptoms}</ol>"
+                f"<span class=muted>symptoms in order:</span><ul>{symptoms}</ul>"
                 f"<span class=muted>worst:</span> {_esc(worst_text(incident))}</div>"
             )
         parts.append("".join(blocks) + "</div>")
