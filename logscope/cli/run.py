@@ -74,7 +74,10 @@ def check(
     quiet: Annotated[
         int,
         typer.Option(
-            "--quiet", "-q", count=True, help="-q: findings only; -qq: nothing, exit code only."
+            "--quiet",
+            "-q",
+            count=True,
+            help="-q: one line per incident and finding; -qq: nothing, exit code only.",
         ),
     ] = 0,
     color: Annotated[ColorMode, typer.Option(help="Colour in the table report.")] = ColorMode.auto,

@@ -327,7 +327,9 @@ def _verdicts(reports: list[RunReport]) -> str:
                 f"{_esc(steps_text(incident))}: {_esc(incident.summary)}<br>"
                 f"<span class=muted>likely cause:</span> {_esc(incident.cause.message)}<br>"
                 f"<span class=muted>symptoms in order:</span><ul>{symptoms}</ul>"
-                f"<span class=muted>worst:</span> {_esc(worst_text(incident))}</div>"
+                f"<span class=muted>worst:</span> {_esc(worst_text(incident))}<br>"
+                f"<span class=muted>action:</span> "
+                f"<span class=action>{_esc(incident.action)}</span></div>"
             )
         parts.append("".join(blocks) + "</div>")
     return "<h2 id=verdict>Verdict</h2>" + "".join(parts)
