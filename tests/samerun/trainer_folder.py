@@ -41,6 +41,21 @@ trainer.train()
 """
 
 
+def offline_wandb(folder: Path, home: Path) -> dict[str, str]:
+    """The environment of a script that logs to W&B offline into `folder`, wandb's caches
+    and config in `home` (never the user's)."""
+    kinds = ("CACHE", "CONFIG", "DATA", "ARTIFACT")
+    return {
+        **os.environ,
+        "WANDB_MODE": "offline",
+        "WANDB_DIR": str(folder),
+        **{f"WANDB_{k}_DIR": str(home / k.lower()) for k in kinds},
+        "WANDB_SILENT": "true",
+        "WANDB_DISABLE_GIT": "true",
+        "WANDB_CONSOLE": "off",
+    }
+
+
 def train(
     out: Path, *, learning_rate: float = 5e-4, seed: int = 0, run_id: str = "tiny0001"
 ) -> Path:
@@ -49,19 +64,10 @@ def train(
     pytest.importorskip("wandb")
     pytest.importorskip("tensorboard")
     out.mkdir(parents=True, exist_ok=True)
-    home = out.parent / f".home-{out.name}"
     env = {
-        **os.environ,
-        "WANDB_MODE": "offline",
-        "WANDB_DIR": str(out),
+        **offline_wandb(out, out.parent / f".home-{out.name}"),
         "WANDB_RUN_ID": run_id,
         "WANDB_PROJECT": "logscope-test",
-        **{
-            f"WANDB_{k}_DIR": str(home / k.lower()) for k in ("CACHE", "CONFIG", "DATA", "ARTIFACT")
-        },
-        "WANDB_SILENT": "true",
-        "WANDB_DISABLE_GIT": "true",
-        "WANDB_CONSOLE": "off",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",

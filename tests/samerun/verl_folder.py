@@ -9,13 +9,13 @@ MLflow (`mlruns/`). The script below does the same with each library's own write
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from trainer_folder import offline_wandb
 
 SCRIPT = """
 import json, math, os, sys
@@ -55,17 +55,8 @@ def write(folder: Path, *, seed: int = 0, run_id: str = "verl0001") -> Path:
     for module in ("wandb", "mlflow", "tensorboard"):
         pytest.importorskip(module)
     folder.mkdir(parents=True, exist_ok=True)
-    home = folder.parent / f".home-{folder.name}"
     env = {
-        **os.environ,
-        "WANDB_MODE": "offline",
-        "WANDB_DIR": str(folder),
-        **{
-            f"WANDB_{k}_DIR": str(home / k.lower()) for k in ("CACHE", "CONFIG", "DATA", "ARTIFACT")
-        },
-        "WANDB_SILENT": "true",
-        "WANDB_DISABLE_GIT": "true",
-        "WANDB_CONSOLE": "off",
+        **offline_wandb(folder, folder.parent / f".home-{folder.name}"),
         "MLFLOW_ENABLE_ASYNC_LOGGING": "false",
         "MLFLOW_ALLOW_FILE_STORE": "true",  # ./mlruns, the default of the MLflow veRL targets
         "PYTHONWARNINGS": "ignore",
