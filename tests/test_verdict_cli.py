@@ -117,3 +117,15 @@ def test_checkpoints_option_names_the_one_to_go_back_to(cli, tmp_path: Path) -> 
 def test_a_missing_checkpoints_folder_is_a_usage_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli(["check", KTO, "--checkpoints", tmp_path / "nope"], exit_code=2)
     assert "--checkpoints" in result.stderr
+
+
+def test_the_runs_table_and_junit_carry_the_verdict(cli) -> None:  # type: ignore[no-untyped-def]
+    healthy = SAMPLES / "kto_healthy"
+    table = cli(["check", KTO, healthy, "--summary"], exit_code=1).stdout.splitlines()
+    assert table[0].split()[:3] == ["run", "status", "verdict"]
+    assert table[1].split()[1:3] == ["FAIL", "STOP"] and table[2].split()[1:3] == [
+        "PASS",
+        "HEALTHY",
+    ]
+    junit = cli(["check", KTO, "--format", "junit"], exit_code=1).stdout
+    assert '<property name="verdict" value="STOP: 8 signs of one problem from step 1' in junit

@@ -38,6 +38,8 @@ def render(reports: list[RunReport], fail_on: Severity | None, errors: list[str]
 
 
 def _suite(report: RunReport, fail_on: Severity | None) -> ET.Element:
+    from logscope.incidents import assess
+
     run = report.run
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
@@ -49,6 +51,7 @@ def _suite(report: RunReport, fail_on: Severity | None) -> ET.Element:
         ("packs", ",".join(report.packs)),
         ("steps", f"{steps['first']}-{steps['last']} ({steps['count']} logged)"),
         ("sources", ",".join(s.path for s in run.sources)),
+        ("verdict", assess(report).verdict.line),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     failures = 0

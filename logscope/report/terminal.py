@@ -17,7 +17,12 @@ from logscope.model import Severity
 from logscope.report.json import run_status
 from logscope.report.sparkline import sparkline
 from logscope.report.text import safe
-from logscope.report.verdict import incidents_table, quiet_lines, verdict_text
+from logscope.report.verdict import (
+    VERDICT_STYLE,
+    incidents_table,
+    quiet_lines,
+    verdict_text,
+)
 from logscope.rules.engine import RunReport
 from logscope.run import Run
 
@@ -72,7 +77,7 @@ def render(
 def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
     """One row per run: status, findings by severity, the worst finding."""
     table = Table(box=None, header_style="dim", pad_edge=False)
-    for column in ("run", "status", "errors", "warnings", "info", "worst finding"):
+    for column in ("run", "status", "verdict", "errors", "warnings", "info", "worst finding"):
         table.add_column(
             column,
             justify="right" if column in ("errors", "warnings", "info") else "left",
@@ -82,9 +87,11 @@ def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
         status = run_status(report, fail_on)
         counts = Counter(f.severity for f in report.findings)
         worst = report.findings[0] if report.findings else None
+        verdict = assess(report).verdict.status
         table.add_row(
             Text(safe(report.run.path)),
             Text(status.upper(), style=STATUS[status]),
+            Text(verdict.upper(), style=VERDICT_STYLE[verdict]),
             str(counts[Severity.ERROR]),
             str(counts[Severity.WARNING]),
             str(counts[Severity.INFO]),
