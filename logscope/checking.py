@@ -106,12 +106,9 @@ _Target = tuple["RunFiles", Path]
 
 def _same_run_candidates(targets: list[_Target]) -> list[list[_Target]]:
     """Targets that may be one training run (samerun.home), read together; order kept."""
-    from logscope.samerun import home
+    from logscope.samerun import families
 
-    groups: dict[str, list[_Target]] = {}
-    for target in targets:
-        groups.setdefault(home(str(target[0].root)), []).append(target)
-    return list(groups.values())
+    return [[targets[i] for i in family] for family in families([str(t[0].root) for t in targets])]
 
 
 def _check_group(

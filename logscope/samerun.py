@@ -87,10 +87,35 @@ def home(path: str) -> str:
 
 def _groups(runs: list[Run]) -> list[list[Run]]:
     """Runs that may be one run, in discovery order (the first of a group is kept first)."""
-    groups: dict[str, list[Run]] = {}
-    for run in runs:
-        groups.setdefault(home(run.path), []).append(run)
+    return [[runs[i] for i in family] for family in families([r.path for r in runs])]
+
+
+def families(paths: list[str]) -> list[list[int]]:
+    """Indices of the runs that may be one run: their homes are the same folder or one is
+    inside the other (a W&B dir in the working directory, the Trainer's output_dir below it).
+    Sibling folders (runs/a, runs/b) never are. Order of first appearance is kept."""
+    homes = [Path(home(p)) for p in paths]
+    parent = list(range(len(paths)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(homes):
+        for j in range(i):
+            b = homes[j]
+            if a == b or _inside(a, b) or _inside(b, a):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(paths)):
+        groups.setdefault(root(i), []).append(i)
     return list(groups.values())
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return (str(folder) == "." and not path.is_absolute()) or folder in path.parents
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,3 +97,27 @@ def test_too_few_shared_steps_are_not_evidence() -> None:
     a = _run("out", loss=LOSS)
     b = _run("out/wandb/r", loss=LOSS[:2])
     assert not same_run(a, b).same
+
+
+def test_a_wandb_dir_in_the_working_directory_meets_the_output_dir_below_it() -> None:
+    """`python train.py` in project/: wandb/ there, output_dir=outputs/a; outputs/b is
+    another run. The W&B run joins outputs/a (same values), never outputs/b."""
+    a = _run("project/outputs/a", loss=LOSS)
+    b = _run("project/outputs/b", loss=[x * 2 for x in LOSS])
+    w = _run("project/wandb/offline-run-1-x", {"wandb.run_id": "x"}, train__loss=LOSS)
+    runs = merge_runs([a, b, w])
+    assert [r.path for r in runs] == ["project/outputs/a", "project/outputs/b"]
+    assert [s.path for s in runs[0].sources] == [
+        "project/outputs/a/x",
+        "project/wandb/offline-run-1-x/x",
+    ]
+
+
+def test_sibling_run_folders_are_never_candidates() -> None:
+    from logscope.samerun import families
+
+    assert families(["runs/a", "runs/b", "runs/a/wandb/r", "/abs/x", "/abs/x/mlruns/0/1"]) == [
+        [0, 2],
+        [1],
+        [3, 4],
+    ]
