@@ -1,5 +1,5 @@
 """Regenerate docs/report.png: the HTML report of sample_logs/kto_diverging in headless
-Chromium, its header and first findings stacked over the first plots.
+Chromium, its verdict, incident and first findings stacked over the first plots.
 
     python docs/screenshot.py        # needs chromium, websocket-client and pillow
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests" / "report"))
 from chromium import Browser, file_url, find_chromium  # noqa: E402
 
 WIDTH = 1200
-TOP = "document.querySelectorAll('tr.finding')[4].getBoundingClientRect().top + scrollY"
+TOP = "document.querySelectorAll('tr.finding')[2].getBoundingClientRect().top + scrollY"
 PLOTS = "document.querySelector('#plots h2').getBoundingClientRect().top + scrollY"
 
 

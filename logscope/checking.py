@@ -56,31 +56,39 @@ def check(
     settings: Iterable[str] = (),
     allow_empty: bool = False,
     executor: str = "local",
+    checkpoints: str | Path | None = None,
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
+
+    Runs one training process wrote through several trackers are read as one
+    (logscope.samerun). `checkpoints`: the folder holding the runs' checkpoints, when it is
+    not the run folder (they are looked for there and next to it otherwise).
 
     With jobs > 1 runs are read and checked in a process pool (each worker loads the packs
     once from the built-ins and `rule_files`); with `executor="ray"` (or `ray://ADDRESS`)
     in tasks on a Ray cluster (logscope.remote). Reports keep the order of discovery.
     """
     result = CheckResult()
-    options = _Options(frozenset(forced), select, ignore, baseline, read_options, tuple(settings))
+    options = _Options(
+        frozenset(forced), select, ignore, baseline, read_options, tuple(settings), checkpoints
+    )
     with ExitStack() as stack:  # object-storage prefixes stay staged until all is read
         targets, stages = _targets(paths, stack, result)
+        groups = _same_run_candidates(targets)
         if executor != "local":
             from logscope.remote import check_on_ray
 
             shared = engine.shared_aliases(packs)
             found, failed = check_on_ray(
-                targets, packs, shared, options, _check_one, executor=executor, progress=progress
+                groups, packs, shared, options, _check_group, executor=executor, progress=progress
             )
-            reports = [r for r in found if r is not None]
+            reports = [r for g in found if g is not None for r in g]
             result.errors.extend(failed)
-        elif jobs > 1 and len(targets) > 1:
-            reports = _in_pool(targets, options, list(rule_files), jobs, progress)
+        elif jobs > 1 and len(groups) > 1:
+            reports = _in_pool(groups, options, list(rule_files), jobs, progress)
         else:
             shared = engine.shared_aliases(packs)
-            reports = [_check_one(t, packs, shared, options, progress) for t in targets]
+            reports = [r for g in groups for r in _check_group(g, packs, shared, options, progress)]
         _name_as_given(reports, stages)
     for report in reports:
         result.reports.append(report)
@@ -141,23 +149,47 @@ class _Options:
     baseline: Run | None = None
     read_options: ReadOptions | None = None
     settings: tuple[str, ...] = ()
+    checkpoints: str | Path | None = None
 
 
-def _check_one(
-    target: tuple[RunFiles, Path],
+_Target = tuple["RunFiles", Path]
+
+
+def _same_run_candidates(targets: list[_Target]) -> list[list[_Target]]:
+    """Targets that may be one training run (samerun.home), read together; order kept."""
+    from logscope.samerun import families
+
+    return [[targets[i] for i in family] for family in families([str(t[0].root) for t in targets])]
+
+
+def _check_group(
+    group: list[_Target],
     packs: list[Pack],
     shared: dict[str, tuple[str, ...]],
     options: _Options,
     progress: Progress | None = None,
-) -> engine.RunReport:
+) -> list[engine.RunReport]:
     from logscope.ingest import read_found
+    from logscope.samerun import merge_runs
 
-    run = read_found(*target, progress, options.read_options)
-    baseline = options.baseline
-    chosen = engine.applicable(run, packs, set(options.forced), baseline=baseline is not None)
-    return engine.evaluate(
-        run, chosen, select=options.select, ignore=options.ignore, shared=shared, baseline=baseline
-    )
+    runs = merge_runs([read_found(*target, progress, options.read_options) for target in group])
+    reports = []
+    for run in runs:
+        if options.checkpoints is not None:
+            run.checkpoint_dir = str(options.checkpoints)
+        baseline = options.baseline
+        chosen = engine.applicable(run, packs, set(options.forced), baseline=baseline is not None)
+        reports.append(
+            engine.evaluate(
+                run,
+                chosen,
+                select=options.select,
+                ignore=options.ignore,
+                shared=shared,
+                baseline=baseline,
+            )
+        )
+    return reports
 
 
 _WORKER: dict[str, object] = {}  # per worker process: the packs it loaded once
@@ -168,15 +200,15 @@ def _init_worker(rule_files: list[Path], forced: frozenset[str], settings: list[
     _WORKER.update(packs=packs, shared=engine.shared_aliases(packs))
 
 
-def _work(target: tuple[RunFiles, Path], options: _Options) -> engine.RunReport:
+def _work(group: list[_Target], options: _Options) -> list[engine.RunReport]:
     packs = _WORKER["packs"]
     shared = _WORKER["shared"]
     assert isinstance(packs, list) and isinstance(shared, dict)
-    return _check_one(target, packs, shared, options)
+    return _check_group(group, packs, shared, options)
 
 
 def _in_pool(
-    targets: list[tuple[RunFiles, Path]],
+    targets: list[list[_Target]],
     options: _Options,
     rule_files: list[Path],
     jobs: int,
@@ -196,7 +228,7 @@ def _in_pool(
         futures = [pool.submit(_work, target, options) for target in targets]
         reports = []
         for done, future in enumerate(futures, 1):
-            reports.append(future.result())
+            reports.extend(future.result())
             if progress:
                 progress(f"{done}/{len(targets)} runs", done, len(targets))
         return reports

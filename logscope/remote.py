@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from logscope.rules.spec import Pack
 
 Target = tuple["RunFiles", Path]
-CheckOne = Callable[[Target, list["Pack"], dict[str, tuple[str, ...]], Any], "RunReport"]
+Group = list[Target]  # runs that may be one training process (logscope.samerun), read together
+CheckGroup = Callable[[Group, list["Pack"], dict[str, tuple[str, ...]], Any], list["RunReport"]]
 
 
 def ray_address(executor: str) -> str | None:
@@ -46,28 +47,28 @@ def batches(count: int, workers: int, size: int | None = None) -> list[range]:
 
 
 def _check_batch(
-    targets: Sequence[Target],
+    groups: Sequence[Group],
     packs: list[Pack],
     shared: dict[str, tuple[str, ...]],
     options: Any,
-    check_one: CheckOne,
-) -> list[RunReport]:
-    return [check_one(target, packs, shared, options) for target in targets]
+    check_group: CheckGroup,
+) -> list[list[RunReport]]:
+    return [check_group(group, packs, shared, options) for group in groups]
 
 
 def check_on_ray(
-    targets: list[Target],
+    groups: list[Group],
     packs: list[Pack],
     shared: dict[str, tuple[str, ...]],
     options: Any,
-    check_one: CheckOne,
+    check_group: CheckGroup,
     *,
     executor: str = "ray",
     progress: Progress | None = None,
     batch_size: int | None = None,
-) -> tuple[list[RunReport | None], list[str]]:
-    """Reports in `targets` order (None where a batch failed twice) and one error per
-    failed run."""
+) -> tuple[list[list[RunReport] | None], list[str]]:
+    """Each group's reports in `groups` order (None where its batch failed twice) and one
+    error per run of a failed batch."""
     ray = _import_ray()
     address = ray_address(executor)
     if not ray.is_initialized():
@@ -79,26 +80,28 @@ def check_on_ray(
     task = ray.remote(num_cpus=1, max_retries=1, retry_exceptions=True)(_check_batch)
     shared_packs = ray.put(packs)
     pending = {}
-    for chunk in batches(len(targets), workers, batch_size):
-        ref = task.remote([targets[i] for i in chunk], shared_packs, shared, options, check_one)
+    for chunk in batches(len(groups), workers, batch_size):
+        ref = task.remote([groups[i] for i in chunk], shared_packs, shared, options, check_group)
         pending[ref] = chunk
-    reports: list[RunReport | None] = [None] * len(targets)
+    reports: list[list[RunReport] | None] = [None] * len(groups)
     errors: list[str] = []
     done = 0
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
         chunk = pending.pop(ready[0])
         try:
-            for index, report in zip(chunk, ray.get(ready[0]), strict=True):
-                reports[index] = report
+            for index, found in zip(chunk, ray.get(ready[0]), strict=True):
+                reports[index] = found
         except Exception as exc:  # the task failed on its retry too
             reason = _reason(exc)
             errors += [
-                f"{targets[i][0].root}: the Ray task checking it failed ({reason})" for i in chunk
+                f"{target[0].root}: the Ray task checking it failed ({reason})"
+                for i in chunk
+                for target in groups[i]
             ]
         done += len(chunk)
         if progress:
-            progress(f"{done}/{len(targets)} runs", done, len(targets))
+            progress(f"{done}/{len(groups)} runs", done, len(groups))
     return reports, errors
 
 

@@ -45,6 +45,8 @@ class Run:
     notes: list[str] = field(default_factory=list)
     # where each step's row was last written: step, source, line (for CI annotations)
     origins: pl.DataFrame | None = None
+    # where its checkpoints are (`--checkpoints DIR`); None: look in and next to the run
+    checkpoint_dir: str | None = None
 
     def origin(self, step: int | None) -> tuple[str, int | None] | None:
         """(source path, line) of the row logged at `step`, when known."""

@@ -97,7 +97,11 @@ def test_color_always_and_never(cli, samples: Path) -> None:  # type: ignore[no-
 
 def test_quiet_levels(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     quiet = cli(["check", samples / HF, "-q"]).stdout
-    assert quiet.startswith(f"{samples / HF}: warning common/grad-norm-explosion step 85:")
+    incident, finding = quiet.splitlines()  # the incident first, then its findings
+    assert incident.startswith(
+        f"{samples / HF}: warning incident step 85: grad_norm: grad norm explosion from step 85"
+    )
+    assert finding.startswith(f"{samples / HF}: warning common/grad-norm-explosion step 85:")
     assert "findings" not in quiet
     assert cli(["check", samples / DIVERGING, "-qq"], exit_code=1).stdout == ""
 

@@ -37,12 +37,12 @@ def test_a_failed_task_is_retried_once_then_reported_for_its_runs(cluster, tmp_p
 
     marks = tmp_path / "marks"
     marks.mkdir()
-    targets = [(found, SAMPLES) for found in discover(SAMPLES)]
+    groups = [[(found, SAMPLES)] for found in discover(SAMPLES)]
     packs = checking.load_packs()
     options = checking._Options(frozenset(), None, None)
 
-    def check_one(target, packs, shared, options):  # type: ignore[no-untyped-def]
-        root = Path(target[0].root)
+    def check_group(group, packs, shared, options):  # type: ignore[no-untyped-def]
+        root = Path(group[0][0].root)
         if root.name == "kto_diverging":
             raise RuntimeError("worker lost its disk")
         if root.name == "kto_healthy":  # fails once: the retry succeeds
@@ -50,19 +50,19 @@ def test_a_failed_task_is_retried_once_then_reported_for_its_runs(cluster, tmp_p
             if not mark.exists():
                 mark.touch()
                 raise RuntimeError("transient")
-        return checking._check_one(target, packs, shared, options)
+        return checking._check_group(group, packs, shared, options)
 
     reports, errors = remote.check_on_ray(
-        targets, packs, engine.shared_aliases(packs), options, check_one, batch_size=1
+        groups, packs, engine.shared_aliases(packs), options, check_group, batch_size=1
     )
-    names = [Path(t[0].root).name for t in targets]
+    names = [Path(g[0][0].root).name for g in groups]
     failed = names.index("kto_diverging")
     assert reports[failed] is None
     assert errors == [
-        f"{targets[failed][0].root}: the Ray task checking it failed (RuntimeError: worker lost its disk)"
+        f"{groups[failed][0][0].root}: the Ray task checking it failed (RuntimeError: worker lost its disk)"
     ]
     assert reports[names.index("kto_healthy")] is not None and (marks / "kto_healthy").exists()
-    assert sum(r is not None for r in reports) == len(targets) - 1
+    assert sum(r is not None for r in reports) == len(groups) - 1
 
 
 def test_a_misspelt_executor_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def]

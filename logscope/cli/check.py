@@ -10,6 +10,7 @@ import typer
 
 from logscope.cli.common import (
     AllowEmptyOption,
+    CheckpointsOption,
     ColorMode,
     ConfigOption,
     FailOn,
@@ -62,7 +63,10 @@ def check(
     quiet: Annotated[
         int,
         typer.Option(
-            "--quiet", "-q", count=True, help="-q: findings only; -qq: nothing, exit code only."
+            "--quiet",
+            "-q",
+            count=True,
+            help="-q: one line per incident and finding; -qq: nothing, exit code only.",
         ),
     ] = 0,
     color: Annotated[ColorMode, typer.Option(help="Colour in the table report.")] = ColorMode.auto,
@@ -108,6 +112,7 @@ def check(
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,
     allow_empty: AllowEmptyOption = False,
+    checkpoints: CheckpointsOption = None,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
 
@@ -163,6 +168,7 @@ def check(
             baseline=reference,
             read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
             allow_empty=allow_empty,
+            checkpoints=checkpoints,
             executor=executor,
         ),
         show=progress,

@@ -61,6 +61,16 @@ SelectOption = Annotated[
     str | None,
     typer.Option(help="Only these rules or packs, comma-separated (e.g. kto,common/loss-rising)."),
 ]
+CheckpointsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        exists=True,
+        file_okay=False,
+        help="Folder holding the run's checkpoints (checkpoint-N/, global_step_N/), when they "
+        "are not in the run folder: advice names the last one before a problem began.",
+    ),
+]
 IgnoreOption = Annotated[
     str | None, typer.Option(help="Skip these rules or packs, comma-separated.")
 ]
@@ -298,14 +308,18 @@ def output_style(mode: ColorMode) -> tuple[bool, int]:
     """Colour and width as Rich decides for stdout (NO_COLOR, FORCE_COLOR, COLUMNS apply)."""
     from rich.console import Console
 
+    from logscope.report.terminal import UNWRAPPED
+
     console = Console()
+    # off a terminal (a pipe, a file, CI) no line is folded: grep and diff get whole lines
+    width = console.width if console.is_terminal else UNWRAPPED
     if mode is ColorMode.never:
-        return False, console.width
+        return False, width
     if mode is ColorMode.always:
-        return True, console.width
+        return True, width
     return (
         console.is_terminal and not console.no_color and console.color_system is not None,
-        console.width,
+        width,
     )
 
 

@@ -10,6 +10,7 @@ import typer
 from logscope.cli.common import (
     EXIT_ERROR,
     AllowEmptyOption,
+    CheckpointsOption,
     ConfigOption,
     FailOn,
     IgnoreOption,
@@ -62,6 +63,7 @@ def report(
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,
     allow_empty: AllowEmptyOption = False,
+    checkpoints: CheckpointsOption = None,
 ) -> None:
     """Write one self-contained HTML report of runs, findings and plots (opens offline).
 
@@ -91,6 +93,7 @@ def report(
             progress=progress,
             settings=chosen.settings,
             allow_empty=allow_empty,
+            checkpoints=checkpoints,
         ),
         show=progress,
     )

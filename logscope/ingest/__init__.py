@@ -68,6 +68,7 @@ def read_runs(
     """Every run under `path`, each merged from its sources."""
     from logscope.cloud import is_url, relabel, staged
     from logscope.ingest.discover import discover
+    from logscope.samerun import merge_runs
 
     if is_url(path):  # object storage: read a staged copy, name runs by their URL
         with staged(str(path)) as stage:
@@ -77,7 +78,7 @@ def read_runs(
                 raise InputError(str(exc).replace(str(stage.local), stage.url)) from None
             return [relabel(run, stage) for run in runs]
     base = Path(path)
-    return [read_found(found, base, progress, options) for found in discover(base)]
+    return merge_runs([read_found(found, base, progress, options) for found in discover(base)])
 
 
 def read_found(

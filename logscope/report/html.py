@@ -85,6 +85,11 @@ figure{margin:0;border:1px solid #e3e3e3;border-radius:4px;padding:4px}
 figure:target{outline:3px solid #e07b00}figcaption{font-size:12px;color:#666;padding:2px 6px}
 div.plot{height:320px}details>summary{cursor:pointer;font-size:18px;margin:28px 0 8px}
 ul.problems{margin:4px 0;padding-left:18px;color:#8a4b00}td.id{white-space:nowrap}
+.verdict{margin:10px 0;padding:8px 12px;border-left:5px solid #999;background:#fafafa}
+.verdict.stop{border-color:#c62828}.verdict.watch{border-color:#e07b00}
+.verdict.healthy{border-color:#2a7d2a}.word{font-weight:700}.word.stop{color:#c62828}
+.word.watch{color:#b35c00}.word.healthy{color:#2a7d2a}.action{font-weight:600}
+.incident{margin:6px 0 0 0}.incident ul{margin:2px 0;padding-left:22px}
 """
 
 
@@ -116,6 +121,7 @@ def render(doc: Document, layout: Layout) -> str:
     body = [
         f"<h1>logscope report</h1><p>{_summary(reports, fail_on)} "
         f"<span class=muted>· logscope {_esc(__version__)}</span></p>",
+        _verdicts(reports),
         _runs(reports, fail_on),
         _errors(list(doc.errors)),
         _findings(reports, anchors),
@@ -285,3 +291,34 @@ def _boxes(plots: list[Plot]) -> str:
             f"<figcaption>{caption}</figcaption></figure>"
         )
     return "".join(boxes)
+
+
+def _verdicts(reports: list[RunReport]) -> str:
+    """Per run, first: the verdict line and its incidents (cause, symptoms, worst, action)."""
+    from logscope.incidents import assess
+    from logscope.report.verdict import steps_text, symptom_text, worst_text
+
+    parts = []
+    for report in reports:
+        assessment = assess(report)
+        verdict = assessment.verdict
+        blocks = [
+            f"<div class='verdict {verdict.status}'><span class='word {verdict.status}'>"
+            f"{verdict.status.upper()}</span> <code>{_esc(report.run.path)}</code> "
+            f"{_esc(verdict.reason)}. <span class=action>{_esc(verdict.action)}</span>"
+        ]
+        for number, incident in enumerate(assessment.incidents, 1):
+            symptoms = "".join(f"<li>{_esc(symptom_text(f))}</li>" for f in incident.symptoms)
+            color = SEVERITY_COLOR[incident.severity]
+            blocks.append(
+                f"<div class=incident><span class=sev style='color:{color}'>"
+                f"incident {number} · {_esc(incident.severity)}</span> "
+                f"{_esc(steps_text(incident))}: {_esc(incident.summary)}<br>"
+                f"<span class=muted>likely cause:</span> {_esc(incident.cause.message)}<br>"
+                f"<span class=muted>symptoms in order:</span><ul>{symptoms}</ul>"
+                f"<span class=muted>worst:</span> {_esc(worst_text(incident))}<br>"
+                f"<span class=muted>action:</span> "
+                f"<span class=action>{_esc(incident.action)}</span></div>"
+            )
+        parts.append("".join(blocks) + "</div>")
+    return "<h2 id=verdict>Verdict</h2>" + "".join(parts)

@@ -19,7 +19,10 @@ def run_status(report: RunReport, fail_on: Severity | None) -> str:
 
 
 def run_dict(report: RunReport, fail_on: Severity | None) -> dict[str, Any]:
+    from logscope.incidents import assess
+
     run = report.run
+    assessment = assess(report)
     return {
         "path": run.path,
         "sources": [
@@ -47,6 +50,11 @@ def run_dict(report: RunReport, fail_on: Severity | None) -> dict[str, Any]:
         },
         "notes": list(run.notes),
         "baseline": report.baseline,
+        # metric -> every spelling it was logged under (logscope.samerun)
+        "spellings": run.meta.get("spellings", {}),
+        # healthy / watch / stop, why and what to do; the findings grouped per event
+        "verdict": assessment.verdict.to_dict(),
+        "incidents": [i.to_dict() for i in assessment.incidents],
     }
 
 

@@ -43,6 +43,8 @@ def render(doc: Document, layout: Layout) -> str:
 
 
 def _suite(report: RunReport, fail_on: Severity | None) -> ET.Element:
+    from logscope.incidents import assess
+
     run = report.run
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
@@ -55,6 +57,7 @@ def _suite(report: RunReport, fail_on: Severity | None) -> ET.Element:
         ("packs", ",".join(report.packs)),
         ("steps", f"{steps['first']}-{steps['last']} ({steps['count']} logged)"),
         ("sources", ",".join(s.path for s in run.sources)),
+        ("verdict", assess(report).verdict.line),
     ):
         ET.SubElement(properties, "property", name=name, value=safe(value))
     failures = 0

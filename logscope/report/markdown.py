@@ -7,12 +7,14 @@ and HTML.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from logscope.model import Severity
 from logscope.report import Document, Layout
 from logscope.report.json import run_status
 from logscope.report.text import markdown_cell as cell
 from logscope.report.text import markdown_code as code
+from logscope.rules.engine import RunReport
 
 ICON = {"pass": "✅", "fail": "❌", "error": "⛔"}
 BADGE = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟠 warning", Severity.INFO: "🔵 info"}
@@ -36,6 +38,7 @@ def render(doc: Document, layout: Layout) -> str:
         )
     for error in doc.errors:
         out.append(f"| {cell(error.split(': ', 1)[0])} | ⛔ unreadable | | | | {cell(error)} |")
+    out += verdicts(reports)
     for report in reports:
         if not report.findings:
             continue
@@ -57,3 +60,34 @@ def render(doc: Document, layout: Layout) -> str:
         out += [f"- {code(rule)}: {cell(text)}" for rule, text in advice.items()]
         out += ["", "</details>"]
     return "\n".join(out) + "\n"
+
+
+VERDICT_ICON = {"stop": "🛑", "watch": "👀", "healthy": "✅"}
+
+
+def verdicts(reports: Sequence[RunReport]) -> list[str]:
+    """Per run: the verdict line, then each incident (cause, symptoms in order, worst, action)."""
+    from logscope.incidents import assess
+    from logscope.report.verdict import steps_text, symptom_text, worst_text
+
+    out: list[str] = []
+    for report in reports:
+        assessment = assess(report)
+        verdict = assessment.verdict
+        out += [
+            "",
+            f"**{cell(report.run.path)}: {VERDICT_ICON[verdict.status]} "
+            f"{verdict.status.upper()}** — {cell(verdict.reason)}. {cell(verdict.action)}",
+        ]
+        for number, incident in enumerate(assessment.incidents, 1):
+            symptoms = "; ".join(symptom_text(f) for f in incident.symptoms)
+            out += [
+                "",
+                f"- **Incident {number}** ({BADGE[incident.severity]}, {steps_text(incident)}): "
+                f"{cell(incident.summary)}",
+                f"  - likely cause: {cell(incident.cause.message)}",
+                f"  - symptoms in order: {cell(symptoms)}",
+                f"  - worst: {cell(worst_text(incident))}",
+                f"  - **action**: {cell(incident.action)}",
+            ]
+    return out

@@ -15,17 +15,25 @@ from rich.table import Table
 from rich.text import Text
 
 from logscope.columns import col, logged
-from logscope.model import Finding, Severity
+from logscope.incidents import assess
+from logscope.model import Severity
 from logscope.report import Document, Layout
 from logscope.report.json import run_status
 from logscope.report.sparkline import sparkline
 from logscope.report.text import safe
+from logscope.report.verdict import (
+    VERDICT_STYLE,
+    incidents_table,
+    quiet_lines,
+    verdict_text,
+)
 from logscope.rules.engine import RunReport
 from logscope.run import Run
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 STATUS = {"pass": "bold green", "fail": "bold red", "error": "bold red"}
 MAX_METRIC_ROWS = 40
+UNWRAPPED = 1_000_000  # the width off a terminal: no line is folded (pipes, grep, files)
 
 
 def render(doc: Document, layout: Layout) -> str:
@@ -40,13 +48,19 @@ def render(doc: Document, layout: Layout) -> str:
     summary_only, color = layout.summary_only, layout.color
     console = _console(color, layout.width)
     for report in [] if summary_only else reports:
+        assessment = assess(report)
         if quiet:
-            for finding in report.findings:
-                console.print(_finding_line(report, finding))
+            # one whole line each, whatever the width: made for grep
+            for line in quiet_lines(report, assessment):
+                console.print(line, soft_wrap=True)
             continue
-        console.print(_header(report, fail_on))
+        console.print(_header(report, fail_on, verdict_text(assessment.verdict)))
+        if assessment.incidents:
+            console.print()
+            console.print(incidents_table(assessment.incidents))
         if report.findings:
             console.print()
+            console.print(Text("findings", style="dim"))
             console.print(_findings(report))
             console.print()
         table = _metrics(report)
@@ -61,18 +75,10 @@ def render(doc: Document, layout: Layout) -> str:
     return _text(console, color)
 
 
-def _finding_line(report: RunReport, f: Finding) -> Text:
-    line = Text()
-    line.append(f"{safe(report.run.path)}: ")
-    line.append(f"{f.severity}", style=STYLE[f.severity])
-    line.append(f" {safe(f.rule)} step {f.step}: {safe(f.message)}")
-    return line
-
-
 def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
     """One row per run: status, findings by severity, the worst finding."""
     table = Table(box=None, header_style="dim", pad_edge=False)
-    for column in ("run", "status", "errors", "warnings", "info", "worst finding"):
+    for column in ("run", "status", "verdict", "errors", "warnings", "info", "worst finding"):
         table.add_column(
             column,
             justify="right" if column in ("errors", "warnings", "info") else "left",
@@ -82,9 +88,11 @@ def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
         status = run_status(report, fail_on)
         counts = Counter(f.severity for f in report.findings)
         worst = report.findings[0] if report.findings else None
+        verdict = assess(report).verdict.status
         table.add_row(
             Text(safe(report.run.path)),
             Text(status.upper(), style=STATUS[status]),
+            Text(verdict.upper(), style=VERDICT_STYLE[verdict]),
             str(counts[Severity.ERROR]),
             str(counts[Severity.WARNING]),
             str(counts[Severity.INFO]),
@@ -112,14 +120,14 @@ def _text(console: Console, color: bool) -> str:
     return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
 
 
-def _header(report: RunReport, fail_on: Severity | None) -> Group:
+def _header(report: RunReport, fail_on: Severity | None, verdict: Text | None = None) -> Group:
     run = report.run
     status = run_status(report, fail_on)
     title = Text()
     title.append(safe(run.path), style="bold")
     title.append("  ")
     title.append(status.upper(), style=STATUS[status])
-    lines: list[Text | Table] = [title]
+    lines: list[Text | Table] = [title] if verdict is None else [title, verdict]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column(overflow="fold")

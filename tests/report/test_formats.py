@@ -73,7 +73,10 @@ def test_fail_on_moves_findings_between_failure_and_output(cli, in_repo) -> None
 
 def test_github_annotations_point_at_the_log_line(cli, in_repo) -> None:  # type: ignore[no-untyped-def]
     out = cli(["check", "sample_logs/sft_nan_truncated", "-f", "github"], exit_code=1).stdout
-    (line,) = out.splitlines()
+    verdict, line = out.splitlines()  # the run's verdict leads, then each finding
+    assert verdict.startswith(
+        "::error title=logscope verdict (sample_logs/sft_nan_truncated)%3A STOP,"
+    )
     assert line.startswith(
         "::error title=logscope (common/grad-norm-nonfinite),"
         "file=sample_logs/sft_nan_truncated/metrics.jsonl,line="
@@ -96,7 +99,8 @@ def test_hostile_text_cannot_break_out(cli, tmp_path: Path) -> None:  # type: ig
         "".join(json.dumps({"step": s, name: v}) + "\n" for s, v in ((1, 1.0), (2, "NaN")))
     )
     github = cli(["check", log, "-f", "github"], exit_code=1).stdout
-    (line,) = github.splitlines()  # one command; the name cannot start a second one
+    verdict, line = github.splitlines()  # one command each; the name cannot start a third
+    assert verdict.startswith("::error title=logscope verdict (") and "x%250A" in verdict
     command, data = line.split("::", 2)[1:]
     assert command.startswith("error title=logscope (common/loss-nonfinite),file=")
     assert "x%250A" in data  # a literal %0A in the name is not a newline

@@ -72,7 +72,8 @@ def test_metrics_and_diff_tables_escape_too(cli, hostile: list[Path], command: s
 def test_in_github_actions_the_table_cannot_issue_commands(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Wrapping puts the `::` of a long key at the start of a line: commands are off."""
+    """A terminal can wrap the `::` of a long key to the start of a line: commands are off
+    around the table (off a terminal the table is not wrapped at all, issue 16)."""
     key = "loss " + "x" * 70 + " ::error file=x::pwned"
     log = tmp_path / "m.jsonl"
     log.write_text(
@@ -85,17 +86,22 @@ def test_in_github_actions_the_table_cannot_issue_commands(  # type: ignore[no-u
     token = lines[0].removeprefix("::stop-commands::")
     assert len(token) == 32 and token not in key
     assert lines[-1] == f"::{token}::"
-    assert any(line.lstrip().startswith("::error file=x::pwned") for line in lines)  # wrapped
+    inside = lines[1:-1]
+    assert any("::error file=x::pwned" in line for line in inside)
+    assert not any(line.lstrip().startswith("::error") for line in inside)
     assert cli(["check", log, "-qq"], exit_code=1).stdout == ""
 
 
 def test_github_annotations_stay_one_per_finding(cli, hostile: list[Path]) -> None:  # type: ignore[no-untyped-def]
     out = cli(["check", *hostile, "-f", "github"], exit_code=2).stdout
     lines = out.splitlines()
-    assert len(lines) == 2  # the finding and the unreadable input
-    assert lines[0].startswith("::error title=logscope (common/loss-nonfinite),file=")
-    assert "/run\\n%3A%3Aerror file=x%3A%3Apwned \\x1b[31m \\u202e [bold]red" in lines[0]
-    assert lines[1].startswith("::error title=logscope (unreadable input)::")
+    # per run its verdict first (issue 16), then the finding; then the unreadable input
+    assert len(lines) == 4
+    assert lines[0].startswith("::error title=logscope verdict (")
+    assert lines[1].startswith("::error title=logscope (common/loss-nonfinite),file=")
+    assert "/run\\n%3A%3Aerror file=x%3A%3Apwned \\x1b[31m \\u202e [bold]red" in lines[1]
+    assert lines[2].startswith("::") and "logscope verdict (" in lines[2]
+    assert lines[3].startswith("::error title=logscope (unreadable input)::")
     assert all(line.count("::") >= 2 for line in lines)
 
 
@@ -130,7 +136,8 @@ def test_html_shows_bidi_overrides_and_runs_no_script(cli, hostile: list[Path]) 
 def test_markdown_cells_stay_in_their_row(cli, hostile: list[Path]) -> None:  # type: ignore[no-untyped-def]
     out = cli(["check", *hostile, "-f", "markdown"], exit_code=2).stdout
     rows = [line for line in out.splitlines() if "pwned" in line]
-    assert rows and all(line.startswith(("|", "###")) for line in rows)
+    # table rows, headings, and the verdict/incident lines of issue 16: one line each
+    assert rows and all(line.startswith(("|", "###", "**", "- ", "  - ")) for line in rows)
     assert "<script>" not in out and "&lt;script&gt;" in out
 
 
