@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
 from logscope.columns import col
+from logscope.ingest.jsondepth import TOO_DEEP, blank_deep_lines, loads
 
 LINE = "\u0000line"  # 1-based source line of each row (a name no log uses); not in the Run
 LIST_MARKER = "\u0000list"  # stands for a list value: kept visible, never a metric
@@ -64,7 +66,7 @@ def _lines_with(chunk: bytes, tokens: tuple[bytes, ...]) -> list[tuple[int, int]
 
 def _strict_line(line: bytes, null_is_nan: bool) -> bytes:
     try:
-        parsed = json.loads(line, object_pairs_hook=_first_wins)
+        parsed = loads(line, object_pairs_hook=_first_wins)
     except (ValueError, UnicodeDecodeError):
         return line
     if null_is_nan:
@@ -91,6 +93,22 @@ def records_to_ndjson(records: list[dict[str, Any]]) -> bytes:
 Report = Callable[[int, str], None]
 
 
+@dataclass(frozen=True)
+class Cleaned:
+    """A chunk ready for Polars: lines nested too deep emptied (`deep`: their 0-based
+    indexes), then bare NaN/Infinity quoted (`sanitized`)."""
+
+    raw: bytes
+    sanitized: bytes
+    deep: list[int]
+
+
+def clean(chunk: bytes, *, null_is_nan: bool = False) -> Cleaned:
+    """Everything a chunk needs before Polars sees it; safe to run in a helper thread."""
+    raw, deep = blank_deep_lines(chunk)
+    return Cleaned(raw, sanitize(raw, null_is_nan=null_is_nan), deep)
+
+
 def decode_chunk(
     chunk: bytes,
     first_line: int,
@@ -100,24 +118,26 @@ def decode_chunk(
     unwrap: str | None = None,
     truncated_tail: bool = False,
     lines: int | None = None,
-    sanitized: bytes | None = None,
+    cleaned: Cleaned | None = None,
 ) -> list[pl.DataFrame]:
     """Decode newline-separated JSON objects; return frames in line order, each with `_line`.
 
     `report(line, message)` is called once per line that could not be read.
     `truncated_tail` marks that the chunk's last line had no newline (a run killed
     mid-write or still writing), which changes the message for that line.
-    `lines` and `sanitized` (the chunk after `sanitize`) may be computed ahead by the caller,
-    e.g. in a thread while Polars parses the previous chunk.
+    `lines` and `cleaned` (see `clean`) may be computed ahead by the caller, e.g. in a
+    thread while Polars parses the previous chunk.
     """
     count = chunk.count(b"\n") if lines is None else lines
     count += 0 if chunk.endswith(b"\n") else 1
-    if sanitized is None:
-        sanitized = sanitize(chunk, null_is_nan=null_is_nan)
-    frame = _try_fast(sanitized, count, first_line)
+    if cleaned is None:
+        cleaned = clean(chunk, null_is_nan=null_is_nan)
+    for index in cleaned.deep:
+        report(first_line + index, TOO_DEEP)
+    frame = _try_fast(cleaned.sanitized, count, first_line) if not cleaned.deep else None
     if frame is not None:
         return [frame]
-    parts = chunk.split(b"\n")
+    parts = cleaned.raw.split(b"\n")
     if parts and parts[-1] == b"":
         parts.pop()
     return _bisect(parts, first_line, report, (null_is_nan, unwrap), truncated_tail, len(parts))
@@ -213,9 +233,11 @@ def _scalars(record: dict[str, Any], unwrap: str | None = None, prefix: str = ""
 
 def _parse_line(raw: bytes, line_no: int, report: Report, is_tail: bool) -> dict[str, Any] | None:
     try:
-        parsed = json.loads(raw, object_pairs_hook=_first_wins)
+        parsed = loads(raw, object_pairs_hook=_first_wins)
     except (ValueError, UnicodeDecodeError) as exc:
-        if is_tail:
+        if str(exc) == TOO_DEEP:
+            report(line_no, TOO_DEEP)
+        elif is_tail:
             report(line_no, "last line is incomplete (run killed mid-write, or still writing)")
         else:
             report(line_no, f"not valid JSON ({_reason(exc)}): {_preview(raw)}")

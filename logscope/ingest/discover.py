@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from logscope.errors import InputError
-from logscope.ingest import trainer_state
+from logscope.ingest import textfile, trainer_state
 
 _SAME_RUN_DIRS = re.compile(r"^(checkpoint-\d+|logs?|metrics|global_step_?\d+)$")
 _CHECKPOINT = re.compile(r"^checkpoint-\d+$")
@@ -57,6 +57,8 @@ class RunFiles:
 
 def sniff(path: Path) -> str | None:
     """The format of a single file, judged from its name."""
+    if path.suffix in textfile.SUFFIXES:  # metrics.jsonl.gz: a compressed text log
+        return textfile.sniff_compressed(path)
     if "tfevents" in path.name:  # TensorBoard's own test (hostnames have dots; TF2 adds .v2)
         return "tensorboard"
     if path.name == "trainer_state.json":
