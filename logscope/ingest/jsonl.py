@@ -19,7 +19,7 @@ import polars as pl
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import Cleaned, clean, decode_chunk, prepare
 from logscope.ingest.jsondepth import loads
-from logscope.ingest.textfile import DAMAGED, open_text, read_text_bytes
+from logscope.ingest.textfile import DAMAGED, open_text, read_some, read_text_bytes
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress
@@ -153,12 +153,14 @@ def _carried_chunks(handle: BinaryIO, log: ProblemLog) -> Iterator[tuple[bytes, 
     """As `_chunks`, for a stream that cannot seek (a compressed file): the partial last
     line of each block is carried into the next. A damaged stream ends the file, reported."""
     carry = b""
-    while True:
-        try:
-            block = handle.read(CHUNK_BYTES)
-        except DAMAGED as error:
-            log(None, f"compressed data damaged ({error}); the lines before it were read")
-            block = b""
+    broken: str | None = None
+    while broken is None:
+        block, broken = read_some(handle, CHUNK_BYTES)
+        if broken:
+            log(
+                None,
+                f"compressed data damaged or cut short ({broken}); the lines before it were read",
+            )
         if not block:
             break
         block = carry + block

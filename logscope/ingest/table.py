@@ -93,7 +93,7 @@ def load_csv(path: Path, log: ProblemLog) -> pl.DataFrame | None:
     reported by line: extra fields are ignored, missing ones read as missing. Should the
     parser still refuse the file, the ragged rows are left out and the rest is read."""
     try:
-        data = read_text_bytes(path)
+        data = read_text_bytes(path, log=log)
     except (OSError, ValueError) as exc:
         log(None, f"could not be read ({getattr(exc, 'strerror', None) or exc}); skipped")
         return None

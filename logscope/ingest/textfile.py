@@ -11,13 +11,17 @@ import bz2
 import gzip
 import lzma
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+Log = Callable[[int | None, str], None]
 
 BOM = b"\xef\xbb\xbf"
 # decompressed suffixes that name a text log inside: metrics.jsonl.gz is a JSONL log
 SUFFIXES = (".gz", ".bz2", ".xz")
-MAX_TEXT_BYTES = 4 << 30  # a whole-file read (CSV, console log) refuses more than this
+MAX_TEXT_BYTES = 4 << 30
+_PIECE = 1 << 20  # a whole-file read (CSV, console log) refuses more than this
 # what a damaged compressed stream raises while it is read
 DAMAGED = (OSError, EOFError, zlib.error, lzma.LZMAError)
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
@@ -72,15 +76,33 @@ def open_text(path: Path) -> BinaryIO:
     return handle
 
 
-def read_text_bytes(path: Path, limit: int | None = None) -> bytes:
-    """Up to `limit` bytes of the (decompressed) text; ValueError when a whole read would
-    exceed MAX_TEXT_BYTES, OSError when it cannot be read (damaged compression included)."""
+def read_text_bytes(path: Path, limit: int | None = None, log: Log | None = None) -> bytes:
+    """Up to `limit` bytes of the (decompressed) text. Compressed data damaged or cut short
+    (a live gzip writer) yields the text before the damage, said through `log`.
+    ValueError when a whole read would exceed MAX_TEXT_BYTES, OSError when the file cannot
+    be opened."""
     cap = MAX_TEXT_BYTES if limit is None else limit
     with open_text(path) as handle:
-        try:
-            data = handle.read(cap + (1 if limit is None else 0))
-        except DAMAGED as error:
-            raise OSError(f"damaged compressed file ({error})") from error
+        data, error = read_some(handle, cap + (1 if limit is None else 0))
+    if error and log:
+        log(None, f"compressed data damaged or cut short ({error}); the text before it was read")
     if limit is None and len(data) > cap:
         raise ValueError(f"more than {cap >> 30} GiB of text; split it or check a part of it")
     return data
+
+
+def read_some(handle: BinaryIO, size: int) -> tuple[bytes, str | None]:
+    """Up to `size` bytes, in pieces, so damage late in a compressed stream keeps what came
+    before it; (bytes, why the stream broke off or None)."""
+    pieces: list[bytes] = []
+    left = size
+    while left > 0:
+        try:
+            piece = handle.read1(min(left, _PIECE))  # type: ignore[attr-defined]
+        except DAMAGED as error:
+            return b"".join(pieces), str(error) or type(error).__name__
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces), None

@@ -55,9 +55,13 @@ def looks_like(path: Path) -> bool:
 @functools.lru_cache(maxsize=256)
 def _has_step_line(path: Path, size: int, mtime: int) -> bool:
     try:
-        return _STEP_LINE.search(read_text_bytes(path, limit=_SNIFF_BYTES)) is not None
+        return has_step_line(read_text_bytes(path, limit=_SNIFF_BYTES))
     except OSError:
         return False
+
+
+def has_step_line(data: bytes) -> bool:
+    return _STEP_LINE.search(data) is not None
 
 
 def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
@@ -66,7 +70,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     log = ProblemLog(name)
     notes: list[str] = []
     try:
-        data = read_text_bytes(path)
+        data = read_text_bytes(path, log=log)
     except (OSError, ValueError) as error:
         log(None, f"cannot read the file ({getattr(error, 'strerror', None) or error}); skipped")
         return Ingested(name, FORMAT, empty_frame(), log.finish(), notes)
@@ -107,8 +111,14 @@ def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
         # tqdm redraws with \r: the step line is the \r-piece that holds it
         .with_columns(pl.col("text").str.split("\r"))
         .explode("text")
-        .with_columns(pl.col("text").str.extract(_START + r"(\d+) - ", 1).alias("step"))
-        .filter(pl.col("step").is_not_null())
+        .with_columns(
+            pl.col("text").str.extract(_START + r"(\d+) - ", 1).alias("step"),
+            pl.col("text").str.extract(_START + r"([-+.\d][^ ]*) - ", 1).alias("odd"),
+        )
+    )
+    _report_odd_steps(lines.filter(pl.col("step").is_null() & pl.col("odd").is_not_null()), log)
+    lines = (
+        lines.filter(pl.col("step").is_not_null())
         .unique(LINE, keep="last", maintain_order=True)
         .select(
             pl.col(LINE).cast(pl.Int64),
@@ -152,6 +162,17 @@ def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
         pl.lit(None, pl.Float64).alias("wall_time"),
         LINE,
         *(pl.col(m).cast(pl.Float64) for m in metrics),
+    )
+
+
+def _report_odd_steps(odd: pl.DataFrame, log: ProblemLog) -> None:
+    """`step:1.5 - ...` or `step:-3 - ...`: no step veRL prints; said, not dropped silently."""
+    if odd.height == 0:
+        return
+    first = odd.row(0, named=True)
+    log(
+        first[LINE],
+        f"step {first['odd']!r} is not a whole number on {odd.height} line(s); lines skipped",
     )
 
 
