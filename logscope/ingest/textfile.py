@@ -20,19 +20,11 @@ Log = Callable[[int | None, str], None]
 BOM = b"\xef\xbb\xbf"
 # decompressed suffixes that name a text log inside: metrics.jsonl.gz is a JSONL log
 SUFFIXES = (".gz", ".bz2", ".xz")
-MAX_TEXT_BYTES = 4 << 30
-_PIECE = 1 << 20  # a whole-file read (CSV, console log) refuses more than this
+MAX_TEXT_BYTES = 4 << 30  # a whole-file read (CSV, console log) refuses more than this
+_PIECE = 1 << 20
 # what a damaged compressed stream raises while it is read
 DAMAGED = (OSError, EOFError, zlib.error, lzma.LZMAError)
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
-
-
-def _decompressing(kind: str, raw: BinaryIO) -> BinaryIO:
-    if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    if kind == "bzip2":
-        return bz2.BZ2File(raw)  # type: ignore[return-value]
-    return lzma.LZMAFile(raw)  # type: ignore[return-value]
 
 
 def compression(head: bytes) -> str | None:
@@ -63,15 +55,14 @@ def sniff_compressed(path: Path) -> str | None:
 def open_text(path: Path) -> BinaryIO:
     """The file's bytes, decompressed when compressed, after any UTF-8 byte order mark.
     Raises OSError when it cannot be opened."""
-    raw = path.open("rb")
-    try:
+    with path.open("rb") as raw:
         kind = compression(raw.read(6))
-        raw.seek(0)
-        handle = _decompressing(kind, raw) if kind else raw
+    handle = _open(path, kind)
+    try:
         if handle.peek(len(BOM))[: len(BOM)] == BOM:  # type: ignore[attr-defined]
             handle.read(len(BOM))
     except DAMAGED as error:
-        raw.close()
+        handle.close()
         raise OSError(f"damaged compressed file ({error})") from error
     return handle
 
@@ -106,3 +97,14 @@ def read_some(handle: BinaryIO, size: int) -> tuple[bytes, str | None]:
         pieces.append(piece)
         left -= len(piece)
     return b"".join(pieces), None
+
+
+def _open(path: Path, kind: str | None) -> BinaryIO:
+    """The file opened by path, so closing the handle closes the file too."""
+    if kind == "gzip":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if kind == "bzip2":
+        return bz2.open(path, "rb")
+    if kind == "xz":
+        return lzma.open(path, "rb")
+    return path.open("rb")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from logscope.columns import col
 from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog, empty_frame
 from logscope.ingest.decode import LINE
 from logscope.ingest.textfile import read_text_bytes
@@ -161,7 +162,7 @@ def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
         "step",
         pl.lit(None, pl.Float64).alias("wall_time"),
         LINE,
-        *(pl.col(m).cast(pl.Float64) for m in metrics),
+        *(col(m).cast(pl.Float64) for m in metrics),
     )
 
 
