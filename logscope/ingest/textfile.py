@@ -13,7 +13,7 @@ import lzma
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 Log = Callable[[int | None, str], None]
 
@@ -102,9 +102,9 @@ def read_some(handle: BinaryIO, size: int) -> tuple[bytes, str | None]:
 def _open(path: Path, kind: str | None) -> BinaryIO:
     """The file opened by path, so closing the handle closes the file too."""
     if kind == "gzip":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return cast(BinaryIO, gzip.open(path, "rb"))
     if kind == "bzip2":
-        return bz2.open(path, "rb")
+        return cast(BinaryIO, bz2.open(path, "rb"))
     if kind == "xz":
-        return lzma.open(path, "rb")
+        return cast(BinaryIO, lzma.open(path, "rb"))
     return path.open("rb")
