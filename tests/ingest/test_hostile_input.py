@@ -440,3 +440,33 @@ def test_dev_zero_on_the_command_line_exits_2_with_one_line():
     assert result.exit_code == 2
     assert "is a character device" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"step": 1, "loss": 1.0, "loss": 5.0}',
+        b'{"step": 1, "loss": 1.0, "loss": NaN}',  # through the NaN rewrite
+        b'{"step": 1, "data": {"loss": 1.0, "loss": 5.0}}',
+    ],
+)
+def test_a_key_written_twice_in_one_object_is_reported(tmp_path, line):
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(line + b'\n{"step": 2, "loss": 2.0}\n')
+
+    run = logscope.read(path)
+
+    assert run.frame["step"].to_list() == [1, 2]
+    assert [(p.line, p.message.split(";")[0]) for p in run.problems] == [
+        (1, "key 'loss' appears twice in one object")
+    ]
+
+
+def test_strings_and_nulls_that_look_like_keys_are_no_duplicates(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"step": 1, "loss": null, "text": "a \\": b", "x": [{"a": 1}]}\n')
+
+    run = logscope.read(path)
+
+    assert run.problems == []
+    assert run.frame["step"].to_list() == [1]
