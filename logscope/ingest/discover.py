@@ -343,11 +343,11 @@ def _store_runs(file: Path, fmt: str) -> list[RunFiles]:
     none (its reader then reports why)."""
     import sqlite3
 
-    from logscope.ingest import mlflow_sqlite, trackio
+    from logscope.ingest import mlflow_sqlite, sqlitedb, trackio
 
     lister = mlflow_sqlite.runs if fmt == mlflow_sqlite.FORMAT else trackio.runs
     try:
-        selectors, notes = lister(file)
+        selectors, notes = sqlitedb.retrying(lambda: lister(file))
     except sqlite3.Error:
         selectors, notes = [], []
     if not selectors:

@@ -470,3 +470,51 @@ def test_strings_and_nulls_that_look_like_keys_are_no_duplicates(tmp_path):
 
     assert run.problems == []
     assert run.frame["step"].to_list() == [1]
+
+
+# --- SQLite stores read while written ------------------------------------------------------
+
+
+def test_a_store_read_during_writes_never_goes_back_nor_fails(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "live.db"
+    with sqlite3.connect(path) as connection:  # trackio's schema before run ids
+        connection.execute(
+            "CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp TEXT,"
+            " project_name TEXT, run_name TEXT, step INTEGER, metrics TEXT)"
+        )
+        connection.execute(
+            "INSERT INTO metrics (run_name, step, metrics) VALUES ('r', 0, '{\"loss\": 1}')"
+        )
+    connection.close()
+    stop = threading.Event()
+
+    def write() -> None:
+        with sqlite3.connect(path, timeout=30) as writer:
+            step = 1
+            while not stop.is_set():
+                writer.execute(  # many statements per transaction: a reader must see all or none
+                    "INSERT INTO metrics (run_name, step, metrics) VALUES ('r', ?, ?)",
+                    (step, json.dumps({"loss": 1.0 / step})),
+                )
+                writer.execute("UPDATE metrics SET metrics = metrics WHERE step = ?", (step,))
+                writer.commit()
+                step += 1
+        writer.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    seen: list[int] = []
+    try:
+        for _ in range(25):
+            run = logscope.read(tmp_path / "live.db" / "r")
+            steps = run.frame["step"].to_list()
+            assert run.problems == []
+            assert steps == list(range(len(steps)))
+            seen.append(len(steps))
+    finally:
+        stop.set()
+        thread.join()
+    assert seen == sorted(seen)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live.db"]
