@@ -518,3 +518,41 @@ def test_a_store_read_during_writes_never_goes_back_nor_fails(tmp_path):
         thread.join()
     assert seen == sorted(seen)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["live.db"]
+
+
+def test_a_trackio_database_with_hostile_rows_reads_what_it_can(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "proj.db"
+    rows = [
+        ("r", 1, '{"loss": 1.0, "^x_loss$": 3.0}'),
+        ("r", 2, '{"a":' * 5_000 + "1" + "}" * 5_000),  # nested 5,000 deep
+        ("r", 3, b"\xff\x00\xfe"),  # a binary blob
+        ("r", "four", '{"loss": 4.0}'),  # a text step
+        ("r", 5, '{"loss": 5.0, "loss": 6.0}'),  # a key twice
+        (None, 6, '{"loss": 0.0}'),  # no run name
+        ("../..", 7, '{"loss": 0.0}'),  # a name that is a path
+    ]
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp TEXT,"
+            " project_name TEXT, run_name TEXT, step INTEGER, metrics TEXT)"
+        )
+        connection.executemany(
+            "INSERT INTO metrics (run_name, step, metrics) VALUES (?, ?, ?)", rows
+        )
+    connection.close()
+
+    runs = read_runs(path)
+
+    run = next(r for r in runs if r.path.endswith("proj.db/r"))
+    # the row with a text step keeps the step before it, and a note says so
+    assert run.frame.filter(pl.col("loss").is_not_null()).rows() == [
+        (1, None, 1.0, 3.0), (3, None, 4.0, None), (5, None, 5.0, None)
+    ]  # fmt: skip
+    assert any("given the step of the line before" in n for s in run.sources for n in s.notes)
+    assert run.frame["^x_loss$"].to_list()[0] == 3.0
+    found = " | ".join(messages(run))
+    assert "nested deeper than" in found
+    assert "key 'loss' appears twice" in found
+    assert all(p.path == run.path for p in run.problems)
