@@ -156,18 +156,20 @@ def _report_ragged(lines: pl.DataFrame | None, log: ProblemLog) -> pl.DataFrame:
         return pl.DataFrame()
     expected = lines.item(0, "fields")
     ragged = lines.filter((pl.col("fields") != expected) & ~pl.col("blank"))
-    for more in (True, False):
-        part = ragged.filter((pl.col("fields") > expected) == more)
-        if part.height == 0:
-            continue
-        first = part.row(0, named=True)
-        what = (
-            f"more fields than the header ({expected}): the extra fields were ignored"
-            if more
-            else f"fewer fields than the header ({expected}): the missing cells read as missing"
+    longer = ragged.filter(pl.col("fields") > expected)
+    if longer.height:  # the wording `tail --follow` and earlier versions use
+        log(
+            longer.item(0, "line"),
+            "some lines have more fields than the header; the extra fields were ignored",
         )
-        also = f" ({part.height - 1} more such rows)" if part.height > 1 else ""
-        log(first["line"], f"row has {first['fields']} fields, {what}{also}")
+    shorter = ragged.filter(pl.col("fields") < expected)
+    if shorter.height:
+        also = f" ({shorter.height - 1} more such rows)" if shorter.height > 1 else ""
+        log(
+            shorter.item(0, "line"),
+            f"row has {shorter.item(0, 'fields')} fields, fewer than the header's {expected}:"
+            f" the missing cells read as missing{also}",
+        )
     return ragged
 
 
