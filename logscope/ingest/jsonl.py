@@ -19,7 +19,7 @@ import polars as pl
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import Cleaned, clean, decode_chunk, prepare
 from logscope.ingest.jsondepth import loads
-from logscope.ingest.textfile import DAMAGED, open_text, read_some, read_text_bytes
+from logscope.ingest.textfile import DAMAGED, compression, open_text, read_some, read_text_bytes
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress
@@ -36,10 +36,16 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     name = display or str(path)
     log = ProblemLog(name)
     notes: list[str] = []
+    damage: list[str] = []
     try:
-        head = read_text_bytes(path, limit=_SNIFF_BYTES)
+        head = read_text_bytes(
+            path, limit=_SNIFF_BYTES, log=lambda _, why: damage.append(why.split(";")[0])
+        )
     except OSError as error:
         log(None, f"cannot read the file ({error.strerror or error}); skipped")
+        return _result(name, pl.DataFrame(), log, notes)
+    if damage and not _looks_like_jsonl(head):  # e.g. a gzip header over junk
+        log(None, f"{_compression(path)}-compressed, and {damage[0]}; nothing could be read")
         return _result(name, pl.DataFrame(), log, notes)
     if not head.strip():
         log(None, "file is empty")
@@ -117,6 +123,11 @@ def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[P
     while (item := pending.result()) is not None:
         pending = pool.submit(next, items, None)
         yield item
+
+
+def _compression(path: Path) -> str:
+    with path.open("rb") as handle:
+        return compression(handle.read(6)) or "compressed"
 
 
 def _compressed(handle: BinaryIO) -> bool:
