@@ -148,6 +148,10 @@ def read_run(
 
 def _display(file: Path, base: Path) -> str:
     """Paths as the user typed them, so messages and reports name what they can open."""
+    from logscope.ingest.stream import shown_as
+
+    if (stream := shown_as(file)) is not None:  # the private copy of a piped log
+        return stream
     if file == base:
         return str(base)
     try:

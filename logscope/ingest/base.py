@@ -75,7 +75,7 @@ def tabulate(
     raw = _drop_summary_rows(normalize(raw), meta, notes)
     if raw.height == 0:
         return empty_frame(), meta
-    raw = _numeric_steps(raw, log)
+    raw = _whole_steps(_numeric_steps(raw, log), log)
     step, step_key = _step_column(raw, log, notes)
     wall = next((k for k in WALL_TIME_KEYS if raw.schema.get(k) == pl.Float64), None)
     metrics: list[pl.Expr] = []
@@ -140,6 +140,27 @@ def _numeric_steps(raw: pl.DataFrame, log: ProblemLog) -> pl.DataFrame:
             log(first[LINE], f"'{key}' is not a number ({first[key]!r}) on {bad.height} line(s)")
         raw = raw.with_columns(numbers.alias(key))
     return raw
+
+
+def _whole_steps(raw: pl.DataFrame, log: ProblemLog) -> pl.DataFrame:
+    """A step of 1.5 counts no optimizer step: its line is reported and left out, rather
+    than cut to step 1, where it would overwrite that step's values."""
+    keys = [k for k in STEP_KEYS if raw.schema.get(k) == pl.Float64]
+    if not keys:
+        return raw
+    step = pl.coalesce([col(k) for k in keys])
+    fractional = (step.is_finite() & (step != step.floor())).fill_null(False)
+    bad = raw.filter(fractional)
+    if bad.height == 0:
+        return raw
+    first = bad.row(0, named=True)
+    key = next(k for k in keys if first[k] is not None)
+    log(
+        first[LINE],
+        f"'{key}' {first[key]} is not a whole number on {bad.height} line(s); "
+        "those lines were left out (a step counts optimizer steps)",
+    )
+    return raw.filter(~fractional)
 
 
 def _step_column(

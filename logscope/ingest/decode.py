@@ -13,14 +13,17 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
 from logscope.columns import col
+from logscope.ingest.jsondepth import TOO_DEEP, blank_deep_lines, loads
 
 LINE = "\u0000line"  # 1-based source line of each row (a name no log uses); not in the Run
 LIST_MARKER = "\u0000list"  # stands for a list value: kept visible, never a metric
+DUPLICATE = "\u0000duplicate"  # (key, value) a parsed object held twice; reported, dropped
 _SMALL_GROUP = 16
 _PREVIEW = 60
 
@@ -64,12 +67,27 @@ def _lines_with(chunk: bytes, tokens: tuple[bytes, ...]) -> list[tuple[int, int]
 
 def _strict_line(line: bytes, null_is_nan: bool) -> bytes:
     try:
-        parsed = json.loads(line, object_pairs_hook=_first_wins)
+        parsed = loads(line, object_pairs_hook=_first_wins)
     except (ValueError, UnicodeDecodeError):
+        return line
+    if _has_duplicate(parsed):  # left as is: the exact path reports it
         return line
     if null_is_nan:
         parsed = _nulls_to_nan(parsed)
     return json.dumps(_quote_nonfinite(parsed)).encode()
+
+
+def _has_duplicate(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if DUPLICATE in item:
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _quote_nonfinite(value: Any) -> Any:
@@ -91,6 +109,22 @@ def records_to_ndjson(records: list[dict[str, Any]]) -> bytes:
 Report = Callable[[int, str], None]
 
 
+@dataclass(frozen=True)
+class Cleaned:
+    """A chunk ready for Polars: lines nested too deep emptied (`deep`: their 0-based
+    indexes), then bare NaN/Infinity quoted (`sanitized`)."""
+
+    raw: bytes
+    sanitized: bytes
+    deep: list[int]
+
+
+def clean(chunk: bytes, *, null_is_nan: bool = False) -> Cleaned:
+    """Everything a chunk needs before Polars sees it; safe to run in a helper thread."""
+    raw, deep = blank_deep_lines(chunk)
+    return Cleaned(raw, sanitize(raw, null_is_nan=null_is_nan), deep)
+
+
 def decode_chunk(
     chunk: bytes,
     first_line: int,
@@ -100,24 +134,26 @@ def decode_chunk(
     unwrap: str | None = None,
     truncated_tail: bool = False,
     lines: int | None = None,
-    sanitized: bytes | None = None,
+    cleaned: Cleaned | None = None,
 ) -> list[pl.DataFrame]:
     """Decode newline-separated JSON objects; return frames in line order, each with `_line`.
 
     `report(line, message)` is called once per line that could not be read.
     `truncated_tail` marks that the chunk's last line had no newline (a run killed
     mid-write or still writing), which changes the message for that line.
-    `lines` and `sanitized` (the chunk after `sanitize`) may be computed ahead by the caller,
-    e.g. in a thread while Polars parses the previous chunk.
+    `lines` and `cleaned` (see `clean`) may be computed ahead by the caller, e.g. in a
+    thread while Polars parses the previous chunk.
     """
     count = chunk.count(b"\n") if lines is None else lines
     count += 0 if chunk.endswith(b"\n") else 1
-    if sanitized is None:
-        sanitized = sanitize(chunk, null_is_nan=null_is_nan)
-    frame = _try_fast(sanitized, count, first_line)
-    if frame is not None:
+    if cleaned is None:
+        cleaned = clean(chunk, null_is_nan=null_is_nan)
+    for index in cleaned.deep:
+        report(first_line + index, TOO_DEEP)
+    frame = _try_fast(cleaned.sanitized, count, first_line) if not cleaned.deep else None
+    if frame is not None and _all_keys_kept(cleaned.sanitized, frame):
         return [frame]
-    parts = chunk.split(b"\n")
+    parts = cleaned.raw.split(b"\n")
     if parts and parts[-1] == b"":
         parts.pop()
     return _bisect(parts, first_line, report, (null_is_nan, unwrap), truncated_tail, len(parts))
@@ -213,9 +249,11 @@ def _scalars(record: dict[str, Any], unwrap: str | None = None, prefix: str = ""
 
 def _parse_line(raw: bytes, line_no: int, report: Report, is_tail: bool) -> dict[str, Any] | None:
     try:
-        parsed = json.loads(raw, object_pairs_hook=_first_wins)
+        parsed = loads(raw, object_pairs_hook=_first_wins)
     except (ValueError, UnicodeDecodeError) as exc:
-        if is_tail:
+        if str(exc) == TOO_DEEP:
+            report(line_no, TOO_DEEP)
+        elif is_tail:
             report(line_no, "last line is incomplete (run killed mid-write, or still writing)")
         else:
             report(line_no, f"not valid JSON ({_reason(exc)}): {_preview(raw)}")
@@ -223,15 +261,65 @@ def _parse_line(raw: bytes, line_no: int, report: Report, is_tail: bool) -> dict
     if not isinstance(parsed, dict):
         report(line_no, f"expected a JSON object, found {type(parsed).__name__}: {_preview(raw)}")
         return None
+    _report_duplicate(parsed, line_no, report)
     return parsed
 
 
+def _report_duplicate(value: Any, line_no: int, report: Report) -> None:
+    """Say (once per line) that an object held a key twice, and remove the marker."""
+    said = False
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            twice = item.pop(DUPLICATE, None)
+            if twice is not None and not said:
+                key, dropped = twice
+                report(
+                    line_no,
+                    f"key {key!r} appears twice in one object; the first value was read,"
+                    f" the second ({_short(dropped)}) dropped",
+                )
+                said = True
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _PREVIEW else text[: _PREVIEW - 1] + "…"
+
+
 def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A key written twice in one object keeps its first value, as the Polars path does."""
+    """A key written twice in one object keeps its first value, as the Polars path does;
+    the key and the value dropped are kept under DUPLICATE for the caller to report."""
     record: dict[str, Any] = {}
     for key, value in pairs:
+        if key in record and DUPLICATE not in record:
+            record[DUPLICATE] = (key, value)
         record.setdefault(key, value)
     return record
+
+
+def _all_keys_kept(data: bytes, frame: pl.DataFrame) -> bool:
+    """Whether Polars kept every key of the text: each `":` in it is a key, and each key is
+    a value in the frame or a JSON null. A key written twice in one object (Polars keeps one
+    value and says nothing) makes the counts differ, and so does `":` inside a string or a
+    list of objects: those chunks take the exact path, which tells which case it is."""
+    return data.count(b'":') == _present(frame) + data.count(b"null")
+
+
+def _present(frame: pl.DataFrame) -> int:
+    """Non-null values in the frame, nested objects counted with their fields."""
+    total = 0
+    pending = [series for series in frame.iter_columns() if series.name != LINE]
+    while pending:
+        series = pending.pop()
+        total += series.len() - series.null_count()
+        if isinstance(series.dtype, pl.Struct):
+            pending.extend(series.struct.unnest().iter_columns())
+    return total
 
 
 def _nulls_to_nan(value: Any) -> Any:

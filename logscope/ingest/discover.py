@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from logscope.errors import InputError
-from logscope.ingest import trainer_state
+from logscope.ingest import stream, textfile, trainer_state, walk
 
 _SAME_RUN_DIRS = re.compile(r"^(checkpoint-\d+|logs?|metrics|global_step_?\d+)$")
 _CHECKPOINT = re.compile(r"^checkpoint-\d+$")
@@ -57,6 +57,8 @@ class RunFiles:
 
 def sniff(path: Path) -> str | None:
     """The format of a single file, judged from its name."""
+    if path.suffix in textfile.SUFFIXES:  # metrics.jsonl.gz: a compressed text log
+        return textfile.sniff_compressed(path)
     if "tfevents" in path.name:  # TensorBoard's own test (hostnames have dots; TF2 adds .v2)
         return "tensorboard"
     if path.name == "trainer_state.json":
@@ -100,6 +102,8 @@ def _sniff_content(path: Path, size: int, mtime_ns: int) -> str | None:
 
 def discover(path: Path) -> list[RunFiles]:
     """Runs under `path`; InputError when it is missing or holds no log at all."""
+    if stream.is_stream(path):  # `-`, a pipe, a FIFO, a device: not a file or a folder
+        return stream.runs(path)
     if not path.exists():
         part = _named_part(path)
         if part:
@@ -115,7 +119,8 @@ def discover(path: Path) -> list[RunFiles]:
             RunFiles(path.parent if fmt == "trainer_state" else path, [(path, fmt)])
         ]
     groups: dict[Path, list[Path]] = {}
-    files = _log_files(path)
+    skipped: list[walk.Skipped] = []
+    files = _log_files(path, skipped)
     events_here = any(f.parent == path and sniff(f) == "tensorboard" for f in files)
     hf_output = _is_hf_output(path)
     wandb_roots = _wandb_roots(files, path)
@@ -127,21 +132,26 @@ def discover(path: Path) -> list[RunFiles]:
     stores = _take_stores(groups)
     if not groups and not exports and not stores:
         raise InputError(
-            f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
+            walk.describe(skipped)
+            + f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
             "trainer_state.json, events.out.tfevents.*, wandb/run-*/run-*.wandb, "
             "CSV/Parquet with a step column, MLflow mlruns/ and mlflow.db, trackio *.db, "
             "veRL console *.log/*.out/*.txt)"
         )
-    return [_select(root, files) for root, files in sorted(groups.items())] + exports + stores
+    runs = [_select(root, files) for root, files in sorted(groups.items())] + exports + stores
+    return walk.attach(skipped, runs)
 
 
-def _log_files(folder: Path) -> list[Path]:
+def _log_files(folder: Path, notes: list[walk.Skipped] | None = None) -> list[Path]:
     found = []
-    for file in sorted(folder.rglob("*")):
+    files, skipped = walk.files(folder)  # symlinked folders followed, unreadable ones noted
+    if notes is not None:
+        notes.extend(skipped)
+    for file in files:
         rel = file.relative_to(folder).parts
         if any(part in _SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
             continue
-        if file.is_file() and sniff(file) and _wanted_in_wandb_folder(file, rel):
+        if sniff(file) and _wanted_in_wandb_folder(file, rel):
             if sniff(file) in ("csv", "parquet") and not _table_log(file):
                 continue
             found.append(file)
@@ -333,11 +343,11 @@ def _store_runs(file: Path, fmt: str) -> list[RunFiles]:
     none (its reader then reports why)."""
     import sqlite3
 
-    from logscope.ingest import mlflow_sqlite, trackio
+    from logscope.ingest import mlflow_sqlite, sqlitedb, trackio
 
     lister = mlflow_sqlite.runs if fmt == mlflow_sqlite.FORMAT else trackio.runs
     try:
-        selectors, notes = lister(file)
+        selectors, notes = sqlitedb.retrying(lambda: lister(file))
     except sqlite3.Error:
         selectors, notes = [], []
     if not selectors:

@@ -7,7 +7,7 @@ whatever the file size; each chunk goes to the Polars decoder (see decode.py).
 from __future__ import annotations
 
 import functools
-import json
+import io
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -17,19 +17,17 @@ from typing import TYPE_CHECKING, BinaryIO
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
-from logscope.ingest.decode import decode_chunk, prepare, sanitize
+from logscope.ingest.decode import Cleaned, clean, decode_chunk, prepare
+from logscope.ingest.jsondepth import loads
+from logscope.ingest.textfile import DAMAGED, compression, open_text, read_some, read_text_bytes
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress
 
 CHUNK_BYTES = 64 << 20
-_COMPRESSED = (
-    (b"\x1f\x8b", "gzip"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-    (b"BZh", "bzip2"),
-    (b"\xfd7zXZ\x00", "xz"),
-)
-_TOOLS = {"gzip": "gunzip", "zstd": "unzstd", "bzip2": "bunzip2", "xz": "unxz"}
+_COMPRESSED = ((b"\x28\xb5\x2f\xfd", "zstd"),)
+_TOOLS = {"zstd": "unzstd"}
+MAX_LINE_BYTES = 4 * CHUNK_BYTES  # a longer "line" (no newline in 256 MiB) is skipped
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
 
 
@@ -38,12 +36,22 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     name = display or str(path)
     log = ProblemLog(name)
     notes: list[str] = []
-    head = _head(path)
+    damage: list[str] = []
+    try:
+        head = read_text_bytes(
+            path, limit=_SNIFF_BYTES, log=lambda _, why: damage.append(why.split(";")[0])
+        )
+    except OSError as error:
+        log(None, f"cannot read the file ({error.strerror or error}); skipped")
+        return _result(name, pl.DataFrame(), log, notes)
+    if damage and not _looks_like_jsonl(head):  # e.g. a gzip header over junk
+        log(None, f"{_compression(path)}-compressed, and {damage[0]}; nothing could be read")
+        return _result(name, pl.DataFrame(), log, notes)
     if not head.strip():
         log(None, "file is empty")
         return _result(name, pl.DataFrame(), log, notes)
     compressed = next((kind for magic, kind in _COMPRESSED if head.startswith(magic)), None)
-    if compressed:
+    if compressed:  # one that textfile cannot open
         log(None, f"{compressed}-compressed; decompress it first (e.g. {_TOOLS[compressed]} FILE)")
         return _result(name, pl.DataFrame(), log, notes)
     if not _looks_like_jsonl(head):
@@ -74,13 +82,16 @@ def _frames(
     current one; a small file is read in the calling thread (a thread costs more there)."""
     frames: list[pl.DataFrame] = []
     line_no, done, size = 1, 0, path.stat().st_size
-    with path.open("rb") as handle, ExitStack() as stack:
-        prepared: Iterator[Prepared] = (
-            _prepare(block, is_tail, verl) for block, is_tail in _chunks(handle)
+    with open_text(path) as handle, ExitStack() as stack:
+        blocks = (
+            _chunks(handle, log)
+            if handle.seekable() and not _compressed(handle)
+            else (_carried_chunks(handle, log))
         )
+        prepared: Iterator[Prepared] = (_prepare(block, is_tail, verl) for block, is_tail in blocks)
         if size > CHUNK_BYTES:
             prepared = _prefetch(prepared, stack.enter_context(ThreadPoolExecutor(1)))
-        for block, is_tail, lines, clean in prepared:
+        for block, is_tail, lines, cleaned in prepared:
             pieces = decode_chunk(
                 block,
                 line_no,
@@ -89,7 +100,7 @@ def _frames(
                 unwrap="data" if verl else None,
                 truncated_tail=is_tail,
                 lines=lines,
-                sanitized=clean,
+                cleaned=cleaned,
             )
             frames.extend(_prepared(pieces, verl))
             line_no += lines
@@ -99,11 +110,11 @@ def _frames(
     return frames
 
 
-Prepared = tuple[bytes, bool, int, bytes]
+Prepared = tuple[bytes, bool, int, Cleaned]
 
 
 def _prepare(block: bytes, is_tail: bool, verl: bool) -> Prepared:
-    return block, is_tail, block.count(b"\n"), sanitize(block, null_is_nan=verl)
+    return block, is_tail, block.count(b"\n"), clean(block, null_is_nan=verl)
 
 
 def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[Prepared]:
@@ -114,7 +125,16 @@ def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[P
         yield item
 
 
-def _chunks(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+def _compression(path: Path) -> str:
+    with path.open("rb") as handle:
+        return compression(handle.read(6)) or "compressed"
+
+
+def _compressed(handle: BinaryIO) -> bool:
+    return not isinstance(handle, io.BufferedReader)
+
+
+def _chunks(handle: BinaryIO, log: ProblemLog) -> Iterator[tuple[bytes, bool]]:
     """Newline-terminated blocks of about CHUNK_BYTES, then the unterminated tail if any.
 
     Seeking back to each cut avoids copying a carried-over partial line into the next block.
@@ -122,7 +142,11 @@ def _chunks(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
     while block := handle.read(CHUNK_BYTES):
         cut = block.rfind(b"\n") + 1
         while cut == 0 and len(block) % CHUNK_BYTES == 0:  # a line longer than a chunk
-            more = handle.readline()
+            if len(block) >= MAX_LINE_BYTES:
+                block = _skip_long_line(handle, block, log)
+                cut = len(block)
+                break
+            more = handle.readline(CHUNK_BYTES)
             if not more:
                 break
             block += more
@@ -136,14 +160,49 @@ def _chunks(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
         yield block, False
 
 
+def _carried_chunks(handle: BinaryIO, log: ProblemLog) -> Iterator[tuple[bytes, bool]]:
+    """As `_chunks`, for a stream that cannot seek (a compressed file): the partial last
+    line of each block is carried into the next. A damaged stream ends the file, reported."""
+    carry = b""
+    broken: str | None = None
+    while broken is None:
+        block, broken = read_some(handle, CHUNK_BYTES)
+        if broken:
+            log(
+                None,
+                f"compressed data damaged or cut short ({broken}); the lines before it were read",
+            )
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n") + 1
+        if cut == 0 and len(block) >= MAX_LINE_BYTES:
+            carry = b""
+            yield _skip_long_line(handle, block, log), False
+            continue
+        carry = block[cut:]
+        if cut:
+            yield block[:cut], False
+    if carry:
+        yield carry, True
+
+
+def _skip_long_line(handle: BinaryIO, block: bytes, log: ProblemLog) -> bytes:
+    """A line past MAX_LINE_BYTES (no log writes one; /dev/zero does) is read through to its
+    end without being kept; it stands as an empty line so line numbers stay right."""
+    log(None, f"a line longer than {MAX_LINE_BYTES >> 20} MiB was skipped")
+    while True:
+        try:
+            piece = handle.readline(CHUNK_BYTES)
+        except DAMAGED:
+            return b"\n"
+        if not piece or piece.endswith(b"\n"):
+            return b"\n"
+
+
 def _prepared(frames: list[pl.DataFrame], verl: bool) -> list[pl.DataFrame]:
     """Flatten and type each piece before concatenation, so pieces agree on dtypes."""
     return [prepare(f, unwrap="data" if verl else None) for f in frames]
-
-
-def _head(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(_SNIFF_BYTES)
 
 
 def _looks_like_jsonl(head: bytes) -> bool:
@@ -153,14 +212,17 @@ def _looks_like_jsonl(head: bytes) -> bool:
 
 
 def _first_line(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.readline()
+    try:
+        with open_text(path) as handle:
+            return handle.readline(CHUNK_BYTES)
+    except DAMAGED:
+        return b""
 
 
 def is_verl(first: bytes) -> bool:
     """veRL's file logger: every line is exactly {"step": N, "data": {...}}."""
     try:
-        record = json.loads(first)
+        record = loads(first)
     except ValueError:
         return False
     return (

@@ -68,7 +68,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
         size = database.stat().st_size if database.is_file() else 0
         progress(name, size, size)
     try:
-        frame, meta = _read(database, selector, log, notes)
+        frame, meta = sqlitedb.retrying(lambda: _read(database, selector, log, notes))
     except sqlite3.Error as error:
         log(None, f"cannot read {database.name} as an MLflow SQLite store ({error}); skipped")
         frame, meta = empty_frame(), {}

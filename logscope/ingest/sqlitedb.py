@@ -15,9 +15,13 @@ import functools
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 HEADER = b"SQLite format 3\x00"
 SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -47,17 +51,72 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
 
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    sidecars = [Path(f"{path}{end}") for end in _JOURNALS if Path(f"{path}{end}").exists()]
-    if not sidecars:
-        uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
-        with closing(sqlite3.connect(uri, uri=True)) as connection:
-            connection.execute("PRAGMA query_only = ON")
+    copy = None
+    for _ in range(_ATTEMPTS):
+        sidecars = [Path(f"{path}{end}") for end in _JOURNALS if Path(f"{path}{end}").exists()]
+        if not sidecars and not _wal_mode(path):
+            break
+        # a WAL store, or a writer's journal beside it: read-only mode would create -wal and
+        # -shm files in the user's folder, so a private copy is read, taken while unchanged
+        copy = _snapshot(path, sidecars)
+        if copy is not None:
+            break
+    if copy is not None:
+        with closing(sqlite3.connect(copy)) as connection:
             connection.text_factory = _text
+            connection.execute("BEGIN")
             yield connection
         return
-    with closing(sqlite3.connect(_snapshot(path, sidecars))) as connection:
+    # a rollback-journal store: one read transaction holds SQLite's shared lock, so a writer
+    # cannot commit halfway through the reads (it waits; so do we, up to _BUSY seconds)
+    uri = path.resolve().as_uri() + "?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=_BUSY, isolation_level=None)) as connection:
+        connection.execute("PRAGMA query_only = ON")
         connection.text_factory = _text
+        _begin_read(connection)
         yield connection
+
+
+def retrying(read: Callable[[], T]) -> T:
+    """`read()` again while a writer holds the store's lock ("database is locked"), for up
+    to _BUSY seconds: a live store is read whole or not at all, never half."""
+    deadline = time.monotonic() + _BUSY
+    while True:
+        try:
+            return read()
+        except sqlite3.OperationalError as error:
+            busy = "locked" in str(error) or "busy" in str(error)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _begin_read(connection: sqlite3.Connection) -> None:
+    """Open a read transaction and take the shared lock now (a first read), retrying while
+    a writer is mid-commit: SQLite may answer "locked" at once instead of waiting."""
+    deadline = time.monotonic() + _BUSY
+    while True:
+        connection.execute("BEGIN")
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return
+        except sqlite3.OperationalError as error:
+            connection.execute("ROLLBACK")
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _wal_mode(path: Path) -> bool:
+    """Bytes 18-19 of the header are 2 in a WAL-mode database, 1 in rollback mode."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return header[18:20] == b"\x02\x02"
 
 
 # one copy of a live store per process while it is unchanged: a store of N runs is opened
@@ -65,14 +124,27 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
 _SNAPSHOTS: dict[
     Path, tuple[tuple[tuple[int, int], ...], tempfile.TemporaryDirectory[str], Path]
 ] = {}
+_BUSY = 10.0  # seconds to wait for a writer's lock
+_ATTEMPTS = 5  # copies tried while a writer keeps changing the store
 
 
-def _snapshot(path: Path, sidecars: list[Path]) -> Path:
-    """A private copy of `path` and its journals, made again only when one of them changed."""
+def _stamp(files: list[Path]) -> tuple[tuple[int, int], ...] | None:
+    """Sizes and times of the files; None when one of them vanished."""
     try:
-        key = tuple((s.st_size, s.st_mtime_ns) for s in (f.stat() for f in [path, *sidecars]))
+        return tuple((s.st_size, s.st_mtime_ns) for s in (f.stat() for f in files))
+    except FileNotFoundError:
+        return None
     except OSError as error:
         raise sqlite3.OperationalError(f"cannot read the live database ({error})") from error
+
+
+def _snapshot(path: Path, sidecars: list[Path]) -> Path | None:
+    """A private copy of `path` and its journals, made again only when one of them changed;
+    None when a journal vanished meanwhile (a writer committed: look again). A copy taken
+    while a writer changed a file would be torn: it is taken again, a few times at most."""
+    key = _stamp([path, *sidecars])
+    if key is None:
+        return None
     held = _SNAPSHOTS.pop(path, None)
     if held is not None and held[0] == key:
         _SNAPSHOTS[path] = held
@@ -81,13 +153,25 @@ def _snapshot(path: Path, sidecars: list[Path]) -> Path:
         held[1].cleanup()
     scratch = tempfile.TemporaryDirectory(prefix="logscope-")  # removed at exit at the latest
     copy = Path(scratch.name) / "store.db"
-    try:
-        shutil.copyfile(path, copy)
-        for sidecar in sidecars:
-            shutil.copyfile(sidecar, f"{copy}{sidecar.name[len(path.name) :]}")
-    except OSError as error:
-        scratch.cleanup()
-        raise sqlite3.OperationalError(f"cannot copy the live database ({error})") from error
+    for _ in range(_ATTEMPTS):
+        try:
+            shutil.copyfile(path, copy)
+            for sidecar in sidecars:
+                shutil.copyfile(sidecar, f"{copy}{sidecar.name[len(path.name) :]}")
+        except FileNotFoundError:
+            scratch.cleanup()
+            return None
+        except OSError as error:
+            scratch.cleanup()
+            raise sqlite3.OperationalError(f"cannot copy the live database ({error})") from error
+        after = _stamp([path, *sidecars])
+        if after == key:
+            break
+        if after is None:
+            scratch.cleanup()
+            return None
+        key = after  # the store moved under the copy: take it again
+        time.sleep(0.05)
     _SNAPSHOTS[path] = (key, scratch, copy)
     return copy
 
@@ -122,8 +206,7 @@ def kind(path: Path) -> str | None:
 @functools.lru_cache(maxsize=256)
 def _kind(path: Path, size: int, mtime: int) -> str | None:
     try:
-        with connect(path) as connection:
-            schema = columns(connection)
+        schema = retrying(lambda: _schema(path))
     except sqlite3.Error:
         return None
     metrics = schema.get("metrics", set())
@@ -132,6 +215,11 @@ def _kind(path: Path, size: int, mtime: int) -> str | None:
     if {"run_name", "metrics"} <= metrics:
         return "trackio"
     return None
+
+
+def _schema(path: Path) -> dict[str, set[str]]:
+    with connect(path) as connection:
+        return columns(connection)
 
 
 def split(path: Path) -> tuple[Path, str | None]:

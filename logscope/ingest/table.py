@@ -19,6 +19,8 @@ import polars as pl
 
 from logscope.ingest.base import STEP_KEYS, Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import LINE, prepare
+from logscope.ingest.native import NativeError, guarded
+from logscope.ingest.textfile import read_text_bytes
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress
@@ -35,12 +37,12 @@ def header(path: Path) -> list[str]:
     """The column names of a CSV or Parquet file; [] when it cannot be read."""
     try:
         if path.suffix == ".parquet":
-            return list(pl.read_parquet_schema(path))
-        with path.open("rb") as handle:
-            head = handle.read(_HEAD_BYTES)
-        first = head.split(b"\n", 1)[0]
-        return pl.read_csv(first + b"\n", infer_schema=False, encoding="utf8-lossy").columns
-    except Exception:  # not a table at all: discovery simply does not take it
+            return list(guarded(pl.read_parquet_schema, path))
+        first = read_text_bytes(path, limit=_HEAD_BYTES).split(b"\n", 1)[0]
+        return guarded(
+            pl.read_csv, first + b"\n", infer_schema=False, encoding="utf8-lossy"
+        ).columns
+    except (OSError, ValueError, NativeError):  # not a table at all: discovery does not take it
         return []
 
 
@@ -73,9 +75,9 @@ def read_parquet(
     notes: list[str] = []
     raw: pl.DataFrame | None = None
     try:
-        raw = pl.read_parquet(path)
-    except Exception as exc:  # corrupt, truncated or not Parquet at all
-        log(None, f"not a readable Parquet file ({_reason(exc)}); skipped")
+        raw = guarded(pl.read_parquet, path)
+    except NativeError as exc:  # corrupt, truncated or not Parquet at all
+        log(None, f"not a readable Parquet file ({exc}); skipped")
     if progress:
         size = path.stat().st_size if path.exists() else 0
         progress(name, size, size)
@@ -85,31 +87,97 @@ def read_parquet(
 
 
 def load_csv(path: Path, log: ProblemLog) -> pl.DataFrame | None:
-    """Every cell as text (so no column is mistyped from its first rows), plus `_line`."""
+    """Every cell as text (so no column is mistyped from its first rows), plus `_line`.
+
+    A row with more or fewer fields than the header (a line cut or garbled mid-write) is
+    reported by line: extra fields are ignored, missing ones read as missing. Should the
+    parser still refuse the file, the ragged rows are left out and the rest is read."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        log(None, f"could not be read ({exc.strerror or exc}); skipped")
+        data = read_text_bytes(path, log=log)
+    except (OSError, ValueError) as exc:
+        log(None, f"could not be read ({getattr(exc, 'strerror', None) or exc}); skipped")
         return None
     if not data.strip():
         log(None, "file is empty")
         return None
-    options = {"infer_schema": False, "encoding": "utf8-lossy"}
+    lines = _field_counts(data)
+    ragged = _report_ragged(lines, log)
+    options = {"infer_schema": False, "encoding": "utf8-lossy", "truncate_ragged_lines": True}
+    kept: list[int] | None = None
     try:
-        raw = pl.read_csv(data, **options)  # type: ignore[arg-type]
-    except Exception:
-        try:
-            raw = pl.read_csv(data, truncate_ragged_lines=True, **options)  # type: ignore[arg-type]
-        except Exception as exc:
-            log(1, f"not a readable CSV file ({_reason(exc)}); skipped")
+        raw = guarded(pl.read_csv, data, **options)  # type: ignore[arg-type]
+    except NativeError as exc:
+        if lines is None or ragged.height == 0:
+            log(1, f"not a readable CSV file ({exc}); skipped")
             return None
-        log(None, "some lines have more fields than the header; the extra fields were ignored")
+        data, kept = _without(lines, ragged)
+        try:
+            raw = guarded(pl.read_csv, data, **options)  # type: ignore[arg-type]
+        except NativeError as again:
+            log(1, f"not a readable CSV file ({again}); skipped")
+            return None
+        log(None, "the ragged rows were left out (the file did not parse with them)")
     if not data.endswith(b"\n"):
         log(
-            raw.height + 1,
+            raw.height + 1 if kept is None else kept[-1],
             "last line has no line end (run killed mid-write, or still writing); read as is",
         )
+    if kept is not None and len(kept) == raw.height + 1:
+        return raw.with_columns(pl.Series(LINE, kept[1:], dtype=pl.Int64))
     return raw.with_columns(pl.int_range(2, raw.height + 2).alias(LINE))
+
+
+def _field_counts(data: bytes) -> pl.DataFrame | None:
+    """Per physical line: its text, number, field count (commas outside quotes + 1) and
+    whether it is blank. None when a quoted field spans lines (then lines are not rows)."""
+    text = data.decode("utf-8", "replace")
+    lines = (
+        pl.DataFrame({"text": [text]})
+        .select(pl.col("text").str.split("\n"))
+        .explode("text")
+        .with_row_index("line", offset=1)
+    )
+    if data.endswith(b"\n"):
+        lines = lines.head(lines.height - 1)
+    unquoted = pl.col("text").str.replace_all('"[^"]*"', "")
+    lines = lines.with_columns(
+        (pl.col("text").str.count_matches('"', literal=True) % 2 == 1).alias("open"),
+        (unquoted.str.count_matches(",", literal=True) + 1).alias("fields"),
+        (pl.col("text").str.strip_chars() == "").alias("blank"),
+    )
+    if lines.height < 2 or lines.get_column("open").any():
+        return None
+    return lines
+
+
+def _report_ragged(lines: pl.DataFrame | None, log: ProblemLog) -> pl.DataFrame:
+    """The rows whose field count is not the header's, reported by line."""
+    if lines is None:
+        return pl.DataFrame()
+    expected = lines.item(0, "fields")
+    ragged = lines.filter((pl.col("fields") != expected) & ~pl.col("blank"))
+    longer = ragged.filter(pl.col("fields") > expected)
+    if longer.height:  # the wording `tail --follow` and earlier versions use
+        log(
+            longer.item(0, "line"),
+            "some lines have more fields than the header; the extra fields were ignored",
+        )
+    shorter = ragged.filter(pl.col("fields") < expected)
+    if shorter.height:
+        also = f" ({shorter.height - 1} more such rows)" if shorter.height > 1 else ""
+        log(
+            shorter.item(0, "line"),
+            f"row has {shorter.item(0, 'fields')} fields, fewer than the header's {expected}:"
+            f" the missing cells read as missing{also}",
+        )
+    return ragged
+
+
+def _without(lines: pl.DataFrame, ragged: pl.DataFrame) -> tuple[bytes, list[int]]:
+    """The text without the ragged rows, and the line number of each line kept."""
+    good = lines.join(ragged.select("line"), on="line", how="anti", maintain_order="left")
+    kept = "\n".join(good.get_column("text").to_list()) + "\n"
+    return kept.encode(), good.get_column("line").to_list()
 
 
 def _result(

@@ -63,7 +63,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
         progress(name, size, size)
     raw, meta = pl.DataFrame(), dict[str, Any]()
     try:
-        raw, meta = _read(database, selector, log, notes)
+        raw, meta = sqlitedb.retrying(lambda: _read(database, selector, log, notes))
     except sqlite3.Error as error:
         log(None, f"cannot read {database.name} as a trackio database ({error}); skipped")
     frame, more = tabulate(raw, log, notes)

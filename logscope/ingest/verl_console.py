@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from logscope.columns import col
 from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog, empty_frame
 from logscope.ingest.decode import LINE
+from logscope.ingest.textfile import read_text_bytes
 
 if TYPE_CHECKING:
     from logscope.ingest import Progress
@@ -54,10 +56,13 @@ def looks_like(path: Path) -> bool:
 @functools.lru_cache(maxsize=256)
 def _has_step_line(path: Path, size: int, mtime: int) -> bool:
     try:
-        with path.open("rb") as handle:
-            return _STEP_LINE.search(handle.read(_SNIFF_BYTES)) is not None
+        return has_step_line(read_text_bytes(path, limit=_SNIFF_BYTES))
     except OSError:
         return False
+
+
+def has_step_line(data: bytes) -> bool:
+    return _STEP_LINE.search(data) is not None
 
 
 def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
@@ -66,9 +71,9 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     log = ProblemLog(name)
     notes: list[str] = []
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        log(None, f"cannot read the file ({error.strerror or error}); skipped")
+        data = read_text_bytes(path, log=log)
+    except (OSError, ValueError) as error:
+        log(None, f"cannot read the file ({getattr(error, 'strerror', None) or error}); skipped")
         return Ingested(name, FORMAT, empty_frame(), log.finish(), notes)
     if progress:
         progress(name, len(data), len(data))
@@ -107,8 +112,14 @@ def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
         # tqdm redraws with \r: the step line is the \r-piece that holds it
         .with_columns(pl.col("text").str.split("\r"))
         .explode("text")
-        .with_columns(pl.col("text").str.extract(_START + r"(\d+) - ", 1).alias("step"))
-        .filter(pl.col("step").is_not_null())
+        .with_columns(
+            pl.col("text").str.extract(_START + r"(\d+) - ", 1).alias("step"),
+            pl.col("text").str.extract(_START + r"([-+.\d][^ ]*) - ", 1).alias("odd"),
+        )
+    )
+    _report_odd_steps(lines.filter(pl.col("step").is_null() & pl.col("odd").is_not_null()), log)
+    lines = (
+        lines.filter(pl.col("step").is_not_null())
         .unique(LINE, keep="last", maintain_order=True)
         .select(
             pl.col(LINE).cast(pl.Int64),
@@ -138,7 +149,7 @@ def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
     bad = pairs.filter(~usable)
     if bad.height:
         _report(bad, log)
-    good = pairs.filter(usable)
+    good = _distinct_keys(pairs.filter(usable), log)
     if good.height == 0:
         return lines.select("step", pl.lit(None, pl.Float64).alias("wall_time"), LINE)
     wide = good.with_columns(pl.col("key").cast(pl.Categorical)).pivot(
@@ -151,8 +162,42 @@ def _parse(text: str, log: ProblemLog, notes: list[str]) -> pl.DataFrame:
         "step",
         pl.lit(None, pl.Float64).alias("wall_time"),
         LINE,
-        *(pl.col(m).cast(pl.Float64) for m in metrics),
+        *(col(m).cast(pl.Float64) for m in metrics),
     )
+
+
+def _report_odd_steps(odd: pl.DataFrame, log: ProblemLog) -> None:
+    """`step:1.5 - ...` or `step:-3 - ...`: no step veRL prints; said, not dropped silently."""
+    if odd.height == 0:
+        return
+    first = odd.row(0, named=True)
+    log(
+        first[LINE],
+        f"step {first['odd']!r} is not a whole number on {odd.height} line(s); lines skipped",
+    )
+
+
+_RESERVED = ("step", "wall_time", LINE)
+
+
+def _distinct_keys(good: pl.DataFrame, log: ProblemLog) -> pl.DataFrame:
+    """A key named like the frame's own columns cannot be a metric, and a key printed twice
+    on one line keeps its last value: both are said, never silent."""
+    reserved = good.filter(pl.col("key").is_in(_RESERVED))
+    if reserved.height:
+        key, line = reserved.row(0)[reserved.columns.index("key")], reserved.item(0, LINE)
+        log(line, f"key {key!r} on {reserved.height} step line(s) is no metric name; skipped")
+        good = good.filter(~pl.col("key").is_in(_RESERVED))
+    twice = good.filter(pl.struct(LINE, "key").is_duplicated())
+    if twice.height:
+        first = twice.row(0, named=True)
+        lines = twice.get_column(LINE).n_unique()
+        more = f" ({lines - 1} more line(s) repeat a key)" if lines > 1 else ""
+        log(
+            first[LINE],
+            f"key {first['key']!r} is printed twice on the line{more}; the last value was read",
+        )
+    return good
 
 
 def _cheap_value(raw: pl.Expr) -> pl.Expr:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from logscope.columns import col
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import LINE
 from logscope.ingest.table import header, load_csv
@@ -83,14 +84,14 @@ def read_part(path: Path, display: str, run: str, progress: Progress | None = No
         else:
             mine.setdefault(parts[1], column)
     part = raw.select(
-        pl.col(x_axis).alias("\u0000x"),
+        col(x_axis).alias("\u0000x"),
         pl.col(LINE),
-        *(pl.col(column).alias(metric) for metric, column in mine.items()),
+        *(col(column).alias(metric) for metric, column in mine.items()),
     )
     # only the rows where this run logged something (other runs' rows are empty here)
     metrics = [c for c in part.columns if c not in ("\u0000x", LINE)]
     if metrics:
-        part = part.filter(pl.any_horizontal(pl.col(m).is_not_null() for m in metrics))
+        part = part.filter(pl.any_horizontal(col(m).is_not_null() for m in metrics))
     part = _step_axis(part, x_axis, notes)
     if companions:
         notes.append(

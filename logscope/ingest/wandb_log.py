@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from logscope.columns import col
 from logscope.ingest import leveldblog, wandb_items, wandb_meta
 from logscope.ingest.base import Ingested, ProblemLog, empty_frame
 from logscope.ingest.decode import LINE
@@ -181,7 +182,7 @@ class _Decoded:
             pl.col("\u0000step").cast(pl.Int64).alias("step"),
             wall.cast(pl.Float64).alias("wall_time"),
             pl.col(LINE),
-            *(pl.col(m) for m in metrics),
+            *(col(m) for m in metrics),
         )
         if frame.height > 1 and not (frame.get_column("step").diff().drop_nulls() > 0).all():
             frame = frame.sort("step", maintain_order=True)

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import fuzzing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import logscope
+from logscope.ingest import read_runs
 from logscope.model import Problem
 from logscope.run import Run
 
@@ -234,3 +237,50 @@ def test_any_json_values_never_raise(rows: list[dict[str, Any]]) -> None:
 
     assert_problems_name(run, path)
     assert run.frame.columns[:2] == ["step", "wall_time"]
+
+
+# --- (f) every reader: mutated seeds and noise (fuzzing.py) ---------------------------------
+
+FORMATS = sorted(fuzzing.SEEDS)
+
+
+@settings(FUZZ, max_examples=100)
+@given(fmt=st.sampled_from(FORMATS), seed=st.integers(0, 2**32 - 1), noise=st.booleans())
+def test_every_reader_gives_a_run_or_one_clear_error(fmt: str, seed: int, noise: bool) -> None:
+    rng = random.Random(seed)
+    data = rng.randbytes(rng.randint(0, 1500)) if noise else fuzzing.mutate(fuzzing.seed(fmt), rng)
+    with tempfile.TemporaryDirectory() as folder:
+        path = fuzzing.materialize(fmt, data, Path(folder))
+
+        assert fuzzing.outcome(path) in ("runs", "error")
+
+
+def test_every_seed_reads_cleanly() -> None:
+    """The seeds themselves are good logs: a fuzz run starts from real data, not from noise."""
+    for fmt in FORMATS:
+        with tempfile.TemporaryDirectory() as folder:
+            runs = read_runs(fuzzing.materialize(fmt, fuzzing.seed(fmt), Path(folder)))
+
+            assert runs and all(r.frame.height for r in runs), fmt
+
+
+@settings(FUZZ, max_examples=12)
+@given(fmt=st.sampled_from(FORMATS), seed=st.integers(0, 2**32 - 1))
+def test_the_cli_exits_0_1_or_2_and_never_crashes(fmt: str, seed: int) -> None:
+    from typer.testing import CliRunner
+
+    from logscope.cli import app
+
+    data = fuzzing.mutate(fuzzing.seed(fmt), random.Random(seed))
+    with tempfile.TemporaryDirectory() as folder:
+        path = fuzzing.materialize(fmt, data, Path(folder))
+        result = CliRunner().invoke(app, ["check", str(path), "--format", "json"])
+
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert result.exit_code in (0, 1, 2)
+    if result.exit_code == 2:
+        assert "error" in result.output.lower()
+    else:
+        assert json.loads(result.stdout)["runs"]

@@ -378,7 +378,8 @@ def _binary_samples() -> dict[str, bytes]:
     return {"random": b"\x00\xff" + noise, "gzip": gz}
 
 
-@pytest.mark.parametrize("kind", ["random", "gzip"])
+# a gzip-compressed log is read now (issue 13): see test_hostile_input.py
+@pytest.mark.parametrize("kind", ["random"])
 def test_binary_file_is_one_problem_not_a_crash(tmp_path, kind):
     path = tmp_path / "metrics.jsonl"
     path.write_bytes(_binary_samples()[kind])

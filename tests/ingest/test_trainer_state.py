@@ -168,9 +168,18 @@ def test_truncated_file_is_a_problem_not_a_crash(tmp_path, cut):
     path.write_bytes(data[: int(len(data) * cut)])
     run = logscope.read(path)
 
-    assert run.frame.height == 0
     assert len(run.problems) == 1
     assert run.problems[0].path == str(path)
+    assert "cut short" in run.problems[0].message
+    # the complete entries before the cut are kept, none after it is made up
+    whole = logscope.read(write_state(tmp_path / "whole", 100))
+    read = run.frame.get_column("step").to_list()
+    assert 0 < len(read) <= whole.frame.height
+    assert read == whole.frame.get_column("step").to_list()[: len(read)]
+    assert (
+        run.frame.get_column("loss").to_list()
+        == whole.frame.get_column("loss").to_list()[: len(read)]
+    )
 
 
 def test_binary_file_is_a_problem_not_a_crash(tmp_path):
