@@ -17,9 +17,9 @@ from typing import Any
 
 import polars as pl
 
+from logscope.columns import LINE as LINE  # the row's source line; defined with the other names
 from logscope.columns import col
 
-LINE = "\u0000line"  # 1-based source line of each row (a name no log uses); not in the Run
 LIST_MARKER = "\u0000list"  # stands for a list value: kept visible, never a metric
 _SMALL_GROUP = 16
 _PREVIEW = 60

@@ -20,7 +20,7 @@ from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import decode_chunk, prepare, sanitize
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 CHUNK_BYTES = 64 << 20
 _COMPRESSED = (

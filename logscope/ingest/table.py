@@ -21,7 +21,7 @@ from logscope.ingest.base import STEP_KEYS, Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import LINE, prepare
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 CSV, PARQUET = "csv", "parquet"
 # W&B's own chart exports call the x axis "Step"

@@ -17,7 +17,7 @@ from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import decode_chunk, prepare, records_to_ndjson
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 _META_KEYS = (
     "global_step",

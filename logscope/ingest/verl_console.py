@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from logscope.columns import LINE
 from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog, empty_frame
-from logscope.ingest.decode import LINE
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 FORMAT = "verl_console"
 SUFFIXES = (".log", ".out", ".txt", ".err")

@@ -31,14 +31,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from logscope.columns import LINE
 from logscope.ingest import leveldblog, wandb_items, wandb_meta
 from logscope.ingest.base import Ingested, ProblemLog, empty_frame
-from logscope.ingest.decode import LINE
 from logscope.ingest.protowire import Bytes, tokens
-from logscope.run import Resume
+from logscope.model import Resume
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 FORMAT = "wandb"
 # wandb/run-20240101_120000-abc123/ and wandb/offline-run-...: one folder per start of a run
