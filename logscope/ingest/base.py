@@ -121,6 +121,29 @@ def tabulate(
     return frame, meta
 
 
+def resumed_folders(parts: list[Ingested]) -> list[Ingested]:
+    """The folders of one tracker run id (W&B, SwanLab: a resumed run starts a new folder),
+    ordered by the first step each logged, each later folder recorded as a resume."""
+    parts = sorted(parts, key=lambda p: (_first_step(p), p.path))
+    last: int | None = None
+    for part in parts:
+        part.resumes = []
+        if part.frame.height == 0:
+            continue
+        first = _first_step(part)
+        if last is not None:
+            part.resumes.append(Resume(first, last, part.path, None))
+            part.notes.append(f"resumed run: this folder continues at step {first}")
+        last = int(part.frame.get_column("step").max())  # type: ignore[arg-type]
+    return parts
+
+
+def _first_step(part: Ingested) -> int:
+    if part.frame.height == 0:
+        return -1
+    return int(part.frame.get_column("step").min())  # type: ignore[arg-type]
+
+
 def empty_frame() -> pl.DataFrame:
     """A source with no rows: the frame contract's index columns and no metric."""
     return pl.DataFrame(schema={"step": pl.Int64, "wall_time": pl.Float64, LINE: pl.Int64})

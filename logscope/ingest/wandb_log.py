@@ -33,9 +33,8 @@ import polars as pl
 
 from logscope.columns import LINE
 from logscope.ingest import leveldblog, wandb_items, wandb_meta
-from logscope.ingest.base import Ingested, ProblemLog, empty_frame
+from logscope.ingest.base import Ingested, ProblemLog, empty_frame, resumed_folders
 from logscope.ingest.protowire import Bytes, tokens
-from logscope.model import Resume
 
 if TYPE_CHECKING:
     from logscope.ingest.base import Progress
@@ -83,28 +82,10 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
 
 
 def read_files(files: list[tuple[Path, str]], progress: Progress | None = None) -> list[Ingested]:
-    """The folders of one run id (a resumed run starts a new folder): read each, order them
-    by the first step they logged (RunRecord.starting_step says the same for online runs, but
-    an offline resume leaves it 0), and record each later folder as a resume."""
-    parts = [read(path, display, progress) for path, display in files]
-    parts.sort(key=lambda p: (_first_step(p), p.path))
-    last: int | None = None
-    for part in parts:
-        part.resumes = []
-        if part.frame.height == 0:
-            continue
-        first = _first_step(part)
-        if last is not None:
-            part.resumes.append(Resume(first, last, part.path, None))
-            part.notes.append(f"resumed run: this folder continues at step {first}")
-        last = int(part.frame.get_column("step").max())  # type: ignore[arg-type]
-    return parts
-
-
-def _first_step(part: Ingested) -> int:
-    if part.frame.height == 0:
-        return -1
-    return int(part.frame.get_column("step").min())  # type: ignore[arg-type]
+    """The folders of one run id (a resumed run starts a new folder), in the order of the
+    first step they logged (RunRecord.starting_step says the same for online runs, but an
+    offline resume leaves it 0), each later folder recorded as a resume."""
+    return resumed_folders([read(path, display, progress) for path, display in files])
 
 
 class _Decoded:
