@@ -19,6 +19,9 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from wandb_samples import VERL_ROWS  # noqa: E402  (a sibling script, not a package)
 
 RUN_ID = "q7w3verlgrpo2gsm8kx01"
 # (folder timestamp, first step, last step, finish state): crashed after step 60, resumed
@@ -41,32 +44,9 @@ swanlab.init(
         "trainer": {"total_training_steps": 100, "logger": ["console", "swanlab"]},
     },
 )
-rng = random.Random(first)
-for step in range(first, last + 1):
-    grad = 0.6 * math.exp(rng.gauss(0, 0.1))
-    clip = 0.02 + max(0.0, step - 65) * 0.012 + abs(rng.gauss(0, 0.005))
-    length = 420 + 4 * step + rng.gauss(0, 10)
-    row = {
-        "actor/pg_loss": -0.01 + rng.gauss(0, 0.01),
-        "actor/pg_clipfrac": 0.003 + abs(rng.gauss(0, 0.001)),
-        "actor/ppo_kl": 0.0004 + abs(rng.gauss(0, 0.0002)),
-        "actor/entropy": 0.9 - 0.003 * step + shift,
-        "actor/kl_loss": 0.001 * step / 10,
-        "actor/grad_norm": float("nan") if step == 88 else grad,
-        "actor/lr": 1e-6,
-        "critic/score/mean": 0.3 + 0.004 * step + rng.gauss(0, 0.02) + shift,
-        "critic/rewards/mean": 0.3 + 0.004 * step + rng.gauss(0, 0.02) + shift,
-        "critic/advantages/mean": rng.gauss(0, 0.01),
-        "response_length/mean": length,
-        "response_length/max": min(1024.0, length + 500),
-        "response_length/clip_ratio": min(clip, 1.0),
-        "prompt_length/mean": 110 + rng.gauss(0, 3),
-        "timing_s/gen": 35 + rng.gauss(0, 2),
-        "timing_s/step": 62 + rng.gauss(0, 3),
-    }
-    if step % 10 == 0:
-        row["val-core/openai/gsm8k/reward/mean@1"] = 0.4 + 0.003 * step
-    swanlab.log(row, step=step)
+ROWS
+for step, row in rows(first, last, shift):
+    swanlab.log({key: value for key, value in row.items() if value is not None}, step=step)
 if state == "crashed":
     swanlab.finish(state="crashed", error="torch.OutOfMemoryError: CUDA out of memory.")
 else:
@@ -113,7 +93,7 @@ def verl_swanlab() -> None:
     shutil.rmtree(root, ignore_errors=True)
     with tempfile.TemporaryDirectory() as work:
         script = Path(work) / "main_ppo.py"
-        script.write_text(_SCRIPT)
+        script.write_text(_SCRIPT.replace("ROWS", VERL_ROWS))
         env = {**os.environ, "HOME": work}
         for stamp, first, last, state in SEGMENTS:
             before = set(Path(work).glob("swanlog/run-*"))

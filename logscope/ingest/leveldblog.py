@@ -16,9 +16,12 @@ offset; a file that simply ends mid-chunk (a live or killed run) reports the cut
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -61,6 +64,42 @@ class Records:
 def looks_like_wandb(head: bytes) -> bool:
     """The file starts with a W&B transaction-log header (any version)."""
     return len(head) >= FILE_HEADER.size and head[:4] == MAGIC
+
+
+def run_id(path: Path, header: Header, folder: re.Pattern[str]) -> str:
+    """A tracker's run id: from the file name `run-<id><suffix>`, else from its folder
+    (`folder` captures `id`), else the file name."""
+    name = path.name
+    if (
+        name.startswith("run-")
+        and name.endswith(header.suffix)
+        and len(name) > 4 + len(header.suffix)
+    ):
+        return name[4 : -len(header.suffix)]
+    found = folder.match(path.parent.name)
+    return found.group("id") if found else name
+
+
+def load(
+    path: Path,
+    header: Header,
+    log: Callable[[int | None, str], None],
+    name: str,
+    progress: Callable[[str, int, int], None] | None,
+) -> Records | None:
+    """The records of a log file, each framing problem logged with its byte offset; None
+    (with the reason logged) when the file cannot be read."""
+    try:
+        buf = path.read_bytes()
+    except OSError as exc:
+        log(None, f"could not be read ({exc.strerror or exc}); skipped")
+        return None
+    if progress:
+        progress(name, len(buf), len(buf))
+    records = read_records(buf, header)
+    for offset, message in records.problems:
+        log(None, message if message.startswith("byte ") else f"byte {offset}: {message}")
+    return records
 
 
 def read_records(buf: bytes, header: Header = WANDB) -> Records:

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 FORMAT = "swanlab"
 HEADER = leveldblog.Header(b":SWL", 0xE1D6, 2, "a SwanLab run log", ".swanlab")
 RUN_FOLDER = re.compile(r"^run-\d{8}_\d{6}-(?P<id>[^/\\]+)$")
-_RUN_FILE = re.compile(r"^run-(?P<id>.+)\.swanlab$")
 SYSTEM = "__swanlab__."  # the system monitor's keys (CPU, memory, GPU), on their own steps
 _RESERVED = ("step", "wall_time")
 _FILES = (("config.yaml", "config"), ("swanlab-metadata.json", "swanlab.metadata"))
@@ -68,11 +67,7 @@ _MEDIA = {
 
 def run_id(path: Path) -> str:
     """The run id of a `.swanlab` file: its name, else its folder's, else the file name."""
-    found = _RUN_FILE.match(path.name)
-    if found:
-        return found.group("id")
-    folder = RUN_FOLDER.match(path.parent.name)
-    return folder.group("id") if folder else path.name
+    return leveldblog.run_id(path, HEADER, RUN_FOLDER)
 
 
 def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
@@ -80,17 +75,9 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     name = display or str(path)
     log = ProblemLog(name)
     notes: list[str] = []
-    try:
-        buf = path.read_bytes()
-    except OSError as exc:
-        log(None, f"could not be read ({exc.strerror or exc}); skipped")
+    records = leveldblog.load(path, HEADER, log, name, progress)
+    if records is None:
         return Ingested(name, FORMAT, empty_frame(), log.finish(), notes)
-    if progress:
-        progress(name, len(buf), len(buf))
-    records = leveldblog.read_records(buf, HEADER)
-    del buf  # records.data holds the file's bytes
-    for offset, message in records.problems:
-        log(None, message if message.startswith("byte ") else f"byte {offset}: {message}")
     b = Bytes(records.data)
     tok = tokens(b, records.start, records.end)
     bad = np.flatnonzero(tok.bad)

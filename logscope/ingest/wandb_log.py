@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 FORMAT = "wandb"
 # wandb/run-20240101_120000-abc123/ and wandb/offline-run-...: one folder per start of a run
 RUN_FOLDER = re.compile(r"^(offline-)?run-\d{8}_\d{6}-(?P<id>[^/\\]+)$")
-_RUN_FILE = re.compile(r"^run-(?P<id>.+)\.wandb$")
 _RESERVED = {"step", "wall_time"}
 HF_STEP = "train/global_step"
 _PREVIEW = 60
@@ -51,11 +50,7 @@ _META_TEXT = 200
 
 def run_id(path: Path) -> str:
     """The W&B run id of a `.wandb` file: its name, else its folder's, else the file name."""
-    found = _RUN_FILE.match(path.name)
-    if found:
-        return found.group("id")
-    folder = RUN_FOLDER.match(path.parent.name)
-    return folder.group("id") if folder else path.name
+    return leveldblog.run_id(path, leveldblog.WANDB, RUN_FOLDER)
 
 
 def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
@@ -63,17 +58,9 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     name = display or str(path)
     log = ProblemLog(name)
     notes: list[str] = []
-    try:
-        buf = path.read_bytes()
-    except OSError as exc:
-        log(None, f"could not be read ({exc.strerror or exc}); skipped")
+    records = leveldblog.load(path, leveldblog.WANDB, log, name, progress)
+    if records is None:
         return Ingested(name, FORMAT, empty_frame(), log.finish(), notes)
-    if progress:
-        progress(name, len(buf), len(buf))
-    records = leveldblog.read_records(buf)
-    del buf  # records.data holds the file's bytes
-    for offset, message in records.problems:
-        log(None, message if message.startswith("byte ") else f"byte {offset}: {message}")
     decoded = _Decoded(Bytes(records.data), records, log)
     frame, meta = decoded.history(notes if len(records.start) else [])
     meta.update(decoded.run_info(notes if len(records.start) else []))

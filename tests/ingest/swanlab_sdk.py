@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from wandb_sdk import _literal as python_literal
 
 NAN, INF = math.nan, math.inf
 
@@ -71,7 +72,7 @@ def run_script(code: str, folder: Path, *args: str) -> None:
     home.mkdir(exist_ok=True)
     env = {**os.environ, "HOME": str(home), "SWANLAB_MODE": "offline"}
     script = folder / "log.py"
-    text = textwrap.dedent(code).replace("ROWS", _literal(MAIN_ROWS))
+    text = textwrap.dedent(code).replace("ROWS", python_literal(MAIN_ROWS))
     text = text.replace("LONG_ID", repr(LONG_ID)).replace("RESUME_ID", repr(RESUME_ID))
     script.write_text(text)
     subprocess.run(
@@ -83,11 +84,6 @@ def run_script(code: str, folder: Path, *args: str) -> None:
         timeout=300,
     )
     script.unlink()
-
-
-def _literal(rows: list[tuple[int, dict[str, object]]]) -> str:
-    """A Python literal of the rows; nan/inf spelled so the script can evaluate them."""
-    return repr(rows).replace("nan", "math.nan").replace("inf", "math.inf")
 
 
 def make_runs(root: Path) -> dict[str, Path]:

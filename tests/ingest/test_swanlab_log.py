@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from swanlab_sdk import LONG_ID, MAIN_ROWS, RESUME_ID, make_runs, swanlab_file
+from values import flat, same
 
 import logscope
 from logscope.follow.sources import open_source
@@ -29,29 +30,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return make_runs(tmp_path_factory.mktemp("swanlab"))
 
 
-def flat(row: dict[str, object], prefix: str = "") -> dict[str, object]:
-    """Nested dicts named as SwanLab names them: `train/kl`."""
-    out: dict[str, object] = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            out.update(flat(value, f"{prefix}{key}/"))
-        else:
-            out[prefix + key] = value
-    return out
-
-
-def same(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return (math.isnan(a) and math.isnan(b)) or a == b
-
-
 def test_every_logged_scalar_is_read_at_its_step(runs):
     run = logscope.read(swanlab_file(runs["two"]).parent)
 
     rows = {r["step"]: r for r in run.frame.to_dicts()}
     for step, logged in MAIN_ROWS:
-        for key, value in flat(logged).items():
+        for key, value in flat(logged, "/").items():
             assert same(rows[step][key], float(value)), (step, key)  # type: ignore[arg-type]
     assert math.isnan(rows[3]["grad_norm"])
     assert [rows[s]["grad_norm"] for s in (4, 5)] == [math.inf, -math.inf]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from values import flat, same
 from wandb_sdk import MAIN_ROWS, make_runs, wandb_file
 
 import logscope
@@ -22,28 +23,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return make_runs(tmp_path_factory.mktemp("wandb"))
 
 
-def flat(row: dict[str, object], prefix: str = "") -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            out.update(flat(value, f"{prefix}{key}."))
-        else:
-            out[prefix + key] = value
-    return out
-
-
-def same(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return (math.isnan(a) and math.isnan(b)) or a == b
-
-
 def test_every_logged_value_is_read_as_logged(runs):
     run = logscope.read(wandb_file(runs["two"], "main0001").parent)
 
     rows = {r["step"]: r for r in run.frame.to_dicts()}
     for step, logged in MAIN_ROWS:
-        for key, value in flat(logged).items():
+        for key, value in flat(logged, ".").items():
             if isinstance(value, (bool, str)):
                 assert key not in run.frame.columns
             else:
