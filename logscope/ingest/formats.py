@@ -98,11 +98,10 @@ class Format:
     read_part: Callable[[Path, str, str, Progress | None], Ingested] | None = None
     follow: Follow = "snapshot"
     watched: Callable[[Path], list[Path]] | None = None  # snapshot: files its writer touches
-    follow_note: str | None = None  # said once when `tail --follow` starts following it
+    # said once when `tail --follow` starts following it: why points arrive in bursts (the
+    # stall finding and the status line then allow for it)
+    follow_note: str | None = None
     tag_prefixes: bool = False  # a file's folder within the run prefixes its series' names
-
-    def reads_alone(self) -> bool:
-        return self.read_together is None
 
 
 def _name(*names: str) -> Callable[[Path], bool]:
