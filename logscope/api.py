@@ -318,7 +318,7 @@ def check(
                 baseline=reference,
             )
         )
-    from logscope.rules.selection import empty_selection
+    from logscope.checking import empty_selection
 
     errors = [f"{r.path}: no metric rows could be read" for r in runs if r.frame.height == 0]
     if not allow_empty:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.rules import engine
-from logscope.rules.selection import empty_selection
 from logscope.rules.spec import Pack, load_builtin, load_files, override
 
 if TYPE_CHECKING:
@@ -234,4 +233,19 @@ def _in_pool(
         return reports
 
 
-__all__ = ["CheckResult", "LogscopeError", "check", "load_packs"]
+def empty_selection(
+    report: engine.RunReport, select: Collection[str] | None, ignore: Collection[str] | None
+) -> str | None:
+    """Why --select/--ignore left a run no rule at all (none evaluated, none skipped), or
+    None. Without a selection an empty verdict is not an error."""
+    if not (select or ignore) or report.evaluated or report.skipped:
+        return None
+    applied = ", ".join(report.packs) or "none"
+    return (
+        f"{report.run.path}: the rule selection leaves no rule to check in this run "
+        f"(packs that apply: {applied}); force a pack with --pack, or pass --allow-empty "
+        "if this is intended"
+    )
+
+
+__all__ = ["CheckResult", "LogscopeError", "check", "empty_selection", "load_packs"]

@@ -1,4 +1,5 @@
-"""Column references that take a logged metric name literally.
+"""Column names every layer shares, and column references that take a logged metric name
+literally.
 
 `pl.col("^loss$")` is a regex and `pl.col("*")` means every column; a log may use any text
 as a key, so dynamic names go through `col`, which falls back to an exact-name selector.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 import polars.selectors as cs
+
+LINE = "\u0000line"  # 1-based source line of each row (a name no log uses); not in the Run
 
 
 def col(name: str) -> pl.Expr:

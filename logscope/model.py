@@ -57,6 +57,16 @@ class Source:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """A restart: the log went back from `previous_step` to `step` at `source`:`line`."""
+
+    step: int
+    previous_step: int
+    source: str
+    line: int | None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """One rule that fired on one metric of one run."""

@@ -13,24 +13,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from logscope.columns import col
-from logscope.ingest.decode import LINE
-from logscope.model import Problem, Source
+from logscope.columns import LINE, col
+from logscope.model import Problem, Resume, Source
 
 if TYPE_CHECKING:
     from logscope.ingest.base import Ingested
 
 INDEX_COLUMNS = ("step", "wall_time")
-
-
-@dataclass(frozen=True, slots=True)
-class Resume:
-    """A restart: the log went back from `previous_step` to `step` at `source`:`line`."""
-
-    step: int
-    previous_step: int
-    source: str
-    line: int | None
 
 
 @dataclass

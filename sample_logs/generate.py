@@ -458,3 +458,7 @@ if __name__ == "__main__":
 
     verl_wandb()  # needs the wandb SDK (offline); keeps the committed files without it
     trl_grpo_wandb_export()
+
+    from swanlab_samples import verl_swanlab
+
+    verl_swanlab()  # needs the swanlab SDK (offline); keeps the committed files without it

@@ -27,6 +27,39 @@ VERL_ID = "k3x9q2v7"
 # the step-40 checkpoint in a new process (W&B starts a second folder for the same run id)
 VERL_SEGMENTS = (("20261101_101010", 1, 60, 1), ("20261101_123000", 41, 100, 0))
 
+# veRL GRPO's metrics at each step (shared with swanlab_samples.py): a Python snippet that
+# defines `rows(first, last, shift)`, yielding (step, metrics) with None for "not logged"
+VERL_ROWS = """
+def rows(first, last, shift):
+    rng = random.Random(first)
+    for step in range(first, last + 1):
+        grad = 0.6 * math.exp(rng.gauss(0, 0.1))
+        clip = 0.02 + max(0.0, step - 65) * 0.012 + abs(rng.gauss(0, 0.005))
+        length = 420 + 4 * step + rng.gauss(0, 10)
+        yield step, {
+            "actor/pg_loss": -0.01 + rng.gauss(0, 0.01),
+            "actor/pg_clipfrac": 0.003 + abs(rng.gauss(0, 0.001)),
+            "actor/ppo_kl": 0.0004 + abs(rng.gauss(0, 0.0002)),
+            "actor/entropy": 0.9 - 0.003 * step + shift,
+            "actor/kl_loss": 0.001 * step / 10,
+            "actor/grad_norm": float("nan") if step == 88 else grad,
+            "actor/lr": 1e-6,
+            "critic/score/mean": 0.3 + 0.004 * step + rng.gauss(0, 0.02) + shift,
+            "critic/rewards/mean": 0.3 + 0.004 * step + rng.gauss(0, 0.02) + shift,
+            "critic/advantages/mean": rng.gauss(0, 0.01),
+            "response_length/mean": length,
+            "response_length/max": min(1024.0, length + 500),
+            "response_length/clip_ratio": min(clip, 1.0),
+            "prompt_length/mean": 110 + rng.gauss(0, 3),
+            "timing_s/gen": 35 + rng.gauss(0, 2),
+            "timing_s/update_actor": 20 + rng.gauss(0, 1),
+            "timing_s/step": 62 + rng.gauss(0, 3),
+            "val-core/openai/gsm8k/reward/mean@1": (
+                0.4 + 0.003 * step if step % 10 == 0 else None
+            ),
+        }
+"""
+
 _VERL_SCRIPT = """
 import math, random, sys
 import wandb
@@ -47,31 +80,9 @@ run = wandb.init(
         "trainer": {"total_training_steps": 100},
     },
 )
-rng = random.Random(first)
-for step in range(first, last + 1):
-    grad = 0.6 * math.exp(rng.gauss(0, 0.1))
-    clip = 0.02 + max(0.0, step - 65) * 0.012 + abs(rng.gauss(0, 0.005))
-    length = 420 + 4 * step + rng.gauss(0, 10)
-    run.log({
-        "actor/pg_loss": -0.01 + rng.gauss(0, 0.01),
-        "actor/pg_clipfrac": 0.003 + abs(rng.gauss(0, 0.001)),
-        "actor/ppo_kl": 0.0004 + abs(rng.gauss(0, 0.0002)),
-        "actor/entropy": 0.9 - 0.003 * step + shift,
-        "actor/kl_loss": 0.001 * step / 10,
-        "actor/grad_norm": float("nan") if step == 88 else grad,
-        "actor/lr": 1e-6,
-        "critic/score/mean": 0.3 + 0.004 * step + rng.gauss(0, 0.02) + shift,
-        "critic/rewards/mean": 0.3 + 0.004 * step + rng.gauss(0, 0.02) + shift,
-        "critic/advantages/mean": rng.gauss(0, 0.01),
-        "response_length/mean": length,
-        "response_length/max": min(1024.0, length + 500),
-        "response_length/clip_ratio": min(clip, 1.0),
-        "prompt_length/mean": 110 + rng.gauss(0, 3),
-        "timing_s/gen": 35 + rng.gauss(0, 2),
-        "timing_s/update_actor": 20 + rng.gauss(0, 1),
-        "timing_s/step": 62 + rng.gauss(0, 3),
-        "val-core/openai/gsm8k/reward/mean@1": 0.4 + 0.003 * step if step % 10 == 0 else None,
-    }, step=step)
+ROWS
+for step, row in rows(first, last, shift):
+    run.log(row, step=step)
 run.finish(exit_code=exit_code)
 """
 
@@ -89,7 +100,7 @@ def verl_wandb() -> None:
     shutil.rmtree(root, ignore_errors=True)
     with tempfile.TemporaryDirectory() as work:
         script = Path(work) / "main_ppo.py"
-        script.write_text(_VERL_SCRIPT)
+        script.write_text(_VERL_SCRIPT.replace("ROWS", VERL_ROWS))
         env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": work, "WANDB_SILENT": "true"}
         env.update({f"WANDB_{k}_DIR": f"{work}/home/{k}" for k in ("CACHE", "CONFIG", "DATA")})
         for stamp, first, last, code in VERL_SEGMENTS:

@@ -110,6 +110,14 @@ EXPECTED = {
             ("warning", "verl/response-truncation", 80),
         ],
     ),
+    "verl_swanlab": (
+        "fail",
+        1,
+        [
+            ("error", "common/grad-norm-nonfinite", 88),
+            ("warning", "verl/response-truncation", 80),
+        ],
+    ),
 }
 
 # the family each sample must be detected as (the packs applied beside common)
@@ -135,6 +143,7 @@ FAMILY = {
     "maxent_healthy": ["maxent_grpo"],
     "maxent_broken": ["maxent_grpo"],
     "verl_wandb": ["verl"],
+    "verl_swanlab": ["verl"],
     "verl_console_grpo": ["verl"],
     "mlflow_ppo": ["verl"],
 }

@@ -405,16 +405,13 @@ class SnapshotSource(Source):
 
 
 def signature(path: Path, fmt: str) -> tuple[int, int] | None:
-    """(size, newest mtime) of what a whole-file format's writer touches: the database and
-    its write-ahead log for `store.db/<run>` (SQLite in WAL mode writes there first), the
-    metric files of an MLflow run folder (`meta.yaml` does not change as it logs)."""
-    from logscope.ingest.sqlitedb import split
+    """(size, newest mtime) of what a whole-file format's writer touches (its record's
+    `watched`: a database and its write-ahead log, an MLflow run's metric files), or of the
+    file itself."""
+    from logscope.ingest import formats
 
-    if fmt == "mlflow_files":
-        files = [path, *(f for f in (path.parent / "metrics").rglob("*") if f.is_file())]
-    else:
-        database, _ = split(path)
-        files = [database, database.with_name(database.name + "-wal")]
+    watched = formats.get(fmt).watched
+    files = watched(path) if watched is not None else [path]
     size, newest = 0, -1
     for file in files:
         try:
@@ -428,16 +425,23 @@ def signature(path: Path, fmt: str) -> tuple[int, int] | None:
 def open_source(
     path: Path, fmt: str, display: str, prefix: str = "", part: str | None = None
 ) -> Source:
-    """The incremental reader for one file of a run; `part` picks one run of a W&B export."""
-    if fmt == "tensorboard":
-        return EventSource(path, display, prefix)
-    if fmt == "jsonl":
-        return JsonlSource(path, display)
-    from logscope.ingest import _readers, wandb_export
+    """The incremental reader for one file of a run, as its format's record says to follow
+    it; `part` picks one run of a file that holds several (a W&B chart export)."""
+    from logscope.ingest import formats
 
+    record = formats.get(fmt)
+    incremental: Source | None = None
+    if record.follow == "tfrecords":
+        incremental = EventSource(path, display, prefix)
+    elif record.follow == "lines":
+        incremental = JsonlSource(path, display)
+    if incremental is not None:
+        incremental.format = fmt
+        return incremental
     if part is not None:
-        return SnapshotSource(
-            path, display, fmt, lambda: wandb_export.read_part(path, display, part, None)
-        )
-    reader = _readers()[fmt]
-    return SnapshotSource(path, display, fmt, lambda: reader(path, display, None))
+        read_part = record.read_part
+        assert read_part is not None
+        return SnapshotSource(path, display, fmt, lambda: read_part(path, display, part, None))
+    read = record.read
+    assert read is not None
+    return SnapshotSource(path, display, fmt, lambda: read(path, display, None))

@@ -36,10 +36,6 @@ if TYPE_CHECKING:
 # as the last evaluation took, so rules use at most about half a core on a busy run
 EVAL_GAP = 0.2
 RESCAN_POLLS = 4  # look for new files every this many times the longest poll interval
-TB_NOTE = (
-    "following TensorBoard event files: torch's SummaryWriter flushes every 120 s by "
-    "default (flush_secs), so new points may arrive in bursts up to 2 minutes apart"
-)
 
 
 class SeveralRuns(InputError):
@@ -91,7 +87,8 @@ class Tail:
     # -- files -----------------------------------------------------------------------
     def scan(self) -> None:
         """Open readers for log files not seen yet. InputError when there are none (yet)."""
-        from logscope.ingest.discover import discover, event_prefixes
+        from logscope.ingest import formats
+        from logscope.ingest.discover import discover, tag_prefixes
 
         runs = discover(self.path)
         if len(runs) > 1:
@@ -102,14 +99,15 @@ class Tail:
         new = [
             (f, fmt)
             for f, fmt in found.files
-            # one trainer_state.json per run: while the root copy is being rewritten,
-            # discovery may prefer a checkpoint-*/ copy, which repeats the same history
-            if f not in self.sources and not (fmt == "trainer_state" and fmt in followed)
+            # one copy per run of a format whose copies repeat one history (trainer_state.json):
+            # while the root copy is being rewritten, discovery may prefer a checkpoint-*/
+            # copy, which repeats the same history
+            if f not in self.sources
+            and not (formats.get(fmt).best_copy is not None and fmt in followed)
         ]
         if not new:
             return
-        events = [f for f, fmt in found.files if fmt == "tensorboard"]
-        prefixes = event_prefixes(found.root, events) if events else {}
+        prefixes = tag_prefixes(found)
         for file, fmt in new:
             display = _display(file, self.path)
             self.sources[file] = open_source(
@@ -118,10 +116,13 @@ class Tail:
             self.status.files.append(display)
             if self.window.rows or self.status.state != "reading":
                 self.view.note(f"new file: {display}")
-            if fmt == "tensorboard" and not self.status.tensorboard:
+            note = formats.get(fmt).follow_note
+            if note is not None and not self.status.tensorboard:
+                # the one format with a note (TensorBoard) flushes in bursts: the stall
+                # finding and the status line say so
                 self.status.tensorboard = True
                 if self.options.follow:
-                    self.view.note(TB_NOTE)
+                    self.view.note(note)
 
     def poll(self) -> tuple[bool, bool]:
         """Read every file once: (some rows or bytes arrived, some file has more to read)."""

@@ -2,64 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from logscope.errors import InputError
 
 if TYPE_CHECKING:
-    from logscope.ingest.base import Ingested
+    from logscope.ingest.base import Ingested, Progress, Reader, ReadOptions
     from logscope.ingest.discover import RunFiles
     from logscope.run import Run
 
-# progress(file, bytes_read, file_size): called as a reader works through a file
-Progress = Callable[[str, int, int], None]
-Reader = Callable[[Path, str, "Progress | None"], "Ingested"]
+__all__ = ["Progress", "ReadOptions", "Reader", "read_found", "read_run", "read_runs"]
+_FROM_BASE = ("Progress", "ReadOptions", "Reader")
 
 
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read formats that offer a choice.
+def __getattr__(name: str) -> Any:
+    """`Progress`, `ReadOptions`, `Reader` live in ingest/base.py (readers import them from
+    there); they are served here too without loading polars when the package is imported."""
+    if name in _FROM_BASE:
+        from logscope.ingest import base
 
-    tensorboard_purge: apply TensorBoard's own restart purge (see ingest/tensorboard.py)
-    instead of "later write wins per (tag, step)", to reproduce what TensorBoard shows.
-    check_crc: verify TensorBoard record CRCs (skipping saves one C call per record).
-    """
-
-    tensorboard_purge: bool = False
-    check_crc: bool = True
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _readers() -> Mapping[str, Reader]:
-    from logscope.ingest import (
-        jsonl,
-        mlflow_files,
-        mlflow_sqlite,
-        table,
-        tensorboard,
-        trackio,
-        trainer_state,
-        verl_console,
-        wandb_log,
-    )
+    """Each format's one-file reader, by name (formats.py holds the records)."""
+    from logscope.ingest.formats import FORMATS
 
-    return MappingProxyType(
-        {
-            "jsonl": jsonl.read,
-            "trainer_state": trainer_state.read,
-            "tensorboard": tensorboard.read,
-            wandb_log.FORMAT: wandb_log.read,
-            table.CSV: table.read_csv,
-            table.PARQUET: table.read_parquet,
-            mlflow_files.FORMAT: mlflow_files.read,
-            mlflow_sqlite.FORMAT: mlflow_sqlite.read,
-            trackio.FORMAT: trackio.read,
-            verl_console.FORMAT: verl_console.read,
-        }
-    )
+    return MappingProxyType({f.name: f.read for f in FORMATS if f.read is not None})
 
 
 def read_runs(
@@ -89,44 +62,44 @@ def read_found(
 ) -> Run:
     """Read and merge the files discovery assigned to one run.
 
-    Event files are read together (tensorboard.read_files): a restart or TensorBoard's
-    purge can span files, and files in sub-folders get their folder as a tag prefix."""
-    from logscope.ingest import tensorboard, wandb_log
-    from logscope.ingest.discover import event_prefixes
+    Files of a format read alone come first, in discovery's order; then each format that
+    reads its files together (event files: a restart or TensorBoard's purge can span
+    files; the folders of a resumed W&B or SwanLab run), in the order they appear."""
+    from logscope.ingest import formats
+    from logscope.ingest.base import ReadOptions
     from logscope.run import build_run
 
     options = options or ReadOptions()
-    if found.part is not None:  # one run of a W&B chart export
+    if found.part is not None:  # one run of a file that holds several
         return _read_part(found, base, progress)
-    readers = _readers()
-    parts = [
-        readers[fmt](file, _display(file, base), progress)
-        for file, fmt in found.files
-        if fmt not in (tensorboard.FORMAT, wandb_log.FORMAT)
-    ]
-    # the folders of one W&B run id (a resumed run starts a new folder) are read together
-    folders = [(file, _display(file, base)) for file, fmt in found.files if fmt == wandb_log.FORMAT]
-    if folders:
-        parts += wandb_log.read_files(folders, progress)
-    events = [file for file, fmt in found.files if fmt == tensorboard.FORMAT]
-    if events:
-        prefixes = event_prefixes(found.root, events)
-        sources = [tensorboard.EventFile(f, _display(f, base), prefixes[f]) for f in events]
-        parts += tensorboard.read_files(
-            sources, progress, purge=options.tensorboard_purge, verify=options.check_crc
-        )
+    parts: list[Ingested] = []
+    together: dict[str, list[tuple[Path, str]]] = {}
+    for file, name in found.files:
+        fmt = formats.get(name)
+        if fmt.read_together is not None:
+            together.setdefault(name, []).append((file, _display(file, base)))
+        elif fmt.read is not None:
+            parts.append(fmt.read(file, _display(file, base), progress))
+    for name, files in together.items():
+        read = formats.get(name).read_together
+        assert read is not None
+        parts += read(found.root, files, progress, options)
     run = build_run(_display(found.root, base), parts)
     run.notes.extend(found.notes)
     return run
 
 
 def _read_part(found: RunFiles, base: Path, progress: Progress | None) -> Run:
-    from logscope.ingest import wandb_export
+    from logscope.ingest import formats
     from logscope.run import build_run
 
     assert found.part is not None
     name = f"{_display(found.root, base)} [{found.part}]"
-    parts = [wandb_export.read_part(file, name, found.part, progress) for file, _ in found.files]
+    parts = []
+    for file, kind in found.files:
+        read_part = formats.get(kind).read_part
+        assert read_part is not None
+        parts.append(read_part(file, name, found.part, progress))
     run = build_run(name, parts)
     run.notes.extend(found.notes)
     return run

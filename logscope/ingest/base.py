@@ -1,18 +1,22 @@
-"""What every ingester returns, and the shared step/metric/metadata split of a decoded frame."""
+"""What every reader is given and returns, and the shared step/metric/metadata split of a
+decoded frame. Readers import from here (never from the package `logscope.ingest`), so the
+package can name its readers without an import cycle."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-from logscope.columns import col
-from logscope.ingest.decode import LINE, LIST_MARKER, normalize, text_as_float
-from logscope.model import Problem
+from logscope.columns import LINE, col
+from logscope.ingest.decode import LIST_MARKER, normalize, text_as_float
+from logscope.model import Problem, Resume
 
-if TYPE_CHECKING:
-    from logscope.run import Resume
+# progress(file, bytes_read, file_size): called as a reader works through a file
+Progress = Callable[[str, int, int], None]
 
 # Where real tools put the step, in order of preference (HF/TRL; a W&B history of an HF run,
 # whose `_step` only counts log() calls; W&B's own `_step`). ms-swift has none: its step sits
@@ -21,6 +25,19 @@ STEP_KEYS = ("step", "global_step", "train/global_step", "_step")
 SWIFT_STEP_KEY = "global_step/max_steps"
 WALL_TIME_KEYS = ("wall_time", "_timestamp", "timestamp")
 MAX_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read formats that offer a choice.
+
+    tensorboard_purge: apply TensorBoard's own restart purge (see ingest/tensorboard.py)
+    instead of "later write wins per (tag, step)", to reproduce what TensorBoard shows.
+    check_crc: verify TensorBoard record CRCs (skipping saves one C call per record).
+    """
+
+    tensorboard_purge: bool = False
+    check_crc: bool = True
 
 
 @dataclass
@@ -65,6 +82,11 @@ class Ingested:
         return [c for c in self.frame.columns if c not in ("step", "wall_time", LINE)]
 
 
+# read(path, display name, progress): one file (or run folder) as a frame; never raises for
+# bad content, which becomes the Ingested's problems
+Reader = Callable[[Path, str, "Progress | None"], Ingested]
+
+
 def tabulate(
     raw: pl.DataFrame, log: ProblemLog, notes: list[str]
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
@@ -97,6 +119,29 @@ def tabulate(
     if step_key:
         meta["step_key"] = step_key
     return frame, meta
+
+
+def resumed_folders(parts: list[Ingested]) -> list[Ingested]:
+    """The folders of one tracker run id (W&B, SwanLab: a resumed run starts a new folder),
+    ordered by the first step each logged, each later folder recorded as a resume."""
+    parts = sorted(parts, key=lambda p: (_first_step(p), p.path))
+    last: int | None = None
+    for part in parts:
+        part.resumes = []
+        if part.frame.height == 0:
+            continue
+        first = _first_step(part)
+        if last is not None:
+            part.resumes.append(Resume(first, last, part.path, None))
+            part.notes.append(f"resumed run: this folder continues at step {first}")
+        last = int(part.frame.get_column("step").max())  # type: ignore[arg-type]
+    return parts
+
+
+def _first_step(part: Ingested) -> int:
+    if part.frame.height == 0:
+        return -1
+    return int(part.frame.get_column("step").min())  # type: ignore[arg-type]
 
 
 def empty_frame() -> pl.DataFrame:

@@ -18,10 +18,10 @@ from typing import Any
 
 import polars as pl
 
+from logscope.columns import LINE as LINE  # the row's source line; defined with the other names
 from logscope.columns import col
 from logscope.ingest.jsondepth import TOO_DEEP, blank_deep_lines, loads
 
-LINE = "\u0000line"  # 1-based source line of each row (a name no log uses); not in the Run
 LIST_MARKER = "\u0000list"  # stands for a list value: kept visible, never a metric
 DUPLICATE = "\u0000duplicate"  # (key, value) a parsed object held twice; reported, dropped
 _SMALL_GROUP = 16

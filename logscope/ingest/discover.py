@@ -21,7 +21,12 @@ Each MLflow run folder (`mlruns/<experiment>/<run>/`, found by its meta.yaml) is
 its own. A tracker database (MLflow's `mlflow.db`, a trackio `<project>.db`) holds many
 runs: each becomes a run named `store.db/<run name or id>`, a path that can also be given
 on the command line. veRL console logs (`*.log`, `*.out`, `*.txt`, `slurm-*`) count only
-when they hold `step:N - key:value` lines, and join the run of their folder."""
+when they hold `step:N - key:value` lines, and join the run of their folder.
+
+SwanLab: each run id under `swanlog/` is one run, as for W&B (`run-<time>-<id>/run-<id>.swanlab`).
+
+Which format a file is, and how its files group, is each format's record (formats.py);
+this module applies the records to a folder."""
 
 from __future__ import annotations
 
@@ -31,7 +36,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from logscope.errors import InputError
-from logscope.ingest import stream, textfile, trainer_state, walk
+from logscope.ingest import formats, stream, textfile, walk
+from logscope.ingest.formats import Format
 
 _SAME_RUN_DIRS = re.compile(r"^(checkpoint-\d+|logs?|metrics|global_step_?\d+)$")
 _CHECKPOINT = re.compile(r"^checkpoint-\d+$")
@@ -41,7 +47,6 @@ SPLITS = frozenset(
 )
 # torch / Hugging Face default log dir: runs/<%b%d_%H-%M-%S>_<hostname><comment>
 _SESSION = re.compile(r"^[A-Za-z]{3}\d{2}_\d{2}-\d{2}-\d{2}_")
-_TIMESTAMP = re.compile(r"tfevents\.(\d{10,})")
 _SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "latest-run"}
 
 
@@ -56,25 +61,27 @@ class RunFiles:
 
 
 def sniff(path: Path) -> str | None:
-    """The format of a single file, judged from its name."""
-    if path.suffix in textfile.SUFFIXES:  # metrics.jsonl.gz: a compressed text log
+    """The format of a single file: the first record whose name test claims it, and whose
+    content test (when it has one) agrees. A compressed text log is judged by the name
+    inside it (`metrics.jsonl.gz` is JSON Lines)."""
+    if path.suffix in textfile.SUFFIXES:
         return textfile.sniff_compressed(path)
-    if "tfevents" in path.name:  # TensorBoard's own test (hostnames have dots; TF2 adds .v2)
-        return "tensorboard"
-    if path.name == "trainer_state.json":
-        return "trainer_state"
-    if path.suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if path.suffix == ".wandb":
-        return "wandb"
-    if path.suffix in (".csv", ".parquet"):
-        return path.suffix[1:]
+    for fmt in formats.FORMATS:
+        if fmt.looks_like is None and fmt.claims(path):
+            return fmt.name
     return _sniff_more(path)
 
 
+def _format(path: Path) -> Format | None:
+    name = sniff(path)
+    return None if name is None else formats.get(name)
+
+
 def _sniff_more(path: Path) -> str | None:
-    """MLflow run folders (their meta.yaml), tracker databases, veRL console logs: judged
-    from their content, so once per file version (discovery asks about a file several times)."""
+    """Formats judged from their content (MLflow run folders, tracker databases, veRL
+    console logs): once per file version (discovery asks about a file several times)."""
+    if not any(f.looks_like is not None and f.claims(path) for f in formats.FORMATS):
+        return None
     try:
         stat = path.stat()
     except OSError:
@@ -84,26 +91,17 @@ def _sniff_more(path: Path) -> str | None:
 
 @lru_cache(maxsize=8192)
 def _sniff_content(path: Path, size: int, mtime_ns: int) -> str | None:
-    from logscope.ingest import mlflow_files, verl_console
-
-    if path.name == "meta.yaml":
-        return mlflow_files.FORMAT if mlflow_files.is_run_folder(path.parent) else None
-    if path.suffix.lower() in _DATABASES:
-        from logscope.ingest import mlflow_sqlite, sqlitedb  # sqlite3 only when needed
-
-        kind = sqlitedb.kind(path)
-        if kind == "trackio":
-            return "trackio"
-        return mlflow_sqlite.FORMAT if kind or path.name in mlflow_sqlite.NAMES else None
-    if path.suffix in verl_console.SUFFIXES or path.name.startswith("slurm-"):
-        return verl_console.FORMAT if verl_console.looks_like(path) else None
+    for fmt in formats.FORMATS:
+        if fmt.looks_like is not None and fmt.claims(path) and fmt.looks_like(path):
+            return fmt.name
     return None
 
 
 def discover(path: Path) -> list[RunFiles]:
     """Runs under `path`; InputError when it is missing or holds no log at all."""
     if stream.is_stream(path):  # `-`, a pipe, a FIFO, a device: not a file or a folder
-        return stream.runs(path)
+        private, kind = stream.copy(path)
+        return [RunFiles(path, [(private, kind)])]
     if not path.exists():
         part = _named_part(path)
         if part:
@@ -112,34 +110,36 @@ def discover(path: Path) -> list[RunFiles]:
             return [store]
         raise InputError(f"{path}: no such file or folder")
     if path.is_file():
-        fmt = sniff(path) or _fallback(path)
-        if fmt in STORES:
+        fmt = _format(path) or _fallback(path)
+        if fmt.grouping == "store":
             return _store_runs(path, fmt)
         return _export_runs(path) or [
-            RunFiles(path.parent if fmt == "trainer_state" else path, [(path, fmt)])
+            RunFiles(path.parent if fmt.names_its_folder else path, [(path, fmt.name)])
         ]
     groups: dict[Path, list[Path]] = {}
     skipped: list[walk.Skipped] = []
     files = _log_files(path, skipped)
-    events_here = any(f.parent == path and sniff(f) == "tensorboard" for f in files)
+    events_here = any(f.parent == path and _grouping(f) == "events" for f in files)
     hf_output = _is_hf_output(path)
-    wandb_roots = _wandb_roots(files, path)
+    id_roots = _run_id_roots(files, path)
     exports = [run for file in files for run in _export_runs(file)]
     files = [f for f in files if not any(run.root == f for run in exports)]
     for file in files:
-        root = wandb_roots.get(file) or _run_root(file, path, events_here, hf_output)
+        root = id_roots.get(file) or _run_root(file, path, events_here, hf_output)
         groups.setdefault(root, []).append(file)
     stores = _take_stores(groups)
     if not groups and not exports and not stores:
         raise InputError(
             walk.describe(skipped)
-            + f"{path}: no training log found (looked for *.jsonl, logging.jsonl, "
-            "trainer_state.json, events.out.tfevents.*, wandb/run-*/run-*.wandb, "
-            "CSV/Parquet with a step column, MLflow mlruns/ and mlflow.db, trackio *.db, "
-            "veRL console *.log/*.out/*.txt)"
+            + f"{path}: no training log found (looked for {formats.looked_for()})"
         )
     runs = [_select(root, files) for root, files in sorted(groups.items())] + exports + stores
     return walk.attach(skipped, runs)
+
+
+def _grouping(file: Path) -> str | None:
+    fmt = _format(file)
+    return None if fmt is None else fmt.grouping
 
 
 def _log_files(folder: Path, notes: list[walk.Skipped] | None = None) -> list[Path]:
@@ -151,19 +151,15 @@ def _log_files(folder: Path, notes: list[walk.Skipped] | None = None) -> list[Pa
         rel = file.relative_to(folder).parts
         if any(part in _SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
             continue
-        if sniff(file) and _wanted_in_wandb_folder(file, rel):
-            if sniff(file) in ("csv", "parquet") and not _table_log(file):
-                continue
-            found.append(file)
+        if not file.is_file():
+            continue
+        fmt = _format(file)
+        if fmt is None or not _wanted_in_tracker_folder(file, rel, fmt):
+            continue
+        if fmt.keeps is not None and not fmt.keeps(file):
+            continue
+        found.append(file)
     return found
-
-
-def _table_log(file: Path) -> bool:
-    """A CSV/Parquet file in a folder is a log only with a step column or as a W&B export
-    (a dataset or results table next to the logs is not)."""
-    from logscope.ingest import table, wandb_export
-
-    return table.looks_like_log(file) or bool(wandb_export.run_names(file))
 
 
 def _named_part(path: Path) -> list[RunFiles]:
@@ -178,53 +174,57 @@ def _named_part(path: Path) -> list[RunFiles]:
 
 
 def _export_runs(file: Path) -> list[RunFiles]:
-    """A W&B chart export holds several runs: one RunFiles per run name."""
-    if sniff(file) != "csv":
+    """A file that holds several runs (a W&B chart export): one RunFiles per run name."""
+    fmt = _format(file)
+    if fmt is None or fmt.parts is None or fmt.part_format is None:
         return []
-    from logscope.ingest import wandb_export
-
-    fmt = wandb_export.FORMAT
-    return [RunFiles(file, [(file, fmt)], part=name) for name in wandb_export.run_names(file)]
+    kind = fmt.part_format
+    return [RunFiles(file, [(file, kind)], part=name) for name in fmt.parts(file)]
 
 
-def _wanted_in_wandb_folder(file: Path, rel: tuple[str, ...]) -> bool:
-    """Inside `wandb/` and W&B run folders only `.wandb` logs count (W&B's `files/` hold
-    copies: output.log is the console, an old client's wandb-history.jsonl the history)."""
-    from logscope.ingest.wandb_log import RUN_FOLDER
-
-    in_wandb = any(part == "wandb" for part in rel[:-1])
+def _wanted_in_tracker_folder(file: Path, rel: tuple[str, ...], fmt: Format) -> bool:
+    """Inside a tracker's home (`wandb/`, `swanlog/`) and its run folders only its own logs
+    count (W&B's `files/` hold copies: output.log is the console, an old client's
+    wandb-history.jsonl the history; SwanLab's `media/` and `debug/` hold text files)."""
+    if fmt.grouping == "run_id":
+        return True
+    trackers = list(formats.with_grouping("run_id"))
+    homes = {f.home for f in trackers}
+    in_home = any(part in homes for part in rel[:-1])
     # a run folder also when it is the folder given (`check wandb/run-.../`) or above it
-    in_run = any(RUN_FOLDER.match(part) for part in file.resolve().parent.parts)
-    return not (in_wandb or in_run) or sniff(file) == "wandb"
+    folders = file.resolve().parent.parts
+    in_run = any(
+        f.run_folder is not None and f.run_folder.match(part) for f in trackers for part in folders
+    )
+    return not (in_home or in_run)
 
 
-def _wandb_roots(files: list[Path], base: Path) -> dict[Path, Path]:
-    """Each W&B run id is one run; a resumed run's later folders join its first folder."""
-    from logscope.ingest.wandb_log import run_id
-
+def _run_id_roots(files: list[Path], base: Path) -> dict[Path, Path]:
+    """Each tracker run id is one run; a resumed run's later folders join its first folder."""
     roots: dict[Path, Path] = {}
-    first: dict[tuple[Path, str], Path] = {}
+    first: dict[tuple[Path, str, str], Path] = {}
     for file in files:  # sorted: run-<date>_<time>-<id> folders in the order they started
-        if sniff(file) != "wandb" or file.parent == base:
+        fmt = _format(file)
+        if fmt is None or fmt.run_id is None or file.parent == base:
             continue
         folder = file.parent
-        roots[file] = first.setdefault((folder.parent, run_id(file)), folder)
+        roots[file] = first.setdefault((folder.parent, fmt.name, fmt.run_id(file)), folder)
     return roots
 
 
 def _run_root(file: Path, base: Path, events_here: bool, hf_output: bool) -> Path:
     parts = file.relative_to(base).parts
-    if sniff(file) == "mlflow_files":  # mlruns/<experiment>/<run>/meta.yaml: its own run
+    grouping = _grouping(file)
+    if grouping == "own_folder":  # mlruns/<experiment>/<run>/meta.yaml: its own run
         return file.parent
-    if "artifacts" in parts[:-1]:  # a log saved as an MLflow artifact belongs to that run
-        from logscope.ingest import mlflow_files
-
+    if "artifacts" in parts[:-1]:  # a log saved as a tracker's artifact belongs to that run
         run = base.joinpath(*parts[: parts.index("artifacts")])
-        if mlflow_files.is_run_folder(run):
-            return run
+        for fmt in formats.with_grouping("own_folder"):
+            if fmt.is_run_folder is not None and fmt.is_run_folder(run):
+                return run
     if len(parts) == 1 or _SAME_RUN_DIRS.match(parts[0]):
         return base
-    if sniff(file) == "tensorboard" and (
+    if grouping == "events" and (
         events_here or parts[0] in SPLITS or (hf_output and parts[0] == "runs")
     ):
         return base
@@ -239,40 +239,46 @@ def _is_hf_output(folder: Path) -> bool:
 
 
 def _select(root: Path, files: list[Path]) -> RunFiles:
-    """Keep every JSONL and table file, the most complete trainer_state.json, all event files
-    and W&B logs."""
+    """The run's files in each format's rank: all of them, except where copies repeat one
+    history (trainer_state.json in every checkpoint-*/): there the most complete copy."""
     run = RunFiles(root)
-    states = [f for f in files if sniff(f) == "trainer_state"]
-    run.files = [(f, fmt) for f in files if (fmt := sniff(f) or "") in ("jsonl", "csv", "parquet")]
-    events = sorted((f for f in files if sniff(f) == "tensorboard"), key=_written)
-    if states:
-        # the highest global_step wins; on a tie the copy nearest the root (saved last)
-        best = max(states, key=lambda f: (trainer_state.global_step(f), -len(f.parts)))
-        run.files.append((best, "trainer_state"))
-        if len(states) > 1:
+    by_format: dict[str, list[Path]] = {}
+    for file in files:
+        if (name := sniff(file)) is not None:
+            by_format.setdefault(name, []).append(file)
+    kept: set[Path] = set()
+    for name, found in by_format.items():
+        fmt = formats.get(name)
+        if fmt.best_copy is not None:
+            found = [_best_copy(root, fmt, found, run.notes)]
+        elif fmt.grouping == "run_id" and len(found) > 1:
             run.notes.append(
-                f"read {best.relative_to(root)} (most complete of {len(states)} "
-                "trainer_state.json copies); the others repeat its history"
+                f"{len(found)} {fmt.label} folders of one run id (a resumed run) read as one run"
             )
-    run.files.extend((f, "tensorboard") for f in events)
-    wandb = [f for f in files if sniff(f) == "wandb"]
-    run.files.extend((f, "wandb") for f in wandb)
-    if len(wandb) > 1:
-        run.notes.append(f"{len(wandb)} W&B folders of one run id (a resumed run) read as one run")
-    others = [(f, kind) for f in files if (kind := sniff(f) or "") in _OTHERS]
-    # a resumed job's logs in the order they were written: slurm-999.out before slurm-1000.out
-    run.files.extend(sorted(others, key=lambda pair: _natural(pair[0])))
+        kept.update(found)
+    chosen = [(formats.get(name), f) for f in files if f in kept and (name := sniff(f))]
+    chosen.sort(key=_placement)  # stable: path order among equals
+    run.files = [(f, fmt.name) for fmt, f in chosen]
     return run
 
 
-def _natural(path: Path) -> list[str | int]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(path))]
+def _placement(pair: tuple[Format, Path]) -> tuple[int, object]:
+    fmt, file = pair
+    return fmt.rank, fmt.order(file) if fmt.order is not None else 0
 
 
-def _written(path: Path) -> tuple[int, str]:
-    """Event files in the order they were started: the writer's 10-digit timestamp."""
-    found = _TIMESTAMP.search(path.name)
-    return (int(found.group(1)) if found else 0, str(path))
+def _best_copy(root: Path, fmt: Format, copies: list[Path], notes: list[str]) -> Path:
+    """The highest key wins (a trainer_state.json's global_step); on a tie the copy nearest
+    the root (saved last)."""
+    assert fmt.best_copy is not None
+    key = fmt.best_copy
+    best = max(copies, key=lambda f: (key(f), -len(f.parts)))
+    if len(copies) > 1:
+        notes.append(
+            f"read {best.relative_to(root)} (most complete of {len(copies)} "
+            f"{best.name} copies); the others repeat its history"
+        )
+    return best
 
 
 def event_prefixes(root: Path, files: list[Path]) -> dict[Path, str]:
@@ -301,35 +307,27 @@ def event_prefixes(root: Path, files: list[Path]) -> dict[Path, str]:
     return {file: "".join(f"{part}/" for part in parts[shared:]) for file, parts in folders.items()}
 
 
-# one file or folder per run, read by their own module
-_OTHERS = ("mlflow_files", "verl_console")
-# one file holding many runs: each run becomes `store.db/<run name or id>`
-STORES = ("mlflow_sqlite", "trackio")
-_DATABASES = (".db", ".sqlite", ".sqlite3")  # sqlitedb.SUFFIXES, without importing sqlite3
+def tag_prefixes(found: RunFiles) -> dict[Path, str]:
+    """The series-name prefix of each file of a run whose format asks for one."""
+    tagged = [f for f, name in found.files if formats.get(name).tag_prefixes]
+    return event_prefixes(found.root, tagged) if tagged else {}
 
 
-def _fallback(path: Path) -> str:
-    """The reader for a file named on the command line that no sniff recognised; it says
-    what is wrong with the file."""
-    from logscope.ingest import verl_console
-
-    if path.suffix.lower() in _DATABASES:
-        return "mlflow_sqlite"
-    if path.suffix in verl_console.SUFFIXES or path.name.startswith("slurm-"):
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(4096).lstrip()
-        except OSError:
-            return verl_console.FORMAT  # its reader reports why the file cannot be read
-        return "jsonl" if head.startswith(b"{") else verl_console.FORMAT
-    return "jsonl"
+def _fallback(path: Path) -> Format:
+    """The reader for a file named on the command line that no format recognised: the
+    first whose name test claims it and that accepts such a file (its reader says what is
+    wrong with it), else JSON Lines."""
+    for fmt in formats.FORMATS:
+        if fmt.fallback is not None and fmt.claims(path):
+            return fmt if fmt.fallback(path) else formats.DEFAULT
+    return formats.DEFAULT
 
 
 def _take_stores(groups: dict[Path, list[Path]]) -> list[RunFiles]:
     """Remove tracker databases from the folder groups; one RunFiles per run they hold."""
     found = []
     for root in list(groups):
-        stores = [(f, fmt) for f in groups[root] if (fmt := sniff(f)) in STORES]
+        stores = [(f, fmt) for f in groups[root] if (fmt := _format(f)) and fmt.grouping == "store"]
         for file, fmt in stores:
             groups[root].remove(file)
             found.extend(_store_runs(file, fmt))
@@ -338,21 +336,22 @@ def _take_stores(groups: dict[Path, list[Path]]) -> list[RunFiles]:
     return found
 
 
-def _store_runs(file: Path, fmt: str) -> list[RunFiles]:
+def _store_runs(file: Path, fmt: Format) -> list[RunFiles]:
     """Each run of a tracker database as `file/<selector>`; the file itself when it lists
     none (its reader then reports why)."""
     import sqlite3
 
-    from logscope.ingest import mlflow_sqlite, sqlitedb, trackio
+    from logscope.ingest import sqlitedb
 
-    lister = mlflow_sqlite.runs if fmt == mlflow_sqlite.FORMAT else trackio.runs
+    assert fmt.runs is not None
+    lister = fmt.runs
     try:
         selectors, notes = sqlitedb.retrying(lambda: lister(file))
     except sqlite3.Error:
         selectors, notes = [], []
     if not selectors:
-        return [RunFiles(file, [(file, fmt)], notes)]
-    runs = [RunFiles(file / sel, [(file / sel, fmt)]) for sel, _ in selectors]
+        return [RunFiles(file, [(file, fmt.name)], notes)]
+    runs = [RunFiles(file / sel, [(file / sel, fmt.name)]) for sel, _ in selectors]
     runs[0].notes.extend(notes)
     return runs
 
@@ -364,5 +363,5 @@ def _store_run(path: Path) -> RunFiles | None:
     database, selector = sqlitedb.split(path)
     if selector is None:
         return None
-    fmt = sniff(database) or _fallback(database)
-    return RunFiles(path, [(path, fmt)]) if fmt in STORES else None
+    fmt = _format(database) or _fallback(database)
+    return RunFiles(path, [(path, fmt.name)]) if fmt.grouping == "store" else None

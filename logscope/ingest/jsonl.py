@@ -22,7 +22,7 @@ from logscope.ingest.jsondepth import loads
 from logscope.ingest.textfile import DAMAGED, compression, open_text, read_some, read_text_bytes
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 CHUNK_BYTES = 64 << 20
 _COMPRESSED = ((b"\x28\xb5\x2f\xfd", "zstd"),)

@@ -1,4 +1,5 @@
 """The record framing of W&B's `.wandb` transaction log (LevelDB's log format), checked.
+SwanLab's `.swanlab` run log uses the same framing with its own file header (`Header`).
 
 After a 7-byte file header (`<4sHB`: b":W&B", 0xBEE1, version 0) the file is a sequence of
 32 KiB blocks. A block holds chunks: `crc32 u32 LE | length u16 LE | type u8 | payload`,
@@ -15,9 +16,12 @@ offset; a file that simply ends mid-chunk (a live or killed run) reports the cut
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +29,20 @@ MAGIC = b":W&B"
 MAGIC_NUMBER = 0xBEE1
 VERSION = 0
 FILE_HEADER = struct.Struct("<4sHB")
+
+
+@dataclass(frozen=True)
+class Header:
+    """The 7-byte file header a tool writes before the blocks, and how messages name it."""
+
+    ident: bytes  # 4 bytes
+    magic: int
+    version: int
+    what: str  # "a W&B transaction log"
+    suffix: str  # ".wandb"
+
+
+WANDB = Header(MAGIC, MAGIC_NUMBER, VERSION, "a W&B transaction log", ".wandb")
 CHUNK_HEADER = struct.Struct("<IHB")
 BLOCK = 32 * 1024
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
@@ -48,17 +66,57 @@ def looks_like_wandb(head: bytes) -> bool:
     return len(head) >= FILE_HEADER.size and head[:4] == MAGIC
 
 
-def read_records(buf: bytes) -> Records:
+def run_id(path: Path, header: Header, folder: re.Pattern[str]) -> str:
+    """A tracker's run id: from the file name `run-<id><suffix>`, else from its folder
+    (`folder` captures `id`), else the file name."""
+    name = path.name
+    if (
+        name.startswith("run-")
+        and name.endswith(header.suffix)
+        and len(name) > 4 + len(header.suffix)
+    ):
+        return name[4 : -len(header.suffix)]
+    found = folder.match(path.parent.name)
+    return found.group("id") if found else name
+
+
+def load(
+    path: Path,
+    header: Header,
+    log: Callable[[int | None, str], None],
+    name: str,
+    progress: Callable[[str, int, int], None] | None,
+) -> Records | None:
+    """The records of a log file, each framing problem logged with its byte offset; None
+    (with the reason logged) when the file cannot be read."""
+    try:
+        buf = path.read_bytes()
+    except OSError as exc:
+        log(None, f"could not be read ({exc.strerror or exc}); skipped")
+        return None
+    if progress:
+        progress(name, len(buf), len(buf))
+    records = read_records(buf, header)
+    for offset, message in records.problems:
+        log(None, message if message.startswith("byte ") else f"byte {offset}: {message}")
+    return records
+
+
+def read_records(buf: bytes, header: Header = WANDB) -> Records:
     """Split the file into records; never raises, whatever the bytes."""
     problems: list[tuple[int, str]] = []
-    if len(buf) < FILE_HEADER.size or buf[:4] != MAGIC:
+    if len(buf) < FILE_HEADER.size or buf[:4] != header.ident:
         found = bytes(buf[:4])
-        problems.append((0, f"not a W&B transaction log (starts {found!r}, expected b':W&B')"))
+        problems.append((0, f"not {header.what} (starts {found!r}, expected {header.ident!r})"))
         return _records(b"", [], [], [], problems)
     _, magic, version = FILE_HEADER.unpack_from(buf, 0)
-    if magic != MAGIC_NUMBER or version != VERSION:
+    if magic != header.magic or version != header.version:
         problems.append(
-            (4, f"unknown .wandb header (magic {magic:#06x}, version {version}); read as version 0")
+            (
+                4,
+                f"unknown {header.suffix} header (magic {magic:#06x}, version {version}); "
+                f"read as version {header.version}",
+            )
         )
     joined: list[bytes] = []  # records that span blocks, appended to the file's bytes
     joined_size = 0

@@ -24,7 +24,7 @@ from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog, empty_frame
 from logscope.ingest.decode import LINE, text_as_float
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 FORMAT = "mlflow_files"
 # meta.yaml stores mlflow.entities.RunStatus as its number

@@ -24,7 +24,7 @@ from logscope.ingest import mlflow_files, sqlitedb
 from logscope.ingest.base import Ingested, ProblemLog, empty_frame
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 FORMAT = "mlflow_sqlite"
 NAMES = ("mlflow.db", "mlruns.db")  # claimed even when damaged

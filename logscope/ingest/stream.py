@@ -20,12 +20,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from logscope.errors import InputError
-
-if TYPE_CHECKING:
-    from logscope.ingest.discover import RunFiles
 
 STREAM_LIMIT = 1 << 30
 LINE_LIMIT = 64 << 20
@@ -53,21 +49,19 @@ def shown_as(file: Path) -> str | None:
     return _SHOWN.get(file)
 
 
-def runs(path: Path) -> list[RunFiles]:
-    """The stream read into a private file, as the one run it holds; InputError when it is
-    a device, a terminal, too long, silent, or no log format logscope reads."""
-    from logscope.ingest.discover import RunFiles
-
+def copy(path: Path) -> tuple[Path, str]:
+    """The stream read into a private file, and its format; InputError when it is a
+    device, a terminal, too long, silent, or no log format logscope reads."""
     data = _read(path)
     fmt, name = _format(path, data)
     folder = tempfile.mkdtemp(prefix="logscope-stream-")
     if not _FOLDERS:
         atexit.register(_cleanup)
     _FOLDERS.append(folder)
-    copy = Path(folder) / name
-    copy.write_bytes(data)
-    _SHOWN[copy] = str(path)
-    return [RunFiles(path, [(copy, fmt)])]
+    private = Path(folder) / name
+    private.write_bytes(data)
+    _SHOWN[private] = str(path)
+    return private, fmt
 
 
 def _read(path: Path) -> bytes:

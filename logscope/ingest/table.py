@@ -23,7 +23,7 @@ from logscope.ingest.native import NativeError, guarded
 from logscope.ingest.textfile import read_text_bytes
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 CSV, PARQUET = "csv", "parquet"
 # W&B's own chart exports call the x axis "Step"

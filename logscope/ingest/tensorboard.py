@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from logscope.columns import LINE
 from logscope.ingest import tfevent, tfrecord
 from logscope.ingest.base import Ingested, ProblemLog
-from logscope.ingest.decode import LINE
-from logscope.run import Resume
+from logscope.model import Resume
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 FORMAT = "tensorboard"
 _GZIP = b"\x1f\x8b"

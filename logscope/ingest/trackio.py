@@ -23,7 +23,7 @@ from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import LINE, decode_chunk, prepare
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 FORMAT = "trackio"
 

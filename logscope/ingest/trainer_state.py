@@ -19,7 +19,7 @@ from logscope.ingest.decode import decode_chunk, prepare, records_to_ndjson
 from logscope.ingest.jsondepth import TOO_DEEP, too_deep
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 _META_KEYS = (
     "global_step",

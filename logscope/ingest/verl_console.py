@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from logscope.columns import col
+from logscope.columns import LINE, col
 from logscope.ingest.base import MAX_PROBLEMS, Ingested, ProblemLog, empty_frame
-from logscope.ingest.decode import LINE
 from logscope.ingest.textfile import read_text_bytes
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 FORMAT = "verl_console"
 SUFFIXES = (".log", ".out", ".txt", ".err")

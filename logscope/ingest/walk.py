@@ -11,10 +11,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from logscope.ingest.discover import RunFiles
+from typing import Protocol, TypeVar
 
 # folders that never hold a run's logs
 SKIP_DIRS = frozenset({".git", "__pycache__", "node_modules", ".venv", "venv", "latest-run"})
@@ -56,7 +53,17 @@ def files(folder: Path) -> tuple[list[Path], list[Skipped]]:
     return sorted(found), notes
 
 
-def attach(skipped: list[Skipped], runs: list[RunFiles]) -> list[RunFiles]:
+class _HasRoot(Protocol):
+    """What discovery makes of a run (RunFiles): a root folder and notes about it."""
+
+    root: Path
+    notes: list[str]
+
+
+R = TypeVar("R", bound=_HasRoot)
+
+
+def attach(skipped: list[Skipped], runs: list[R]) -> list[R]:
     """Each note goes to the run whose folder holds what it names (else to the first run),
     so a report says what could not be read."""
     for where, why in skipped:

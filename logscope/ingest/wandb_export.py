@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from logscope.columns import col
+from logscope.columns import LINE, col
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
-from logscope.ingest.decode import LINE
 from logscope.ingest.table import header, load_csv
 from logscope.model import Problem
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 FORMAT = "wandb_csv"
 _RESERVED = ("step", "wall_time")  # the Run's own columns

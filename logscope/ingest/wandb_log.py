@@ -31,20 +31,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from logscope.columns import col
+from logscope.columns import LINE, col
 from logscope.ingest import leveldblog, wandb_items, wandb_meta
-from logscope.ingest.base import Ingested, ProblemLog, empty_frame
-from logscope.ingest.decode import LINE
+from logscope.ingest.base import Ingested, ProblemLog, empty_frame, resumed_folders
 from logscope.ingest.protowire import Bytes, tokens
-from logscope.run import Resume
 
 if TYPE_CHECKING:
-    from logscope.ingest import Progress
+    from logscope.ingest.base import Progress
 
 FORMAT = "wandb"
 # wandb/run-20240101_120000-abc123/ and wandb/offline-run-...: one folder per start of a run
 RUN_FOLDER = re.compile(r"^(offline-)?run-\d{8}_\d{6}-(?P<id>[^/\\]+)$")
-_RUN_FILE = re.compile(r"^run-(?P<id>.+)\.wandb$")
 _RESERVED = {"step", "wall_time"}
 HF_STEP = "train/global_step"
 _PREVIEW = 60
@@ -53,11 +50,7 @@ _META_TEXT = 200
 
 def run_id(path: Path) -> str:
     """The W&B run id of a `.wandb` file: its name, else its folder's, else the file name."""
-    found = _RUN_FILE.match(path.name)
-    if found:
-        return found.group("id")
-    folder = RUN_FOLDER.match(path.parent.name)
-    return folder.group("id") if folder else path.name
+    return leveldblog.run_id(path, leveldblog.WANDB, RUN_FOLDER)
 
 
 def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
@@ -65,17 +58,9 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
     name = display or str(path)
     log = ProblemLog(name)
     notes: list[str] = []
-    try:
-        buf = path.read_bytes()
-    except OSError as exc:
-        log(None, f"could not be read ({exc.strerror or exc}); skipped")
+    records = leveldblog.load(path, leveldblog.WANDB, log, name, progress)
+    if records is None:
         return Ingested(name, FORMAT, empty_frame(), log.finish(), notes)
-    if progress:
-        progress(name, len(buf), len(buf))
-    records = leveldblog.read_records(buf)
-    del buf  # records.data holds the file's bytes
-    for offset, message in records.problems:
-        log(None, message if message.startswith("byte ") else f"byte {offset}: {message}")
     decoded = _Decoded(Bytes(records.data), records, log)
     frame, meta = decoded.history(notes if len(records.start) else [])
     meta.update(decoded.run_info(notes if len(records.start) else []))
@@ -84,28 +69,10 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
 
 
 def read_files(files: list[tuple[Path, str]], progress: Progress | None = None) -> list[Ingested]:
-    """The folders of one run id (a resumed run starts a new folder): read each, order them
-    by the first step they logged (RunRecord.starting_step says the same for online runs, but
-    an offline resume leaves it 0), and record each later folder as a resume."""
-    parts = [read(path, display, progress) for path, display in files]
-    parts.sort(key=lambda p: (_first_step(p), p.path))
-    last: int | None = None
-    for part in parts:
-        part.resumes = []
-        if part.frame.height == 0:
-            continue
-        first = _first_step(part)
-        if last is not None:
-            part.resumes.append(Resume(first, last, part.path, None))
-            part.notes.append(f"resumed run: this folder continues at step {first}")
-        last = int(part.frame.get_column("step").max())  # type: ignore[arg-type]
-    return parts
-
-
-def _first_step(part: Ingested) -> int:
-    if part.frame.height == 0:
-        return -1
-    return int(part.frame.get_column("step").min())  # type: ignore[arg-type]
+    """The folders of one run id (a resumed run starts a new folder), in the order of the
+    first step they logged (RunRecord.starting_step says the same for online runs, but an
+    offline resume leaves it 0), each later folder recorded as a resume."""
+    return resumed_folders([read(path, display, progress) for path, display in files])
 
 
 class _Decoded:

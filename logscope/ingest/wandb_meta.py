@@ -84,15 +84,23 @@ def parse_json(text: str) -> Any:
         return text
 
 
-def folder_files(folder: Path, name: str, meta: dict[str, Any]) -> list[Problem]:
-    """`files/config.yaml`, `files/wandb-summary.json`, `files/wandb-metadata.json`."""
+WANDB_FILES = (
+    ("config.yaml", "config"),
+    ("wandb-summary.json", "summary"),
+    ("wandb-metadata.json", "wandb.metadata"),
+)
+
+
+def folder_files(
+    folder: Path, name: str, meta: dict[str, Any], wanted: tuple[tuple[str, str], ...] = WANDB_FILES
+) -> list[Problem]:
+    """`files/config.yaml` (`{key: {value: ...}}`, as W&B and SwanLab write it), and the
+    other `files/` JSON documents in `wanted` (file name, metadata key)."""
     problems: list[Problem] = []
     files = folder / "files"
-    for file, key, load in (
-        (files / "config.yaml", "config", _load_yaml),
-        (files / "wandb-summary.json", "summary", _load_json),
-        (files / "wandb-metadata.json", "wandb.metadata", _load_json),
-    ):
+    for file_name, key in wanted:
+        file = files / file_name
+        load = _load_yaml if file_name.endswith(".yaml") else _load_json
         if not file.is_file():
             continue
         where = str(Path(name).parent / "files" / file.name)

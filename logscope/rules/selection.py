@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from logscope.errors import RulePackError
 
 if TYPE_CHECKING:
-    from logscope.rules.engine import RunReport
     from logscope.rules.pack import Pack, Rule
 
 
@@ -55,18 +54,3 @@ def check_names(
                 errors.append(f"{label} {name}: no such pack{did_you_mean(name, pack_list)}")
     if errors:
         raise RulePackError(errors)
-
-
-def empty_selection(
-    report: RunReport, select: Collection[str] | None, ignore: Collection[str] | None
-) -> str | None:
-    """Why --select/--ignore left a run no rule at all (none evaluated, none skipped), or
-    None. Without a selection an empty verdict is not an error."""
-    if not (select or ignore) or report.evaluated or report.skipped:
-        return None
-    applied = ", ".join(report.packs) or "none"
-    return (
-        f"{report.run.path}: the rule selection leaves no rule to check in this run "
-        f"(packs that apply: {applied}); force a pack with --pack, or pass --allow-empty "
-        "if this is intended"
-    )

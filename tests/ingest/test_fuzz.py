@@ -16,8 +16,7 @@ import fuzzing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import logscope
-from logscope.ingest import read_runs
+from logscope.ingest import read_run, read_runs
 from logscope.model import Problem
 from logscope.run import Run
 
@@ -34,7 +33,7 @@ def read_bytes_as_jsonl(data: bytes, name: str = "metrics.jsonl") -> tuple[Path,
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(data)
-        return path, logscope.read(path)
+        return path, read_run(path)
 
 
 def assert_problems_name(run: Run, path: Path) -> None:

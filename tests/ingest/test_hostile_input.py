@@ -78,13 +78,15 @@ def test_a_deeply_nested_trainer_state_is_a_clear_problem(tmp_path):
     path = tmp_path / "trainer_state.json"
     path.write_text(f'{{"global_step": 1, "log_history": [{nested(10_000)}]}}')
 
-    run = logscope.read(path)
-
-    assert run.frame.height == 0
-    assert messages(run) == [
+    # a run with no readable row is the error the CLI reports (issue 18), naming the cause
+    with pytest.raises(InputError) as raised:
+        logscope.read(path)
+    assert (
         f"not a readable trainer_state.json: nested deeper than {MAX_DEPTH} levels "
         "(no log needs that); skipped"
-    ]
+    ) in str(raised.value)
+    (run,) = read_runs(path)
+    assert run.frame.height == 0 and len(messages(run)) == 1
 
 
 def test_a_truncated_trainer_state_keeps_its_complete_entries_and_says_where_it_ends(tmp_path):

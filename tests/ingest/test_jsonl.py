@@ -1,4 +1,4 @@
-"""JSON Lines ingestion as a user sees it through `logscope.read(path)`."""
+"""JSON Lines ingestion as a user sees it through `read_run(path)`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-import logscope
-from logscope.ingest import jsonl
+from logscope.ingest import jsonl, read_run
 from logscope.model import Problem
 from logscope.run import Resume, Run
 
@@ -47,7 +46,7 @@ def test_key_first_appearing_at_line_500_is_kept(write_jsonl):
         if step >= 500 and step % 50 == 0:
             record["eval_loss"] = step / 1000
         lines.append(record)
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert_index_contract(run)
     assert run.frame.height == 600
@@ -65,7 +64,7 @@ def test_key_first_appearing_at_line_500_is_kept(write_jsonl):
 def test_key_appearing_only_on_the_last_line_of_a_long_file_is_kept(write_jsonl):
     lines = [{"step": step, "loss": 0.5} for step in range(1, 3001)]
     lines.append({"step": 3001, "eval/gsm8k/accuracy/mean@4": 0.75})
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert column(run, "eval/gsm8k/accuracy/mean@4")[3001] == 0.75
     assert run.frame.height == 3001
@@ -83,7 +82,7 @@ def test_bare_and_quoted_nonfinite_values_read_as_floats(write_jsonl):
     ]
     path = write_jsonl(lines)
     assert b": NaN" in path.read_bytes() and b": -Infinity" in path.read_bytes()
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert_index_contract(run)
     a, b, c = column(run, "a"), column(run, "b"), column(run, "c")
@@ -101,7 +100,7 @@ def test_a_nan_among_many_clean_lines_is_kept_at_its_step(write_jsonl, at):
         {"step": s, "grad_norm": float("nan") if s == at else 0.25, "loss": 1.0}
         for s in range(1, 501)
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     grad = column(run, "grad_norm")
     assert math.isnan(grad[at])
@@ -116,7 +115,7 @@ def test_nonfinite_inside_nested_objects_and_mixed_with_numbers(write_jsonl):
         {"step": 2, "eval": {"loss": float("inf"), "acc": 0.6}},
         {"step": 3, "eval": {"loss": 0.75, "acc": float("-inf")}},
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     loss, acc = column(run, "eval/loss"), column(run, "eval/acc")
     assert math.isnan(loss[1]) and loss[2] == math.inf and loss[3] == 0.75
@@ -128,7 +127,7 @@ def test_numeric_strings_are_numbers(write_jsonl):
         {"step": 1, "learning_rate": "5e-7", "loss": " 0.5 "},
         {"step": 2, "learning_rate": "1E-06", "loss": "-2"},
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert column(run, "learning_rate") == {1: 5e-7, 2: 1e-6}
     assert column(run, "loss") == {1: 0.5, 2: -2.0}
@@ -143,7 +142,7 @@ def test_nan_text_inside_a_string_does_not_corrupt_other_values(write_jsonl, lin
         {"step": lines_before + 2, "note": "[NaN, Infinity] and :-Infinity,", "loss": float("nan")},
         {"step": lines_before + 3, "note": "a: null, b", "loss": 3.0},
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     loss = column(run, "loss")
     assert loss[lines_before + 1] == 1.0
@@ -157,7 +156,7 @@ def test_nan_text_inside_a_string_does_not_corrupt_other_values(write_jsonl, lin
 
 def test_nan_text_inside_a_key_does_not_lose_the_line(write_jsonl):
     lines = [{"step": 1, "odd: NaN, key": 1.0, "loss": float("nan")}, {"step": 2, "loss": 2.0}]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert column(run, "odd: NaN, key") == {1: 1.0, 2: None}
     assert math.isnan(column(run, "loss")[1])
@@ -172,7 +171,7 @@ def test_non_numeric_strings_are_metadata_not_metrics(write_jsonl):
         {"step": 12, "loss": 0.5, "global_step/max_steps": "12/200", "elapsed_time": "1m 3s"},
         {"step": 13, "loss": 0.4, "global_step/max_steps": "13/200", "elapsed_time": "1m 9s"},
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.metrics == ["loss"]
     assert run.meta["global_step/max_steps"] == "13/200"
@@ -182,7 +181,7 @@ def test_non_numeric_strings_are_metadata_not_metrics(write_jsonl):
 
 def test_booleans_are_not_metrics(write_jsonl):
     lines = [{"step": 1, "loss": 0.5, "is_eval": False}, {"step": 2, "loss": 0.4, "is_eval": True}]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.metrics == ["loss"]
     assert run.problems == []
@@ -190,7 +189,7 @@ def test_booleans_are_not_metrics(write_jsonl):
 
 def test_boolean_metadata_is_the_last_value_not_a_list(write_jsonl):
     lines = [{"step": 1, "loss": 0.5, "is_eval": False}, {"step": 2, "loss": 0.4, "is_eval": True}]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     # like text metadata ('elapsed_time': '1m 9s'): the last value, as one scalar
     assert run.meta["is_eval"] in (True, "true")
@@ -198,7 +197,7 @@ def test_boolean_metadata_is_the_last_value_not_a_list(write_jsonl):
 
 def test_lists_are_not_metrics_and_do_not_fail(write_jsonl):
     lines = [{"step": 1, "loss": 0.5, "tokens": [1, 2, 3]}, {"step": 2, "loss": 0.4, "tokens": []}]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.metrics == ["loss"]
     assert run.problems == []
@@ -209,7 +208,7 @@ def test_nested_objects_flatten_with_slash(write_jsonl):
         {"step": 1, "a": {"b": 1}, "x": {"y": {"z": 2.5}}},
         {"step": 2, "a": {"b": 3}, "x": {"y": {"z": 4.5}}},
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert sorted(run.metrics) == ["a/b", "x/y/z"]
     assert column(run, "a/b") == {1: 1.0, 2: 3.0}
@@ -222,7 +221,7 @@ def test_nested_objects_flatten_with_slash(write_jsonl):
 @pytest.mark.parametrize("key", ["step", "global_step", "_step", "train/global_step"])
 def test_each_step_key_gives_the_step(write_jsonl, key):
     lines = [{key: step, "loss": step / 100} for step in (10, 20, 30)]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.frame["step"].to_list() == [10, 20, 30]
     assert key not in run.metrics
@@ -232,7 +231,7 @@ def test_each_step_key_gives_the_step(write_jsonl, key):
 
 def test_nested_train_global_step_is_a_step_key(write_jsonl):
     lines = [{"train": {"global_step": step, "loss": 0.5}} for step in (5, 10)]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.frame["step"].to_list() == [5, 10]
     assert run.metrics == ["train/loss"]
@@ -240,7 +239,7 @@ def test_nested_train_global_step_is_a_step_key(write_jsonl):
 
 def test_without_a_step_key_line_numbers_are_steps_and_a_note_says_so(write_jsonl):
     lines = [{"loss": 0.9}, {"loss": 0.8}, "", {"loss": 0.7}]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert column(run, "loss") == {1: 0.9, 2: 0.8, 4: 0.7}
     assert any("line numbers" in note for note in notes_of(run))
@@ -256,7 +255,7 @@ def test_train_and_eval_lines_at_one_step_merge_into_one_row(write_jsonl):
         {"step": 20, "loss": 0.4, "learning_rate": 1e-5},
         {"step": 20, "eval_loss": 0.55},
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.frame.height == 2
     assert run.frame.row(0, named=True) == {
@@ -274,7 +273,7 @@ def test_resumed_run_later_value_wins_and_resume_is_recorded(write_jsonl):
     first = [{"step": s, "loss": float(s)} for s in range(1, 11)]
     second = [{"step": s, "loss": 100.0 + s} for s in range(5, 13)]
     path = write_jsonl(first + second)
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert_index_contract(run)
     assert run.frame["step"].to_list() == list(range(1, 13))
@@ -287,7 +286,7 @@ def test_resumed_run_later_value_wins_and_resume_is_recorded(write_jsonl):
 def test_two_resumes_are_both_recorded(write_jsonl):
     steps = [1, 2, 3, 4, 2, 3, 4, 5, 6, 1, 2]
     lines = [{"step": s, "loss": float(i)} for i, s in enumerate(steps)]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert [(r.step, r.previous_step, r.line) for r in run.resumes] == [(2, 4, 5), (1, 6, 10)]
     assert column(run, "loss") == {1: 9.0, 2: 10.0, 3: 5.0, 4: 6.0, 5: 7.0, 6: 8.0}
@@ -300,7 +299,7 @@ def test_absent_metric_and_json_null_are_missing_not_zero(write_jsonl):
         {"step": 3, "loss": None, "eval_loss": None},
         {"step": 4, "loss": 0.3, "eval_loss": 0.6},
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert column(run, "loss") == {1: 0.5, 2: 0.4, 3: None, 4: 0.3}
     assert column(run, "eval_loss") == {1: 0.7, 2: None, 3: None, 4: 0.6}
@@ -316,7 +315,7 @@ def test_malformed_line_in_the_middle_is_reported_and_the_rest_read(write_jsonl,
     lines: list[dict | str] = [{"step": s, "loss": s / 10} for s in range(1, total + 1)]
     lines[bad - 1] = '{"step": %d, "loss": 0.5, oops' % bad
     path = write_jsonl(lines)
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame.height == total - 1
     assert bad not in run.frame["step"].to_list()
@@ -334,7 +333,7 @@ def test_several_bad_lines_each_named(write_jsonl):
     for bad in (7, 8, 50, 93):
         lines[bad - 1] = "not json at all"
     lines[60] = "[1, 2, 3]"  # valid JSON, not an object
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert sorted(p.line for p in run.problems) == [7, 8, 50, 61, 93]
     assert run.frame.height == 95
@@ -343,7 +342,7 @@ def test_several_bad_lines_each_named(write_jsonl):
 def test_truncated_last_line_keeps_rows_before_and_says_incomplete(write_jsonl):
     lines = [{"step": s, "loss": 0.5} for s in range(1, 4)]
     path = write_jsonl([*lines, '{"step": 4, "loss": 0.4'], final_newline=False)
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame["step"].to_list() == [1, 2, 3]
     assert len(run.problems) == 1
@@ -353,7 +352,7 @@ def test_truncated_last_line_keeps_rows_before_and_says_incomplete(write_jsonl):
 
 def test_last_line_without_newline_but_complete_is_read(write_jsonl):
     lines = [{"step": s, "loss": 0.5} for s in range(1, 5)]
-    run = logscope.read(write_jsonl(lines, final_newline=False))
+    run = read_run(write_jsonl(lines, final_newline=False))
 
     assert run.frame["step"].to_list() == [1, 2, 3, 4]
     assert run.problems == []
@@ -363,7 +362,7 @@ def test_last_line_without_newline_but_complete_is_read(write_jsonl):
 def test_empty_file_is_a_problem_not_a_crash(tmp_path, content):
     path = tmp_path / "metrics.jsonl"
     path.write_bytes(content)
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame.height == 0
     assert len(run.problems) == 1
@@ -383,7 +382,7 @@ def _binary_samples() -> dict[str, bytes]:
 def test_binary_file_is_one_problem_not_a_crash(tmp_path, kind):
     path = tmp_path / "metrics.jsonl"
     path.write_bytes(_binary_samples()[kind])
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame.height == 0
     assert len(run.problems) == 1
@@ -393,7 +392,7 @@ def test_binary_file_is_one_problem_not_a_crash(tmp_path, kind):
 def test_malformed_first_line_does_not_discard_the_rest_of_the_file(write_jsonl):
     lines: list[dict | str] = ["training started (this line is not JSON)"]
     lines += [{"step": s, "loss": 0.5} for s in range(1, 6)]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.frame["step"].to_list() == [1, 2, 3, 4, 5]
     assert [p.line for p in run.problems] == [1]
@@ -406,7 +405,7 @@ def test_zero_filled_block_left_by_a_crash_does_not_discard_the_file(write_jsonl
     lines: list[dict | bytes] = [{"step": s, "loss": 0.5} for s in range(1, 7)]
     position = {"start": 0, "middle": 3, "end": 6}[where]
     lines.insert(position, zeros)
-    run = logscope.read(write_jsonl(lines, final_newline=where != "end"))
+    run = read_run(write_jsonl(lines, final_newline=where != "end"))
 
     assert run.frame["step"].to_list() == [1, 2, 3, 4, 5, 6]
     assert [p.line for p in run.problems] == [position + 1]
@@ -417,7 +416,7 @@ def test_a_ten_megabyte_line_is_read(write_jsonl):
     lines = [{"step": s, "loss": 1.0 / s} for s in range(1, 4)]
     lines.append({"step": 4, "loss": 0.25, "sample_completion": huge})
     lines += [{"step": s, "loss": 1.0 / s} for s in range(5, 8)]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.frame["step"].to_list() == list(range(1, 8))
     assert column(run, "loss")[4] == 0.25
@@ -427,7 +426,7 @@ def test_a_ten_megabyte_line_is_read(write_jsonl):
 
 def test_a_line_with_thousands_of_keys_is_read(write_jsonl):
     wide = {"step": 1, **{f"layer_{i}/grad_norm": i / 10 for i in range(3000)}}
-    run = logscope.read(write_jsonl([wide, {"step": 2, "layer_7/grad_norm": 9.0}]))
+    run = read_run(write_jsonl([wide, {"step": 2, "layer_7/grad_norm": 9.0}]))
 
     assert len(run.metrics) == 3000
     assert column(run, "layer_7/grad_norm") == {1: 0.7, 2: 9.0}
@@ -440,7 +439,7 @@ def test_crlf_line_endings(write_jsonl, count):
         {"step": s, "loss": float("nan") if s == 2 else 0.5, "elapsed_time": f"{s}s"}
         for s in range(1, count + 1)
     ]
-    run = logscope.read(write_jsonl(lines, newline=b"\r\n"))
+    run = read_run(write_jsonl(lines, newline=b"\r\n"))
 
     assert run.frame["step"].to_list() == list(range(1, count + 1))
     assert math.isnan(column(run, "loss")[2])
@@ -453,7 +452,7 @@ def test_blank_lines_in_between_are_skipped_and_line_numbers_stay_true(write_jso
     for s in range(1, 41):
         lines += [{"step": s, "loss": 0.5}, "", "   "]
     lines[3 * 19] = "{broken"  # line 58 in the file
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.frame.height == 39
     assert [p.line for p in run.problems] == [58]
@@ -495,7 +494,7 @@ def test_ms_swift_logging_jsonl(write_jsonl):
         "model_parameter_info": "Qwen2ForCausalLM: 494.0M Params",
     }
     path = write_jsonl([*first, *resumed, summary], name="logging.jsonl")
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert_index_contract(run)
     assert run.frame["step"].to_list() == list(range(1, 9))
@@ -522,7 +521,7 @@ def test_ms_swift_logging_jsonl(write_jsonl):
 
 def test_ms_swift_step_comes_from_global_step_max_steps(write_jsonl):
     lines = [_swift_line(s, 94, loss=0.5) for s in (5, 10, 15)]
-    run = logscope.read(write_jsonl(lines, name="logging.jsonl"))
+    run = read_run(write_jsonl(lines, name="logging.jsonl"))
 
     assert run.frame["step"].to_list() == [5, 10, 15]
     assert not any("line numbers" in note for note in notes_of(run))
@@ -541,7 +540,7 @@ def test_verl_file_logger(write_jsonl, count):
         }
         for s in range(1, count + 1)
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert set(run.metrics) == {"actor/pg_clipfrac", "critic/score/mean", "actor/entropy"}
     assert not any(name.startswith("data/") for name in run.frame.columns)
@@ -577,12 +576,12 @@ def _chunk_test_lines() -> list[dict | str]:
 @pytest.mark.parametrize("chunk", [1, 7, 64, 200, 1000])
 def test_chunk_boundaries_do_not_change_the_result(write_jsonl, monkeypatch, chunk):
     path = write_jsonl(_chunk_test_lines(), final_newline=False)
-    whole = logscope.read(path)
+    whole = read_run(path)
     assert "eval_loss" in whole.metrics
     assert len(whole.problems) == 3
 
     monkeypatch.setattr(jsonl, "CHUNK_BYTES", chunk)
-    chunked = logscope.read(path)
+    chunked = read_run(path)
 
     assert_frame_equal(chunked.frame, whole.frame)
     assert chunked.problems == whole.problems
@@ -593,7 +592,7 @@ def test_chunk_boundaries_do_not_change_the_result(write_jsonl, monkeypatch, chu
 
 def test_problems_are_problem_objects_naming_the_file(write_jsonl):
     path = write_jsonl(["{bad", {"step": 1, "loss": 1.0}, "{also bad"])
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert len(run.problems) == 2
     assert all(isinstance(p, Problem) and p.path == str(path) for p in run.problems)
@@ -601,7 +600,7 @@ def test_problems_are_problem_objects_naming_the_file(write_jsonl):
 
 def test_reading_by_str_or_path_is_the_same(write_jsonl):
     path: Path = write_jsonl([{"step": 1, "loss": 1.0}])
-    assert_frame_equal(logscope.read(str(path)).frame, logscope.read(path).frame)
+    assert_frame_equal(read_run(str(path)).frame, read_run(path).frame)
 
 
 # --- value types that change between lines ----------------------------------------------
@@ -625,7 +624,7 @@ def test_a_key_whose_type_changes_between_lines_does_not_crash(write_jsonl, odd,
     odd_steps = [2] if where == "one_line" else list(range(33, 65))
     for step in odd_steps:
         lines[step - 1] = {"step": step, "loss": 0.5, **odd}
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.frame["step"].to_list() == list(range(1, 65))
     assert set(column(run, "loss").values()) == {0.5}
@@ -654,7 +653,7 @@ def test_a_key_whose_type_changes_between_lines_does_not_crash(write_jsonl, odd,
     ids=["all_null_step", "step_with_stray_text", "wall_time_with_stray_text", "only_null_step"],
 )
 def test_index_names_that_are_not_the_chosen_index_do_not_crash(write_jsonl, lines):
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert run.frame.height == len(lines)
     assert run.frame.columns.count("step") == 1
@@ -668,7 +667,7 @@ def test_index_names_that_are_not_the_chosen_index_do_not_crash(write_jsonl, lin
 )
 def test_heterogeneous_nested_values_do_not_crash(write_jsonl, value):
     lines = [{"step": 1, "loss": 0.5, "x": value}, {"step": 2, "loss": 0.4}]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert column(run, "loss") == {1: 0.5, 2: 0.4}
 
@@ -680,7 +679,7 @@ def test_unusable_step_values_are_reported_not_silently_dropped(write_jsonl):
         {"step": 1e30, "loss": 0.3},
         {"step": 4, "loss": 0.2},
     ]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     steps = run.frame["step"].to_list()
     assert 1 in steps and 4 in steps
@@ -688,7 +687,7 @@ def test_unusable_step_values_are_reported_not_silently_dropped(write_jsonl):
 
 
 def test_a_metric_named_like_the_internal_line_column_is_kept(write_jsonl):
-    run = logscope.read(write_jsonl([{"step": 1, "_line": 7.5}, {"step": 2, "_line": 8.5}]))
+    run = read_run(write_jsonl([{"step": 1, "_line": 7.5}, {"step": 2, "_line": 8.5}]))
 
     assert column(run, "_line") == {1: 7.5, 2: 8.5}
 
@@ -696,7 +695,7 @@ def test_a_metric_named_like_the_internal_line_column_is_kept(write_jsonl):
 @pytest.mark.parametrize("name", ["*", "^loss$", "^.*$", "a*", "(", "\\d+", "col(*)"])
 def test_metric_names_that_look_like_column_selectors_are_plain_names(write_jsonl, name):
     lines = [{"step": 1, "loss": 0.5, name: 1.5}, {"step": 2, "loss": 0.4, name: None}]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert column(run, "loss") == {1: 0.5, 2: 0.4}
     assert column(run, name) == {1: 1.5, 2: None}
@@ -709,15 +708,15 @@ def test_metric_names_that_look_like_column_selectors_are_plain_names(write_json
 )
 def test_integers_beyond_64_bits_do_not_crash(write_jsonl, value):
     lines = [{"step": 1, "loss": 0.5, "seed": value}, {"step": 2, "loss": 0.4, "seed": 7}]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert column(run, "loss") == {1: 0.5, 2: 0.4}
 
 
 def test_duplicate_key_reads_the_same_whatever_the_neighbouring_lines(write_jsonl):
     clean = [b'{"step": 1, "a": 1, "a": 2}', {"step": 2, "a": 3.0}]
-    alone = logscope.read(write_jsonl(clean, name="clean.jsonl"))
-    beside_bad = logscope.read(write_jsonl([*clean, "{bad"], name="damaged.jsonl"))
+    alone = read_run(write_jsonl(clean, name="clean.jsonl"))
+    beside_bad = read_run(write_jsonl([*clean, "{bad"], name="damaged.jsonl"))
 
     assert column(alone, "a") == column(beside_bad, "a")
 
@@ -725,7 +724,7 @@ def test_duplicate_key_reads_the_same_whatever_the_neighbouring_lines(write_json
 def test_verl_file_with_a_long_first_line_is_still_verl(write_jsonl):
     first = {"step": 1, "data": {"actor/entropy": 0.1, "val/generations": "x" * (2 << 20)}}
     lines = [first, *({"step": s, "data": {"actor/entropy": None}} for s in (2, 3))]
-    run = logscope.read(write_jsonl(lines))
+    run = read_run(write_jsonl(lines))
 
     assert "actor/entropy" in run.metrics
     assert math.isnan(column(run, "actor/entropy")[2])

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import logscope
-from logscope.ingest import discover, mlflow_files, read_runs
+from logscope.ingest import discover, mlflow_files, read_run, read_runs
 
 DATA = Path(__file__).parent / "data"
 DB_BYTES = gzip.decompress((DATA / "mlflow.db.gz").read_bytes())
@@ -95,11 +95,11 @@ def test_sqlite_store_gives_one_run_per_live_run(db: Path) -> None:
 
 
 def test_one_run_of_the_store_by_name_or_id(db: Path) -> None:
-    run = logscope.read(db / "ppo-good")
+    run = read_run(db / "ppo-good")
     assert_ppo_good(run)
-    by_id = logscope.read(db / run.meta["run_id"])
+    by_id = read_run(db / run.meta["run_id"])
     assert by_id.frame.equals(run.frame)
-    missing = logscope.read(db / "no-such-run")
+    missing = read_run(db / "no-such-run")
     assert "no run is called 'no-such-run' in this store (runs: ppo-good, crashed)" in (
         missing.problems[0].message
     )
@@ -143,7 +143,7 @@ def test_live_wal_database_is_read_from_a_copy(
         copies = []
         real_copy = shutil.copyfile
         monkeypatch.setattr(shutil, "copyfile", lambda a, b: copies.append(a) or real_copy(a, b))
-        run = logscope.read(path)
+        run = read_run(path)
         assert run.frame.get_column("step").to_list() == [0, 1, 2, 3, 4]
         assert snapshot(tmp_path) == before
         # one private copy for discovery, the run list and the run, not one per opening
@@ -161,7 +161,7 @@ def test_hostile_keys_from_sqlite_are_kept_verbatim(db: Path, name: str) -> None
             " VALUES (?, 1.5, 1, ?, 0, 0)",
             (name, uuid),
         )
-    run = logscope.read(db / "crashed")
+    run = read_run(db / "crashed")
     assert run.frame.get_column(name).to_list() == [1.5, None, None]
 
 
@@ -174,7 +174,7 @@ def test_rows_of_the_wrong_type_are_reported(db: Path) -> None:
             (uuid,),
         )
     connection.close()
-    run = logscope.read(db / "crashed")
+    run = read_run(db / "crashed")
     assert run.frame.get_column("loss").to_list() == [2.0, 1.9, 1.8]
     assert "1 metrics row(s) without a usable key, value or step" in run.problems[0].message
 
@@ -244,8 +244,8 @@ def test_file_store_gives_one_run_per_run_folder(mlruns: Path) -> None:
 
 
 def test_file_store_and_sqlite_store_agree(mlruns: Path, db: Path) -> None:
-    from_files = logscope.read(run_folder(mlruns, "ppo-good"))
-    from_sqlite = logscope.read(db / "ppo-good")
+    from_files = read_run(run_folder(mlruns, "ppo-good"))
+    from_sqlite = read_run(db / "ppo-good")
     columns = sorted(from_files.frame.columns)
     assert from_files.frame.select(columns).equals(from_sqlite.frame.select(columns))
 
@@ -270,7 +270,7 @@ def test_bad_lines_are_reported_per_metric_file(mlruns: Path) -> None:
     folder = run_folder(mlruns, "crashed")
     with (folder / "metrics" / "loss").open("ab") as handle:
         handle.write(b"1761000009000 oops 3\n1761000010000 1.5\n17610000")  # bad, 2 fields, cut
-    run = logscope.read(folder)
+    run = read_run(folder)
     assert run.frame.get_column("loss").to_list() == [1.5, 1.9, 1.8]  # 2-field line = step 0
     [first] = run.problems
     assert first.path == f"{folder}/metrics/loss" and first.line == 4
@@ -283,7 +283,7 @@ def test_nested_keys_and_two_field_lines(tmp_path: Path) -> None:
     (folder / "meta.yaml").write_text("run_id: abc\nlifecycle_stage: active\n")
     (folder / "metrics" / "train" / "deep" / "loss").write_text("1 NaN 0\n2 Infinity 1\n")
     (folder / "metrics" / "lr").write_text("1 0.1\n")
-    run = logscope.read(tmp_path / "mlruns")
+    run = read_run(tmp_path / "mlruns")
     assert sorted(run.metrics) == ["lr", "train/deep/loss"]
     loss = run.frame.get_column("train/deep/loss").to_list()
     assert math.isnan(loss[0]) and loss[1] == math.inf
@@ -293,7 +293,7 @@ def test_nested_keys_and_two_field_lines(tmp_path: Path) -> None:
 def test_hostile_metric_file_names_are_kept_verbatim(mlruns: Path, name: str) -> None:
     folder = run_folder(mlruns, "crashed")
     (folder / "metrics" / name).write_text("1761000000000 4.5 0\n")
-    run = logscope.read(folder)
+    run = read_run(folder)
     assert run.frame.get_column(name).to_list() == [4.5, None, None]
 
 
@@ -302,7 +302,7 @@ def test_windows_line_endings(mlruns: Path) -> None:
     folder = run_folder(mlruns, "crashed")
     loss = folder / "metrics" / "loss"
     loss.write_bytes(loss.read_bytes().replace(b"\n", b"\r\n"))
-    run = logscope.read(folder)
+    run = read_run(folder)
     assert run.frame.get_column("loss").to_list() == [2.0, 1.9, 1.8]
     assert run.problems == []
 
@@ -310,7 +310,7 @@ def test_windows_line_endings(mlruns: Path) -> None:
 def test_non_utf8_metric_file_is_reported(mlruns: Path) -> None:
     folder = run_folder(mlruns, "crashed")
     (folder / "metrics" / "loss").write_bytes(b"1 1.0 0\n2 \xff\xfe 1\n3 0.5 2\n")
-    run = logscope.read(folder)
+    run = read_run(folder)
     assert run.frame.get_column("loss").to_list() == [1.0, 0.5]
     assert [p.line for p in run.problems] == [2, 2]  # not UTF-8, then the unreadable line
 

@@ -17,8 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import logscope
-from logscope.ingest import discover, read_runs, trackio
+from logscope.ingest import discover, read_run, read_runs, trackio
 
 DB_BYTES = gzip.decompress((Path(__file__).parent / "data" / "trackio.db.gz").read_bytes())
 
@@ -88,7 +87,7 @@ def test_old_schema_with_bare_nan_and_a_bad_row(tmp_path: Path) -> None:
         ],
     )
     assert discover.sniff(path) == trackio.FORMAT
-    run = logscope.read(path)  # one run in the database: read as that run
+    run = read_run(path)  # one run in the database: read as that run
     assert run.frame.get_column("loss").to_list() == [1.0, None, 0.125]  # 4th row: step 2
     assert math.isnan(run.frame.get_column("grad_norm")[0])
     assert run.frame.get_column("<img src=x onerror=alert(1)>").to_list()[2] == 3.0
@@ -97,7 +96,7 @@ def test_old_schema_with_bare_nan_and_a_bad_row(tmp_path: Path) -> None:
 
 
 def test_unknown_run_is_reported(db: Path) -> None:
-    run = logscope.read(db / "nope")
+    run = read_run(db / "nope")
     assert "no metrics logged for run 'nope' (runs in this database: run-a, run-b)" in (
         run.problems[0].message
     )

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import logscope
+from logscope.ingest import read_run
 
 NAN_STEP = 30
 
@@ -92,7 +93,7 @@ def state_sources(run: logscope.run.Run) -> list[str]:
 
 
 def test_only_the_most_complete_copy_is_read(output_dir):
-    run = logscope.read(output_dir)
+    run = read_run(output_dir)
 
     # root and checkpoint-100 both reach step 100: the root copy (saved last) is read
     assert state_sources(run) == [str(output_dir / "trainer_state.json")]
@@ -108,7 +109,7 @@ def test_highest_global_step_wins_over_folder_order(tmp_path):
     write_state(out / "checkpoint-9", 90)
     write_state(out / "checkpoint-10", 100)
     write_state(out / "checkpoint-100", 70, log_history=history(70))
-    run = logscope.read(out)
+    run = read_run(out)
 
     assert state_sources(run) == [str(out / "checkpoint-10" / "trainer_state.json")]
     assert run.steps["last"] == 100
@@ -117,7 +118,7 @@ def test_highest_global_step_wins_over_folder_order(tmp_path):
 def test_nan_grad_norm_is_preserved(output_dir):
     path = output_dir / "trainer_state.json"
     assert b'"grad_norm": NaN' in path.read_bytes()
-    run = logscope.read(output_dir)
+    run = read_run(output_dir)
 
     grad = dict(zip(run.frame["step"].to_list(), run.frame["grad_norm"].to_list(), strict=False))
     assert math.isnan(grad[NAN_STEP])
@@ -126,7 +127,7 @@ def test_nan_grad_norm_is_preserved(output_dir):
 
 
 def test_eval_lines_merge_with_train_lines(output_dir):
-    run = logscope.read(output_dir)
+    run = read_run(output_dir)
 
     row = run.frame.filter(run.frame["step"] == 50).row(0, named=True)
     assert row["loss"] == pytest.approx(1.5)
@@ -135,7 +136,7 @@ def test_eval_lines_merge_with_train_lines(output_dir):
 
 
 def test_train_runtime_summary_line_does_not_break_the_last_step(output_dir):
-    run = logscope.read(output_dir)
+    run = read_run(output_dir)
 
     last = run.frame.filter(run.frame["step"] == 100).row(0, named=True)
     assert last["loss"] == pytest.approx(1.0)
@@ -145,7 +146,7 @@ def test_train_runtime_summary_line_does_not_break_the_last_step(output_dir):
 
 
 def test_state_fields_are_metadata(output_dir):
-    run = logscope.read(output_dir)
+    run = read_run(output_dir)
 
     assert run.meta["global_step"] == 100
     assert run.meta["max_steps"] == 100
@@ -155,7 +156,7 @@ def test_state_fields_are_metadata(output_dir):
 
 def test_reading_the_file_directly(output_dir):
     path = output_dir / "checkpoint-50" / "trainer_state.json"
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert state_sources(run) == [str(path)]
     assert run.steps == {"first": 10, "last": 50, "count": 5}
@@ -166,13 +167,13 @@ def test_truncated_file_is_a_problem_not_a_crash(tmp_path, cut):
     path = write_state(tmp_path / "run", 100)
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * cut)])
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert len(run.problems) == 1
     assert run.problems[0].path == str(path)
     assert "cut short" in run.problems[0].message
     # the complete entries before the cut are kept, none after it is made up
-    whole = logscope.read(write_state(tmp_path / "whole", 100))
+    whole = read_run(write_state(tmp_path / "whole", 100))
     read = run.frame.get_column("step").to_list()
     assert 0 < len(read) <= whole.frame.height
     assert read == whole.frame.get_column("step").to_list()[: len(read)]
@@ -185,7 +186,7 @@ def test_truncated_file_is_a_problem_not_a_crash(tmp_path, cut):
 def test_binary_file_is_a_problem_not_a_crash(tmp_path):
     path = tmp_path / "trainer_state.json"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe" * 50)
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame.height == 0
     assert len(run.problems) == 1
@@ -196,7 +197,7 @@ def test_truncated_root_copy_falls_back_to_a_checkpoint(tmp_path):
     root = write_state(out, 100)
     root.write_bytes(root.read_bytes()[:500])  # crash while saving
     write_state(out / "checkpoint-50", 50)
-    run = logscope.read(out)
+    run = read_run(out)
 
     assert state_sources(run) == [str(out / "checkpoint-50" / "trainer_state.json")]
     assert run.steps["last"] == 50
@@ -205,7 +206,7 @@ def test_truncated_root_copy_falls_back_to_a_checkpoint(tmp_path):
 @pytest.mark.parametrize("log_history", [{"loss": 1.0}, "oops", None, 3])
 def test_non_list_log_history_is_a_problem(tmp_path, log_history):
     path = write_state(tmp_path / "run", 100, log_history=log_history)
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame.height == 0
     assert len(run.problems) == 1
@@ -217,7 +218,7 @@ def test_non_object_entries_in_log_history_are_problems(tmp_path):
     entries.insert(1, "garbage")
     entries.insert(3, [1, 2])
     path = write_state(tmp_path / "run", 30, log_history=entries)
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame["step"].to_list() == [10, 20, 30]
     assert len(run.problems) == 2
@@ -225,7 +226,7 @@ def test_non_object_entries_in_log_history_are_problems(tmp_path):
 
 def test_empty_log_history_gives_an_empty_run(tmp_path):
     path = write_state(tmp_path / "run", 0, log_history=[])
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame.height == 0
     assert run.frame.columns == ["step", "wall_time"]
@@ -237,7 +238,7 @@ def test_trainer_state_and_jsonl_of_one_run_merge(output_dir):
     (output_dir / "logs" / "metrics.jsonl").write_text(
         "".join(json.dumps(line) + "\n" for line in lines)
     )
-    run = logscope.read(output_dir)
+    run = read_run(output_dir)
 
     assert len(run.sources) == 2
     assert run.frame.height == 10

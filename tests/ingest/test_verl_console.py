@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import logscope
-from logscope.ingest import discover, verl_console
+from logscope.ingest import discover, read_run, verl_console
 
 ESC = "\x1b"
 # shaped like a real Ray + vLLM job's stdout: banner, config dump, warnings, tqdm bars
@@ -49,7 +48,7 @@ def write(tmp_path: Path, text: str | bytes, name: str = "train.log") -> Path:
 
 
 def test_step_lines_are_read_among_other_output(tmp_path: Path) -> None:
-    run = logscope.read(write(tmp_path, LOG))
+    run = read_run(write(tmp_path, LOG))
     assert run.frame.get_column("step").to_list() == [0, 1, 2]
     assert run.problems == []
     assert run.frame.get_column("actor/pg_loss").to_list() == [-0.0123, -0.02, -math.inf]
@@ -64,14 +63,14 @@ def test_step_lines_are_read_among_other_output(tmp_path: Path) -> None:
 
 def test_findings_point_at_the_log_line(tmp_path: Path) -> None:
     path = write(tmp_path, LOG)
-    run = logscope.read(path)
+    run = read_run(path)
     assert run.origin(0) == (str(path), 6)
     assert run.origin(1) == (str(path), 7)  # after a tqdm redraw on the same line
 
 
 def test_unreadable_fragments_are_reported_with_their_line(tmp_path: Path) -> None:
     text = "step:0 - loss:1.0 - note:hello world - :3\nstep:1 - loss:0.5\n"
-    run = logscope.read(write(tmp_path, text))
+    run = read_run(write(tmp_path, text))
     assert run.frame.get_column("loss").to_list() == [1.0, 0.5]
     [problem] = run.problems
     assert problem.line == 1
@@ -80,7 +79,7 @@ def test_unreadable_fragments_are_reported_with_their_line(tmp_path: Path) -> No
 
 def test_restart_is_seen_as_a_resume(tmp_path: Path) -> None:
     text = "".join(f"step:{s} - loss:{s}\n" for s in (1, 2, 3, 2, 3, 4))
-    run = logscope.read(write(tmp_path, text, "slurm-1234.out"))
+    run = read_run(write(tmp_path, text, "slurm-1234.out"))
     assert [(r.step, r.previous_step, r.line) for r in run.resumes] == [(2, 3, 4)]
     assert run.frame.get_column("loss").to_list() == [1.0, 2.0, 3.0, 4.0]
 
@@ -88,14 +87,14 @@ def test_restart_is_seen_as_a_resume(tmp_path: Path) -> None:
 def test_a_resumed_job_s_logs_are_read_in_job_order(tmp_path: Path) -> None:
     write(tmp_path, "step:1 - loss:1.0\nstep:2 - loss:2.0\n", "slurm-999.out")
     write(tmp_path, "step:2 - loss:2.5\nstep:3 - loss:3.0\n", "slurm-1000.out")
-    run = logscope.read(tmp_path)
+    run = read_run(tmp_path)
     assert run.frame.get_column("loss").to_list() == [1.0, 2.5, 3.0]  # the later job wins
     assert [Path(s.path).name for s in run.sources] == ["slurm-999.out", "slurm-1000.out"]
 
 
 def test_non_utf8_bytes_are_reported_and_the_rest_read(tmp_path: Path) -> None:
     data = b"step:0 - loss:1.0\nboot \xff\xfe garbage\nstep:1 - loss:0.5\n"
-    run = logscope.read(write(tmp_path, data))
+    run = read_run(write(tmp_path, data))
     assert run.frame.get_column("loss").to_list() == [1.0, 0.5]
     assert [(p.line, "not UTF-8" in p.message) for p in run.problems] == [(2, True)]
 
@@ -104,7 +103,7 @@ def test_non_utf8_bytes_are_reported_and_the_rest_read(tmp_path: Path) -> None:
     "name", ["<img src=x onerror=alert(1)>", "a\x07b", "val/score@4", "über/λ", "x" * 300]
 )
 def test_hostile_metric_names_are_kept_verbatim(tmp_path: Path, name: str) -> None:
-    run = logscope.read(write(tmp_path, f"step:0 - {name}:1.5\nstep:1 - {name}:2\n"))
+    run = read_run(write(tmp_path, f"step:0 - {name}:1.5\nstep:1 - {name}:2\n"))
     assert run.frame.get_column(name).to_list() == [1.5, 2.0]
 
 
@@ -120,16 +119,16 @@ def test_only_logs_holding_step_lines_are_claimed(tmp_path: Path) -> None:
 def test_console_log_joins_the_run_of_its_folder(tmp_path: Path) -> None:
     (tmp_path / "metrics.jsonl").write_text('{"step": 5, "eval/acc": 0.5}\n')
     write(tmp_path, LOG, "stdout.txt")
-    run = logscope.read(tmp_path)
+    run = read_run(tmp_path)
     assert run.frame.get_column("step").to_list() == [0, 1, 2, 5]
     assert {s.format for s in run.sources} == {"jsonl", "verl_console"}
 
 
 def test_a_file_without_step_lines_named_directly_is_reported(tmp_path: Path) -> None:
-    run = logscope.read(write(tmp_path, "Ray started\nCUDA out of memory\n", "slurm-7.out"))
+    run = read_run(write(tmp_path, "Ray started\nCUDA out of memory\n", "slurm-7.out"))
     assert run.frame.height == 0
     assert "no veRL step line" in run.problems[0].message
-    as_jsonl = logscope.read(write(tmp_path, '{"step": 1, "loss": 2.0}\n', "metrics.log"))
+    as_jsonl = read_run(write(tmp_path, '{"step": 1, "loss": 2.0}\n', "metrics.log"))
     assert as_jsonl.frame.get_column("loss").to_list() == [2.0]
 
 

@@ -11,8 +11,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-import logscope
-from logscope.ingest import read_runs
+from logscope.ingest import read_run, read_runs
 
 EXPORT = (
     '"Step","brisk-pond-1 - train/loss","brisk-pond-1 - train/loss__MIN",'
@@ -135,7 +134,7 @@ def test_history_exports_keep_step_wall_time_and_metrics(tmp_path, kind):
     else:
         frame.to_json(path, orient="records", lines=True)
 
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame.get_column("step").to_list() == [0, 1, 2, 3]
     assert run.frame.get_column("wall_time").to_list()[0] == 1.7e9
@@ -152,7 +151,7 @@ def test_a_history_csv_with_default_nan_cells_says_nan_became_missing(tmp_path):
     path = tmp_path / "history.csv"
     history_frame().to_csv(path, index=False)
 
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame.get_column("train/loss").to_list()[2] is None
     assert any("writes NaN as an empty cell" in n for n in run.sources[0].notes)
@@ -162,7 +161,7 @@ def test_a_generic_csv_with_a_step_column_and_bad_cells(tmp_path):
     path = tmp_path / "metrics.csv"
     path.write_text("global_step,loss,lr\n1,0.5,1e-5\n2,oops,1e-5\n3,0.25,1e-5,extra\n4,0.2")
 
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.frame.get_column("step").to_list() == [1, 2, 3, 4]
     assert run.frame.get_column("loss").to_list() == [0.5, None, 0.25, 0.2]
@@ -178,7 +177,7 @@ def test_unreadable_tables_are_reported_not_raised(tmp_path, data):
         path = tmp_path / name
         path.write_bytes(data)
 
-        run = logscope.read(path) if data else None
+        run = read_run(path) if data else None
 
         if run is not None:
             assert run.frame.height == 0
@@ -201,14 +200,14 @@ def test_logscope_export_reads_back_identically(cli, samples, tmp_path, suffix):
     out = tmp_path / f"metrics{suffix}"
     cli(["export", samples / "verl_wandb", "-o", out])
 
-    original, again = logscope.read(samples / "verl_wandb"), logscope.read(out)
+    original, again = read_run(samples / "verl_wandb"), read_run(out)
 
     assert again.frame.equals(original.frame)  # NaN at step 88 included
     assert again.problems == []
 
 
 def test_one_run_of_an_export_is_named_as_reports_name_it(cli, export):
-    run = logscope.read(f"{export} [Group: exp - 2]")
+    run = read_run(f"{export} [Group: exp - 2]")
 
     assert run.frame.get_column("step").to_list() == [1, 2, 3]
     result = cli(["metrics", f"{export} [brisk-pond-1]"])

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wandb_writer import field, frame, history_record, wandb_bytes
 
-import logscope
+from logscope.ingest import read_run
 from logscope.run import Run
 
 FUZZ = settings(
@@ -36,7 +36,7 @@ def read(data: bytes) -> Run:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "run-prop0001.wandb"
         path.write_bytes(data)
-        return logscope.read(path)
+        return read_run(path)
 
 
 def same(a: float | None, b: float | None) -> bool:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from values import flat, same
 from wandb_sdk import MAIN_ROWS, make_runs, wandb_file
 
 import logscope
-from logscope.ingest import read_runs
+from logscope.ingest import read_run, read_runs
 
 
 @pytest.fixture(scope="module")
@@ -22,28 +23,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return make_runs(tmp_path_factory.mktemp("wandb"))
 
 
-def flat(row: dict[str, object], prefix: str = "") -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            out.update(flat(value, f"{prefix}{key}."))
-        else:
-            out[prefix + key] = value
-    return out
-
-
-def same(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return (math.isnan(a) and math.isnan(b)) or a == b
-
-
 def test_every_logged_value_is_read_as_logged(runs):
-    run = logscope.read(wandb_file(runs["two"], "main0001").parent)
+    run = read_run(wandb_file(runs["two"], "main0001").parent)
 
     rows = {r["step"]: r for r in run.frame.to_dicts()}
     for step, logged in MAIN_ROWS:
-        for key, value in flat(logged).items():
+        for key, value in flat(logged, ".").items():
             if isinstance(value, (bool, str)):
                 assert key not in run.frame.columns
             else:
@@ -55,14 +40,14 @@ def test_every_logged_value_is_read_as_logged(runs):
 
 
 def test_nested_dicts_are_joined_with_dots_as_wandb_shows_them(runs):
-    run = logscope.read(wandb_file(runs["two"], "main0001"))
+    run = read_run(wandb_file(runs["two"], "main0001"))
 
     assert {"train.kl", "train.deep.x", "train/loss"} <= set(run.metrics)
     assert "<img src=x onerror=alert(1)>" in run.metrics
 
 
 def test_text_booleans_and_media_are_not_metrics_and_are_said(runs):
-    run = logscope.read(wandb_file(runs["two"], "main0001"))
+    run = read_run(wandb_file(runs["two"], "main0001"))
     (source,) = run.sources
 
     assert run.meta["phase"] == "main"  # the last text value
@@ -74,7 +59,7 @@ def test_text_booleans_and_media_are_not_metrics_and_are_said(runs):
 
 
 def test_run_metadata_comes_from_the_log_itself(runs):
-    run = logscope.read(wandb_file(runs["two"], "main0001"))
+    run = read_run(wandb_file(runs["two"], "main0001"))
 
     assert run.meta["wandb.run_id"] == "main0001"
     assert run.meta["wandb.name"] == "main run"
@@ -93,7 +78,7 @@ def test_files_folder_adds_config_and_summary_and_reports_bad_yaml(runs, tmp_pat
     (folder / "files" / "wandb-summary.json").write_text('{"train/loss": 0.05, "_wandb": {}}')
     (folder / "files" / "wandb-metadata.json").write_text("{not json")
 
-    run = logscope.read(folder)
+    run = read_run(folder)
 
     assert run.meta["config"]["lr"] == 0.002 and run.meta["config"]["seed"] == 7
     assert run.meta["summary"] == {"train/loss": 0.05}
@@ -106,7 +91,7 @@ def test_a_record_spanning_several_blocks_and_many_steps_are_read(runs):
     path = wandb_file(runs["two"], "long0001")
     assert path.stat().st_size > 3 * 32 * 1024
 
-    run = logscope.read(path)
+    run = read_run(path)
 
     assert run.steps == {"first": 0, "last": 399, "count": 400}
     assert run.frame.get_column("loss").to_list() == [1.0 / (s + 1) for s in range(400)]
@@ -171,7 +156,7 @@ def damaged(runs, tmp_path, change) -> tuple[logscope.Run, bytes]:  # type: igno
     change(data)
     path = tmp_path / "run-long0001.wandb"
     path.write_bytes(bytes(data))
-    return logscope.read(path), bytes(data)
+    return read_run(path), bytes(data)
 
 
 def test_a_file_cut_mid_block_keeps_every_step_before_the_cut(runs, tmp_path):
@@ -233,7 +218,7 @@ def test_reading_never_changes_the_run_folder(runs):
 
 def test_a_log_from_wandbs_legacy_python_writer_reads_the_same():
     """Committed fixture (wandb 0.18.7, legacy service): see wandb_legacy/README.md."""
-    run = logscope.read(Path(__file__).parent / "wandb_legacy" / "wandb")
+    run = read_run(Path(__file__).parent / "wandb_legacy" / "wandb")
 
     assert run.frame.get_column("step").to_list() == [0, 1, 2, 3]
     assert run.frame.get_column("loss").to_list() == [1.0, 0.5, 1 / 3, 0.25]
@@ -278,7 +263,7 @@ def test_every_history_value_matches_wandbs_own_protobuf_decoding(runs, run_id):
             k: v for k, v in numbers.items() if not k.startswith(("_", "table."))
         }
 
-    run = logscope.read(path)
+    run = read_run(path)
 
     got = {
         row.pop("step"): {k: v for k, v in row.items() if v is not None and k != "wall_time"}
@@ -302,7 +287,7 @@ def test_a_hugging_face_run_is_stepped_by_its_global_step(tmp_path: Path) -> Non
     ]
     path = tmp_path / "run-hf000001.wandb"
     path.write_bytes(wandb_bytes(rows))
-    run = logscope.read(path)
+    run = read_run(path)
     assert run.frame.get_column("step").to_list() == [10, 20]
     assert run.frame.filter(pl.col("step") == 20).select("train/loss", "eval/loss").row(0) == (
         0.8,
@@ -334,7 +319,7 @@ def test_records_without_a_usable_step_are_reported(tmp_path: Path) -> None:
     ]
     path = tmp_path / "run-nanstep01.wandb"
     path.write_bytes(frame([run_record("nanstep01", "x"), *records, exit_record()]))
-    run = logscope.read(path)
+    run = read_run(path)
     assert run.frame.get_column("loss").to_list() == [1.0, 3.0]
     (problem,) = run.problems
     assert "1 history record(s) with a step that is no whole number skipped" in problem.message

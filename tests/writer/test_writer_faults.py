@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from writer_support import strict_lines, strict_loads
 
 import logscope
+from logscope.ingest import read_run
 from logscope.writer import MetricWriter
 
 
@@ -47,7 +48,7 @@ def temp_files(folder: Path) -> list[str]:
 
 def read_back(folder: Path) -> tuple[list[int], list[str]]:
     """Steps `logscope check` reads from the log, and the problems it reports."""
-    read = logscope.read(folder / "metrics.jsonl")
+    read = read_run(folder / "metrics.jsonl")
     return read.frame.get_column("step").to_list(), [p.message for p in read.problems]
 
 
@@ -309,7 +310,7 @@ def test_any_sequence_of_faults_leaves_a_readable_log(actions: list[tuple[str, i
             step = int(fragment.split(b",")[0].split(b":")[1]) if b"," in fragment else None
             assert step is None or intended[step].startswith(fragment)
         if bad:  # what `logscope check` says: one problem per fragment
-            assert len(logscope.read(folder / "metrics.jsonl").problems) == len(bad)
+            assert len(read_run(folder / "metrics.jsonl").problems) == len(bad)
         assert handler.warnings == episodes
         assert json.loads((folder / "run.json").read_text())["lines"] == len(saved)
 
