@@ -13,18 +13,17 @@ EXPECTED = {
         "fail",
         1,
         [
-            ("error", "common/loss-rising", 1),
-            ("error", "kto/margin-falling-while-negative", 2),
+            # dated at the first worse point, not at the last good one (issue 14)
+            ("error", "common/loss-rising", 2),
+            ("error", "kto/margin-falling-while-negative", 4),  # after the window's peak
             ("error", "kto/rejected-above-chosen", 11),
             ("error", "kto/margin-negative-after-warmup", 21),
             ("warning", "kto/loss-increasing", 1),
             ("warning", "kto/margin-not-increasing", 11),
             ("warning", "kto/kl-high", 33),
             ("warning", "kto/grad-norm-high", 35),
-            ("info", "kto/stage-target-chosen", 11),
-            ("info", "kto/stage-target-loss", 11),
-            ("info", "kto/stage-target-margin", 11),
-            ("info", "kto/stage-target-rejected", 11),
+            # the 40-step run never completes the table's Early stage (steps 11-50): a stage
+            # is judged once the run went through it, as a live follower can (issue 14)
         ],
     ),
     "sft_nan_truncated": ("fail", 1, [("error", "common/grad-norm-nonfinite", 260)]),
@@ -72,7 +71,7 @@ EXPECTED = {
         "pass",
         0,
         [
-            ("warning", "coordexp/eval-f1-drop", 40),
+            ("warning", "coordexp/eval-f1-drop", 60),
             ("warning", "coordexp/hits-max-new-tokens", 61),
             ("warning", "coordexp/parse-truncated", 61),
         ],
@@ -81,7 +80,7 @@ EXPECTED = {
     "trinity_broken": (
         "fail",
         1,
-        [("error", "trinity/no-experiences", 91), ("warning", "trinity/eval-accuracy-falling", 50)],
+        [("error", "trinity/no-experiences", 91), ("warning", "trinity/eval-accuracy-falling", 60)],
     ),
     "maxent_healthy": ("pass", 0, []),
     "maxent_broken": (
@@ -161,7 +160,10 @@ def test_sample(cli, samples: Path, name: str) -> None:  # type: ignore[no-untyp
     (run,) = json.loads(result.stdout)["runs"]
     assert run["status"] == status
     assert run["packs"] == ["common", *FAMILY[name]]
-    assert [(f["severity"], f["rule"], f["step"]) for f in run["findings"]] == findings
+    assert sorted((f["severity"], f["rule"], f["onset"]) for f in run["findings"]) == sorted(
+        findings
+    )
+    assert all(f["onset"] <= f["step"] for f in run["findings"])
 
 
 def test_every_sample_is_listed(samples: Path) -> None:
@@ -182,7 +184,10 @@ def test_multi_run_sample(cli, samples: Path, name: str) -> None:  # type: ignor
     for run_name, (status, findings) in expected.items():
         run = runs[run_name]
         assert run["status"] == status
-        assert [(f["severity"], f["rule"], f["step"]) for f in run["findings"]] == findings
+        assert sorted((f["severity"], f["rule"], f["onset"]) for f in run["findings"]) == sorted(
+            findings
+        )
+    assert all(f["onset"] <= f["step"] for f in run["findings"])
 
 
 def test_truncated_sample_reports_the_cut_line(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
