@@ -18,7 +18,7 @@ EXPECTED = {
             ("error", "kto/margin-falling-while-negative", 4),  # after the window's peak
             ("error", "kto/rejected-above-chosen", 11),
             ("error", "kto/margin-negative-after-warmup", 21),
-            ("warning", "kto/loss-increasing", 1),
+            ("warning", "kto/loss-increasing", 2),
             ("warning", "kto/margin-not-increasing", 11),
             ("warning", "kto/kl-high", 33),
             ("warning", "kto/grad-norm-high", 35),
