@@ -82,6 +82,10 @@ def report(outcomes: list[Outcome], *, details: bool = True) -> str:
         "targets: recall >= 0.95, FP rate <= 0.02, median delay <= 2 logged points, no duplicates",
     ]
     if details:
+        broken = [o for o in outcomes if o.errors]
+        if broken:
+            parts += ["", f"BENCHMARK ERRORS ({len(broken)}): runs not read as labelled"]
+            parts += [f"  {o.id}: {'; '.join(o.errors)}" for o in broken]
         misses = [o for o in outcomes if o.status == "missed"]
         alarms = [o for o in outcomes if o.status == "false-alarm"]
         parts += ["", f"misses ({len(misses)}):"]

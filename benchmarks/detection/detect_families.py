@@ -54,8 +54,11 @@ def lognormal(rng: Rng, n: int, center: float, sigma: float) -> np.ndarray:
     return np.asarray(center * np.exp(rng.normal(0, sigma, n)))
 
 
-def _evals(max_steps: int, every: int) -> np.ndarray:
-    return np.arange(every, max_steps + 1, every, dtype=np.int64)
+def _evals(max_steps: int, every: int, count: int) -> np.ndarray:
+    """About `count` evaluations, at a multiple of the logging interval (Trainer's eval_steps
+    is set so: an evaluation lands on a logged step)."""
+    interval = every * max(1, round(max_steps / count / every))
+    return np.arange(interval, max_steps + 1, interval, dtype=np.int64)
 
 
 def sft(rng: Rng, max_steps: int, every: int, noise: float = 0.03) -> Sim:
@@ -71,7 +74,7 @@ def sft(rng: Rng, max_steps: int, every: int, noise: float = 0.03) -> Sim:
         "grad_norm": lognormal(rng, n, 1.2, 0.15),
         "learning_rate": lr_schedule(steps, max_steps, 2e-5),
     }
-    sim.eval_steps = _evals(max_steps, max(every, max_steps // 10))
+    sim.eval_steps = _evals(max_steps, every, 10)
     et = sim.et
     sim.evals = {
         "eval_loss": 0.66 + 1.55 * np.exp(-4 * et) + rng.normal(0, 0.008, len(et)),
@@ -91,7 +94,11 @@ def kto(rng: Rng, max_steps: int, every: int, noise: float = 0.008) -> Sim:
     chosen = -0.05 + 0.8 * (1 - np.exp(-1.6 * t)) + rng.normal(0, 0.02, n)
     sim = Sim("kto", max_steps, steps, {})
     sim.train = {
-        "loss": 0.40 + 0.26 * np.exp(-2.2 * t) + rng.normal(0, noise, n),
+        # 003's example: 0.65 at step 5, 0.58 by step 25, 0.52 by 50, whatever the length
+        "loss": 0.40
+        + 0.12 * np.exp(-steps / 40)
+        + 0.14 * np.exp(-2.2 * t)
+        + rng.normal(0, noise, n),
         "grad_norm": lognormal(rng, n, 8.0, 0.25),
         "learning_rate": lr_schedule(steps, max_steps, 5e-7, warmup=0.1),
         "rewards/chosen": chosen,
@@ -125,7 +132,7 @@ def dpo(rng: Rng, max_steps: int, every: int, batch: int = 32) -> Sim:
         "logps/chosen": -310 + 4 * chosen,
         "logps/rejected": -330 + 4 * (chosen - margin),
     }
-    sim.eval_steps = _evals(max_steps, max(every, max_steps // 8))
+    sim.eval_steps = _evals(max_steps, every, 8)
     et = sim.et
     sim.evals = {
         "eval_loss": np.log1p(np.exp(-1.8 * (1 - np.exp(-2.5 * et)))) + 0.02,
@@ -223,6 +230,7 @@ def verl(rng: Rng, max_steps: int, every: int, entropy_key: str = "actor/entropy
         "actor/kl_coef": np.full(n, 0.001),
         "actor/is_ratio/mean": 1.0 + rng.normal(0, 0.01, n),
         "actor/is_ratio/std": 0.05 + np.abs(rng.normal(0, 0.01, n)),
+        "actor/is_clip/outside_frac": np.clip(0.004 + np.abs(rng.normal(0, 0.002, n)), 0, 1),
         "actor/grad_norm": lognormal(rng, n, 0.6, 0.15),
         "actor/lr": lr_schedule(steps, max_steps, 1e-6, warmup=0.0),
         "critic/score/mean": 0.25 + 0.5 * (1 - np.exp(-2 * t)) + rng.normal(0, 0.02, n),
@@ -241,7 +249,7 @@ def verl(rng: Rng, max_steps: int, every: int, entropy_key: str = "actor/entropy
         "timing_s/step": 75 + rng.normal(0, 3, n),
         "timing_per_token_ms/gen": 0.09 + rng.normal(0, 0.004, n),
     }
-    sim.eval_steps = _evals(max_steps, max(every, max_steps // 10))
+    sim.eval_steps = _evals(max_steps, every, 10)
     sim.evals = {"val/test_score/gsm8k": 0.3 + 0.4 * (1 - np.exp(-2 * sim.et))}
     return sim
 
@@ -268,7 +276,7 @@ def trinity(rng: Rng, max_steps: int, every: int) -> Sim:
         "experience_pipeline/experience_count": np.full(n, 512.0),
         "time/wait_explore_step": 12 + rng.normal(0, 0.8, n),
     }
-    sim.eval_steps = _evals(max_steps, max(every, max_steps // 12))
+    sim.eval_steps = _evals(max_steps, every, 12)
     et = sim.et
     m = len(et)
     for task, base, gain in (("gsm8k", 0.45, 0.3), ("math500", 0.2, 0.2)):
@@ -326,7 +334,7 @@ def coordexp(rng: Rng, max_steps: int, every: int, window: int = 4) -> Sim:
         "time/rollout_generate_s": 30 + rng.normal(0, 1, n),
     }
     _cache_msteps(sim)
-    sim.eval_steps = _evals(max_steps, max(every, max_steps // 8))
+    sim.eval_steps = _evals(max_steps, every, 8)
     et = sim.et
     f1 = 0.55 + 0.15 * (1 - np.exp(-2 * et)) + rng.normal(0, 0.004, len(et))
     sim.evals = {

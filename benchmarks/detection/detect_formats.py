@@ -183,10 +183,21 @@ def _tf_record(payload: bytes) -> bytes:
     return header + struct.pack("<I", masked(header)) + payload + struct.pack("<I", masked(payload))
 
 
+def _tb_scalar(wall_time: float, step: int, tag: bytes, value: float) -> bytes:
+    """Event{wall_time, step, summary{value{tag, simple_value}}} as eventwriter.event builds
+    it, with the tag's bytes encoded once per tag (this writer's hot loop)."""
+    if math.isfinite(value) and abs(value) > 3.4e38:  # float32, as add_scalar stores it
+        value = math.copysign(math.inf, value)
+    body = eventwriter.f_bytes(1, tag + b"\x15" + struct.pack("<f", value))  # field 2, fixed32
+    head = eventwriter.f_double(1, wall_time) + (eventwriter.f_varint(2, step) if step else b"")
+    return head + eventwriter.f_bytes(5, body)
+
+
 def write_tensorboard(folder: Path, records: list[Record], layout: Layout) -> None:
     """One event per scalar (torch / tensorboardX add_scalar); a resume starts a new event
     file, as a restarted SummaryWriter does."""
     start = 1_761_000_000
+    tags: dict[str, bytes] = {}
     for index, part in enumerate(_segments(records)):
         began = start + 100_000 * index
         path = folder / eventwriter.file_name(began, host="gpu-node-1", pid=4000 + index)
@@ -194,33 +205,45 @@ def write_tensorboard(folder: Path, records: list[Record], layout: Layout) -> No
         chunks = [_tf_record(eventwriter.event(wall_time=began, file_version="brain.Event:2"))]
         for step, values in part:
             for key, value in values.items():
-                tag = logged_name(key, "tensorboard", layout)
-                if math.isfinite(value) and abs(value) > 3.4e38:  # float32, as add_scalar stores it
-                    value = math.copysign(math.inf, value)
-                body = eventwriter.summary(eventwriter.simple_value(tag, value))
-                chunks.append(
-                    _tf_record(eventwriter.event(wall_time=began + step, step=step, summary=body))
-                )
+                tag = tags.get(key)
+                if tag is None:
+                    name = logged_name(key, "tensorboard", layout)
+                    tag = tags[key] = eventwriter.f_bytes(1, name.encode())
+                chunks.append(_tf_record(_tb_scalar(began + step, step, tag, value)))
         path.write_bytes(b"".join(chunks))
+
+
+def _wandb_history(step: int, row: dict[str, float], keys: dict[str, bytes]) -> bytes:
+    """wandb_writer.history_record, with each key's nested_key parts encoded once."""
+    field = wandb_writer.field
+    items = [("_step", json.dumps(step)), ("_timestamp", json.dumps(1.7e9 + step))]
+    items += [(k, json.dumps(_num(v))) for k, v in row.items()]
+    body = bytearray()
+    for key, text in items:
+        parts = keys.get(key)
+        if parts is None:
+            parts = keys[key] = b"".join(field(2, p.encode()) for p in key.split("."))
+        body += field(1, parts + field(16, text.encode()))
+    body += field(2, wandb_writer.varint(1 << 3 | 0) + wandb_writer.varint(step) if step else b"")
+    return field(2, bytes(body))
 
 
 def write_wandb(folder: Path, records: list[Record], layout: Layout) -> None:
     """W&B offline run folders; a resumed run (same id) gets a second folder."""
     run_id = str(layout.extra.get("run_id", "bench0001"))
-    for index, part in enumerate(_segments(records)):
+    parts = _segments(records)
+    keys: dict[str, bytes] = {}
+    for index, part in enumerate(parts):
         sub = folder / "wandb" / f"offline-run-20261101_1{index}0000-{run_id}"
         sub.mkdir(parents=True, exist_ok=True)
         history = [
-            wandb_writer.history_record(
-                step,
-                {logged_name(k, "wandb", layout): _num(v) for k, v in values.items()},
-                timestamp=1.7e9 + step,
+            _wandb_history(
+                step, {logged_name(k, "wandb", layout): v for k, v in values.items()}, keys
             )
             for step, values in part
         ]
-        last = index == len(_segments(records)) - 1
         frames = [wandb_writer.run_record(run_id, run_id), *history]
-        if last and not layout.torn:
+        if index == len(parts) - 1 and not layout.torn:
             frames.append(wandb_writer.exit_record())
         (sub / f"run-{run_id}.wandb").write_bytes(wandb_writer.frame(frames))
 

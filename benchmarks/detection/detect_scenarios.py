@@ -171,10 +171,14 @@ def loss_rising(sim: Sim, rng: Rng) -> Label:
 
 
 def loss_spike(sim: Sim, rng: Rng) -> Label:
-    """The loss jumps to ~3x for 8 logged points (a bad shard), then comes back."""
+    """The loss jumps to 4x its level for 8 logged points (a bad shard), then comes back; at
+    least 2.5x the mean of the previous 100 logged points, so llm-foundry's criterion holds
+    even where that window still holds the early, higher loss."""
     (key,) = KEYS["loss"][sim.family]
     i0 = _start(sim, 0.6)
-    sim.train[key][i0 : i0 + 8] *= 3.0 + rng.normal(0, 0.1, 8)
+    v = sim.train[key]
+    floor = 2.5 * float(np.mean(v[max(0, i0 - 100) : i0]))  # the criterion's running mean
+    v[i0 : i0 + 8] = np.maximum(4.0 * v[i0 : i0 + 8], floor) * (1 + rng.normal(0, 0.03, 8))
     return Label(
         "loss-spike",
         "common: a persistent loss spike (llm-foundry KillLossSpike: 2x the running mean, 5 in a "
@@ -729,6 +733,133 @@ def coordexp_mass_leak(sim: Sim, rng: Rng) -> Label:
     )
 
 
+def _level_shift(
+    sim: Sim,
+    rng: Rng,
+    key: str,
+    value: float,
+    sd: float,
+    frac: float = 0.5,
+    *,
+    estep: bool = False,
+) -> int:
+    """From `frac` of the run on, `key` sits at `value` (+ noise), on E-steps only if asked.
+    Returns the first logged step changed."""
+    n = len(sim.steps)
+    i0 = _start(sim, frac)
+    mask = np.arange(n) >= i0
+    if estep and sim.estep is not None:
+        mask &= sim.estep
+    sim.train[key] = np.where(mask, value + rng.normal(0, sd, n), sim.train[key])
+    return int(sim.steps[np.flatnonzero(mask)[0]])
+
+
+def _shift_label(
+    pid: str, key: str, value: float, sd: float, sign: str, *, estep: bool = False
+) -> Pathology:
+    """A pathology whose whole story is one metric moving to a bad level and staying."""
+
+    def make(sim: Sim, rng: Rng) -> Label:
+        onset = _level_shift(sim, rng, key, value, sd, estep=estep)
+        return Label(pid, sign, [key], onset, "warning")
+
+    make.__name__ = pid.replace("-", "_")
+    return make
+
+
+def nan_policy_loss(sim: Sim, rng: Rng) -> Label:
+    """veRL / Trinity / TRL PPO log their policy loss under their own key."""
+    key = {"verl": "actor/pg_loss", "trinity": "actor/pg_loss", "ppo": "loss/policy_avg"}[
+        sim.family
+    ]
+    i0 = _start(sim, 0.6)
+    sim.train[key][i0:] = np.nan
+    return Label(
+        "nan-loss",
+        "003 Loss: NaN/Inf -> training collapsed, restart; Stop and Revert 4",
+        [key],
+        int(sim.steps[i0]),
+        "error",
+    )
+
+
+def kto_grad_norm_elevated(sim: Sim, rng: Rng) -> Label:
+    """Grad norm frequently in 50-100 (not above 100): reduce the learning rate."""
+    i0 = _start(sim, 0.5)
+    n = len(sim.steps)
+    sim.train["grad_norm"][i0:] = rng.uniform(55, 95, n - i0)
+    return Label(
+        "kto-grad-norm-elevated",
+        "003 When to Reduce Learning Rate 2: high grad norms (50-100) frequently",
+        ["grad_norm"],
+        int(sim.steps[i0]),
+        "warning",
+    )
+
+
+def coordexp_slowdown(sim: Sim, rng: Rng) -> Label:
+    """Rollout generation throughput falls steadily on E-steps (M-steps keep the cached
+    value)."""
+    assert sim.estep is not None
+    i0 = _start(sim, 0.5)
+    n = len(sim.steps)
+    fresh = sim.estep & (np.arange(n) >= i0)
+    drop = 1 - 0.6 * _ramp(n, i0, n - i0)
+    key = "rollout/gen_tokens_per_s"
+    sim.train[key] = np.where(fresh, sim.train[key] * drop, sim.train[key])
+    return Label(
+        "coordexp-rollout-slowdown",
+        "000 rollout/gen_tokens_per_s: detects rollout slowdowns (KV cache pressure / chunked "
+        "prefill regressions)",
+        [key],
+        _first(sim, key, lambda v: v < 2400 * 0.97, i0, estep=True),
+        "warning",
+    )
+
+
+def rising_timing(sim: Sim, rng: Rng) -> Label:
+    key = {"verl": "timing_per_token_ms/gen", "trinity": "time/wait_explore_step"}[sim.family]
+    i0 = _start(sim, 0.5)
+    n = len(sim.steps)
+    level = float(np.median(sim.train[key][:i0]))
+    sim.train[key][i0:] = level * (1 + 1.5 * _ramp(n, i0, n - i0)[i0:]) + rng.normal(
+        0, 0.01 * level, n - i0
+    )
+    return Label(
+        "timing-regression",
+        "004 timing_per_token_ms/gen and 002 time/wait_explore_step: timing metrics help identify "
+        "bottlenecks (a steady rise is a regression)",
+        [key],
+        int(sim.steps[i0]),
+        "warning",
+    )
+
+
+def tau_at_min(sim: Sim, rng: Rng) -> Label:
+    i0 = _start(sim, 0.5)
+    sim.train["train/tau"][i0:] = sim.train["train/tau_min"][i0:]
+    return Label(
+        "maxent-tau-at-min",
+        "001 train/tau with its controller bounds train/tau_min, train/tau_max: a saturated "
+        "controller",
+        ["train/tau"],
+        int(sim.steps[i0]),
+        "warning",
+    )
+
+
+def clip_ratio_high(sim: Sim, rng: Rng) -> Label:
+    key = {"grpo": "clip_ratio/region_mean", "maxent": "train/clip_ratio/region_mean"}[sim.family]
+    onset = _level_shift(sim, rng, key, 0.35, 0.03)
+    return Label(
+        "clip-ratio-high",
+        "001 train/clip_ratio/region_mean (clip ratios); PPO-style clipping active on most tokens",
+        [key],
+        onset,
+        "warning",
+    )
+
+
 # which pathologies apply to which family
 PATHOLOGIES: dict[str, tuple[Pathology, tuple[str, ...]]] = {
     "nan-loss": (nan_loss, ("sft", "kto", "dpo", "grpo", "swift_grpo", "coordexp", "maxent")),
@@ -771,6 +902,66 @@ PATHOLOGIES: dict[str, tuple[Pathology, tuple[str, ...]]] = {
     "coordexp-rollouts-truncated": (coordexp_parse_truncated, ("coordexp",)),
     "coordexp-eval-f1-drop": (coordexp_eval_f1_drop, ("coordexp",)),
     "coordexp-coord-mass-leak": (coordexp_mass_leak, ("coordexp",)),
+    "nan-policy-loss": (nan_policy_loss, ("verl", "trinity", "ppo")),
+    "kto-grad-norm-elevated": (kto_grad_norm_elevated, ("kto",)),
+    "coordexp-rollout-slowdown": (coordexp_slowdown, ("coordexp",)),
+    "coordexp-objects-dropped": (
+        _shift_label(
+            "coordexp-objects-dropped",
+            "rollout/parse_obj_drop_frac",
+            0.4,
+            0.03,
+            "000 Parse health rollout/parse_obj_drop_frac: predicted objects dropped by strict "
+            "parsing",
+            estep=True,
+        ),
+        ("coordexp",),
+    ),
+    "coordexp-excluded-rate": (
+        _shift_label(
+            "coordexp-excluded-rate",
+            "rollout/excluded_rate",
+            0.4,
+            0.03,
+            "000 rollout/excluded_rate: detects OT/target-construction instability",
+            estep=True,
+        ),
+        ("coordexp",),
+    ),
+    "verl-is-clip-outside": (
+        _shift_label(
+            "verl-is-clip-outside",
+            "actor/is_clip/outside_frac",
+            0.5,
+            0.03,
+            "004 actor/is_clip/outside_frac: fraction of tokens whose IS ratio is outside the "
+            "PPO clip range",
+        ),
+        ("verl",),
+    ),
+    "verl-prompt-truncation": (
+        _shift_label(
+            "verl-prompt-truncation",
+            "prompt_length/clip_ratio",
+            0.2,
+            0.02,
+            "004 prompt_length/clip_ratio: fraction of prompts hitting max_prompt_length",
+        ),
+        ("verl",),
+    ),
+    "timing-regression": (rising_timing, ("verl", "trinity")),
+    "trinity-format-score-low": (
+        _shift_label(
+            "trinity-format-score-low",
+            "rollout/format_score/mean",
+            0.3,
+            0.03,
+            "002 rollout/format_score/mean: average format correctness score",
+        ),
+        ("trinity",),
+    ),
+    "maxent-tau-at-min": (tau_at_min, ("maxent",)),
+    "clip-ratio-high": (clip_ratio_high, ("grpo", "maxent")),
 }
 
 
@@ -884,6 +1075,43 @@ def heavy_noise(sim: Sim, rng: Rng) -> str:
     )
 
 
+def eval_plateau(sim: Sim, rng: Rng) -> str:
+    """The eval metric stops improving after mid-run and wobbles by evaluation noise (two
+    small dips in a row happen): a plateau, not a decline."""
+    key = {"sft": "eval_loss", "dpo": "eval_loss", "coordexp": "eval_rollout_f1"}[sim.family]
+    e = sim.evals[key]
+    j0 = int(np.searchsorted(sim.et, 0.5))
+    e[j0:] = e[j0 - 1] + rng.normal(0, 0.002, len(e) - j0)
+    return f"{key} plateaus after mid-run with evaluation noise (+-0.002)"
+
+
+def entropy_decline(sim: Sim, rng: Rng) -> str:
+    """RL entropy falls steadily (to ~35% of its start) as the policy sharpens: normal."""
+    for key in KEYS["entropy"][sim.family]:
+        v = sim.train[key]
+        start = float(np.median(v[: max(3, len(v) // 20)]))
+        sim.train[key] = start * (1 - 0.65 * sim.t) * np.exp(rng.normal(0, 0.02, len(v)))
+    return "entropy declining steadily to ~35% of its start (the policy sharpens)"
+
+
+def kl_rising(sim: Sim, rng: Rng) -> str:
+    """KL grows to ~0.4, inside 003's good range 0.01-0.5."""
+    for key in KEYS["kl"][sim.family]:
+        n = len(sim.steps)
+        sim.train[key] = np.clip(0.01 + 0.38 * sim.t + rng.normal(0, 0.01, n), 0, None)
+    return "KL rising gradually to ~0.4 (003: good values 0.01 to 0.5)"
+
+
+def reward_plateau(sim: Sim, rng: Rng) -> str:
+    """The reward saturates early and then only wobbles."""
+    (key,) = KEYS["reward"][sim.family]
+    v = sim.train[key]
+    n = len(v)
+    top = float(np.median(v[n // 2 :]))
+    sim.train[key] = top - (top - v[0]) * np.exp(-12 * sim.t) + rng.normal(0, 0.02, n)
+    return "reward saturating in the first fifth of the run, then flat with batch noise"
+
+
 LOOKALIKES: dict[str, tuple[Callable[[Sim, Rng], str], tuple[str, ...]]] = {
     "warmup-transient": (
         warmup_transient,
@@ -899,6 +1127,10 @@ LOOKALIKES: dict[str, tuple[Callable[[Sim, Rng], str], tuple[str, ...]]] = {
     "chance-noise": (chance_noise, ("dpo", "kto", "trinity")),
     "lr-to-zero": (lr_to_zero, ("sft", "kto", "dpo", "grpo", "ppo", "verl", "coordexp", "maxent")),
     "heavy-noise": (heavy_noise, ("sft", "kto", "dpo", "grpo")),
+    "eval-plateau": (eval_plateau, ("sft", "dpo", "coordexp")),
+    "entropy-decline": (entropy_decline, ("grpo", "ppo", "verl", "trinity")),
+    "kl-rising": (kl_rising, ("kto", "grpo", "swift_grpo", "verl", "trinity", "maxent")),
+    "reward-plateau": (reward_plateau, ("grpo", "ppo", "verl", "trinity", "maxent")),
 }
 
 
@@ -906,6 +1138,13 @@ LOOKALIKES: dict[str, tuple[Callable[[Sim, Rng], str], tuple[str, ...]]] = {
 
 # (max_steps, log every) pairs: short dense runs and sparse ones (every 10 or 25 steps)
 SHAPES = ((200, 1), (600, 5), (1500, 10), (3000, 25))
+# the fast subset (variant 0) keeps runs to ~100 logged points so the pytest gate stays quick
+FAST_SHAPES = ((100, 1), (500, 5), (1000, 10), (2500, 25))
+
+
+def run_shape(variant: int, index: int) -> tuple[int, int]:
+    table = FAST_SHAPES if variant == 0 else SHAPES
+    return table[index % len(table)]
 
 
 def _shape(family: str, pathology: str, variant: int) -> tuple[int, int]:
@@ -917,7 +1156,7 @@ def _shape(family: str, pathology: str, variant: int) -> tuple[int, int]:
         return (150, 1) if variant == 0 else (300, 5)
     if family == "coordexp" and variant == 1:
         return (800, 1)
-    return SHAPES[(variant + len(family)) % len(SHAPES)]
+    return run_shape(variant, variant + len(family))
 
 
 def _seed(*parts: object) -> int:
@@ -993,6 +1232,7 @@ def records(s: Scenario) -> list[Record]:
         if j is not None:
             out.append(Record(step, {k: float(v[j]) for k, v in sim.evals.items()}, eval=True))
 
+    assert set(evals_at) <= set(sim.steps.tolist()), "evaluations land on logged steps"
     for i in range(len(sim.steps)):
         emit(i)
     if s.resume_at is not None:
@@ -1062,7 +1302,7 @@ def _healthy(*, fast_only: bool, long_runs: bool) -> Iterator[Scenario]:
                     f"{family}.healthy.{variant}.{fmt}",
                     family,
                     fmt,
-                    SHAPES[(variant + k) % len(SHAPES)],
+                    run_shape(variant, variant + k),
                     _seed(family, "healthy", variant, fmt),
                     _plain,
                     resume=variant == 1,
@@ -1082,7 +1322,7 @@ def _healthy(*, fast_only: bool, long_runs: bool) -> Iterator[Scenario]:
                     if name == "heavy-noise" and variant == 1
                     else (400, 1)
                     if name == "heavy-noise"
-                    else SHAPES[(variant + len(family)) % len(SHAPES)]
+                    else run_shape(variant, variant + len(family))
                 )
                 yield _build(
                     f"{family}.{name}.{variant}.{fmt}",
@@ -1124,10 +1364,15 @@ def _long_kto(sim: Sim, rng: Rng) -> str:
     level, heavier early), margin rising to ~3."""
     n = len(sim.steps)
     t = sim.t
-    level = 0.05 + 1.95 * np.exp(-6 * t)
+    steps = sim.steps
+    # an early drop (as 003's example, visible by step 25-50), then the long decline
+    level = 0.05 + 0.35 * np.exp(-steps / 30) + 1.6 * np.exp(-6 * t)
     sim.train["loss"] = level * np.exp(rng.normal(0, 0.08, n))
-    sim.train["rewards/margins"] = 3.0 * (1 - np.exp(-4 * t)) + rng.normal(0, 0.15, n)
-    sim.train["rewards/chosen"] = 1.2 * (1 - np.exp(-4 * t)) + rng.normal(0, 0.1, n)
+    early = 1 - np.exp(-steps / 12)  # margin positive from ~step 10, as in 003's example
+    sim.train["rewards/margins"] = (
+        0.5 * early + 2.5 * (1 - np.exp(-4 * t)) + rng.normal(0, 0.1, n) - 0.1 * (1 - early)
+    )
+    sim.train["rewards/chosen"] = 0.3 * early + 0.9 * (1 - np.exp(-4 * t)) + rng.normal(0, 0.06, n)
     _kto_margin(sim)
     sim.train["kl"] = np.clip(0.02 + 0.3 * t + rng.normal(0, 0.02, n), 0.0, None)
     return (

@@ -64,8 +64,12 @@ class Outcome:
         return "detected" if self.detected else "missed"
 
 
-def check_run(path: Path, packs: list[Any]) -> tuple[list[dict[str, Any]], int, list[str]]:
-    """The JSON findings and exit code `logscope check PATH --format json` gives."""
+def check_run(
+    path: Path, packs: list[Any], expect: list[str] = ()
+) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """The JSON findings and exit code `logscope check PATH --format json` gives. A metric
+    in `expect` (the label's) that the run does not hold is a benchmark bug, said as an
+    error: a pathology nobody can see is not a miss."""
     from logscope.checking import check
     from logscope.model import Severity
 
@@ -74,6 +78,9 @@ def check_run(path: Path, packs: list[Any]) -> tuple[list[dict[str, Any]], int, 
     errors = list(result.errors)
     if len(result.reports) != 1:
         errors.append(f"discovery found {len(result.reports)} runs, expected 1")
+    else:
+        held = set(result.reports[0].run.metrics)
+        errors += [f"label metric {m!r} not in the run as read" for m in expect if m not in held]
     if errors:
         return findings, 2, errors
     failed = any(r.failed(Severity.ERROR) for r in result.reports)
@@ -139,7 +146,7 @@ def score(
         packs = load_packs()
     outcomes = []
     for case in labels:
-        findings, code, errors = check_run(root / case["id"], packs)
+        findings, code, errors = check_run(root / case["id"], packs, case["label"]["metrics"])
         outcomes.append(judge(case, findings, code, errors))
     return outcomes
 
