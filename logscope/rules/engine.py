@@ -130,9 +130,14 @@ class _Columns:
         if rule.where:
             condition = pl.sql_expr(rule.where)
             missing = [c for c in condition.meta.root_names() if c not in self.frame.columns]
+            frame = self.frame
+            if missing and all(f"train/{c}" in frame.columns for c in missing):
+                # Hugging Face's TensorBoard / W&B callbacks log `x` as `train/x`: the same key
+                frame = frame.with_columns(pl.col(f"train/{c}").alias(c) for c in missing)
+                missing = []
             if missing:
                 return f"where: column {missing[0]!r} not in this run"
-            keep &= self.frame.select(condition.fill_null(False)).to_series().to_numpy()
+            keep &= frame.select(condition.fill_null(False)).to_series().to_numpy()
         if rule.after_step is not None:
             keep &= self.steps > rule.after_step
         if rule.before_step is not None:
