@@ -15,7 +15,11 @@ EXPECTED = {
         [
             # dated at the first worse point, not at the last good one (issue 14)
             ("error", "common/loss-rising", 2),
-            ("error", "kto/margin-falling-while-negative", 4),  # after the window's peak
+            (
+                "error",
+                "kto/margin-falling-while-negative",
+                6,
+            ),  # past the midpoint of the first fall
             ("error", "kto/rejected-above-chosen", 11),
             ("error", "kto/margin-negative-after-warmup", 21),
             ("warning", "kto/loss-increasing", 2),

@@ -226,9 +226,14 @@ def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
     window = slice(fired_at, fired_at + w)
     part_steps, part_values = steps[window], values[window]
     third = max(w // 3, 1)
-    # the last good point is the first firing window's extreme against the direction
-    opening = values[first : first + w - 1]
-    turn = first + int(np.argmin(_sign(p) * opening))
+    # the onset: after the first firing window's extreme against the direction, the first
+    # point past the midpoint of the move (noise dips before a rise are not its onset)
+    opening = _sign(p) * values[first : first + w]
+    low = int(np.argmin(opening[:-1]))
+    third = max(w // 3, 1)
+    middle = (np.median(opening[:third]) + np.median(opening[-third:])) / 2
+    past = np.flatnonzero(opening[low + 1 :] >= middle)
+    turn = first + low + (int(past[0]) if past.size else 0)
     return [
         Hit(
             step=int(part_steps[-1]),
