@@ -980,10 +980,11 @@ def warmup_transient(sim: Sim, rng: Rng) -> str:
 
 
 def isolated_spike(sim: Sim, rng: Rng) -> str:
-    """One grad-norm point 15x (and a loss blip) mid-run that recovers at once."""
+    """One grad-norm point 15x (and a loss blip) mid-run that recovers at once; kept below
+    003's absolute limit of 100 (one point above it is a documented sign of its own)."""
     i = _start(sim, 0.55)
     for key in KEYS["grad"].get(sim.family, ()):
-        sim.train[key][i] *= 15.0
+        sim.train[key][i] = min(15.0 * sim.train[key][i], 95.0)
     for key in KEYS["loss"].get(sim.family, ()):
         if sim.family not in ("grpo", "swift_grpo", "maxent"):
             sim.train[key][i] *= 1.4
