@@ -394,8 +394,8 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "grpo": ("trainer_state", "wandb", "tensorboard", "jsonl"),
     "ppo": ("trainer_state", "wandb", "tensorboard"),
     "swift_grpo": ("swift",),
-    "verl": ("verl", "tensorboard", "wandb", "mlflow"),
-    "trinity": ("tensorboard", "wandb", "mlflow"),
+    "verl": ("verl", "tensorboard", "wandb", "mlflow", "mlflow_sqlite"),
+    "trinity": ("tensorboard", "wandb", "mlflow", "mlflow_sqlite"),
     "coordexp": ("swift", "tensorboard"),
     "maxent": ("jsonl", "wandb"),
 }
