@@ -92,8 +92,12 @@ def kto(rng: Rng, max_steps: int, every: int, noise: float = 0.008) -> Sim:
     from ~0 to 1.3, chosen above rejected, KL 0.01 -> 0.3, grad norm ~8."""
     steps, n, t = _axis(max_steps, every)
     # 003's example: -0.08 at step 5, positive by step 10, then rising all run long
-    margin = -0.1 * np.exp(-steps / 4) + 1.4 * (1 - np.exp(-1.6 * t)) + rng.normal(0, 0.03, n)
-    chosen = -0.05 + 0.8 * (1 - np.exp(-1.6 * t)) + rng.normal(0, 0.02, n)
+    # the early rise of 003's example (positive by step 10, ~0.2 by step 25) in runs of any
+    # length, then the slow climb of the run
+    early = 1 - np.exp(-steps / 12)
+    margin = -0.1 * np.exp(-steps / 4) + 0.3 * early + 1.1 * (1 - np.exp(-1.6 * t))
+    margin += rng.normal(0, 0.03, n)
+    chosen = -0.05 + 0.15 * early + 0.65 * (1 - np.exp(-1.6 * t)) + rng.normal(0, 0.02, n)
     sim = Sim("kto", max_steps, steps, {})
     sim.train = {
         # 003's example: 0.65 at step 5, 0.58 by step 25, 0.52 by 50, whatever the length

@@ -173,15 +173,25 @@ def _segments(records: list[Record]) -> list[list[tuple[int, dict[str, float]]]]
     return parts
 
 
+def _masked_crc(data: bytes) -> int:
+    """TFRecord's masked CRC-32C: google-crc32c (a logscope dependency) when installed,
+    else eventwriter's pure-Python one (same bytes, slower)."""
+    try:
+        import google_crc32c
+    except ImportError:
+        return eventwriter.masked_crc(data)
+    crc = int(google_crc32c.value(data))
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
 def _tf_record(payload: bytes) -> bytes:
-    import google_crc32c  # a logscope dependency; eventwriter's pure-Python CRC is slow
-
-    def masked(data: bytes) -> int:
-        crc = int(google_crc32c.value(data))
-        return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
     header = struct.pack("<Q", len(payload))
-    return header + struct.pack("<I", masked(header)) + payload + struct.pack("<I", masked(payload))
+    return (
+        header
+        + struct.pack("<I", _masked_crc(header))
+        + payload
+        + struct.pack("<I", _masked_crc(payload))
+    )
 
 
 def _tb_scalar(wall_time: float, step: int, tag: bytes, value: float) -> bytes:

@@ -16,10 +16,12 @@ from detect_pathologies import _kto_margin, _start
 
 
 def warmup_transient(sim: Sim, rng: Rng) -> str:
-    """Large grad norms and a high loss in the first logged points, decaying fast."""
+    """Large grad norms (capped below 003's limit of 100) and a high loss in the first logged
+    points, decaying fast."""
     head = min(len(sim.steps), 4)
     for key in KEYS["grad"].get(sim.family, ()):
-        sim.train[key][:head] *= np.array([25.0, 8.0, 3.0, 1.5])[:head]
+        boost = sim.train[key][:head] * np.array([25.0, 8.0, 3.0, 1.5])[:head]
+        sim.train[key][:head] = np.minimum(boost, 95.0)  # below 003's limit of 100
     for key in KEYS["loss"].get(sim.family, ()):
         if sim.family not in ("grpo", "swift_grpo", "maxent"):
             sim.train[key][:head] *= np.array([1.6, 1.3, 1.1, 1.05])[:head]
@@ -85,11 +87,11 @@ def chance_noise(sim: Sim, rng: Rng) -> str:
         head = max(10, n // 5)
         sim.train["rewards/accuracies"][:head] = rng.binomial(8, 0.5, head) / 8
         return "rewards/accuracies at chance (batch of 8) for the first fifth of the run"
-    if sim.family == "kto":
-        head = max(10, n // 6)
-        sim.train["rewards/margins"][:head] += rng.normal(0, 0.06, head)
+    if sim.family == "kto":  # mid-run, where the margin is well above 0 (below 0 is a sign)
+        mid = slice(int(n * 0.3), int(n * 0.5))
+        sim.train["rewards/margins"][mid] += rng.normal(0, 0.06, mid.stop - mid.start)
         _kto_margin(sim)
-        return "margin noise around 0 in the first sixth of the run"
+        return "margin with twice its usual noise over 30-50% of the run (a noisy trend window)"
     if sim.family == "trinity":
         for key in [k for k in sim.evals if k.endswith("mean@4")]:
             sim.evals[key] = sim.evals[key] + rng.normal(0, 0.012, len(sim.eval_steps))
