@@ -428,7 +428,7 @@ KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "entropy": {
         "grpo": ("entropy",),
         "ppo": ("policy/entropy_avg", "objective/entropy"),
-        "verl": ("actor/entropy_loss",),
+        "verl": ("actor/entropy_loss", "actor/entropy"),  # TinyZero's name, then veRL's
         "trinity": ("actor/entropy",),
         "maxent": ("train/weight_entropy",),
     },
@@ -446,3 +446,8 @@ KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "maxent": ("train/reward",),
     },
 }
+
+
+def family_keys(sim: Sim, group: str) -> tuple[str, ...]:
+    """The keys of a KEYS group this simulated run logs."""
+    return tuple(k for k in KEYS[group].get(sim.family, ()) if k in sim.train)

@@ -209,7 +209,8 @@ def write_tensorboard(folder: Path, records: list[Record], layout: Layout) -> No
     file, as a restarted SummaryWriter does."""
     start = 1_761_000_000
     tags: dict[str, bytes] = {}
-    for index, part in enumerate(_segments(records)):
+    parts = _segments(records)
+    for index, part in enumerate(parts):
         began = start + 100_000 * index
         path = folder / eventwriter.file_name(began, host="gpu-node-1", pid=4000 + index)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,6 +222,8 @@ def write_tensorboard(folder: Path, records: list[Record], layout: Layout) -> No
                     name = logged_name(key, "tensorboard", layout)
                     tag = tags[key] = eventwriter.f_bytes(1, name.encode())
                 chunks.append(_tf_record(_tb_scalar(began + step, step, tag, value)))
+        if layout.torn and index == len(parts) - 1:  # killed mid-write: half a record
+            chunks.append(chunks[-1][: len(chunks[-1]) // 2])
         path.write_bytes(b"".join(chunks))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from detect_families import KEYS, ROLLOUT_QUALITY, Rng, Sim
+from detect_families import KEYS, ROLLOUT_QUALITY, Rng, Sim, family_keys
 from detect_pathologies import _kto_margin, _start
 
 # --- healthy look-alikes ---------------------------------------------------------------
@@ -137,7 +137,7 @@ def eval_plateau(sim: Sim, rng: Rng) -> str:
 
 def entropy_decline(sim: Sim, rng: Rng) -> str:
     """RL entropy falls steadily (to ~35% of its start) as the policy sharpens: normal."""
-    for key in KEYS["entropy"][sim.family]:
+    for key in family_keys(sim, "entropy"):
         v = sim.train[key]
         start = float(np.median(v[: max(3, len(v) // 20)]))
         sim.train[key] = start * (1 - 0.65 * sim.t) * np.exp(rng.normal(0, 0.02, len(v)))

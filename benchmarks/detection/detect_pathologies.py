@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from detect_families import KEYS, ROLLOUT_QUALITY, Rng, Sim
+from detect_families import KEYS, ROLLOUT_QUALITY, Rng, Sim, family_keys
 
 HEALTHY = "healthy"
 
@@ -179,7 +179,7 @@ def kl_high(sim: Sim, rng: Rng) -> Label:
 
 def entropy_collapse(sim: Sim, rng: Rng) -> Label:
     """The policy entropy falls to ~0 within a few logged points and stays there."""
-    keys = KEYS["entropy"][sim.family]
+    keys = family_keys(sim, "entropy")
     i0 = _start(sim, 0.5)
     n = len(sim.steps)
     for key in keys:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from detect_families import FAMILIES, FORMATS, HF_NAMES, KEYS, Rng, Sim
+from detect_families import FAMILIES, FORMATS, HF_NAMES, Rng, Sim
 from detect_formats import Layout, Record, logged_name
 from detect_lookalikes import LOOKALIKES
-from detect_pathologies import HEALTHY, PATHOLOGIES, Label, Pathology, _kto_margin
+from detect_pathologies import HEALTHY, PATHOLOGIES, Label, _kto_margin
 
 __all__ = ["HEALTHY", "Label", "Scenario", "records", "scenarios"]
 
@@ -33,6 +33,8 @@ class Scenario:
 
 # --- assembling scenarios --------------------------------------------------------------
 
+# where a killed run shows: half a JSON line, half a TFRecord, a .wandb log with no exit record
+TORN_FORMATS = ("jsonl", "swift", "verl", "tensorboard", "wandb")
 # (max_steps, log every) pairs: short dense runs and sparse ones (every 10 or 25 steps)
 SHAPES = ((200, 1), (600, 5), (1500, 10), (3000, 25))
 # the fast subset (variant 0) keeps runs to ~100 logged points so the pytest gate stays quick
@@ -44,15 +46,22 @@ def run_shape(variant: int, index: int) -> tuple[int, int]:
     return table[index % len(table)]
 
 
-def _shape(family: str, pathology: str, variant: int) -> tuple[int, int]:
-    if pathology in ("kto-loss-drops-too-fast",) or (
-        family == "sft" and pathology == "instant-blowup"
-    ):
-        return (120, 1) if pathology != "instant-blowup" else (30, 1)
-    if pathology in ("kto-reward-collapse", "kto-loss-not-decreasing", "kto-learning-backwards"):
-        return (150, 1) if variant == 0 else (300, 5)
+# runs whose sign needs a particular length or dense logging: (variant 0, variant 1)
+SPECIAL_SHAPES = {
+    "instant-blowup": ((30, 1), (30, 1)),  # the real run: blown up at step 2
+    "kto-loss-drops-too-fast": ((120, 1), (120, 1)),  # 003: "in first 10 steps"
+    "kto-reward-collapse": ((150, 1), (300, 5)),
+    "kto-loss-not-decreasing": ((150, 1), (300, 5)),  # 003: "after 20-30 steps"
+    "kto-learning-backwards": ((150, 1), (300, 5)),  # 003's problematic example
+    "heavy-noise": ((400, 1), (2000, 1)),  # logged every step
+}
+
+
+def _shape(family: str, name: str, variant: int) -> tuple[int, int]:
+    if name in SPECIAL_SHAPES:
+        return SPECIAL_SHAPES[name][variant]
     if family == "coordexp" and variant == 1:
-        return (800, 1)
+        return (800, 1)  # every optimizer step logged: E-step every 4th
     return run_shape(variant, variant + len(family))
 
 
@@ -82,7 +91,7 @@ def _build(
     label = result if isinstance(result, Label) else Label(HEALTHY, sign=result)
     layout = Layout(
         max_steps=max_steps,
-        torn=torn and fmt in ("jsonl", "swift", "verl"),
+        torn=torn and fmt in TORN_FORMATS,
         hf_names=family in HF_NAMES,
         sanitise_at=family in ("verl", "trinity"),
         extra={"logging_steps": every, "run_id": f"r{seed % 10**8:08d}"},
@@ -98,7 +107,8 @@ def _build(
 
 
 def _finish_label(s: Scenario) -> None:
-    """Logged names of the label's metrics, and the logged points from the onset on."""
+    """Logged names of the label's metrics, and the logged points around the onset (50
+    before, 200 from it: the scale delays are counted in)."""
     label = s.label
     if label.pathology == HEALTHY or label.onset is None:
         return
@@ -152,35 +162,20 @@ def scenarios(*, fast_only: bool = False, long_runs: bool = True) -> Iterator[Sc
                     continue
                 kwargs: dict[str, Any] = {}
                 if family == "verl" and variant == 1:
-                    kwargs["entropy_key"] = "actor/entropy"
-                edit = make
-                if family == "verl" and variant == 1 and pid == "entropy-collapse":
-                    edit = _verl_entropy_key(make)
+                    kwargs["entropy_key"] = "actor/entropy"  # veRL's name (TinyZero's in 0)
                 yield _build(
                     f"{family}.{pid}.{variant}.{fmt}",
                     family,
                     fmt,
                     _shape(family, pid, variant),
                     _seed(family, pid, variant),
-                    edit,
+                    make,
                     kwargs=kwargs,
                     resume=variant == 1 and fmt in ("jsonl", "swift", "tensorboard", "wandb"),
                     torn=variant == 1,
                     fast=fast,
                 )
     yield from _healthy(fast_only=fast_only, long_runs=long_runs)
-
-
-def _verl_entropy_key(make: Pathology) -> Pathology:
-    def edit(sim: Sim, rng: Rng) -> Label:
-        saved = KEYS["entropy"]["verl"]
-        KEYS["entropy"]["verl"] = ("actor/entropy",)
-        try:
-            return make(sim, rng)
-        finally:
-            KEYS["entropy"]["verl"] = saved
-
-    return edit
 
 
 def _plain(sim: Sim, rng: Rng) -> str:
@@ -214,18 +209,11 @@ def _healthy(*, fast_only: bool, long_runs: bool) -> Iterator[Scenario]:
                 if fast_only and not fast:
                     continue
                 fmt = fmts[(variant + len(name)) % len(fmts)]
-                shape = (
-                    (2000, 1)
-                    if name == "heavy-noise" and variant == 1
-                    else (400, 1)
-                    if name == "heavy-noise"
-                    else run_shape(variant, variant + len(family))
-                )
                 yield _build(
                     f"{family}.{name}.{variant}.{fmt}",
                     family,
                     fmt,
-                    shape,
+                    _shape(family, name, variant),
                     _seed(family, name, variant),
                     make,
                     fast=fast,
