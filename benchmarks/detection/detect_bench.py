@@ -49,14 +49,15 @@ def _fmt(value: float | None, pct: bool = False) -> str:
 def table(title: str, rows: dict[str, Summary]) -> str:
     head = (
         f"| {title} | broken | recall | healthy | FP rate | median delay | dated early "
-        "| duplicate rate | exit agrees |"
+        "| onset error | duplicate rate | exit agrees |"
     )
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, s in rows.items():
         lines.append(
             f"| {name} | {s.broken} | {_fmt(s.recall, True)} | {s.healthy} | "
             f"{_fmt(s.fp_rate, True)} | "
-            f"{_fmt(s.median_delay)} | {s.early} | {_fmt(s.duplicate_rate, True)} | "
+            f"{_fmt(s.median_delay)} | {s.early} | {_fmt(s.median_onset_error)} | "
+            f"{_fmt(s.duplicate_rate, True)} | "
             f"{s.exit_agree}/{s.total} |"
         )
     return "\n".join(lines)
@@ -97,6 +98,14 @@ def report(outcomes: list[Outcome], *, details: bool = True) -> str:
             parts.append(f"  {o.id}: {seen}" + (f" [errors: {o.errors}]" if o.errors else ""))
         parts += ["", f"false alarms ({len(alarms)}):"]
         for o in alarms:
+            for f in o.unexpected:
+                parts.append(f"  {o.id}: {_finding_line(f)}")
+        extra = [o for o in outcomes if not o.healthy and o.unexpected]
+        parts += [
+            "",
+            f"unexpected findings on broken runs ({len(extra)} runs; not in the FP rate):",
+        ]
+        for o in extra:
             for f in o.unexpected:
                 parts.append(f"  {o.id}: {_finding_line(f)}")
         late = [o for o in outcomes if o.delay is not None and (o.delay < 0 or o.delay > 2)]

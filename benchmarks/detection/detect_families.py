@@ -42,6 +42,12 @@ def logged_steps(max_steps: int, every: int) -> np.ndarray:
     return np.arange(every, max_steps + 1, every, dtype=np.int64)
 
 
+def _axis(max_steps: int, every: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """Logged steps, how many, and the fraction of the run done at each."""
+    steps = logged_steps(max_steps, every)
+    return steps, len(steps), np.asarray(steps / max_steps, dtype=float)
+
+
 def lr_schedule(steps: np.ndarray, max_steps: int, peak: float, warmup: float = 0.05) -> np.ndarray:
     """Linear warmup from 0 over the first `warmup` of the run, then cosine decay."""
     w = max(1.0, warmup * max_steps)
@@ -64,9 +70,7 @@ def _evals(max_steps: int, every: int, count: int) -> np.ndarray:
 def sft(rng: Rng, max_steps: int, every: int, noise: float = 0.03) -> Sim:
     """A Trainer / hand-written SFT loop: loss falling from ~2.2 towards 0.6, eval loss just
     above it, grad norm ~1.2."""
-    steps = logged_steps(max_steps, every)
-    n = len(steps)
-    t = steps / max_steps
+    steps, n, t = _axis(max_steps, every)
     level = 0.6 + 1.6 * np.exp(-4 * t)
     sim = Sim("sft", max_steps, steps, {})
     sim.train = {
@@ -86,12 +90,14 @@ def sft(rng: Rng, max_steps: int, every: int, noise: float = 0.03) -> Sim:
 def kto(rng: Rng, max_steps: int, every: int, noise: float = 0.008) -> Sim:
     """TRL KTOTrainer keys along 003's healthy example: loss 0.66 -> ~0.41, margin rising
     from ~0 to 1.3, chosen above rejected, KL 0.01 -> 0.3, grad norm ~8."""
-    steps = logged_steps(max_steps, every)
-    n = len(steps)
-    t = steps / max_steps
+    steps, n, t = _axis(max_steps, every)
     # 003's example: -0.08 at step 5, positive by step 10, then rising all run long
-    margin = -0.1 * np.exp(-steps / 4) + 1.4 * (1 - np.exp(-1.6 * t)) + rng.normal(0, 0.03, n)
-    chosen = -0.05 + 0.8 * (1 - np.exp(-1.6 * t)) + rng.normal(0, 0.02, n)
+    # the early rise of 003's example (positive by step 10, ~0.2 by step 25) in runs of any
+    # length, then the slow climb of the run
+    early = 1 - np.exp(-steps / 12)
+    margin = -0.1 * np.exp(-steps / 4) + 0.3 * early + 1.1 * (1 - np.exp(-1.6 * t))
+    margin += rng.normal(0, 0.03, n)
+    chosen = -0.05 + 0.15 * early + 0.65 * (1 - np.exp(-1.6 * t)) + rng.normal(0, 0.02, n)
     sim = Sim("kto", max_steps, steps, {})
     sim.train = {
         # 003's example: 0.65 at step 5, 0.58 by step 25, 0.52 by 50, whatever the length
@@ -114,9 +120,7 @@ def kto(rng: Rng, max_steps: int, every: int, noise: float = 0.008) -> Sim:
 def dpo(rng: Rng, max_steps: int, every: int, batch: int = 32) -> Sim:
     """TRL DPOTrainer: accuracy from chance (0.5) to ~0.8 with batch-level binomial noise,
     margin 0 -> 2, loss = log(1 + exp(-margin))."""
-    steps = logged_steps(max_steps, every)
-    n = len(steps)
-    t = steps / max_steps
+    steps, n, t = _axis(max_steps, every)
     acc = 0.5 + 0.3 * (1 - np.exp(-3 * t))
     margin = 2.0 * (1 - np.exp(-2.5 * t)) + rng.normal(0, 0.06, n)
     chosen = 0.4 * margin + rng.normal(0, 0.05, n)
@@ -145,9 +149,7 @@ def grpo(rng: Rng, max_steps: int, every: int) -> Sim:
     """TRL GRPOTrainer: reward rising, reward spread inside groups, KL from exactly 0 at the
     first step (policy == reference), per-token entropy ~0.7 -> 0.45, clip_ratio exactly 0
     (num_iterations = 1: nothing is clipped)."""
-    steps = logged_steps(max_steps, every)
-    n = len(steps)
-    t = steps / max_steps
+    steps, n, t = _axis(max_steps, every)
     kl = 0.0005 + 0.045 * t + np.abs(rng.normal(0, 0.003, n))
     kl[steps == 1] = 0.0
     reward = 0.2 + 0.5 * (1 - np.exp(-2 * t)) + rng.normal(0, 0.04, n)
@@ -186,9 +188,7 @@ def swift_grpo(rng: Rng, max_steps: int, every: int) -> Sim:
 def ppo(rng: Rng, max_steps: int, every: int) -> Sim:
     """TRL PPOTrainer: value ratio near 1, small positive KL (sequence-level), per-token
     entropy ~1.2, RLHF reward rising."""
-    steps = logged_steps(max_steps, every)
-    n = len(steps)
-    t = steps / max_steps
+    steps, n, t = _axis(max_steps, every)
     sim = Sim("ppo", max_steps, steps, {})
     ent = 1.3 - 0.3 * t + rng.normal(0, 0.03, n)
     sim.train = {
@@ -213,9 +213,7 @@ def ppo(rng: Rng, max_steps: int, every: int) -> Sim:
 def verl(rng: Rng, max_steps: int, every: int, entropy_key: str = "actor/entropy_loss") -> Sim:
     """veRL / TinyZero PPO (004's keys): score rising, small clip fractions, importance
     ratio near 1, explained variance positive, few truncated responses."""
-    steps = logged_steps(max_steps, every)
-    n = len(steps)
-    t = steps / max_steps
+    steps, n, t = _axis(max_steps, every)
     length = 300 + 150 * t + rng.normal(0, 8, n)
     kl = 0.0004 + 0.05 * t + np.abs(rng.normal(0, 0.002, n))
     kl[steps == 1] = 0.0
@@ -257,9 +255,7 @@ def verl(rng: Rng, max_steps: int, every: int, entropy_key: str = "actor/entropy
 def trinity(rng: Rng, max_steps: int, every: int) -> Sim:
     """Trinity-RFT (002): rollout accuracy rising, two eval task sets rising with the
     noise of repeat_times=4 evaluations, experiences flowing; veRL-style trainer keys."""
-    steps = logged_steps(max_steps, every)
-    n = len(steps)
-    t = steps / max_steps
+    steps, n, t = _axis(max_steps, every)
     kl = 0.0003 + 0.04 * t + np.abs(rng.normal(0, 0.002, n))
     sim = Sim("trinity", max_steps, steps, {})
     sim.train = {
@@ -301,9 +297,7 @@ def coordexp(rng: Rng, max_steps: int, every: int, window: int = 4) -> Sim:
     """ms-swift CoordExp stage-2 (000): an E-step every `window` optimizer steps (fresh
     rollouts, rollout/buffer_reuse 0), M-steps reusing the cached targets (buffer_reuse 1,
     rollout timings forced to 0, quality keys carrying the cached window's values)."""
-    steps = logged_steps(max_steps, every)
-    n = len(steps)
-    t = steps / max_steps
+    steps, n, t = _axis(max_steps, every)
     estep = (steps - 1) % window == 0 if every == 1 else np.arange(n) % window == 0
     precision = 0.55 + 0.2 * (1 - np.exp(-2 * t)) + rng.normal(0, 0.02, n)
     recall = 0.5 + 0.2 * (1 - np.exp(-2 * t)) + rng.normal(0, 0.02, n)
@@ -360,9 +354,7 @@ def _cache_msteps(sim: Sim) -> None:
 def maxent(rng: Rng, max_steps: int, every: int) -> Sim:
     """A MaxEnt-GRPO loop (001's train/* keys): tau moving inside [tau_min, tau_max],
     weight entropy ~1.2, KL small, groups with reward spread."""
-    steps = logged_steps(max_steps, every)
-    n = len(steps)
-    t = steps / max_steps
+    steps, n, t = _axis(max_steps, every)
     kl = 0.001 + 0.06 * t + np.abs(rng.normal(0, 0.004, n))
     sim = Sim("maxent", max_steps, steps, {})
     sim.train = {
@@ -406,8 +398,8 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "grpo": ("trainer_state", "wandb", "tensorboard", "jsonl"),
     "ppo": ("trainer_state", "wandb", "tensorboard"),
     "swift_grpo": ("swift",),
-    "verl": ("verl", "tensorboard", "wandb", "mlflow"),
-    "trinity": ("tensorboard", "wandb", "mlflow"),
+    "verl": ("verl", "tensorboard", "wandb", "mlflow", "mlflow_sqlite"),
+    "trinity": ("tensorboard", "wandb", "mlflow", "mlflow_sqlite"),
     "coordexp": ("swift", "tensorboard"),
     "maxent": ("jsonl", "wandb"),
 }
@@ -436,9 +428,14 @@ KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "entropy": {
         "grpo": ("entropy",),
         "ppo": ("policy/entropy_avg", "objective/entropy"),
-        "verl": ("actor/entropy_loss",),
+        "verl": ("actor/entropy_loss", "actor/entropy"),  # TinyZero's name, then veRL's
         "trinity": ("actor/entropy",),
         "maxent": ("train/weight_entropy",),
+    },
+    "policy_loss": {
+        "verl": ("actor/pg_loss",),
+        "trinity": ("actor/pg_loss",),
+        "ppo": ("loss/policy_avg",),
     },
     "reward": {
         "grpo": ("reward",),
@@ -449,3 +446,8 @@ KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "maxent": ("train/reward",),
     },
 }
+
+
+def family_keys(sim: Sim, group: str) -> tuple[str, ...]:
+    """The keys of a KEYS group this simulated run logs."""
+    return tuple(k for k in KEYS[group].get(sim.family, ()) if k in sim.train)

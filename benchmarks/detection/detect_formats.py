@@ -1,14 +1,15 @@
 """Write a simulated run in the file formats the training stacks really produce.
 
-Standard library only (plus the project's own stdlib writers for TensorBoard and W&B):
+Standard library only (plus the project's own stdlib writers for TensorBoard, W&B and
+MLflow's SQLite store):
 JSONL (HF `log_history` lines), `trainer_state.json`, ms-swift `logging.jsonl`
 (`"global_step/max_steps": "5/94"`, no `step` key), veRL's file logger
-(`{"step": N, "data": {...}}`), TensorBoard event files, W&B offline `.wandb` logs and the
-MLflow file store (`mlruns/<experiment>/<run>/metrics/<key>`).
+(`{"step": N, "data": {...}}`), TensorBoard event files, W&B offline `.wandb` logs, the
+MLflow file store (`mlruns/<experiment>/<run>/metrics/<key>`) and MLflow's SQLite store.
 
 A run is a list of records in the order the trainer logged them; a resumed run logs some
 steps again (the step goes backwards), a torn run ends with half a line. Each writer also
-says under which name a key lands (`names`), since Hugging Face's TensorBoard and W&B
+says under which name a key lands (`logged_name`), since Hugging Face's TensorBoard and W&B
 callbacks log `loss` as `train/loss` and `eval_loss` as `eval/loss`.
 """
 
@@ -69,7 +70,7 @@ def stored_name(key: str, fmt: str, layout: Layout) -> str:
     """The name written to the file: veRL's and Trinity's MLflow trackers write '@' as
     '_at_' (MLflow rejects '@'); logscope reads it back as '@', so labels use `logged_name`."""
     name = logged_name(key, fmt, layout)
-    if layout.sanitise_at and fmt == "mlflow":
+    if layout.sanitise_at and fmt.startswith("mlflow"):
         return name.replace("@", "_at_")
     return name
 
@@ -172,15 +173,25 @@ def _segments(records: list[Record]) -> list[list[tuple[int, dict[str, float]]]]
     return parts
 
 
+def _masked_crc(data: bytes) -> int:
+    """TFRecord's masked CRC-32C: google-crc32c (a logscope dependency) when installed,
+    else eventwriter's pure-Python one (same bytes, slower)."""
+    try:
+        import google_crc32c
+    except ImportError:
+        return eventwriter.masked_crc(data)
+    crc = int(google_crc32c.value(data))
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
 def _tf_record(payload: bytes) -> bytes:
-    import google_crc32c  # a logscope dependency; eventwriter's pure-Python CRC is slow
-
-    def masked(data: bytes) -> int:
-        crc = int(google_crc32c.value(data))
-        return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
     header = struct.pack("<Q", len(payload))
-    return header + struct.pack("<I", masked(header)) + payload + struct.pack("<I", masked(payload))
+    return (
+        header
+        + struct.pack("<I", _masked_crc(header))
+        + payload
+        + struct.pack("<I", _masked_crc(payload))
+    )
 
 
 def _tb_scalar(wall_time: float, step: int, tag: bytes, value: float) -> bytes:
@@ -198,7 +209,8 @@ def write_tensorboard(folder: Path, records: list[Record], layout: Layout) -> No
     file, as a restarted SummaryWriter does."""
     start = 1_761_000_000
     tags: dict[str, bytes] = {}
-    for index, part in enumerate(_segments(records)):
+    parts = _segments(records)
+    for index, part in enumerate(parts):
         began = start + 100_000 * index
         path = folder / eventwriter.file_name(began, host="gpu-node-1", pid=4000 + index)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,6 +222,8 @@ def write_tensorboard(folder: Path, records: list[Record], layout: Layout) -> No
                     name = logged_name(key, "tensorboard", layout)
                     tag = tags[key] = eventwriter.f_bytes(1, name.encode())
                 chunks.append(_tf_record(_tb_scalar(began + step, step, tag, value)))
+        if layout.torn and index == len(parts) - 1:  # killed mid-write: half a record
+            chunks.append(chunks[-1][: len(chunks[-1]) // 2])
         path.write_bytes(b"".join(chunks))
 
 
@@ -273,6 +287,30 @@ def write_mlflow(folder: Path, records: list[Record], layout: Layout) -> None:
     )
 
 
+def write_mlflow_sqlite(folder: Path, records: list[Record], layout: Layout) -> None:
+    """An MLflow SQLite tracking store (veRL's default `sqlite:////tmp/mlruns.db`), written
+    by sample_logs/mlflowwriter.py with MLflow's table layout; one run in it."""
+    from mlflowwriter import write_store
+
+    rows = [
+        (
+            step,
+            1_761_000_000_000 + 1000 * index,  # re-logged steps get later timestamps
+            {stored_name(k, "mlflow_sqlite", layout): float(v) for k, v in values.items()},
+        )
+        for index, (step, values) in enumerate(_merge(records))
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    write_store(
+        folder / "mlruns.db",
+        experiment="bench",
+        run_name="bench-run",
+        rows=rows,
+        params={"trainer.total_training_steps": str(layout.max_steps)},
+        seed=7,
+    )
+
+
 WRITERS: dict[str, Callable[[Path, list[Record], Layout], None]] = {
     "jsonl": write_jsonl,
     "trainer_state": write_trainer_state,
@@ -281,4 +319,5 @@ WRITERS: dict[str, Callable[[Path, list[Record], Layout], None]] = {
     "tensorboard": write_tensorboard,
     "wandb": write_wandb,
     "mlflow": write_mlflow,
+    "mlflow_sqlite": write_mlflow_sqlite,
 }

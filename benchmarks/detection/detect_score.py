@@ -165,6 +165,7 @@ class Summary:
     exit_agree: int
     total: int
     early: int
+    onset_errors: list[int] = field(default_factory=list)
 
     @property
     def recall(self) -> float | None:
@@ -180,6 +181,11 @@ class Summary:
         return statistics.median(late) if late else None
 
     @property
+    def median_onset_error(self) -> float | None:
+        """Findings' own `onset` vs the labelled onset (logged points), where they give one."""
+        return statistics.median(self.onset_errors) if self.onset_errors else None
+
+    @property
     def duplicate_rate(self) -> float | None:
         return self.duplicates / self.detected if self.detected else None
 
@@ -193,6 +199,7 @@ class Summary:
             "fp_rate": self.fp_rate,
             "median_delay": self.median_delay,
             "dated_before_onset": self.early,
+            "median_onset_error": self.median_onset_error,
             "duplicates": self.duplicates,
             "duplicate_rate": self.duplicate_rate,
             "exit_code_agreement": self.exit_agree / self.total if self.total else None,
@@ -213,6 +220,7 @@ def summarise(outcomes: list[Outcome]) -> Summary:
         exit_agree=sum(o.exit_code == o.expected_exit for o in outcomes),
         total=len(outcomes),
         early=sum(d < 0 for d in delays),
+        onset_errors=[o.onset_error for o in broken if o.onset_error is not None],
     )
 
 
