@@ -81,6 +81,8 @@ class Finding:
     advice: str
     source: str
     extra: dict[str, Any] = field(default_factory=dict)
+    # the first bad logged step; `step` is when the rule fires seeing the data up to it
+    onset: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of DESIGN.md, plus additive fields."""
@@ -89,6 +91,7 @@ class Finding:
             "severity": str(self.severity),
             "metric": self.metric,
             "step": self.step,
+            "onset": self.onset if self.onset is not None else self.step,
             "last_step": self.last_step,
             "value": _json_float(self.value),
             "message": self.message,

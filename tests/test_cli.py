@@ -14,7 +14,8 @@ import pytest
 from logscope import __version__
 
 DIVERGING = "kto_diverging"  # errors, warnings and infos
-HF = "hf_output"  # one warning, no error
+HF = "hf_output"  # one info (a lone grad-norm spike that recovers: issue 14), no error
+WARNED = "grpo_no_signal"  # warnings, no error
 HEALTHY = "kto_healthy"  # nothing
 
 
@@ -33,8 +34,10 @@ def test_help_lists_examples(cli) -> None:  # type: ignore[no-untyped-def]
         (HEALTHY, "error", 0),
         (HEALTHY, "info", 0),
         (HF, "error", 0),
-        (HF, "warning", 1),
+        (HF, "warning", 0),
         (HF, "info", 1),  # boundary is inclusive
+        (WARNED, "error", 0),
+        (WARNED, "warning", 1),
         (DIVERGING, "error", 1),
         (DIVERGING, "never", 0),
     ],
@@ -47,7 +50,7 @@ def test_fail_on_decides_the_exit_code(
 
 def test_fail_on_from_environment(cli, samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("LOGSCOPE_FAIL_ON", "warning")
-    cli(["check", samples / HF], exit_code=1)
+    cli(["check", samples / WARNED], exit_code=1)
 
 
 def test_json_contract(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
@@ -81,11 +84,15 @@ def test_json_is_strict_even_with_nan(cli, samples: Path) -> None:  # type: igno
 def test_table_report(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     out = cli(["check", samples / DIVERGING], exit_code=1).stdout
     assert out.startswith(f"{samples / DIVERGING}  FAIL")
-    assert "ERROR   kto/margin-negative-after-warmup  rewards/margins  steps 21–40" in out
+    assert (
+        "ERROR   kto/margin-negative-after-warmup  rewards/margins  steps 21–40 (fired at 25)"
+        in out
+    )
     assert "→ Stop, revert to the last checkpoint, reduce the learning rate by 50%." in out
     assert "\x1b[" not in out  # no colour when stdout is not a terminal
-    assert out.rstrip().endswith(
-        "12 findings (4 errors, 4 warnings, 4 info) in 1 run; 29 rule evaluations"
+    assert " ".join(out.split()).endswith(
+        "9 findings (4 errors, 5 warnings) in 1 run; 35 rule evaluations, 1 skipped (1 "
+        "metric not found)"
     )
     assert any(ch in out for ch in "▁▂▃▄▅▆▇█")  # sparklines in the metrics table
 
@@ -97,11 +104,9 @@ def test_color_always_and_never(cli, samples: Path) -> None:  # type: ignore[no-
 
 def test_quiet_levels(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]
     quiet = cli(["check", samples / HF, "-q"]).stdout
-    incident, finding = quiet.splitlines()  # the incident first, then its findings
-    assert incident.startswith(
-        f"{samples / HF}: warning incident step 85: grad_norm: grad norm explosion from step 85"
-    )
-    assert finding.startswith(f"{samples / HF}: warning common/grad-norm-explosion step 85:")
+    # the lone spike is info (issue 14): no incident, one grep-able line (issue 16)
+    (line,) = quiet.splitlines()
+    assert line.startswith(f"{samples / HF}: info common/grad-norm-spike step 85:")
     assert "findings" not in quiet
     assert cli(["check", samples / DIVERGING, "-qq"], exit_code=1).stdout == ""
 

@@ -124,9 +124,10 @@ def test_the_diverging_kto_sample_is_one_incident_with_an_honest_restart() -> No
     (report,) = check([SAMPLES / "kto_diverging"], load_packs()).reports
     assessment = assess(report)
     (incident,) = assessment.incidents
-    assert incident.first_step == 1 and incident.cause.rule == "common/loss-rising"
-    assert len(incident.symptoms) == 8  # every warning and error finding, none twice
-    assert incident.action.startswith("No checkpoint before step 1 (none found in ")
+    # onsets are the first bad points (issue 14): the loss first rises at step 2
+    assert incident.first_step == 2 and incident.cause.rule == "common/loss-rising"
+    assert len(incident.symptoms) == 9  # every warning and error finding, none twice
+    assert incident.action.startswith("No checkpoint before step 2 (none found in ")
     assert "learning rate at 2.5e-07 (50% below its logged peak 5e-07)" in incident.action
     assert assessment.verdict.status == "stop" and assessment.verdict.action == incident.action
 

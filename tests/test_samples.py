@@ -13,24 +13,28 @@ EXPECTED = {
         "fail",
         1,
         [
-            ("error", "common/loss-rising", 1),
-            ("error", "kto/margin-falling-while-negative", 2),
+            # dated at the first worse point, not at the last good one (issue 14)
+            ("error", "common/loss-rising", 2),
+            (
+                "error",
+                "kto/margin-falling-while-negative",
+                6,
+            ),  # past the midpoint of the first fall
             ("error", "kto/rejected-above-chosen", 11),
             ("error", "kto/margin-negative-after-warmup", 21),
-            ("warning", "kto/loss-increasing", 1),
+            ("warning", "kto/loss-increasing", 10),  # past the midpoint of the rise
             ("warning", "kto/margin-not-increasing", 11),
             ("warning", "kto/kl-high", 33),
+            ("warning", "kto/grad-norm-elevated", 28),  # 003: grad norms 50-100 frequently
             ("warning", "kto/grad-norm-high", 35),
-            ("info", "kto/stage-target-chosen", 11),
-            ("info", "kto/stage-target-loss", 11),
-            ("info", "kto/stage-target-margin", 11),
-            ("info", "kto/stage-target-rejected", 11),
+            # the 40-step run never completes the table's Early stage (steps 11-50): a stage
+            # is judged once the run went through it, as a live follower can (issue 14)
         ],
     ),
     "sft_nan_truncated": ("fail", 1, [("error", "common/grad-norm-nonfinite", 260)]),
-    "hf_output": ("pass", 0, [("warning", "common/grad-norm-explosion", 85)]),
+    "hf_output": ("pass", 0, [("info", "common/grad-norm-spike", 85)]),
     "swift_grpo": ("pass", 0, []),
-    "verl_tensorboard": ("pass", 0, [("warning", "common/grad-norm-explosion", 75)]),
+    "verl_tensorboard": ("pass", 0, [("info", "common/grad-norm-spike", 75)]),
     # one healthy and one broken run per family (sample_logs/families.py)
     "sft_healthy": ("pass", 0, []),
     "dpo_healthy": ("pass", 0, []),
@@ -72,7 +76,7 @@ EXPECTED = {
         "pass",
         0,
         [
-            ("warning", "coordexp/eval-f1-drop", 40),
+            ("warning", "coordexp/eval-f1-drop", 60),
             ("warning", "coordexp/hits-max-new-tokens", 61),
             ("warning", "coordexp/parse-truncated", 61),
         ],
@@ -81,7 +85,7 @@ EXPECTED = {
     "trinity_broken": (
         "fail",
         1,
-        [("error", "trinity/no-experiences", 91), ("warning", "trinity/eval-accuracy-falling", 50)],
+        [("error", "trinity/no-experiences", 91), ("warning", "trinity/eval-accuracy-falling", 60)],
     ),
     "maxent_healthy": ("pass", 0, []),
     "maxent_broken": (
@@ -170,7 +174,10 @@ def test_sample(cli, samples: Path, name: str) -> None:  # type: ignore[no-untyp
     (run,) = json.loads(result.stdout)["runs"]
     assert run["status"] == status
     assert run["packs"] == ["common", *FAMILY[name]]
-    assert [(f["severity"], f["rule"], f["step"]) for f in run["findings"]] == findings
+    assert sorted((f["severity"], f["rule"], f["onset"]) for f in run["findings"]) == sorted(
+        findings
+    )
+    assert all(f["onset"] <= f["step"] for f in run["findings"])
 
 
 def test_every_sample_is_listed(samples: Path) -> None:
@@ -191,7 +198,10 @@ def test_multi_run_sample(cli, samples: Path, name: str) -> None:  # type: ignor
     for run_name, (status, findings) in expected.items():
         run = runs[run_name]
         assert run["status"] == status
-        assert [(f["severity"], f["rule"], f["step"]) for f in run["findings"]] == findings
+        assert sorted((f["severity"], f["rule"], f["onset"]) for f in run["findings"]) == sorted(
+            findings
+        )
+    assert all(f["onset"] <= f["step"] for f in run["findings"])
 
 
 def test_truncated_sample_reports_the_cut_line(cli, samples: Path) -> None:  # type: ignore[no-untyped-def]

@@ -11,15 +11,15 @@ import pytest
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 KTO = SAMPLES / "kto_diverging"
-RESTART = "No checkpoint before step 1 (none found in "
+RESTART = "No checkpoint before step 2 (none found in "
 
 
 def test_q_prints_one_whole_line_per_incident_and_finding(cli) -> None:  # type: ignore[no-untyped-def]
     lines = cli(["check", KTO, "-q"], exit_code=1).stdout.splitlines()
-    assert len(lines) == 1 + 12  # one incident, twelve findings
+    assert len(lines) == 1 + 9  # one incident, nine findings
     pattern = re.compile(rf"^{re.escape(str(KTO))}: (error|warning|info) \S+ step \d+: .+")
     assert all(pattern.match(line) for line in lines), lines
-    assert lines[0].startswith(f"{KTO}: error incident step 1: 8 signs of one problem")
+    assert lines[0].startswith(f"{KTO}: error incident step 2: 9 signs of one problem")
     assert lines[0].endswith(
         "restart from the base model with the learning rate at 2.5e-07 "
         "(50% below its logged peak 5e-07)."
@@ -39,7 +39,7 @@ def test_off_a_terminal_no_line_is_wrapped(cli) -> None:  # type: ignore[no-unty
 def test_the_verdict_leads_the_run_and_the_incident_leads_the_findings(cli) -> None:  # type: ignore[no-untyped-def]
     lines = cli(["check", KTO], exit_code=1).stdout.splitlines()
     assert lines[0].startswith(f"{KTO}  FAIL")
-    assert lines[1].startswith("STOP    8 signs of one problem from step 1, first in loss")
+    assert lines[1].startswith("STOP    9 signs of one problem from step 2, first in loss")
     assert RESTART in lines[1]
     assert [i for i, line in enumerate(lines) if "incident 1" in line] < [lines.index("findings")]
     assert sum("incident " in line for line in lines) == 1
@@ -65,12 +65,13 @@ def test_html_leads_with_the_verdict(cli, tmp_path: Path) -> None:  # type: igno
 def test_json_keeps_every_finding_and_old_field_and_adds_incidents(cli) -> None:  # type: ignore[no-untyped-def]
     (run,) = json.loads(cli(["check", KTO, "--format", "json"], exit_code=1).stdout)["runs"]
     old = {"path", "sources", "packs", "steps", "status", "findings"}
-    assert old <= set(run) and run["status"] == "fail" and len(run["findings"]) == 12
+    assert old <= set(run) and run["status"] == "fail" and len(run["findings"]) == 9
     first = run["findings"][0]  # its fields: test_cli.py::test_json_output
-    assert (first["rule"], first["step"], first["value"]) == ("common/loss-rising", 1, 0.6399)
+    # fired at step 11 (ten rises in a row), onset at step 2 (issue 14)
+    assert (first["rule"], first["step"], first["onset"]) == ("common/loss-rising", 11, 2)
     assert run["verdict"]["status"] == "stop"
     (incident,) = run["incidents"]
-    assert incident["first_step"] == 1 and incident["cause"]["rule"] == "common/loss-rising"
+    assert incident["first_step"] == 2 and incident["cause"]["rule"] == "common/loss-rising"
     assert [s["step"] for s in incident["symptoms"]] == sorted(
         s["step"] for s in incident["symptoms"]
     )
@@ -91,8 +92,9 @@ def test_checkpoints_option_names_the_one_to_go_back_to(cli, tmp_path: Path) -> 
             json.dumps(
                 {
                     "step": s,
-                    "loss": 1.0,
-                    "grad_norm": float("nan") if s >= 30 else 1.0,
+                    "loss": 1.0 - s / 100,
+                    # varying: a grad norm stuck at one exact value is a finding of its own
+                    "grad_norm": float("nan") if s >= 30 else 1.0 + (s % 3) / 10,
                     "learning_rate": 1e-5,
                 }
             )
@@ -128,4 +130,4 @@ def test_the_runs_table_and_junit_carry_the_verdict(cli) -> None:  # type: ignor
         "HEALTHY",
     ]
     junit = cli(["check", KTO, "--format", "junit"], exit_code=1).stdout
-    assert '<property name="verdict" value="STOP: 8 signs of one problem from step 1' in junit
+    assert '<property name="verdict" value="STOP: 9 signs of one problem from step 2' in junit

@@ -31,32 +31,54 @@ OPS: Mapping[str, Callable[[Array, float], Array]] = {
 class Series:
     """One metric: `steps` (int64, ascending), `values` (float64); `other` is the compared
     metric at the same steps for `compare` (NaN where it was not logged); `baseline` the
-    (steps, values) of the same metric in a reference run."""
+    (steps, values) of the same metric in a reference run. `run_steps` are the steps of every
+    row of the run (any metric; what has been logged so far, live) and `until` the rule's
+    `before_step`: a check judging a stretch of steps as a whole waits until the run has
+    gone past it, so that live and offline it fires at the same step."""
 
     steps: Array
     values: Array
     other: Array | None = None
     baseline: tuple[Array, Array] | None = None  # the same metric in the baseline run
+    run_steps: Array | None = None
+    until: int | None = None
 
     def __len__(self) -> int:
         return len(self.values)
 
     def select(self, keep: Array) -> Series:
         other = None if self.other is None else self.other[keep]
-        return Series(self.steps[keep], self.values[keep], other, self.baseline)
+        return replace(self, steps=self.steps[keep], values=self.values[keep], other=other)
 
     def finite(self) -> Series:
         return self.select(np.isfinite(self.values))
 
+    def reached(self, step: int) -> int | None:
+        """The first logged step of the run at or after `step` (None: not reached yet)."""
+        steps = self.run_steps if self.run_steps is not None else self.steps
+        index = int(np.searchsorted(steps, step))
+        return int(steps[index]) if index < len(steps) else None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hit:
-    """Where a check fired: first step, last step, the value at the first step, extras."""
+    """Where a check fired.
+
+    `step` is the first point at which the check, seeing only the points up to it, fires
+    (what `tail --follow` announces); `onset` the first bad point of what it found (None:
+    the same as `step`); `last_step` the last bad point; `value` the value at the onset.
+    """
 
     step: int
     last_step: int
     value: float | None
     extra: dict[str, Any] = field(default_factory=dict)
+    onset: int | None = None
+
+    @property
+    def began(self) -> int:
+        """The onset, or the step when the check gives none."""
+        return self.step if self.onset is None else self.onset
 
     def with_extra(self, **extra: Any) -> Hit:
         """The same hit with more (or overriding) template fields."""
@@ -76,7 +98,16 @@ class Check:
 
 
 # fields every kind provides to message templates
-COMMON_FIELDS = ("metric", "value", "step", "last_step", "count", "worst", "worst_step")
+COMMON_FIELDS = (
+    "metric",
+    "value",
+    "step",
+    "onset",
+    "last_step",
+    "count",
+    "worst",
+    "worst_step",
+)
 
 
 def runs_of(mask: Array) -> tuple[Array, Array]:
@@ -88,7 +119,9 @@ def runs_of(mask: Array) -> tuple[Array, Array]:
 def streaks(data: Series, bad: Array, min_length: int, *, worst: str = "max") -> Hit | None:
     """One hit covering every run of >= `min_length` consecutive points where `bad` holds.
 
-    `step` is the first point of the first such run, `last_step` the last point of the last;
+    `onset` is the first point of the first such run, `step` the point at which that run
+    reached `min_length` (when a live follower would see it fire), `last_step` the last
+    point of the last run;
     `count` is how many points were in qualifying runs, `worst` the extreme value among them.
     A NaN point never counts as bad (rules for NaN use the nonfinite kind) and so breaks a run.
     """
@@ -105,7 +138,8 @@ def streaks(data: Series, bad: Array, min_length: int, *, worst: str = "max") ->
     pick = np.argmax if worst == "max" else np.argmin
     extreme = int(inside[pick(data.values[inside])])
     return Hit(
-        step=int(data.steps[starts[0]]),
+        step=int(data.steps[starts[0] + max(min_length, 1) - 1]),
+        onset=int(data.steps[starts[0]]),
         last_step=int(data.steps[ends[-1]]),
         value=float(data.values[starts[0]]),
         extra={

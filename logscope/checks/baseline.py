@@ -146,10 +146,11 @@ def _curve(run: Series, base_steps: Array, base_values: Array, p: Params) -> lis
     hit = streaks(Series(run.steps, change), change > p.tolerance, p.for_steps)
     if hit is None:
         return []
-    first = int(np.searchsorted(run.steps, hit.step))
+    first = int(np.searchsorted(run.steps, hit.began))
     return [
         Hit(
             step=hit.step,
+            onset=hit.onset,
             last_step=hit.last_step,
             value=float(run.values[first]),
             extra={

@@ -38,7 +38,7 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     hit = streaks(Series(clean.steps, change), bad, 1, worst=worst_direction(p.op))
     if hit is None:
         return []
-    first = int(np.searchsorted(clean.steps, hit.step))
+    first = int(np.searchsorted(clean.steps, hit.began))
     return [hit.with_extra(previous=float(previous[first]), current=float(current[first]))]
 
 

@@ -28,7 +28,7 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     hit = streaks(both, OPS[p.op](gap, p.margin), p.for_steps)
     if hit is None:
         return []
-    first = int(np.searchsorted(both.steps, hit.step))
+    first = int(np.searchsorted(both.steps, hit.began))
     return [hit.with_extra(other_value=float(both.other[first]), gap=float(gap[first]))]
 
 

@@ -1,6 +1,8 @@
 """consecutive: the metric rises (or falls) at `steps` logged points in a row.
 
-A run of N increases spans N+1 points; the finding's step is the point the rise began.
+A run of N increases spans N+1 points: the first is the last good one (`start_step`, its
+value `start_value`); the onset is the first point that moved, and the finding fires (`step`)
+at the N-th move, when a live follower would see it.
 """
 
 from __future__ import annotations
@@ -31,15 +33,12 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     hit = streaks(arrivals, moved, p.steps, worst="max" if p.direction == "increasing" else "min")
     if hit is None:
         return []
-    start = int(np.searchsorted(clean.steps, hit.step)) - 1
+    # the point before the first move is the last good one (the peak of a fall): the onset
+    # is the first worse point, and the finding fires when the run of moves is long enough
+    start = int(np.searchsorted(clean.steps, hit.began)) - 1
     start_value = float(clean.values[start])
     return [
-        Hit(
-            step=int(clean.steps[start]),
-            last_step=hit.last_step,
-            value=start_value,
-            extra={**hit.extra, "start_value": start_value},
-        )
+        hit.with_extra(start_value=start_value, start_step=int(clean.steps[start])),
     ]
 
 
@@ -47,5 +46,5 @@ CHECK = Check(
     name="consecutive",
     params=Params,
     evaluate=evaluate,
-    fields=("direction", "steps", "min_delta", "start_value", "runs", "longest"),
+    fields=("direction", "steps", "min_delta", "start_value", "start_step", "runs", "longest"),
 )

@@ -42,7 +42,8 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     first = int(firing[0])
     return [
         Hit(
-            step=int(clean.steps[first]),
+            step=int(clean.steps[first + p.window - 1]),  # the first full flat window's end
+            onset=int(clean.steps[first]),
             last_step=int(clean.steps[firing[-1] + p.window - 1]),
             value=float(clean.values[first]),
             extra={"spread": float(spread[first]), "count": len(firing)},

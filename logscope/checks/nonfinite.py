@@ -22,7 +22,8 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     value = float(data.values[first])
     return [
         Hit(
-            step=int(data.steps[first]),
+            step=int(data.steps[bad[max(p.for_steps, 1) - 1]]),  # the for_steps-th one
+            onset=int(data.steps[first]),
             last_step=int(data.steps[bad[-1]]),
             value=value,
             extra={

@@ -51,7 +51,7 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     hit = streaks(clean, bad, p.patience + 1)
     if hit is None:
         return []
-    first = int(np.searchsorted(clean.steps, hit.step))
+    first = int(np.searchsorted(clean.steps, hit.began))
     worst = int(np.searchsorted(clean.steps, hit.extra["worst_step"]))
     return [
         hit.with_extra(

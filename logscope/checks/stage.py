@@ -18,6 +18,9 @@ from logscope.checks.base import Check, Hit, Series
 class Params:
     stages: list[dict[str, Any]]
     min_points: int = 3
+    # a table written for one run length: silent on a run logged past this step (a longer
+    # run reaches each stage at another step). Live, a run's final length is not known yet.
+    max_run_step: int | None = None
 
     def problems(self) -> list[str]:
         errors = []
@@ -43,11 +46,16 @@ class Params:
 
 def evaluate(data: Series, p: Params) -> list[Hit]:
     clean = data.finite()
+    if p.max_run_step is not None and data.reached(p.max_run_step + 1) is not None:
+        return []
     hits = []
     for stage in p.stages:  # a handful of stages; each is one vectorised median
         first, last = stage["steps"]
         inside = (clean.steps >= first) & (clean.steps <= last)
         if int(inside.sum()) < p.min_points:
+            continue
+        judged = data.reached(last)  # a stage is judged once the run has gone through it
+        if judged is None:
             continue
         part = clean.select(inside)
         median = float(np.median(part.values))
@@ -55,7 +63,8 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
             continue
         hits.append(
             Hit(
-                step=int(part.steps[0]),
+                step=judged,
+                onset=int(part.steps[0]),
                 last_step=int(part.steps[-1]),
                 value=median,
                 extra={
@@ -75,5 +84,5 @@ CHECK = Check(
     name="stage",
     params=Params,
     evaluate=evaluate,
-    fields=("stage", "min", "max", "median", "points", "direction"),
+    fields=("stage", "min", "max", "median", "points", "direction", "max_run_step"),
 )

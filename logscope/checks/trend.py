@@ -8,10 +8,18 @@ is Theil–Sen (median of pairwise slopes, per step).
 - `when: significant` fires when the metric significantly moves in `direction`. With a
   `window` (in logged points) every window position is tested — vectorised over lags, so the
   cost is O(points × window) in numpy, not a Python loop over rows — and the first
-  significant window is reported. Use a small `alpha` here: many windows mean many tests.
+  significant window is reported. A test repeated at every position of a 20,000-step run is
+  thousands of tests: a small per-window `alpha` alone still fires on most long healthy runs
+  (noise makes some 20-point stretch look monotone). What holds the false-alarm rate per
+  run is size and persistence: `min_effect` asks the window to move by at least that many
+  noise units of the run (the median absolute step-to-step change of the points before,
+  scaled to a standard deviation: the run's own scale, so a rise of 0.01 is large for a
+  loss that moves by 0.001 and nothing for one that moves by 0.1), and `persist` asks for
+  that many consecutive windows. All of it uses only points up to the window's end, so the
+  step reported is the one a live follower announces.
 - `when: absent` fires when the expected movement is missing: the metric does not
-  significantly move in `direction`. It judges the whole step range, or the last `window`
-  points (where the run stands now).
+  significantly move in `direction`. It judges the whole step range (with a `before_step`,
+  once the run has reached it), or the last `window` points (where the run stands now).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from logscope.checks.base import Check, Hit, Series
+from logscope.checks.base import Check, Hit, Series, runs_of
 
 MAX_WINDOW = 2000
 TEST_POINTS = 2000
@@ -37,6 +45,8 @@ class Params:
     min_points: int = 10
     min_slope: float = 0.0
     ignore_opposite: bool = False  # absent: stay silent when it clearly moves the other way
+    min_effect: float = 0.0  # sliding: move by this many noise units of the run in a window
+    persist: int = 1  # sliding: consecutive firing windows needed
 
     def problems(self) -> list[str]:
         errors = []
@@ -46,6 +56,10 @@ class Params:
             errors.append(f"window must be between 3 and {MAX_WINDOW} points, got {self.window}")
         if self.min_points < 3:
             errors.append(f"min_points must be at least 3, got {self.min_points}")
+        if self.persist < 1:
+            errors.append(f"persist must be at least 1, got {self.persist}")
+        if self.min_effect < 0:
+            errors.append(f"min_effect must be 0 or more, got {self.min_effect}")
         return errors
 
 
@@ -55,9 +69,26 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     if len(values) < max(p.min_points, 3):
         return []
     if p.when == "absent":
-        return _absent(steps, values, p)
-    if p.window is None or p.window >= len(values):
+        judged = None
+        if p.window is None and data.until is not None:
+            judged = data.reached(data.until)  # the whole span, once the run went through it
+            if judged is None:
+                return []
+        hits = _absent(steps, values, p)
+        return [
+            Hit(
+                step=judged if judged is not None else h.last_step,
+                onset=h.step,
+                last_step=h.last_step,
+                value=h.value,
+                extra=h.extra,
+            )
+            for h in hits
+        ]
+    if p.window is None:
         return _whole(steps, values, p)
+    if p.window > len(values):
+        return []  # not one full window yet: live, the follower would not see a trend either
     return _sliding(steps, values, p)
 
 
@@ -115,7 +146,17 @@ def _whole(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
     if pvalue >= p.alpha:
         return []
     hit = _hit(steps, values, pvalue)
-    return [hit] if abs(hit.extra["slope"]) >= p.min_slope else []
+    if abs(hit.extra["slope"]) < p.min_slope:
+        return []
+    return [
+        Hit(
+            step=hit.last_step,
+            onset=hit.step,
+            last_step=hit.last_step,
+            value=hit.value,
+            extra=hit.extra,
+        )
+    ]
 
 
 def _absent(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
@@ -147,28 +188,106 @@ def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
     variance = w * (w - 1) * (2 * w + 5) / 18.0
     z = (s - np.sign(s)) / np.sqrt(variance)
     pvalues = ndtr(-_sign(p) * z)
-    firing = np.flatnonzero(pvalues < p.alpha)
+    # the level must have moved in `direction` too (median of the last third against the
+    # first): what the message quotes, so it can never say "rising" of a falling window
+    moved = _sign(p) * _thirds(values, w)
+    fires = (pvalues < p.alpha) & (moved > 0)
+    if p.min_effect > 0:
+        scale = _noise(values, w)[:starts]  # the run's scale before the window
+        # too early for one: the window's own step-to-step noise (a clean rise still fires)
+        scale = np.where(np.isfinite(scale), scale, _own_noise(values, w))
+        fires &= moved >= p.min_effect * scale
+    firing = np.flatnonzero(fires)
     if p.min_slope > 0 and firing.size:
         firing = np.array(
             [
                 i
                 for i in firing[:64]
                 if _sign(p) * _slope(steps[i : i + w], values[i : i + w]) >= p.min_slope
-            ]
+            ],
+            dtype=np.int64,
         )
+    if p.persist > 1 and firing.size:
+        marks = np.zeros(starts, dtype=bool)
+        marks[firing] = True
+        run_starts, run_ends = runs_of(marks)
+        long = run_ends - run_starts + 1 >= p.persist
+        if not long.any():
+            return []
+        first_run = int(run_starts[long][0])
+        firing = firing[firing >= first_run]
+        fired_at = first_run + p.persist - 1  # the window whose end announces it
+    else:
+        fired_at = int(firing[0]) if firing.size else 0
     if firing.size == 0:
         return []
     first, last = int(firing[0]), int(firing[-1])
-    span = slice(first, last + w)  # from the first firing window's start to the last one's end
-    hit = _hit(steps[span], values[span], float(pvalues[first]))
+    # the numbers quoted are those of the window that announced it: its end is `step`
+    window = slice(fired_at, fired_at + w)
+    part_steps, part_values = steps[window], values[window]
+    third = max(w // 3, 1)
+    # the onset: after the first firing window's extreme against the direction, the first
+    # point past the midpoint of the move (noise dips before a rise are not its onset)
+    opening = _sign(p) * values[first : first + w]
+    low = int(np.argmin(opening[:-1]))
+    third = max(w // 3, 1)
+    middle = (np.median(opening[:third]) + np.median(opening[-third:])) / 2
+    past = np.flatnonzero(opening[low + 1 :] >= middle)
+    turn = first + low + (int(past[0]) if past.size else 0)
     return [
         Hit(
-            step=hit.step,
-            last_step=hit.last_step,
-            value=hit.value,
-            extra={**hit.extra, "windows": int(firing.size)},
+            step=int(part_steps[-1]),
+            onset=int(steps[turn + 1]),
+            last_step=int(steps[last + w - 1]),
+            value=float(part_values[-1]),
+            extra={
+                "p_value": float(pvalues[fired_at]),
+                "slope": _slope(part_steps, part_values),
+                "points": w,
+                "start_value": float(np.median(part_values[:third])),
+                "end_value": float(np.median(part_values[-third:])),
+                "start_step": int(part_steps[0]),
+                "windows": int(firing.size),
+            },
         )
     ]
+
+
+def _thirds(values: np.ndarray, w: int) -> np.ndarray:
+    """Per window: the median of its last third minus the median of its first third."""
+    third = max(w // 3, 1)
+    windows = np.lib.stride_tricks.sliding_window_view(values, w)
+    return np.asarray(
+        np.median(windows[:, -third:], axis=1) - np.median(windows[:, :third], axis=1)
+    )
+
+
+def _own_noise(values: np.ndarray, w: int) -> np.ndarray:
+    """Per window: its median absolute step-to-step change, as a standard deviation."""
+    moves = np.lib.stride_tricks.sliding_window_view(np.abs(np.diff(values)), w - 1)
+    return np.asarray(np.maximum(np.median(moves, axis=1) / 0.954, 1e-12))
+
+
+def _noise(values: np.ndarray, w: int) -> np.ndarray:
+    """The run's own scale at each point, from the points up to it: how far the run wanders
+    over one window's span beyond a straight line. The change over a span minus the change
+    over the span before (x[i] - 2 x[i-w+1] + x[i-2w+2]: a steady trend cancels out, noise
+    and wandering do not), its median over the last 10 windows (at least 5 of them), scaled
+    to the spread of a single span's change (median |d| = 0.954 sigma, and the double
+    difference has sqrt(3) times the spread of a single one for independent noise). Spans,
+    not single steps: autocorrelated noise wanders further than step-to-step changes suggest.
+    Never zero, so a stretch of identical values cannot make a move infinitely large."""
+    import polars as pl
+
+    lag = w - 1
+    bend = np.full(len(values), np.nan)
+    if len(values) > 2 * lag:
+        bend[2 * lag :] = np.abs(values[2 * lag :] - 2 * values[lag:-lag] + values[: -2 * lag])
+    level = (
+        pl.Series(bend).fill_nan(None).rolling_median(10 * w, min_samples=5).fill_null(np.nan)
+    ).to_numpy() / (0.954 * np.sqrt(3.0))
+    floor = 1e-12 + 1e-9 * np.abs(values)
+    return np.asarray(np.where(np.isfinite(level), np.maximum(level, floor), np.inf))
 
 
 CHECK = Check(
@@ -184,8 +303,12 @@ CHECK = Check(
         "slope",
         "points",
         "start_value",
+        "start_step",
+        "end_value",
         "windows",
         "min_slope",
+        "min_effect",
+        "persist",
         "ignore_opposite",
     ),
 )

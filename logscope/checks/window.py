@@ -16,7 +16,7 @@ from logscope.checks.base import Check, Hit, Series
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
-    aggregate: Literal["mean", "max", "min"]
+    aggregate: Literal["mean", "median", "max", "min"]
     window: int
     op: Literal["<", "<=", ">", ">="]
     value: float
@@ -29,7 +29,12 @@ class Params:
 def rolling(values: np.ndarray, aggregate: str, window: int) -> np.ndarray:
     """The aggregate of each full window ending at each point; NaN before the first."""
     series = pl.Series(values)
-    roll = {"mean": series.rolling_mean, "max": series.rolling_max, "min": series.rolling_min}
+    roll = {
+        "mean": series.rolling_mean,
+        "median": series.rolling_median,
+        "max": series.rolling_max,
+        "min": series.rolling_min,
+    }
     return roll[aggregate](window).fill_null(np.nan).to_numpy()
 
 

@@ -45,7 +45,7 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     hit = streaks(clean, bad, 1, worst="min" if p.direction == "below" else "max")
     if hit is None:
         return []
-    first = int(np.searchsorted(clean.steps, hit.step))
+    first = int(np.searchsorted(clean.steps, hit.began))
     if p.direction == "both":  # the worst point is the one furthest from its mean, either way
         flagged = np.flatnonzero(bad)
         far = int(flagged[np.argmax(np.abs(z[flagged]))])

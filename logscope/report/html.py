@@ -242,8 +242,9 @@ def _findings(reports: list[RunReport], anchors: dict[str, str]) -> str:
 
 
 def _finding_row(report: RunReport, f: Finding, anchors: dict[str, str], many: bool) -> str:
-    steps = "" if f.step is None else str(f.step)
-    if f.last_step is not None and f.step is not None and f.last_step != f.step:
+    first = f.onset if f.onset is not None else f.step  # the bad stretch, from its onset
+    steps = "" if first is None else str(first)
+    if f.last_step is not None and first is not None and f.last_step != first:
         steps += f"–{f.last_step}"
     value = "" if f.value is None else f"{f.value:.4g}"
     color = SEVERITY_COLOR[f.severity]

@@ -120,14 +120,13 @@ def figure(plot: Plot, reports: list[RunReport], budget: int) -> dict[str, Any]:
             if finding.metric != plot.metric or finding.step is None:
                 continue
             severity_color = SEVERITY_COLOR[finding.severity]
-            end = finding.last_step if finding.last_step is not None else finding.step
-            shapes.append(_vline(finding.step, severity_color, "solid"))
-            if end > finding.step:
-                shapes.append(_span(finding.step, end, severity_color))
+            start = finding.onset if finding.onset is not None else finding.step
+            end = finding.last_step if finding.last_step is not None else start
+            shapes.append(_vline(start, severity_color, "solid"))
+            if end > start:
+                shapes.append(_span(start, end, severity_color))
             who = f" ({label})" if many else ""
-            onsets.setdefault(finding.step, []).append(
-                (f"{text(finding.rule)}{who}", severity_color)
-            )
+            onsets.setdefault(start, []).append((f"{text(finding.rule)}{who}", severity_color))
         for resume in run.resumes:
             shapes.append(_vline(resume.step, "#555", "dot"))
             notes.append(_note(resume.step, f"resumed{f' ({label})' if many else ''}", "#555", 0))

@@ -166,12 +166,11 @@ def _findings(report: RunReport) -> Table:
         head.append(safe(f.rule), style="bold")
         head.append(f"  {safe(f.metric)}", style="magenta")
         if f.step is not None:
+            first = f.onset if f.onset is not None else f.step  # the bad stretch, from its onset
             steps = (
-                f"step {f.step}"
-                if f.last_step in (None, f.step)
-                else f"steps {f.step}–{f.last_step}"
+                f"step {first}" if f.last_step in (None, first) else f"steps {first}–{f.last_step}"
             )
-            head.append(f"  {steps}")
+            head.append(f"  {steps}" + (f" (fired at {f.step})" if f.step != first else ""))
         if f.value is not None:
             head.append(f"  value {_number(f.value)}")
         table.add_row(Text(f"{str(f.severity).upper():<7}", style=STYLE[f.severity]), head)

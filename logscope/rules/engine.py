@@ -197,7 +197,14 @@ def _evaluate_rule(
             base = _baseline_series(key, pack.patterns(rule.metric, shared), reference)
             if base is None:
                 continue  # this metric was not logged by the baseline run
-        data = Series(columns.steps[keep], values[keep], other_values, base)
+        data = Series(
+            columns.steps[keep],
+            values[keep],
+            other_values,
+            base,
+            run_steps=columns.steps,
+            until=rule.before_step,
+        )
         for hit in rule.kind.evaluate(data, rule.params):
             report.findings.append(_finding(rule, key, caps, hit, other))
     return None
@@ -236,10 +243,12 @@ def _finding(rule: Rule, key: str, caps: dict[str, str], hit: Hit, other: str | 
         for f in dataclasses.fields(rule.params)
     }
     fields.update(caps)
+    onset = hit.onset if hit.onset is not None else hit.step
     fields.update(
         {
             "metric": key,
             "step": hit.step,
+            "onset": onset,
             "last_step": hit.last_step,
             "value": hit.value,
             "count": 1,
@@ -258,6 +267,7 @@ def _finding(rule: Rule, key: str, caps: dict[str, str], hit: Hit, other: str | 
         severity=rule.severity,
         metric=key,
         step=hit.step,
+        onset=onset,
         last_step=hit.last_step,
         value=hit.value,
         message=render(rule.message, fields),

@@ -370,13 +370,15 @@ def rows(text: str, frame: pl.DataFrame) -> np.ndarray[Any, Any] | str:
     import polars as pl
 
     names = columns(text)
-    missing = [name for name in names if name not in frame.columns]
+    # Hugging Face's TensorBoard / W&B callbacks log `x` as `train/x`: the same key
+    logged = {n: n if n in frame.columns else f"train/{n}" for n in names}
+    missing = [name for name in names if logged[name] not in frame.columns]
     if missing:
         return f"where: column {missing[0]!r} not in this run"
     # the columns it reads, renamed c0, c1, ...: names from the data never reach Polars'
     # column selection, where '^...$' would be a regex
     aliases = {name: f"c{i}" for i, name in enumerate(names)}
-    data = pl.DataFrame([frame.get_column(name).alias(aliases[name]) for name in names])
+    data = pl.DataFrame([frame.get_column(logged[n]).alias(aliases[n]) for n in names])
     try:
         expression = to_polars(parse(text), aliases).fill_null(False)
         if names:

@@ -63,7 +63,13 @@ def test_case(kind: str, case: dict[str, Any]) -> None:
     hits = check.evaluate(_data(case), params)
     assert len(hits) == len(case["expect"]), f"hits: {hits}"
     for hit, expected in zip(hits, case["expect"], strict=False):
-        observed = {"step": hit.step, "last_step": hit.last_step, "value": hit.value, **hit.extra}
+        observed = {
+            "step": hit.step,
+            "onset": hit.step if hit.onset is None else hit.onset,
+            "last_step": hit.last_step,
+            "value": hit.value,
+            **hit.extra,
+        }
         for key, want in expected.items():
             assert _same(want, observed[key]), f"{key}: expected {want!r}, got {observed[key]!r}"
 
@@ -73,10 +79,16 @@ def test_trend_on_a_long_series_stays_bounded_in_memory() -> None:
     must not build the n x n pair matrix (that would need hundreds of GiB)."""
     n = 200_000
     rising = Series(np.arange(1, n + 1), np.linspace(0, 1, n))
-    for params in ({"direction": "increasing"}, {"direction": "increasing", "window": 50}):
+    # the whole-series test fires once it has seen the series; a sliding window at the end
+    # of its first window, dated where the window's move passed its midpoint (point 26 of 50:
+    # noise dips before a rise are not its onset)
+    for params, fired, onset in (
+        ({"direction": "increasing"}, n, 1),
+        ({"direction": "increasing", "window": 50}, 50, 26),
+    ):
         (hit,) = KINDS["trend"].evaluate(rising, KINDS["trend"].params(**params))
         assert hit.extra["slope"] > 0
-        assert (hit.step, hit.last_step) == (1, n)
+        assert (hit.step, hit.onset, hit.last_step) == (fired, onset, n)
 
 
 @pytest.mark.parametrize("seed", range(5))
