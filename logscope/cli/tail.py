@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,11 @@ from logscope.cli.common import (
     fail_level,
     fail_on_option,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from logscope.follow.view import PlainView
 
 
 @app.command()
@@ -140,6 +145,8 @@ def tail(
         ignore=chosen.ignore,
         path=str(path),
     )
+    if follow and not _appeared(path, idle, poll, view, console, live):
+        fail(f"{path}: did not appear within {idle:g} s (--idle {idle:g}); nothing to follow")
     watcher = Tail(path, engine_rules, view, options)
     try:
         watcher.scan()
@@ -163,3 +170,23 @@ def tail(
     )
     console.print(("SUMMARY " if not live else "") + summary, markup=False, soft_wrap=True)
     raise typer.Exit(outcome.code)
+
+
+def _appeared(
+    path: Path, idle: float | None, poll: float, view: PlainView, console: Console, live: bool
+) -> bool:
+    """With --follow, a path that does not exist yet is waited for (like `tail -F`): one
+    message, then a stat every `poll` seconds. False when `--idle` ran out first; Ctrl-C
+    while waiting ends like Ctrl-C while following (nothing read, so exit 0)."""
+    from logscope.follow.appear import exists, wait_for
+    from logscope.report.text import safe
+
+    if exists(path):
+        return True
+    view.note(f"waiting for {path} to appear")
+    try:
+        return wait_for(path, idle, poll)
+    except KeyboardInterrupt:
+        line = f"interrupted: {safe(str(path))} never appeared, 0 rows"
+        console.print(("SUMMARY " if not live else "") + line, markup=False, soft_wrap=True)
+        raise typer.Exit(0) from None

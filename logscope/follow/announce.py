@@ -38,7 +38,7 @@ _PRIORITY = [
         r"accuracy|acc$",
     )
 ]
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 @dataclass
@@ -123,7 +123,7 @@ def banner(finding: Finding) -> RenderableType:
     from rich.panel import Panel
     from rich.text import Text
 
-    style = _STYLE[finding.severity]
+    style = STYLES[finding.severity]
     body = Text()
     body.append(safe(finding.message), style="bold")
     step = finding.step if finding.step is not None else "-"
@@ -182,16 +182,22 @@ def rows_table(window: Window, keys: list[str], n: int) -> RenderableType:
     return table
 
 
-def metrics_table(window: Window, keys: list[str]) -> RenderableType:
-    """Key metrics with their latest value and a sparkline of the window."""
+def metrics_table(
+    window: Window, keys: list[str], *, spark: int = 24, name_width: int | None = None
+) -> RenderableType:
+    """Key metrics with their latest value and a sparkline `spark` cells wide (0: none), one
+    line each (a name longer than `name_width` is cut with an ellipsis)."""
     from rich.table import Table
     from rich.text import Text
 
     from logscope.report.sparkline import sparkline
 
     table = Table(box=None, header_style="dim", pad_edge=False)
-    for column in ("metric", "last", "min", "max", "recent"):
-        table.add_column(column, justify="left" if column in ("metric", "recent") else "right")
+    table.add_column("metric", no_wrap=True, overflow="ellipsis", max_width=name_width)
+    for column in ("last", "min", "max"):
+        table.add_column(column, justify="right", no_wrap=True)
+    if spark:
+        table.add_column("recent", no_wrap=True)
     tail = window.frame.tail(400)
     for key in keys:
         if key not in tail.columns:
@@ -201,13 +207,8 @@ def metrics_table(window: Window, keys: list[str]) -> RenderableType:
         last = series[-1] if series.len() else None
         low = finite.min() if finite.len() else None
         high = finite.max() if finite.len() else None
-        table.add_row(
-            Text(safe(key)),
-            number(last),
-            number(low),
-            number(high),
-            sparkline(series, width=24),
-        )
+        cells: list[RenderableType] = [Text(safe(key)), number(last), number(low), number(high)]
+        table.add_row(*cells, *([sparkline(series, width=spark)] if spark else []))
     return table
 
 
@@ -225,7 +226,7 @@ def findings_table(findings: list[Finding], *, compact: bool = False) -> Rendera
         )
     for f in findings:
         table.add_row(
-            Text(str(f.severity), style=_STYLE[f.severity]),
+            Text(str(f.severity), style=STYLES[f.severity]),
             Text(safe(f.rule)),
             Text(safe(f.metric)),
             str(f.step if f.step is not None else "-"),
