@@ -118,20 +118,27 @@ def plain_finding(finding: Finding) -> str:
     return safe(" ".join(p for p in parts if p)).replace("\n", " ")
 
 
-def banner(finding: Finding) -> RenderableType:
-    """A panel for a terminal: severity and rule in the title, then what and what to do."""
+def banner(finding: Finding, width: int | None = None) -> RenderableType:
+    """A panel for a terminal: severity and rule in the title, then what and what to do.
+    When the title would not fit in `width` cells, the rule id opens the body instead,
+    where it wraps: a panel title is cut, and the rule id is what a user looks up."""
+    from rich.cells import cell_len
     from rich.panel import Panel
     from rich.text import Text
 
     style = STYLES[finding.severity]
+    rule = safe(finding.rule)
+    title = Text(f" {str(finding.severity).upper()}  {rule} ", style=style)
     body = Text()
+    if width is not None and cell_len(title.plain) + 4 > width:
+        title = Text(f" {str(finding.severity).upper()} ", style=style)
+        body.append(f"{rule}\n", style=style)
     body.append(safe(finding.message), style="bold")
     step = finding.step if finding.step is not None else "-"
     body.append(f"\nmetric {safe(finding.metric)}   step {step}   value {number(finding.value)}")
     if finding.advice:
         body.append("\nadvice: ", style="dim")
         body.append(safe(finding.advice))
-    title = Text(f" {str(finding.severity).upper()}  {safe(finding.rule)} ", style=style)
     return Panel(body, title=title, title_align="left", border_style=style, expand=False)
 
 

@@ -117,7 +117,7 @@ class LiveView(PlainView):
         self.console.print(Text(f"warning: {safe(str(problem))}", style="yellow"))
 
     def finding(self, finding: Finding) -> None:
-        self.console.print(announce.banner(finding))
+        self.console.print(announce.banner(finding, self.console.width))
 
     def findings(self, findings: list[Finding]) -> None:
         if findings:
@@ -193,9 +193,7 @@ class Screen:
         if metrics > 1:
             table = self._metrics(width, metrics - 1)
             lines += console.render_lines(table, options.update(height=None), pad=False)
-        lines += self._findings(
-            width, columns, room - note - metrics, room - note - metrics - wanted
-        )
+        lines += self._findings(width, columns, room - note - metrics)
         if note:
             lines.append(_line(TB_LINE, "dim", width))
         for line in lines:
@@ -237,13 +235,13 @@ class Screen:
         rule = max(cell_len(safe(f.rule)) for f in self.found)
         step = max(len(_step(f)) for f in self.found)
         rest = width - SEVERITY_WIDTH - rule - step - 3 * GAP
-        return min(rule, max(1, width - SEVERITY_WIDTH - GAP)), step, rest >= MIN_MESSAGE
+        room = max(8, width - SEVERITY_WIDTH - step - 2 * GAP)  # the step is never cut either
+        return min(rule, room), step, rest >= MIN_MESSAGE
 
-    def _findings(
-        self, width: int, columns: tuple[int, int, bool], room: int, spare: int
-    ) -> list[Line]:
-        """A line per finding (more when a rule id folds or the message goes below); lines
-        left over (`spare`) let cut messages wrap, worst findings first."""
+    def _findings(self, width: int, columns: tuple[int, int, bool], room: int) -> list[Line]:
+        """Severity, rule and step of as many findings as `room` holds (worst first, the
+        rest counted on one line); lines left over go to their messages, worst first: a
+        message shares the finding's line when it can, else takes the line below."""
         from rich.segment import Segment
 
         found = self.found
@@ -252,24 +250,32 @@ class Screen:
         summary = f"{len(found)} finding(s): {_counts(found)}"
         lines = [_line(summary, announce.STYLES[found[0].severity], width)]
         room -= 1
-        rule, step, inline = columns
-        at = SEVERITY_WIDTH + rule + step + 3 * GAP  # where an inline message starts
+        heads: list[list[Line]] = []
         for index, finding in enumerate(found):
-            keep = 1 if index + 1 < len(found) else 0  # a line for "... and N more"
             head = self._head(finding, columns, width)
-            if len(head) > room - keep:
-                lines.append(_line(_more(found[index:]), "dim", width))
+            keep = 1 if index + 1 < len(found) else 0  # for "... and N more"
+            if sum(map(len, heads)) + len(head) > room - keep:
                 break
+            heads.append(head)
+        hidden = found[len(heads) :]
+        spare = room - sum(map(len, heads)) - bool(hidden)
+        rule, step, inline = columns
+        # an inline message starts after the step; one below is indented past a folded rule
+        at = SEVERITY_WIDTH + rule + step + 3 * GAP if inline else SEVERITY_WIDTH + 2 * GAP
+        share = spare // max(1, len(heads))  # the lines each message may add
+        for finding, head in zip(found, heads, strict=False):
             message = safe(finding.message)
             if inline:
-                first, *more = _wrap(message, width - at, 1 + max(0, spare))
+                first, *more = _wrap(message, width - at, 1 + min(spare, share))
                 head[0] += first
-                head += [[Segment(" " * at), *part] for part in more]
-                spare -= len(more)
-            elif len(head) + 1 <= room - keep:
-                head.append(_line(" " * (SEVERITY_WIDTH + GAP) + message, "", width))
-            lines += head
-            room -= len(head)
+            elif spare > 0:
+                more = _wrap(message, width - at, min(spare, max(1, share)))
+            else:
+                more = []
+            lines += head + [[Segment(" " * at), *part] for part in more]
+            spare -= len(more)
+        if hidden:
+            lines.append(_line(_more(hidden), "dim", width))
         return lines
 
     def _head(self, finding: Finding, columns: tuple[int, int, bool], width: int) -> list[Line]:
@@ -312,6 +318,7 @@ def _wrap(text: str, width: int, most: int) -> list[Line]:
     ellipsis when more is left."""
     from rich.text import Text
 
+    most = max(1, most)
     parts = [part.plain for part in Text(text).wrap(_console(width), width, overflow="fold")]
     if len(parts) > most:  # the parts are slices of `text`, in order
         parts = [*parts[: most - 1], text[sum(map(len, parts[: most - 1])) :]]
