@@ -160,6 +160,8 @@ def tail(
         view.stop()
     if not follow and watcher.window.rows == 0:
         fail(f"{path}: no metric rows could be read")
+    if outcome.reason == "idle" and not watcher.sources:  # the folder never got a log
+        fail(f"{path}: no log appeared within {idle:g} s (--idle {idle:g}); nothing to follow")
     counts = dict.fromkeys(Severity, 0)
     for finding in outcome.tracker.seen.values():
         counts[finding.severity] += 1

@@ -121,6 +121,12 @@ def test_tail_follow_gives_up_after_idle_with_exit_2(cli: Cli, tmp_path: Path) -
     assert not missing.exists()  # waiting creates nothing
 
 
+def test_a_folder_that_never_gets_a_log_ends_like_a_missing_one(cli: Cli, tmp_path: Path) -> None:
+    result = cli(["tail", tmp_path, "-f", "--idle", "0.3", "--poll", "0.05"], exit_code=2)
+    assert "no training log found" in result.stdout
+    assert f"error: {tmp_path}: no log appeared within 0.3 s (--idle 0.3)" in result.stderr
+
+
 def test_without_follow_a_missing_path_is_still_an_error(cli: Cli, tmp_path: Path) -> None:
     result = cli(["tail", tmp_path / "nope"], exit_code=2)
     assert "no such file or folder" in result.stderr and "waiting" not in result.stdout
