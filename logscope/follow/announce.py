@@ -219,18 +219,14 @@ def metrics_table(
     return table
 
 
-def findings_table(findings: list[Finding], *, compact: bool = False) -> RenderableType:
-    """Findings one per row; `compact` keeps each to one line (the live view)."""
+def findings_table(findings: list[Finding]) -> RenderableType:
+    """Findings one per row, long cells folded (the live view lays out its own: view.py)."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, header_style="dim", pad_edge=False)
     for column in ("severity", "rule", "metric", "step", "value", "message"):
-        table.add_column(
-            column,
-            overflow="ellipsis" if compact else "fold",
-            no_wrap=compact and column == "message",
-        )
+        table.add_column(column, overflow="fold")
     for f in findings:
         table.add_row(
             Text(str(f.severity), style=STYLES[f.severity]),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -185,12 +186,13 @@ class Screen:
         lines = self._header(width)
         room = max(4, (options.height or console.height) - 1 - len(lines))  # 1: the cursor
         columns = self._columns(width)
-        wanted = 1 + sum(len(self._head(f, columns, width)) + (not columns[2]) for f in self.found)
+        wanted = 1 + sum(_folds(f, columns[0]) + (not columns[2]) for f in self.found)
         metrics = 1 + len(self.keys) if self.keys else 0
         note = self.status.tensorboard and metrics + wanted + 1 <= room
         if metrics + wanted > room - note:  # findings first; a few metrics stay in sight
             metrics = min(metrics, max(1 + MIN_METRICS, room - wanted), room - 2)
-        if metrics > 1:
+            metrics = metrics if metrics > 1 else 0  # a header alone says nothing
+        if metrics:
             table = self._metrics(width, metrics - 1)
             lines += console.render_lines(table, options.update(height=None), pad=False)
         lines += self._findings(width, columns, room - note - metrics)
@@ -325,6 +327,13 @@ def _wrap(text: str, width: int, most: int) -> list[Line]:
     return [_line(part.strip(), "", width) for part in parts]
 
 
+def _folds(finding: Finding, rule: int) -> int:
+    """About how many lines a finding's rule id takes in a column `rule` cells wide."""
+    from rich.cells import cell_len
+
+    return max(1, -(-cell_len(safe(finding.rule)) // max(1, rule)))
+
+
 def _step(finding: Finding) -> str:
     return f"step {finding.step if finding.step is not None else '-'}"
 
@@ -339,8 +348,10 @@ def _more(rest: list[Finding]) -> str:
     return f"… and {len(rest)} more ({_counts(rest)}), each announced above"
 
 
+@functools.lru_cache(maxsize=8)
 def _console(width: int) -> Console:
-    """A console that only measures and splits text for a line of `width` cells."""
+    """A console that only measures and splits text for a line of `width` cells (kept: the
+    view is drawn up to 4 times a second, and a Console is not free to make)."""
     from rich.console import Console
 
     return Console(width=max(1, width), color_system=None, legacy_windows=False)
