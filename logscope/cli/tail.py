@@ -58,7 +58,7 @@ def tail(
             "--idle",
             min=0,
             metavar="SECONDS",
-            help="With --follow: end after SECONDS without new data.",
+            help="With --follow: end after SECONDS without new data (or before the path appears).",
         ),
     ] = None,
     stall: Annotated[
@@ -97,10 +97,12 @@ def tail(
     is announced once, when it first fires. On a terminal a live view shows the key
     metrics with sparklines and the current findings; otherwise (a pipe, a job log) one
     line per event: FINDING / STALLED lines, a PROGRESS line every --every steps, NOTE lines.
+    A path that does not exist yet is waited for, like tail -F (--idle bounds the wait).
 
     Exit codes: 1 at once when a finding at --exit-on fires; otherwise, when reading ends
     (caught up without --follow, --idle, Ctrl-C), 1 if a finding is at or above --fail-on
-    (default error) and 0 if not; 2 for bad usage or a run that cannot be read.
+    (default error) and 0 if not; 2 for bad usage, a run that cannot be read, or one that
+    did not appear within --idle.
 
     TensorBoard: torch's SummaryWriter flushes every 120 s by default, so points arrive in
     bursts; the time of the last record seen is shown.
