@@ -229,16 +229,23 @@ class Screen:
         )
 
     def _columns(self, width: int) -> tuple[int, int, bool]:
-        """Rule column width, step column width, and whether messages fit on the same line."""
+        """Rule column width, step column width, and whether messages share the line.
+
+        Messages share it when at least half the rule ids leave them MIN_MESSAGE cells; the
+        column then grows up to that limit, and a longer rule id folds. Else each message
+        goes below its finding, and the column fits every rule id it can."""
         from rich.cells import cell_len
 
         if not self.found:
             return 0, 0, True
-        rule = max(cell_len(safe(f.rule)) for f in self.found)
+        rules = sorted(cell_len(safe(f.rule)) for f in self.found)
         step = max(len(_step(f)) for f in self.found)
-        rest = width - SEVERITY_WIDTH - rule - step - 3 * GAP
+        cap = width - SEVERITY_WIDTH - step - 3 * GAP - MIN_MESSAGE
+        fitting = [r for r in rules if r <= cap]
+        if len(fitting) * 2 >= len(rules):
+            return min(rules[-1], cap), step, True
         room = max(8, width - SEVERITY_WIDTH - step - 2 * GAP)  # the step is never cut either
-        return min(rule, room), step, rest >= MIN_MESSAGE
+        return min(rules[-1], room), step, False
 
     def _findings(self, width: int, columns: tuple[int, int, bool], room: int) -> list[Line]:
         """Severity, rule and step of as many findings as `room` holds (worst first, the
@@ -267,9 +274,11 @@ class Screen:
         share = spare // max(1, len(heads))  # the lines each message may add
         for finding, head in zip(found, heads, strict=False):
             message = safe(finding.message)
-            if inline:
-                first, *more = _wrap(message, width - at, 1 + min(spare, share))
-                head[0] += first
+            if inline:  # beside the rule's lines first, then below them
+                parts = _wrap(message, width - at, len(head) + min(spare, share))
+                for index, part in enumerate(parts[: len(head)]):
+                    head[index] = head[index] + part
+                more = parts[len(head) :]
             elif spare > 0:
                 more = _wrap(message, width - at, min(spare, max(1, share)))
             else:
@@ -297,8 +306,9 @@ class Screen:
                 line.stylize(announce.STYLES[finding.severity], 0, SEVERITY_WIDTH)
             part.pad_right(rule - part.cell_len)
             line.append_text(part)
-            if number == 0:
-                line.append(" " * GAP + _step(finding).ljust(step) + " " * GAP)
+            # the step on the first line; blanks below it, so a message can go beside
+            shown = _step(finding) if number == 0 else ""
+            line.append(" " * GAP + shown.ljust(step) + " " * GAP)
             line.truncate(width)
             out.append(list(line.render(console)))
         return out
@@ -321,10 +331,15 @@ def _wrap(text: str, width: int, most: int) -> list[Line]:
     from rich.text import Text
 
     most = max(1, most)
-    parts = [part.plain for part in Text(text).wrap(_console(width), width, overflow="fold")]
-    if len(parts) > most:  # the parts are slices of `text`, in order
-        parts = [*parts[: most - 1], text[sum(map(len, parts[: most - 1])) :]]
-    return [_line(part.strip(), "", width) for part in parts]
+    parts = [
+        part.plain.strip() for part in Text(text).wrap(_console(width), width, overflow="fold")
+    ]
+    if len(parts) > most:  # the rest of `text` after the kept parts, which come in order
+        end = 0
+        for part in parts[: most - 1]:
+            end = text.index(part, end) + len(part)
+        parts = [*parts[: most - 1], text[end:].strip()]
+    return [_line(part, "", width) for part in parts]
 
 
 def _folds(finding: Finding, rule: int) -> int:

@@ -212,3 +212,28 @@ def test_the_live_view_draws_the_screen() -> None:
     view.stop()
     text = console.export_text()
     assert re.search(r"error\s+common/loss-nonfinite\s+step 12\s+reward margin", text)
+
+
+def test_one_long_rule_id_folds_and_the_others_keep_their_message_inline() -> None:
+    """A team's own 72-character rule id beside the packs' short ones: it folds in the rule
+    column, and every finding still has its message on its own line at 80 columns."""
+    outlier = "team/grad-norm-above-one-hundred-after-warmup-for-two-logged-steps-in-a-row"
+    found = [finding(r, Severity.ERROR, 5) for r in ("kto/kl-high", "common/loss-rising")]
+    found.append(finding(outlier, Severity.ERROR, 35))
+    lines = draw(found, 80)
+    for f in found[:2]:
+        assert re.match(
+            rf"error\s+{re.escape(f.rule)}\s+step 5\s+reward margin", entry_line(lines, f)
+        )
+    start = next(i for i, line in enumerate(lines) if outlier[:20] in line)
+    assert re.search(r"step 35\s+reward margin -0.296", lines[start])
+    assert folded(lines, start) == outlier
+    column = lines[start].index("reward margin")
+    text = " ".join(line[column:].strip() for line in lines[start:])
+    assert text.endswith("…") and found[2].message.startswith(text[:-1].rstrip())  # cut, in order
+
+
+def entry_line(lines: list[str], f: Finding) -> str:
+    line = entry(lines, f)
+    assert line is not None, f.rule
+    return line
