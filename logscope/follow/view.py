@@ -154,6 +154,7 @@ class LiveView(PlainView):
 SEVERITY_WIDTH = 7  # "warning"
 GAP = 2  # cells between columns
 MIN_MESSAGE = 20  # narrower than this, a finding's message goes on a line of its own
+RULE_WIDTH = 30  # the rule column is at least this wide when one rule id must fold
 MIN_METRICS = 3  # metric rows kept when findings crowd the screen
 SPARK = 24  # widest sparkline
 TB_LINE = "TensorBoard: torch's SummaryWriter flushes every 120 s by default"
@@ -232,8 +233,8 @@ class Screen:
         """Rule column width, step column width, and whether messages share the line.
 
         Messages share it when at least half the rule ids leave them MIN_MESSAGE cells; the
-        column then grows up to that limit, and a longer rule id folds. Else each message
-        goes below its finding, and the column fits every rule id it can."""
+        column then fits those (and at least RULE_WIDTH cells), and a longer rule id folds.
+        Else each message goes below its finding, and the column fits every rule id it can."""
         from rich.cells import cell_len
 
         if not self.found:
@@ -242,8 +243,8 @@ class Screen:
         step = max(len(_step(f)) for f in self.found)
         cap = width - SEVERITY_WIDTH - step - 3 * GAP - MIN_MESSAGE
         fitting = [r for r in rules if r <= cap]
-        if len(fitting) * 2 >= len(rules):
-            return min(rules[-1], cap), step, True
+        if len(fitting) * 2 >= len(rules):  # not so narrow that a long one folds many times
+            return max(fitting[-1], min(rules[-1], cap, RULE_WIDTH)), step, True
         room = max(8, width - SEVERITY_WIDTH - step - 2 * GAP)  # the step is never cut either
         return min(rules[-1], room), step, False
 
