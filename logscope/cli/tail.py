@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,11 @@ from logscope.cli.common import (
     fail_level,
     fail_on_option,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from logscope.follow.view import PlainView
 
 
 @app.command()
@@ -53,7 +58,7 @@ def tail(
             "--idle",
             min=0,
             metavar="SECONDS",
-            help="With --follow: end after SECONDS without new data.",
+            help="With --follow: end after SECONDS without new data (or before the path appears).",
         ),
     ] = None,
     stall: Annotated[
@@ -92,10 +97,12 @@ def tail(
     is announced once, when it first fires. On a terminal a live view shows the key
     metrics with sparklines and the current findings; otherwise (a pipe, a job log) one
     line per event: FINDING / STALLED lines, a PROGRESS line every --every steps, NOTE lines.
+    A path that does not exist yet is waited for, like tail -F (--idle bounds the wait).
 
     Exit codes: 1 at once when a finding at --exit-on fires; otherwise, when reading ends
     (caught up without --follow, --idle, Ctrl-C), 1 if a finding is at or above --fail-on
-    (default error) and 0 if not; 2 for bad usage or a run that cannot be read.
+    (default error) and 0 if not; 2 for bad usage, a run that cannot be read, or one that
+    did not appear within --idle.
 
     TensorBoard: torch's SummaryWriter flushes every 120 s by default, so points arrive in
     bursts; the time of the last record seen is shown.
@@ -140,6 +147,8 @@ def tail(
         ignore=chosen.ignore,
         path=str(path),
     )
+    if follow and not _appeared(path, idle, poll, view, console, live):
+        fail(f"{path}: did not appear within {idle:g} s (--idle {idle:g}); nothing to follow")
     watcher = Tail(path, engine_rules, view, options)
     try:
         watcher.scan()
@@ -153,6 +162,8 @@ def tail(
         view.stop()
     if not follow and watcher.window.rows == 0:
         fail(f"{path}: no metric rows could be read")
+    if outcome.reason == "idle" and not watcher.sources:  # the folder never got a log
+        fail(f"{path}: no log appeared within {idle:g} s (--idle {idle:g}); nothing to follow")
     counts = dict.fromkeys(Severity, 0)
     for finding in outcome.tracker.seen.values():
         counts[finding.severity] += 1
@@ -163,3 +174,23 @@ def tail(
     )
     console.print(("SUMMARY " if not live else "") + summary, markup=False, soft_wrap=True)
     raise typer.Exit(outcome.code)
+
+
+def _appeared(
+    path: Path, idle: float | None, poll: float, view: PlainView, console: Console, live: bool
+) -> bool:
+    """With --follow, a path that does not exist yet is waited for (like `tail -F`): one
+    message, then a stat every `poll` seconds. False when `--idle` ran out first; Ctrl-C
+    while waiting ends like Ctrl-C while following (nothing read, so exit 0)."""
+    from logscope.follow.appear import exists, wait_for
+    from logscope.report.text import safe
+
+    if exists(path):
+        return True
+    view.note(f"waiting for {path} to appear")
+    try:
+        return wait_for(path, idle, poll)
+    except KeyboardInterrupt:
+        line = f"interrupted: {safe(str(path))} never appeared, 0 rows"
+        console.print(("SUMMARY " if not live else "") + line, markup=False, soft_wrap=True)
+        raise typer.Exit(0) from None

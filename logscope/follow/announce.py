@@ -39,7 +39,7 @@ _PRIORITY = [
         r"accuracy|acc$",
     )
 ]
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 @dataclass
@@ -119,20 +119,27 @@ def plain_finding(finding: Finding) -> str:
     return safe(" ".join(p for p in parts if p)).replace("\n", " ")
 
 
-def banner(finding: Finding) -> RenderableType:
-    """A panel for a terminal: severity and rule in the title, then what and what to do."""
+def banner(finding: Finding, width: int | None = None) -> RenderableType:
+    """A panel for a terminal: severity and rule in the title, then what and what to do.
+    When the title would not fit in `width` cells, the rule id opens the body instead,
+    where it wraps: a panel title is cut, and the rule id is what a user looks up."""
+    from rich.cells import cell_len
     from rich.panel import Panel
     from rich.text import Text
 
-    style = _STYLE[finding.severity]
+    style = STYLES[finding.severity]
+    rule = safe(finding.rule)
+    title = Text(f" {str(finding.severity).upper()}  {rule} ", style=style)
     body = Text()
+    if width is not None and cell_len(title.plain) + 4 > width:
+        title = Text(f" {str(finding.severity).upper()} ", style=style)
+        body.append(f"{rule}\n", style=style)
     body.append(safe(finding.message), style="bold")
     step = finding.step if finding.step is not None else "-"
     body.append(f"\nmetric {safe(finding.metric)}   step {step}   value {number(finding.value)}")
     if finding.advice:
         body.append("\nadvice: ", style="dim")
         body.append(safe(finding.advice))
-    title = Text(f" {str(finding.severity).upper()}  {safe(finding.rule)} ", style=style)
     return Panel(body, title=title, title_align="left", border_style=style, expand=False)
 
 
@@ -183,16 +190,22 @@ def rows_table(window: Window, keys: list[str], n: int) -> RenderableType:
     return table
 
 
-def metrics_table(window: Window, keys: list[str]) -> RenderableType:
-    """Key metrics with their latest value and a sparkline of the window."""
+def metrics_table(
+    window: Window, keys: list[str], *, spark: int = 24, name_width: int | None = None
+) -> RenderableType:
+    """Key metrics with their latest value and a sparkline `spark` cells wide (0: none), one
+    line each (a name longer than `name_width` is cut with an ellipsis)."""
     from rich.table import Table
     from rich.text import Text
 
     from logscope.report.sparkline import sparkline
 
     table = Table(box=None, header_style="dim", pad_edge=False)
-    for column in ("metric", "last", "min", "max", "recent"):
-        table.add_column(column, justify="left" if column in ("metric", "recent") else "right")
+    table.add_column("metric", no_wrap=True, overflow="ellipsis", max_width=name_width)
+    for column in ("last", "min", "max"):
+        table.add_column(column, justify="right", no_wrap=True)
+    if spark:
+        table.add_column("recent", no_wrap=True)
     tail = window.frame.tail(400)
     for key in keys:
         if key not in tail.columns:
@@ -202,31 +215,22 @@ def metrics_table(window: Window, keys: list[str]) -> RenderableType:
         last = series[-1] if series.len() else None
         low = finite.min() if finite.len() else None
         high = finite.max() if finite.len() else None
-        table.add_row(
-            Text(safe(key)),
-            number(last),
-            number(low),
-            number(high),
-            sparkline(series, width=24),
-        )
+        cells: list[RenderableType] = [Text(safe(key)), number(last), number(low), number(high)]
+        table.add_row(*cells, *([sparkline(series, width=spark)] if spark else []))
     return table
 
 
-def findings_table(findings: list[Finding], *, compact: bool = False) -> RenderableType:
-    """Findings one per row; `compact` keeps each to one line (the live view)."""
+def findings_table(findings: list[Finding]) -> RenderableType:
+    """Findings one per row, long cells folded (the live view lays out its own: view.py)."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, header_style="dim", pad_edge=False)
     for column in ("severity", "rule", "metric", "step", "value", "message"):
-        table.add_column(
-            column,
-            overflow="ellipsis" if compact else "fold",
-            no_wrap=compact and column == "message",
-        )
+        table.add_column(column, overflow="fold")
     for f in findings:
         table.add_row(
-            Text(str(f.severity), style=_STYLE[f.severity]),
+            Text(str(f.severity), style=STYLES[f.severity]),
             Text(safe(f.rule)),
             Text(safe(f.metric)),
             str(f.step if f.step is not None else "-"),
