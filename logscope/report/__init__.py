@@ -62,6 +62,7 @@ REPORTERS: Mapping[str, Reporter] = MappingProxyType(
         "table": Reporter("terminal", "runs, findings and metrics for a human", machine=False),
         "json": Reporter("json", "the JSON contract of DESIGN.md"),
         "junit": Reporter("junit", "JUnit XML for CI test reporters"),
+        "gitlab": Reporter("gitlab", "GitLab Code Quality JSON (artifacts: reports: codequality)"),
         "github": Reporter("github", "GitHub Actions annotations", step_summary="markdown"),
         "markdown": Reporter("markdown", "a pull-request comment or job summary"),
         "html": Reporter("html", "one self-contained page with plots"),
