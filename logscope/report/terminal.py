@@ -44,7 +44,7 @@ def render(doc: Document, layout: Layout) -> str:
             for finding in report.findings:
                 console.print(_finding_line(report, finding))
             continue
-        console.print(_header(report, fail_on))
+        console.print(_header(report, fail_on, doc.config.file))
         if report.findings:
             console.print()
             console.print(_findings(report))
@@ -112,7 +112,7 @@ def _text(console: Console, color: bool) -> str:
     return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
 
 
-def _header(report: RunReport, fail_on: Severity | None) -> Group:
+def _header(report: RunReport, fail_on: Severity | None, config: str | None = None) -> Group:
     run = report.run
     status = run_status(report, fail_on)
     title = Text()
@@ -139,6 +139,8 @@ def _header(report: RunReport, fail_on: Severity | None) -> Group:
             Text(f"at step {resume.step} after step {resume.previous_step} ({safe(where)})"),
         )
     grid.add_row("packs", Text(safe(", ".join(report.packs))))
+    if config is not None:
+        grid.add_row("config", Text(safe(config)))
     for note in [*run.notes, *(f"{s.path}: {n}" for s in run.sources for n in s.notes)]:
         grid.add_row("note", Text(safe(note)))
     for problem in run.problems:
