@@ -42,7 +42,7 @@ def check(
         list[str] | None,
         typer.Argument(
             help="Run folders, log files, or object-storage URLs (s3://, gs://, hf://).",
-            metavar="PATHS...",
+            metavar="PATHS",
             show_default=False,
         ),
     ] = None,
@@ -143,7 +143,7 @@ def check(
       logscope check sweep/ --executor ray         [dim]# on a Ray cluster (logscope[ray])[/dim]
       logscope check runs/ --show-settings         [dim]# the configuration in force[/dim]
 
-    A logscope.yaml (or pyproject.toml [tool.logscope]) in the working directory or a
+    A logscope.yaml (or pyproject.toml \\[tool.logscope]) in the working directory or a
     folder above it, or the --config file, sets defaults for --rules, --set, --select,
     --ignore and --pack (keys rules, set, select, ignore, pack); one inside the run folders
     is ignored; --show-settings prints what applies. Unknown rule or pack names are an
