@@ -45,6 +45,7 @@ class ProjectConfig:
     ignore: str | None = None
     packs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # configurations found and ignored
+    ignored: list[Path] = field(default_factory=list)  # their files
 
 
 def find_config(start: Path) -> Path | None:
@@ -107,7 +108,7 @@ def project_config(
         "(configuration comes from the working directory and its parents, or --config)"
         for found in ignored
     ]
-    return ProjectConfig(**{**config.__dict__, "notes": notes})
+    return ProjectConfig(**{**config.__dict__, "notes": notes, "ignored": ignored})
 
 
 def load_config(path: Path | None) -> ProjectConfig:
@@ -273,3 +274,109 @@ def _has_section(path: Path) -> bool:
         return isinstance(_toml(path).get("tool", {}).get("logscope"), dict)
     except (OSError, ValueError):
         return True
+
+
+def shown(path: Path | str) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (OSError, ValueError, RuntimeError):
+        return str(path)
+
+
+def config_file(config: ProjectConfig) -> str | None:
+    """The configuration file applied, as shown (pyproject.toml with its table name)."""
+    if config.path is None:
+        return None
+    name = config.path.name
+    if name.startswith(f"{PYPROJECT} "):  # "pyproject.toml [tool.logscope]"
+        return f"{shown(config.path.with_name(PYPROJECT))} {name[len(PYPROJECT) + 1 :]}"
+    return shown(config.path)
+
+
+def resolved_settings(
+    config: ProjectConfig,
+    packs: list[Pack],
+    *,
+    rule_files: list[Path],
+    forced: list[str],
+    settings: list[str],
+    select: str | None,
+    ignore: str | None,
+) -> dict[str, Any]:
+    """What `check --show-settings` prints: the configuration in force and where each part
+    comes from. `rule_files` ... `ignore` are the command-line values (before merging), so
+    that every entry can name its origin; packs are all loaded packs, each with the rules
+    left after select/ignore and when it applies (detection needs a run, so "if detected")."""
+    from logscope.rules.selection import selected
+
+    origin = config_file(config) or "logscope.yaml"
+    chosen_select = _names(select if select is not None else config.select)
+    chosen_ignore = _names(ignore if ignore is not None else config.ignore)
+    all_forced = {*config.packs, *forced}
+
+    def keeps(rule: Any) -> bool:
+        if chosen_select and not selected(rule, chosen_select):
+            return False
+        return not (chosen_ignore and selected(rule, chosen_ignore))
+
+    def names(value: set[str] | None, option: str, cli: str | None) -> dict[str, Any]:
+        source = None if value is None else option if cli is not None else origin
+        return {"names": sorted(value or ()), "from": source}
+
+    return {
+        "config": {"file": config_file(config), "ignored": [shown(p) for p in config.ignored]},
+        "rule_files": [{"path": shown(p), "from": origin} for p in config.rules]
+        + [{"path": shown(p), "from": "--rules"} for p in rule_files],
+        "set": [{"setting": v, "from": origin} for v in config.settings]
+        + [{"setting": v, "from": "--set"} for v in settings],
+        "select": names(chosen_select, "--select", select),
+        "ignore": names(chosen_ignore, "--ignore", ignore),
+        "packs": [
+            {
+                "name": pack.name,
+                "path": shown(pack.path),
+                "applies": (
+                    "forced"
+                    if pack.name in all_forced
+                    else "with --baseline"
+                    if pack.requires_baseline
+                    else "always"
+                    if pack.detect is None
+                    else "if detected"
+                ),
+                "rules": sum(1 for rule in pack.rules if keeps(rule)),
+                "of": len(pack.rules),
+            }
+            for pack in packs
+        ],
+    }
+
+
+def settings_text(info: dict[str, Any]) -> list[str]:
+    """`resolved_settings` as aligned lines for people (paths and names as they are; the
+    caller escapes them for the terminal)."""
+    config = info["config"]
+    lines = [f"config      {config['file'] or 'none (no logscope.yaml found, or --isolated)'}"]
+    lines += [
+        f"ignored     {p} (inside the run folders: data, not configuration)"
+        for p in config["ignored"]
+    ]
+    lines += [f"rule file   {f['path']} (from {f['from']})" for f in info["rule_files"]]
+    lines += [f"set         {s['setting']} (from {s['from']})" for s in info["set"]]
+    for key in ("select", "ignore"):
+        chosen = info[key]
+        if chosen["from"] is not None:
+            lines.append(f"{key:<11} {', '.join(chosen['names'])} (from {chosen['from']})")
+    in_force = [p for p in info["packs"] if p["rules"]]
+    off = [p["name"] for p in info["packs"] if not p["rules"]]
+    lines.append(f"packs       {len(in_force)} in force, {sum(p['rules'] for p in in_force)} rules")
+    width = max((len(p["name"]) for p in in_force), default=0)
+    lines += [
+        f"  {p['name']:<{width}}  {p['applies']:<15} {p['rules']:>3}/{p['of']:<3} rules  "
+        + p["path"]
+        for p in in_force
+    ]
+    if off:
+        lines.append(f"  off by select/ignore: {', '.join(off)}")
+    return lines

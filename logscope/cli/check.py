@@ -24,10 +24,12 @@ from logscope.cli.common import (
     SetOption,
     app,
     choose_rules,
+    config_used,
     fail_level,
     fail_on_option,
     finish,
     output_style,
+    print_settings,
     read_baseline,
     show,
     with_progress,
@@ -38,12 +40,13 @@ from logscope.cli.common import (
 @app.command()
 def check(
     paths: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="Run folders, log files, or object-storage URLs (s3://, gs://, hf://).",
+            metavar="PATHS",
             show_default=False,
         ),
-    ],
+    ] = None,
     output_format: FormatOption = "table",
     output: Annotated[
         Path | None,
@@ -113,6 +116,15 @@ def check(
     isolated: IsolatedOption = False,
     allow_empty: AllowEmptyOption = False,
     checkpoints: CheckpointsOption = None,
+    show_settings: Annotated[
+        bool,
+        typer.Option(
+            "--show-settings",
+            help="Print the configuration in force (config file applied or ignored, rule "
+            "files, --set overrides, select/ignore, packs and rules left) and exit 0 without "
+            "reading runs; with --format json as JSON.",
+        ),
+    ] = False,
 ) -> None:
     """Check runs against the rule packs; the exit code gates CI.
 
@@ -134,20 +146,27 @@ def check(
       logscope check wandb_export_2026-11-02.csv   [dim]# one run per exported W&B run[/dim]
       logscope check s3://bucket/runs/kto-7b/      [dim]# object storage (logscope[cloud])[/dim]
       logscope check sweep/ --executor ray         [dim]# on a Ray cluster (logscope[ray])[/dim]
+      logscope check runs/ --show-settings         [dim]# the configuration in force[/dim]
 
-    A logscope.yaml (or pyproject.toml [tool.logscope]) in the working directory or a
+    A logscope.yaml (or pyproject.toml \\[tool.logscope]) in the working directory or a
     folder above it, or the --config file, sets defaults for --rules, --set, --select,
     --ignore and --pack (keys rules, set, select, ignore, pack); one inside the run folders
-    is ignored. Unknown rule or pack names are an error, as is a selection that leaves a
-    run no rule to check (unless --allow-empty).
+    is ignored; --show-settings prints what applies. Unknown rule or pack names are an
+    error, as is a selection that leaves a run no rule to check (unless --allow-empty).
     """
     from logscope.checking import check as run_check
     from logscope.ingest import ReadOptions
     from logscope.report import REPORTERS, Document, Layout
 
+    if not paths and not show_settings:
+        raise typer.BadParameter("name at least one run to check", param_hint="'PATHS...'")
+    paths = paths or []
     chosen = choose_rules(
         paths, config_file, isolated, rules, pack, settings, select, ignore, quiet=quiet
     )
+    if show_settings:
+        print_settings(chosen, rules, pack, settings, select, ignore, fmt=output_format)
+        return
     packs = chosen.packs
     if executor != "local":
         from logscope.remote import ray_address
@@ -175,7 +194,13 @@ def check(
         quiet=quiet,
     )
     severity = fail_level(fail_on)
-    doc = Document(reports=result.reports, fail_on=severity, errors=result.errors, packs=packs)
+    doc = Document(
+        reports=result.reports,
+        fail_on=severity,
+        errors=result.errors,
+        packs=packs,
+        config=config_used(chosen.config),
+    )
     if html_path is not None:
         write(REPORTERS["html"].render(doc), html_path)
     reporter = REPORTERS[output_format]

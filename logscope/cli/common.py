@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from logscope.checking import CheckResult
+    from logscope.config import ProjectConfig
     from logscope.ingest import Progress
     from logscope.model import Severity
+    from logscope.report import ConfigUsed
     from logscope.rules.pack import Pack
     from logscope.run import Run
 
@@ -248,6 +250,7 @@ class RuleChoice:
     settings: list[str]
     select: set[str] | None
     ignore: set[str] | None
+    config: ProjectConfig
 
 
 def choose_rules(
@@ -279,7 +282,51 @@ def choose_rules(
         select=select,
         ignore=ignore,
     )
-    return RuleChoice(*chosen)
+    return RuleChoice(*chosen, config)
+
+
+def config_used(config: ProjectConfig) -> ConfigUsed:
+    """The configuration file applied and those ignored, as reports name them."""
+    from logscope.config import config_file, shown
+    from logscope.report import ConfigUsed
+
+    return ConfigUsed(file=config_file(config), ignored=[shown(p) for p in config.ignored])
+
+
+def print_settings(
+    chosen: RuleChoice,
+    rules: list[Path] | None,
+    pack: list[str] | None,
+    settings: list[str] | None,
+    select: str | None,
+    ignore: str | None,
+    *,
+    fmt: str = "table",
+) -> None:
+    """`check --show-settings`: the resolved configuration on stdout, as JSON with
+    --format json, else as text (no other format describes settings)."""
+    import json
+
+    from logscope.config import resolved_settings, settings_text
+    from logscope.report.text import safe
+
+    info = resolved_settings(
+        chosen.config,
+        chosen.packs,
+        rule_files=rules or [],
+        forced=pack or [],
+        settings=settings or [],
+        select=select,
+        ignore=ignore,
+    )
+
+    def as_text(info: dict[str, Any]) -> str:
+        return "".join(safe(line) + "\n" for line in settings_text(info))
+
+    renderers: dict[str, Callable[[dict[str, Any]], str]] = {
+        "json": lambda info: json.dumps(info, indent=2) + "\n",
+    }
+    write(renderers.get(fmt, as_text)(info), None)
 
 
 def read_baseline(path: Path | None) -> Run | None:

@@ -17,11 +17,25 @@ def export(
         typer.Argument(help="A run folder, log file or object-storage URL.", show_default=False),
     ],
     output: Annotated[
-        Path,
+        str,
         typer.Option(
-            "--output", "-o", help="Output file: .parquet, .csv or .jsonl.", show_default=False
+            "--output",
+            "-o",
+            help="Output file: .parquet, .csv or .jsonl; - for stdout (with --format).",
+            show_default=False,
         ),
     ],
+    output_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="[csv|jsonl|parquet]",
+            help="The format (default: from the file's suffix; needed with -o -). Parquet "
+            "to stdout only into a pipe or file, never a terminal.",
+            show_default=False,
+        ),
+    ] = None,
     progress: ProgressOption = None,
 ) -> None:
     """Write a run's metric frame (step, wall_time, one column per metric) to a file.
@@ -30,17 +44,22 @@ def export(
 
       logscope export output/logging.jsonl -o metrics.parquet
       logscope export checkpoints/ -o metrics.csv
+      logscope export run/ -o - --format csv | duckdb -c "FROM read_csv('/dev/stdin')"
+      logscope export run/ -o - -f jsonl | jq -c 'select(.loss > 2)'
     """
-    from logscope.export import write
+    from logscope.export import export_format, write
     from logscope.ingest import read_run
     from logscope.report.text import safe
 
+    target = None if output == "-" else Path(output)
+    export_format(target, output_format)  # a wrong format fails before the run is read
     run = with_progress(lambda report: read_run(path, report), show=progress)
-    rows = write(run, output)
+    rows = write(run, target, output_format)
     for problem in run.problems:
         say("warning", str(problem))
     stderr().print(
-        f"wrote {rows} steps × {len(run.metrics)} metrics to {safe(str(output))}",
+        f"wrote {rows} steps × {len(run.metrics)} metrics to "
+        + ("stdout" if target is None else safe(output)),
         markup=False,
         soft_wrap=True,
     )

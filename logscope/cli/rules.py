@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from logscope.cli.common import EXIT_FINDINGS, EXIT_OK, fail, rules_app, say
+
+if TYPE_CHECKING:
+    from logscope.rules.pack import Pack
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
 
 
 @rules_app.command("list")
@@ -16,25 +25,79 @@ def rules_list(
         list[Path] | None,
         typer.Option("--rules", "-r", help="Also list this rule pack file (repeatable)."),
     ] = None,
+    pack: Annotated[
+        list[str] | None,
+        typer.Option("--pack", "-p", help="Only the rules of this pack (repeatable)."),
+    ] = None,
+    output_format: Annotated[
+        ListFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (people) or json (an array of rules: id, pack, severity, check, "
+            "metric, source).",
+        ),
+    ] = ListFormat.table,
 ) -> None:
-    """List every rule: id, severity, check, metric."""
-    from rich.console import Console
-    from rich.table import Table
+    """List every rule: id, severity, check, metric.
 
+    [b]Examples[/b]
+
+      logscope rules list --pack kto
+      logscope rules list --format json | jq -r '.[] | select(.severity == "error") | .id'
+    """
     from logscope.checking import load_packs
+    from logscope.rules.selection import check_names
 
     packs = load_packs(rules or [])
+    if pack:
+        check_names(packs, pack_names=[("--pack", set(pack))])
+        packs = [p for p in packs if p.name in set(pack)]
+    if output_format is ListFormat.json:
+        _rules_json(packs)
+    else:
+        _rules_table(packs)
+
+
+def _rules_json(packs: list[Pack]) -> None:
+    """One JSON array on stdout (strings as written in the packs; JSON escapes the rest)."""
+    import json
+
+    rows = [
+        {
+            "id": r.id,
+            "pack": p.name,
+            "severity": str(r.severity),
+            "check": r.check,
+            "metric": r.metric,
+            "source": r.source,
+        }
+        for p in packs
+        for r in p.rules
+    ]
+    typer.echo(json.dumps(rows, indent=2))
+
+
+def _rules_table(packs: list[Pack]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from logscope.report.text import safe
+
     table = Table(box=None, header_style="dim", pad_edge=False)
     for column in ("rule", "severity", "check", "metric"):
         table.add_column(column)
     for p in packs:
         for r in p.rules:
-            table.add_row(r.id, str(r.severity), r.check, r.metric)
+            table.add_row(Text(safe(r.id)), str(r.severity), r.check, Text(safe(r.metric)))
     console = Console(highlight=False)
     console.print(table)
     console.print(
-        f"{sum(len(p.rules) for p in packs)} rules in {len(packs)} packs: "
-        + ", ".join(p.name for p in packs),
+        safe(
+            f"{sum(len(p.rules) for p in packs)} rules in {len(packs)} packs: "
+            + ", ".join(p.name for p in packs)
+        ),
         markup=False,
     )
 

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigUsed:
+    """The project configuration a check ran with (`check --show-settings` shows it all)."""
+
+    file: str | None = None  # applied; None: none found, --isolated, or the Python API
+    ignored: Sequence[str] = ()  # found inside the checked run folders, not applied
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Document:
     """What every reporter renders: the checked runs and the verdict's context."""
 
@@ -30,6 +38,7 @@ class Document:
     errors: Sequence[str] = ()  # inputs that could not be read at all
     packs: Sequence[Pack] = ()  # the packs checked with (their thresholds draw plot guides)
     baseline: Run | None = None  # `logscope diff`: the run compared with, side by side
+    config: ConfigUsed = ConfigUsed()  # the configuration file applied, the ones ignored
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +71,7 @@ REPORTERS: Mapping[str, Reporter] = MappingProxyType(
         "table": Reporter("terminal", "runs, findings and metrics for a human", machine=False),
         "json": Reporter("json", "the JSON contract of DESIGN.md"),
         "junit": Reporter("junit", "JUnit XML for CI test reporters"),
+        "gitlab": Reporter("gitlab", "GitLab Code Quality JSON (artifacts: reports: codequality)"),
         "github": Reporter("github", "GitHub Actions annotations", step_summary="markdown"),
         "markdown": Reporter("markdown", "a pull-request comment or job summary"),
         "html": Reporter("html", "one self-contained page with plots"),

@@ -65,5 +65,6 @@ def render(doc: Document, layout: Layout) -> str:
         "logscope_version": __version__,
         "runs": [run_dict(r, doc.fail_on) for r in doc.reports],
         "errors": list(doc.errors),  # inputs that could not be read at all
+        "config": {"file": doc.config.file, "ignored": list(doc.config.ignored)},
     }
     return json.dumps(document, indent=2, allow_nan=False, default=str) + "\n"

@@ -54,7 +54,7 @@ def render(doc: Document, layout: Layout) -> str:
             for line in quiet_lines(report, assessment):
                 console.print(line, soft_wrap=True)
             continue
-        console.print(_header(report, fail_on, verdict_text(assessment.verdict)))
+        console.print(_header(report, fail_on, verdict_text(assessment.verdict), doc.config.file))
         if assessment.incidents:
             console.print()
             console.print(incidents_table(assessment.incidents))
@@ -120,7 +120,12 @@ def _text(console: Console, color: bool) -> str:
     return text if color else "\n".join(line.rstrip() for line in text.split("\n"))
 
 
-def _header(report: RunReport, fail_on: Severity | None, verdict: Text | None = None) -> Group:
+def _header(
+    report: RunReport,
+    fail_on: Severity | None,
+    verdict: Text | None = None,
+    config: str | None = None,
+) -> Group:
     run = report.run
     status = run_status(report, fail_on)
     title = Text()
@@ -147,6 +152,8 @@ def _header(report: RunReport, fail_on: Severity | None, verdict: Text | None = 
             Text(f"at step {resume.step} after step {resume.previous_step} ({safe(where)})"),
         )
     grid.add_row("packs", Text(safe(", ".join(report.packs))))
+    if config is not None:
+        grid.add_row("config", Text(safe(config)))
     for note in [*run.notes, *(f"{s.path}: {n}" for s in run.sources for n in s.notes)]:
         grid.add_row("note", Text(safe(note)))
     for problem in run.problems:

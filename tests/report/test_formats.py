@@ -34,7 +34,14 @@ def _golden(name: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "suffix"), [("junit", "xml"), ("github", "txt"), ("markdown", "md"), ("json", "json")]
+    ("fmt", "suffix"),
+    [
+        ("junit", "xml"),
+        ("github", "txt"),
+        ("markdown", "md"),
+        ("json", "json"),
+        ("gitlab", "gitlab.json"),
+    ],
 )
 def test_golden(cli, in_repo, fmt: str, suffix: str) -> None:  # type: ignore[no-untyped-def]
     text = cli(["check", *RUNS, "--format", fmt], exit_code=1).stdout
