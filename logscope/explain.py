@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from logscope.catalogue import Entry, lookup, suggestions
+from logscope.documents import cited_files
+from logscope.documents import cited_files
 from logscope.rules import aliases
 from logscope.rules.engine import shared_aliases
 from logscope.rules.spec import Pack, Rule
@@ -71,6 +73,7 @@ def render(found: Explanation) -> list[tuple[str, str]]:
         if entry.warning:
             lines.append(("warning", entry.warning))
         lines.append(("source", entry.source))
+        lines += [("document", f"{file} (reference set)") for file in cited_files(entry.source)]
     if not found.entries:
         lines.append(("", f"{found.name}  (no catalogue entry)"))
     if found.rules:

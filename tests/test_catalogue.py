@@ -70,7 +70,8 @@ def test_explain_shows_meaning_range_source_and_rules(cli) -> None:  # type: ign
     out = " ".join(cli(["explain", "train/rewards/margins"]).stdout.split())
     assert out.startswith("rewards/margins (kto)")
     assert "good steadily increasing" in out
-    assert "source 003_503a8f4e22c4be84.txt: Key Metrics Explained" in out
+    assert "source KTO Training Metrics Guide: Key Metrics Explained" in out
+    assert "document 003_503a8f4e22c4be84.txt (reference set)" in out
     assert "kto/margin-negative-after-warmup (error)" in out
 
 

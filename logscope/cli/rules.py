@@ -176,6 +176,7 @@ def rules_show(
     import dataclasses
 
     from logscope.checking import load_packs
+    from logscope.documents import cited_files
     from logscope.rules.testing import example
 
     packs = load_packs(rules or [])
@@ -201,6 +202,7 @@ def rules_show(
                 f"message   {rule.message}",
                 f"advice    {rule.advice}",
                 f"source    {rule.source}",
+                *(f"document  {file} (reference set)" for file in cited_files(rule.source)),
                 f"defined   {rule.origin}",
             ]
             found = example(rule.id, Path(pack.path))

@@ -51,7 +51,9 @@ def test_cli_rejects_an_invalid_test_file(cli, tmp_path: Path) -> None:  # type:
 def test_rules_show(cli) -> None:  # type: ignore[no-untyped-def]
     out = cli(["rules", "show", "kto/margin-negative-after-warmup"]).stdout
     assert out.startswith("kto/margin-negative-after-warmup  (error, pack kto")
-    assert "source    003_503a8f4e22c4be84.txt: When to Stop and Revert, 1" in out
+    # sources cite the document by title; the file is named for those who have it (issue 16)
+    assert "source    KTO Training Metrics Guide: When to Stop and Revert, 1" in out
+    assert "document  003_503a8f4e22c4be84.txt (reference set)" in out
     # an example of the rule firing, taken from the pack's own YAML tests
     assert "example   margin negative after warmup (003, When to Stop and Revert 1)" in out
     assert "            rewards/margins: 0.1x20 -0.2x9\n" in out
