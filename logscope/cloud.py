@@ -69,7 +69,9 @@ def _filesystem(url: str) -> tuple[Any, str]:
             "pip install 'logscope[cloud]'"
         ) from exc
     try:
-        return fsspec.core.url_to_fs(url)  # type: ignore[no-any-return]
+        # a fresh client each time: fsspec caches one per set of arguments, which would keep
+        # the credentials and endpoint of an earlier call in a long-lived process
+        return fsspec.core.url_to_fs(url, skip_instance_cache=True)  # type: ignore[no-any-return]
     except (ImportError, ValueError) as exc:
         raise InputError(f"{url}: {exc}") from exc
 

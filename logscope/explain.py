@@ -7,7 +7,6 @@ from typing import Any
 
 from logscope.catalogue import Entry, lookup, suggestions
 from logscope.documents import cited_files
-from logscope.documents import cited_files
 from logscope.rules import aliases
 from logscope.rules.engine import shared_aliases
 from logscope.rules.spec import Pack, Rule

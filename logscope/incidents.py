@@ -130,6 +130,14 @@ class Assessment:
     verdict: Verdict
     incidents: tuple[Incident, ...]
 
+    def incident_of(self, finding: Finding) -> int | None:
+        """The number (from 1) of the incident a finding is a symptom of, if any: what lets
+        a reader of the findings count one problem once."""
+        for number, incident in enumerate(self.incidents, 1):
+            if any(symptom is finding for symptom in incident.symptoms):
+                return number
+        return None
+
 
 def assess(report: RunReport) -> Assessment:
     """The incidents of a run and its verdict (the same for every reporter)."""

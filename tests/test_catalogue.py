@@ -8,14 +8,11 @@ from pathlib import Path
 import pytest
 
 from logscope import catalogue
+from logscope.documents import DOCUMENTS
 from logscope.errors import RulePackError
 
 SOURCES = (
-    "000_",
-    "001_",
-    "002_",
-    "003_",
-    "004_",
+    *DOCUMENTS,  # the five reference documents, by title (issue 16)
     "TRL docs",
     "veRL source",
     "Hugging Face Trainer",

@@ -71,10 +71,16 @@ def check_run(
     in `expect` (the label's) that the run does not hold is a benchmark bug, said as an
     error: a pathology nobody can see is not a miss."""
     from logscope.checking import check
+    from logscope.incidents import assess
     from logscope.model import Severity
 
     result = check([path], packs)
-    findings = [f.to_dict() for r in result.reports for f in r.findings]
+    findings = []
+    for report in result.reports:  # as the JSON report has them: with their incident
+        assessment = assess(report)
+        findings += [
+            {**f.to_dict(), "incident": assessment.incident_of(f)} for f in report.findings
+        ]
     errors = list(result.errors)
     if len(result.reports) != 1:
         errors.append(f"discovery found {len(result.reports)} runs, expected 1")

@@ -38,7 +38,10 @@ def run_dict(report: RunReport, fail_on: Severity | None) -> dict[str, Any]:
         "packs": report.packs,
         "steps": run.steps,
         "status": run_status(report, fail_on),
-        "findings": [f.to_dict() for f in report.findings],
+        # each finding names its incident (null: none), so one problem can be counted once
+        "findings": [
+            {**f.to_dict(), "incident": assessment.incident_of(f)} for f in report.findings
+        ],
         "resumes": [
             {"step": r.step, "previous_step": r.previous_step, "source": r.source, "line": r.line}
             for r in run.resumes

@@ -18,6 +18,7 @@ import pytest
 from series import make_run
 
 from logscope.checking import load_packs
+from logscope.documents import DOCUMENTS
 from logscope.rules import engine
 
 Series = dict[str, np.ndarray]
@@ -373,8 +374,8 @@ def test_every_builtin_rule_has_a_firing_and_a_silent_scenario(packs) -> None:  
 
 
 def test_every_builtin_rule_cites_a_reference_document(packs) -> None:  # type: ignore[no-untyped-def]
-    # the five reference documents, or a named public source (TRL docs, llm-foundry code)
-    documents = ("000_", "001_", "002_", "003_", "004_", "TRL ", "llm-foundry ")
+    # the five reference documents by title, or a named public source (TRL docs, llm-foundry)
+    documents = (*DOCUMENTS, "TRL ", "llm-foundry ")
     for pack in packs:
         for rule in pack.rules:
             assert rule.source.startswith(documents), f"{rule.id}: source {rule.source!r}"
