@@ -176,7 +176,7 @@ def _numeric_steps(raw: pl.DataFrame, log: ProblemLog) -> pl.DataFrame:
     for key in STEP_KEYS:
         if raw.schema.get(key) != pl.String:
             continue
-        numbers = raw.select(text_as_float(key)).to_series()
+        numbers = raw.select(text_as_float(key).alias("number")).to_series()
         if numbers.null_count() == raw.height:
             continue
         bad = raw.filter(col(key).is_not_null() & numbers.is_null())
@@ -251,12 +251,13 @@ def _text_column(
 
     List values (see decode.LIST_MARKER) are never metrics; they are mentioned in a note.
     """
-    column = raw.get_column(name)
+    # renamed: Series methods run through pl.col(name), a regex for names like '^x_loss$'
+    column = raw.get_column(name).alias("value")
     is_list = column == LIST_MARKER
     lists = int(is_list.sum())
     if lists:
         notes.append(f"'{name}' holds lists on {lists} line(s): not metrics, skipped")
-    numbers = raw.select(text_as_float(name)).to_series()
+    numbers = raw.select(text_as_float(name).alias("number")).to_series()
     text = raw.filter(column.is_not_null() & numbers.is_null() & ~is_list.fill_null(False))
     if numbers.null_count() == raw.height:
         if text.height:

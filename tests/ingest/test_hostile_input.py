@@ -558,3 +558,15 @@ def test_a_trackio_database_with_hostile_rows_reads_what_it_can(tmp_path):
     assert "nested deeper than" in found
     assert "key 'loss' appears twice" in found
     assert all(p.path == run.path for p in run.problems)
+
+
+def test_a_text_column_named_like_a_regex_in_a_csv_is_read(tmp_path):
+    """Found by the long fuzz run (benchmarks/bench_fuzz.py): a CSV column `^x_loss$` holding
+    text crashed tabulating (Polars Series methods read the name as a pattern)."""
+    path = tmp_path / "m.csv"
+    path.write_text('step,loss,"^x_loss$"\n1,2.0,x\n2,1.9,0.5\n3,1.8,0.4\n')
+
+    run = read_runs(path)[0]
+
+    assert run.frame.get_column("^x_loss$").to_list() == [None, 0.5, 0.4]
+    assert any("'^x_loss$' has 1 non-numeric value(s)" in p.message for p in run.problems)
