@@ -151,10 +151,11 @@ def read_runs(
 
 def require_rows(run: Run) -> Run:
     """A Run with rows, or the error `check` reports for it (one message for CLI and API)."""
-    if run.frame.height == 0:
-        first = run.problems[0] if run.problems else None
-        detail = f" ({first})" if first else ""
-        raise InputError(f"{run.path}: no metric rows could be read{detail}")
+    from logscope.checking import unreadable
+
+    problem = unreadable(run)
+    if problem:
+        raise InputError(problem)
     return run
 
 
@@ -318,9 +319,9 @@ def check(
                 baseline=reference,
             )
         )
-    from logscope.checking import empty_selection
+    from logscope.checking import empty_selection, unreadable
 
-    errors = [f"{r.path}: no metric rows could be read" for r in runs if r.frame.height == 0]
+    errors = [e for e in map(unreadable, runs) if e]
     if not allow_empty:
         found = (empty_selection(r, chosen_select, chosen_ignore) for r in reports)
         errors += [e for e in found if e]

@@ -94,12 +94,20 @@ def check(
         empty = None if allow_empty else empty_selection(report, select, ignore)
         if empty:
             result.errors.append(empty)
-        run = report.run
-        if run.frame.height == 0:
-            first = run.problems[0] if run.problems else None
-            detail = f" ({first})" if first else ""
-            result.errors.append(f"{run.path}: no metric rows could be read{detail}")
+        unread = unreadable(report.run)
+        if unread:
+            result.errors.append(unread)
     return result
+
+
+def unreadable(run: Run) -> str | None:
+    """Why a run counts as not read at all (no metric row), naming its first problem; None
+    when it has rows. The one message of the CLI, the API and the JSON `errors`."""
+    if run.frame.height:
+        return None
+    first = run.problems[0] if run.problems else None
+    detail = f" ({first})" if first else ""
+    return f"{run.path}: no metric rows could be read{detail}"
 
 
 def _targets(
