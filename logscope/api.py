@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from logscope.model import Finding, Severity
-    from logscope.rules.engine import RunReport
+    from logscope.outcome import RunReport
     from logscope.run import Run
 
 PathLike = str | Path
@@ -151,7 +151,7 @@ def read_runs(
 
 def require_rows(run: Run) -> Run:
     """A Run with rows, or the error `check` reports for it (one message for CLI and API)."""
-    from logscope.checking import unreadable
+    from logscope.pipeline import unreadable
 
     problem = unreadable(run)
     if problem:
@@ -274,7 +274,7 @@ def check(
     a run no rule (unless `allow_empty`), is recorded in `errors` (exit code 2), as on the
     command line. No logscope.yaml is read: what you pass is what applies.
     """
-    from logscope import checking
+    from logscope import pipeline
     from logscope.config import ProjectConfig, choose_packs
     from logscope.model import Severity
     from logscope.rules import engine
@@ -292,7 +292,7 @@ def check(
     level = None if fail_on == "never" else Severity(fail_on)
     runs = _as_runs(target)
     if runs is None:
-        result = checking.check(
+        result = pipeline.check(
             _paths(target),  # type: ignore[arg-type]
             loaded,
             forced=forced,
@@ -319,7 +319,7 @@ def check(
                 baseline=reference,
             )
         )
-    from logscope.checking import empty_selection, unreadable
+    from logscope.pipeline import empty_selection, unreadable
 
     errors = [e for e in map(unreadable, runs) if e]
     if not allow_empty:

@@ -20,10 +20,10 @@ from logscope.report import REPORTERS
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from logscope.checking import CheckResult
     from logscope.config import ProjectConfig
     from logscope.ingest import Progress
     from logscope.model import Severity
+    from logscope.pipeline import CheckResult
     from logscope.report import ConfigUsed
     from logscope.rules.pack import Pack
     from logscope.run import Run

@@ -57,9 +57,9 @@ def explain(
     from rich.text import Text
 
     from logscope import catalogue
-    from logscope.checking import load_packs
     from logscope.explain import explain as explain_one
     from logscope.explain import render
+    from logscope.pipeline import load_packs
     from logscope.report.text import safe
 
     entries = catalogue.load()

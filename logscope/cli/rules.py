@@ -46,7 +46,7 @@ def rules_list(
       logscope rules list --pack kto
       logscope rules list --format json | jq -r '.[] | select(.severity == "error") | .id'
     """
-    from logscope.checking import load_packs
+    from logscope.pipeline import load_packs
     from logscope.rules.selection import check_names
 
     packs = load_packs(rules or [])
@@ -175,8 +175,8 @@ def rules_show(
     """
     import dataclasses
 
-    from logscope.checking import load_packs
     from logscope.documents import cited_files
+    from logscope.pipeline import load_packs
     from logscope.rules.testing import example
 
     packs = load_packs(rules or [])

@@ -118,9 +118,9 @@ def tail(
     from rich.console import Console
 
     from logscope.errors import InputError
+    from logscope.follow.buffer import Rules
     from logscope.follow.view import LiveView, PlainView
     from logscope.follow.watch import Options, SeveralRuns, Tail
-    from logscope.follow.window import Rules
     from logscope.model import Severity
 
     if not follow and (exit_on or idle is not None or stall is not None):
