@@ -80,12 +80,21 @@ def check(
 
             shared = engine.shared_aliases(packs)
             found, failed = check_on_ray(
-                groups, packs, shared, options, _check_group, executor=executor, progress=progress
+                groups,
+                packs,
+                shared,
+                options,
+                _check_group,
+                executor=executor,
+                progress=progress,
+                check_groups=_check_groups,
             )
             reports = [r for g in found if g is not None for r in g]
             result.errors.extend(failed)
         elif jobs > 1 and len(groups) > 1:
             reports = _in_pool(groups, options, list(rule_files), jobs, progress)
+        elif len(groups) > 1:
+            reports = _batched(groups, packs, engine.shared_aliases(packs), options, progress)
         else:
             shared = engine.shared_aliases(packs)
             reports = [r for g in groups for r in _check_group(g, packs, shared, options, progress)]
@@ -200,6 +209,66 @@ def _check_group(
     return reports
 
 
+BATCH_RUNS = 1000  # runs read and judged together: memory stays that of one batch
+
+
+def _batched(
+    groups: list[list[_Target]],
+    packs: list[Pack],
+    shared: dict[str, tuple[str, ...]],
+    options: _Options,
+    progress: Progress | None,
+) -> list[RunReport]:
+    """A sweep, BATCH_RUNS runs at a time (the progress bar counts runs)."""
+    reports: list[RunReport] = []
+    total = sum(len(g) for g in groups)
+    done = 0
+    for start in range(0, len(groups), BATCH_RUNS):
+        chunk = groups[start : start + BATCH_RUNS]
+        for found in _check_groups(chunk, packs, shared, options, progress):
+            reports.extend(found)
+        done += sum(len(g) for g in chunk)
+        if progress:
+            progress(f"{done}/{total} runs", done, total)
+    return reports
+
+
+def _check_groups(
+    groups: list[list[_Target]],
+    packs: list[Pack],
+    shared: dict[str, tuple[str, ...]],
+    options: _Options,
+    progress: Progress | None = None,
+) -> list[list[RunReport]]:
+    """`_check_group` for each group, the groups read and judged together: plain JSONL runs
+    decoded in one call (ingest.many), rules applied to all runs at once (rules.batch).
+    Against a baseline each run is judged on its own."""
+    if options.baseline is not None:
+        return [_check_group(g, packs, shared, options, progress) for g in groups]
+    from logscope.ingest.many import read_many
+    from logscope.rules import batch
+    from logscope.samerun import merge_runs
+
+    read = read_many([t for g in groups for t in g], progress, options.read_options)
+    merged: list[list[Run]] = []
+    for group in groups:
+        merged.append(merge_runs(read[: len(group)]))
+        read = read[len(group) :]
+    runs = [run for found in merged for run in found]
+    if options.checkpoints is not None:
+        for run in runs:
+            run.checkpoint_dir = str(options.checkpoints)
+    chosen = batch.applicable_many(runs, packs, set(options.forced))
+    reports = batch.evaluate_many(
+        runs, chosen, select=options.select, ignore=options.ignore, shared=shared
+    )
+    out = []
+    for found in merged:
+        out.append(reports[: len(found)])
+        reports = reports[len(found) :]
+    return out
+
+
 _WORKER: dict[str, object] = {}  # per worker process: the packs it loaded once
 
 
@@ -208,11 +277,11 @@ def _init_worker(rule_files: list[Path], forced: frozenset[str], settings: list[
     _WORKER.update(packs=packs, shared=engine.shared_aliases(packs))
 
 
-def _work(group: list[_Target], options: _Options) -> list[RunReport]:
+def _work(groups: list[list[_Target]], options: _Options) -> list[list[RunReport]]:
     packs = _WORKER["packs"]
     shared = _WORKER["shared"]
     assert isinstance(packs, list) and isinstance(shared, dict)
-    return _check_group(group, packs, shared, options)
+    return _check_groups(groups, packs, shared, options)
 
 
 def _in_pool(
@@ -222,21 +291,29 @@ def _in_pool(
     jobs: int,
     progress: Progress | None,
 ) -> list[RunReport]:
-    """Spawned workers (not forked: Polars' thread pool does not survive a fork)."""
+    """Spawned workers (not forked: Polars' thread pool does not survive a fork), each
+    given batches of runs (about four per worker, at most BATCH_RUNS)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from logscope.remote import batches
+
     context = multiprocessing.get_context("spawn")
+    size = min(BATCH_RUNS, max(1, -(-len(targets) // (4 * jobs))))
+    chunks = batches(len(targets), jobs, size)
     with ProcessPoolExecutor(
         jobs,
         mp_context=context,
         initializer=_init_worker,
         initargs=(rule_files, options.forced, list(options.settings)),
     ) as pool:
-        futures = [pool.submit(_work, target, options) for target in targets]
+        futures = [pool.submit(_work, [targets[i] for i in c], options) for c in chunks]
         reports = []
-        for done, future in enumerate(futures, 1):
-            reports.extend(future.result())
+        done = 0
+        for chunk, future in zip(chunks, futures, strict=True):
+            for found in future.result():
+                reports.extend(found)
+            done += len(chunk)
             if progress:
                 progress(f"{done}/{len(targets)} runs", done, len(targets))
         return reports

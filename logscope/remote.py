@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 Target = tuple["RunFiles", Path]
 Group = list[Target]  # runs that may be one training process (logscope.samerun), read together
 CheckGroup = Callable[[Group, list["Pack"], dict[str, tuple[str, ...]], Any], list["RunReport"]]
+# several groups read and judged together (pipeline._check_groups: the batched sweep path)
+CheckGroups = Callable[
+    [list[Group], list["Pack"], dict[str, tuple[str, ...]], Any], list[list["RunReport"]]
+]
 
 
 def ray_address(executor: str) -> str | None:
@@ -52,7 +56,10 @@ def _check_batch(
     shared: dict[str, tuple[str, ...]],
     options: Any,
     check_group: CheckGroup,
+    check_groups: CheckGroups | None = None,
 ) -> list[list[RunReport]]:
+    if check_groups is not None:
+        return check_groups(list(groups), packs, shared, options)
     return [check_group(group, packs, shared, options) for group in groups]
 
 
@@ -66,9 +73,11 @@ def check_on_ray(
     executor: str = "ray",
     progress: Progress | None = None,
     batch_size: int | None = None,
+    check_groups: CheckGroups | None = None,
 ) -> tuple[list[list[RunReport] | None], list[str]]:
     """Each group's reports in `groups` order (None where its batch failed twice) and one
-    error per run of a failed batch."""
+    error per run of a failed batch. With `check_groups` a task reads and judges its whole
+    batch at once (the sweep path); else it calls `check_group` for each group."""
     ray = _import_ray()
     address = ray_address(executor)
     if not ray.is_initialized():
@@ -81,7 +90,9 @@ def check_on_ray(
     shared_packs = ray.put(packs)
     pending = {}
     for chunk in batches(len(groups), workers, batch_size):
-        ref = task.remote([groups[i] for i in chunk], shared_packs, shared, options, check_group)
+        ref = task.remote(
+            [groups[i] for i in chunk], shared_packs, shared, options, check_group, check_groups
+        )
         pending[ref] = chunk
     reports: list[list[RunReport] | None] = [None] * len(groups)
     errors: list[str] = []

@@ -103,19 +103,20 @@ def families(paths: list[str]) -> list[list[int]]:
             i = parent[i]
         return i
 
+    # one inside the other: `b` is `a` or one of its parents ("." is a parent of every
+    # relative path); looking up each home's parents keeps a sweep of 10^4 runs linear
+    first: dict[Path, int] = {}
     for i, a in enumerate(homes):
-        for j in range(i):
-            b = homes[j]
-            if a == b or _inside(a, b) or _inside(b, a):
+        first.setdefault(a, i)
+    for i, a in enumerate(homes):
+        for folder in (a, *a.parents):
+            j = first.get(folder)
+            if j is not None and j != i:
                 parent[root(i)] = root(j)
     groups: dict[int, list[int]] = {}
     for i in range(len(paths)):
         groups.setdefault(root(i), []).append(i)
     return list(groups.values())
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return (str(folder) == "." and not path.is_absolute()) or folder in path.parents
 
 
 @dataclass(frozen=True, slots=True)

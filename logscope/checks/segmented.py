@@ -1,0 +1,429 @@
+"""Screens: each check kind's firing condition over many runs at once.
+
+A sweep is checked as one long series per metric (the runs' points concatenated, `bounds`
+marking where each run starts). A screen computes, vectorised over all runs, a condition
+every hit of the kind requires, and returns which runs may fire; `evaluate` then runs only
+on those (most runs of a sweep are healthy, so most are never looked at one by one). A
+screen may let a run through that does not fire — never the reverse: it uses the same
+arithmetic as `evaluate` (or a slightly looser limit where a rolling sum's rounding could
+differ), and tests/checks/test_segmented.py compares both on random sweeps for every kind.
+
+A kind without a screen here is evaluated run by run. When a kind's `evaluate` changes what
+it fires on, its screen must change too; the property test fails until it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from logscope.checks import (
+    change,
+    compare,
+    consecutive,
+    drawdown,
+    flat,
+    nonfinite,
+    spike,
+    stage,
+    start,
+    threshold,
+    trend,
+    window,
+    zscore,
+)
+from logscope.checks import range as range_kind
+from logscope.checks.base import OPS, Array
+
+SLACK = 1e-6  # relative: how much looser than the kind's limit a screen on a rolling sum is
+_LOOSER = {"<": 1.0, "<=": 1.0, ">": -1.0, ">=": -1.0}  # which way a limit moves to loosen
+
+
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """Many runs' points of one metric, concatenated: run i is `steps[bounds[i]:bounds[i+1]]`
+    (after the rule's `where:` and step window, missing points dropped, as `evaluate` sees
+    them); `other` the compared metric at the same points."""
+
+    steps: Array
+    values: Array
+    bounds: Array
+    other: Array | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.bounds) - 1
+
+    def ids(self) -> Array:
+        """The run of each point."""
+        return np.repeat(np.arange(self.count), np.diff(self.bounds))
+
+    def select(self, keep: Array) -> Segments:
+        """The points where `keep` holds, runs kept apart (a run may become empty)."""
+        counts = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+        other = None if self.other is None else self.other[keep]
+        return Segments(self.steps[keep], self.values[keep], counts[self.bounds], other)
+
+    def finite(self) -> Segments:
+        return self.select(np.isfinite(self.values))
+
+    def firsts(self) -> Array:
+        """Whether each point is the first of its run."""
+        mark = np.zeros(len(self.values), dtype=bool)
+        starts = self.bounds[:-1][np.diff(self.bounds) > 0]
+        mark[starts] = True
+        return mark
+
+    def lengths(self) -> Array:
+        return np.diff(self.bounds)
+
+
+Screen = Callable[[Segments, Any], Array]
+
+
+def counts(segments: Segments, mask: Array) -> Array:
+    """How many points of each run hold `mask`."""
+    total = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+    return np.asarray(total[segments.bounds[1:]] - total[segments.bounds[:-1]])
+
+
+def longest(segments: Segments, mask: Array) -> Array:
+    """The longest stretch of consecutive points holding `mask` in each run."""
+    best = np.zeros(segments.count, dtype=np.int64)
+    if not mask.any():
+        return best
+    firsts = segments.firsts()
+    begins = mask & (firsts | ~np.concatenate(([False], mask[:-1])))
+    ends = mask & (np.concatenate((firsts[1:], [True])) | ~np.concatenate((mask[1:], [False])))
+    starts, stops = np.flatnonzero(begins), np.flatnonzero(ends)
+    owner = segments.ids()[starts]
+    np.maximum.at(best, owner, stops - starts + 1)
+    return best
+
+
+def streak_screen(segments: Segments, bad: Array, length: int) -> Array:
+    """`base.streaks` fires: a stretch of >= length bad points (NaN points never bad)."""
+    return longest(segments, bad & ~np.isnan(segments.values)) >= max(length, 1)
+
+
+def looser(op: str, limit: float) -> float:
+    """The limit moved by SLACK (relative) in the direction that admits more points."""
+    return limit + _LOOSER[op] * SLACK * max(1.0, abs(limit))
+
+
+def rolling(segments: Segments, aggregate: str, size: int, min_samples: int | None = None) -> Array:
+    """window.rolling for each run on its own (NaN until a run has a full window)."""
+    import polars as pl
+
+    frame = pl.DataFrame({"v": segments.values, "run": segments.ids()})
+    expr = getattr(pl.col("v"), f"rolling_{aggregate}")(size, min_samples=min_samples)
+    out = frame.select(expr.over("run")).to_series()
+    return np.asarray(out.fill_null(np.nan).to_numpy(), dtype=np.float64)
+
+
+def shifted(segments: Segments, values: Array, by: int = 1) -> Array:
+    """Each point's value `by` points earlier in its run (NaN before that)."""
+    out = np.full(len(values), np.nan)
+    if by < len(values):
+        out[by:] = values[:-by]
+    position = np.arange(len(values)) - np.repeat(segments.bounds[:-1], segments.lengths())
+    out[position < by] = np.nan
+    return out
+
+
+def _threshold(segments: Segments, p: threshold.Params) -> Array:
+    return streak_screen(segments, OPS[p.op](segments.values, p.value), p.for_steps)
+
+
+def _range(segments: Segments, p: range_kind.Params) -> Array:
+    low = -np.inf if p.min is None else p.min
+    high = np.inf if p.max is None else p.max
+    distance = np.maximum(low - segments.values, segments.values - high)
+    return streak_screen(segments, distance > 0, p.for_steps)
+
+
+def _nonfinite(segments: Segments, p: nonfinite.Params) -> Array:
+    return counts(segments, ~np.isfinite(segments.values)) >= max(p.for_steps, 1)
+
+
+def _compare(segments: Segments, p: compare.Params) -> Array:
+    if segments.other is None:
+        return np.zeros(segments.count, dtype=bool)
+    both = segments.select(~np.isnan(segments.other))
+    assert both.other is not None
+    with np.errstate(invalid="ignore"):
+        bad = OPS[p.op](both.values - both.other, p.margin)
+    return streak_screen(both, bad, p.for_steps)
+
+
+def _consecutive(segments: Segments, p: consecutive.Params) -> Array:
+    clean = segments.finite()
+    delta = np.diff(clean.values, prepend=np.nan)
+    moved = delta > p.min_delta if p.direction == "increasing" else delta < -p.min_delta
+    moved &= ~clean.firsts()
+    return longest(clean, moved) >= max(p.steps, 1)
+
+
+def _flat(segments: Segments, p: flat.Params) -> Array:
+    clean = segments.finite()
+    fires = np.zeros(clean.count, dtype=bool)
+    if len(clean.values) < p.window:
+        return fires
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    windows = sliding_window_view(clean.values, p.window)
+    ids = clean.ids()
+    whole = ids[: len(windows)] == ids[p.window - 1 :]  # the window lies inside one run
+    ok = whole & (windows.max(axis=1) - windows.min(axis=1) <= p.tolerance)
+    if p.near is not None and p.within is not None:
+        ok &= np.abs(windows - p.near).max(axis=1) <= p.within
+    fires[ids[: len(windows)][ok]] = True
+    return fires
+
+
+def _window(segments: Segments, p: window.Params) -> Array:
+    clean = segments.finite()
+    aggregated = rolling(clean, p.aggregate, p.window)
+    with np.errstate(invalid="ignore"):
+        bad = OPS[p.op](aggregated, looser(p.op, p.value))
+    return streak_screen(Segments(clean.steps, aggregated, clean.bounds), bad, p.for_steps)
+
+
+def _change(segments: Segments, p: change.Params) -> Array:
+    clean = segments.finite()
+    current = rolling(clean, "mean", p.window)
+    previous = shifted(clean, current, p.window)
+    scale = SLACK * np.maximum(1.0, np.abs(previous))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        delta = current - previous
+        if p.mode == "relative":
+            near_zero = np.abs(previous) <= scale  # rounding may decide 0 or not: let through
+            relative = np.where(previous != 0, delta / np.abs(previous), np.sign(delta) * np.inf)
+            bad = OPS[p.op](relative, looser(p.op, p.value)) | (near_zero & ~np.isnan(current))
+        else:
+            bad = OPS[p.op](delta, looser(p.op, p.value))
+    return counts(clean, bad) >= 1
+
+
+def _zscore(segments: Segments, p: zscore.Params) -> Array:
+    clean = segments.finite()
+    mean = shifted(clean, rolling(clean, "mean", p.window))
+    std = shifted(clean, rolling(clean, "std", p.window))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centered = clean.values - mean
+        tiny = std <= SLACK * np.maximum(1.0, np.abs(mean))  # 0 or not may round either way
+        z = np.where(std > 0, centered / std, np.sign(centered) * np.inf)
+        limit = p.threshold * (1 - SLACK)
+        far = {"above": z > limit, "below": z < -limit}.get(p.direction, np.abs(z) > limit)
+        bad = far | (tiny & (centered != 0))
+    return counts(clean, bad) >= 1
+
+
+def _spike(segments: Segments, p: spike.Params) -> Array:
+    clean = segments.finite()
+    center = shifted(clean, rolling(clean, p.statistic, p.window, min_samples=p.min_points))
+    least = max(p.min_baseline, 0.0)
+    with np.errstate(invalid="ignore"):
+        limit = p.factor * center
+        bad = (
+            (clean.values >= limit - SLACK * np.maximum(1.0, np.abs(limit)))
+            & (clean.values > p.min_value)
+            & (center > least - SLACK * max(1.0, least))
+        )
+    return longest(clean, bad) >= p.patience + 1
+
+
+def _start(segments: Segments, p: start.Params) -> Array:
+    clean = segments.finite()
+    size = np.abs(clean.values)
+    lengths = clean.lengths()
+    position = np.arange(len(size)) - np.repeat(clean.bounds[:-1], lengths)
+    reference = np.full(len(size), np.nan)
+    owner = clean.ids()
+    k = np.minimum(p.reference_points, lengths)
+    for count in range(1, int(k.max(initial=0)) + 1):  # the median of a run's first points
+        runs = np.flatnonzero(lengths >= count)
+        by_run = np.full(clean.count, np.nan)
+        by_run[runs] = np.median(size[clean.bounds[runs][:, None] + np.arange(count)], axis=1)
+        mine = k[owner]
+        # point i is judged against its first i points, up to the first k
+        at = ((position == count) & (count < mine)) | ((position >= count) & (mine == count))
+        reference[at] = by_run[owner[at]]
+    with np.errstate(invalid="ignore"):
+        limit = p.factor * reference
+        bad = (size >= limit - SLACK * np.maximum(1.0, np.abs(limit))) & (
+            reference > p.min_reference - SLACK * max(1.0, abs(p.min_reference))
+        )
+    return longest(clean, bad) >= max(p.for_steps, 1)
+
+
+def _drawdown(segments: Segments, p: drawdown.Params) -> Array:
+    import polars as pl
+
+    clean = segments.finite()
+    level = clean.values
+    if p.smooth > 1:
+        level = rolling(clean, "median", p.smooth, min_samples=1)
+    values = level if p.better == "higher" else -level
+    frame = pl.DataFrame({"v": values, "run": clean.ids()})
+    peak = frame.select(pl.col("v").cum_max().over("run")).to_series().to_numpy()
+    best = shifted(clean, np.asarray(peak, dtype=np.float64))
+    lengths = clean.lengths()
+    position = np.arange(len(values)) - np.repeat(clean.bounds[:-1], lengths)
+    best[position < p.min_points] = np.nan
+    with np.errstate(invalid="ignore"):
+        if p.relative_to == "progress":
+            first_full = np.minimum(p.smooth, lengths) - 1
+            anchor_at = np.clip(clean.bounds[:-1] + first_full, 0, max(len(values) - 1, 0))
+            anchor = values[anchor_at][clean.ids()] if len(values) else values
+            best[position <= first_full[clean.ids()]] = np.nan
+            scale = np.abs(best - anchor)
+        else:
+            scale = np.abs(best)
+        bad = (best - values >= p.drop * scale) & (scale > p.min_best)
+    short = lengths <= p.min_points
+    return (longest(clean, bad) >= max(p.for_steps, 1)) & ~short
+
+
+def _stage(segments: Segments, p: stage.Params) -> Array:
+    clean = segments.finite()
+    fires = np.zeros(clean.count, dtype=bool)
+    for part in p.stages:
+        first, last = part["steps"]
+        inside = clean.select((clean.steps >= first) & (clean.steps <= last))
+        enough = inside.lengths() >= p.min_points
+        if not enough.any():
+            continue
+        ids = inside.ids()
+        order = np.lexsort((inside.values, ids))
+        ranked = inside.values[order]
+        lengths = inside.lengths()
+        low = inside.bounds[:-1] + (lengths - 1) // 2
+        high = inside.bounds[:-1] + lengths // 2
+        low, high = np.minimum(low, len(ranked) - 1), np.minimum(high, len(ranked) - 1)
+        if len(ranked) == 0:
+            continue
+        median = (ranked[low] + ranked[high]) / 2
+        slack = SLACK * np.maximum(1.0, np.abs(median))
+        outside = (median < part["min"] + slack) | (median > part["max"] - slack)
+        fires |= enough & outside
+    return fires
+
+
+def _trend(segments: Segments, p: trend.Params) -> Array:
+    clean = segments.finite()
+    if p.when == "absent" and p.window is not None:
+        return np.ones(clean.count, dtype=bool)  # the last window only: judged run by run
+    if p.when == "significant" and p.window is not None:
+        return _trend_sliding(clean, p)
+    return _trend_whole(clean, p)
+
+
+def _trend_sliding(clean: Segments, p: trend.Params) -> Array:
+    """Any window inside a run significant in `direction` (moved, min_effect and persist
+    only ever silence such a window, so they are left to `evaluate`)."""
+    from scipy.special import ndtr
+
+    w = int(p.window or 0)
+    fires = np.zeros(clean.count, dtype=bool)
+    values, n = clean.values, len(clean.values)
+    starts = n - w + 1
+    if starts <= 0:
+        return fires
+    s = np.zeros(starts)
+    for lag in range(1, w):
+        signs = np.sign(values[lag:] - values[:-lag])
+        cum = np.concatenate(([0.0], np.cumsum(signs)))
+        s += cum[w - lag : w - lag + starts] - cum[:starts]
+    ids = clean.ids()
+    whole = ids[:starts] == ids[w - 1 :]
+    variance = w * (w - 1) * (2 * w + 5) / 18.0
+    z = (s - np.sign(s)) / np.sqrt(variance)
+    sign = 1 if p.direction == "increasing" else -1
+    pvalues = ndtr(-sign * z)
+    enough = clean.lengths() >= max(p.min_points, 3)
+    fires[ids[:starts][whole & (pvalues < p.alpha * (1 + SLACK))]] = True
+    return fires & enough
+
+
+def _trend_whole(clean: Segments, p: trend.Params) -> Array:
+    """Mann–Kendall over each whole run (runs above trend.TEST_POINTS are judged one by one).
+    `significant` needs p < alpha; `absent` is silent only when p < alpha and more than
+    half the pairs move in `direction` (then Theil–Sen's median slope does too)."""
+    from scipy.special import ndtr
+
+    lengths = clean.lengths()
+    too_long = lengths > trend.TEST_POINTS
+    enough = lengths >= max(p.min_points, 3)
+    sign = 1 if p.direction == "increasing" else -1
+    if too_long.any():  # subsampled by evaluate: not screened here
+        clean = clean.select(~too_long[clean.ids()])
+    ups, downs = _pair_signs(clean, clean.lengths().max(initial=0))
+    s = ups - downs
+    n = lengths.astype(np.float64)
+    ties = _tie_term(clean)
+    variance = (n * (n - 1) * (2 * n + 5) - ties) / 18
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (s - np.sign(s)) / np.sqrt(variance)
+        pvalues = np.where(variance > 0, ndtr(-sign * z), 1.0)
+    significant = pvalues < p.alpha * (1 + SLACK)
+    if p.when == "significant":
+        return (significant & enough) | (too_long & enough)
+    pairs = n * (n - 1) / 2
+    along = ups if sign > 0 else downs
+    surely_moving = (pvalues < p.alpha * (1 - SLACK)) & (along > pairs / 2 + 1)
+    silent = surely_moving & (p.min_slope <= 0)
+    return enough & (~silent | too_long)
+
+
+def _pair_signs(clean: Segments, longest_run: int) -> tuple[Array, Array]:
+    """For each run, how many later points lie above / below each earlier one."""
+    ups = np.zeros(clean.count)
+    downs = np.zeros(clean.count)
+    values, ids = clean.values, clean.ids()
+    for lag in range(1, int(longest_run)):
+        same = ids[lag:] == ids[:-lag]
+        delta = values[lag:] - values[:-lag]
+        owner = ids[lag:]
+        ups += np.bincount(owner, weights=(delta > 0) & same, minlength=clean.count)
+        downs += np.bincount(owner, weights=(delta < 0) & same, minlength=clean.count)
+    return ups, downs
+
+
+def _tie_term(clean: Segments) -> Array:
+    """Each run's sum over groups of equal values of t(t-1)(2t+5), as trend's variance."""
+    ids = clean.ids()
+    order = np.lexsort((clean.values, ids))
+    values, owner = clean.values[order], ids[order]
+    if len(values) == 0:
+        return np.zeros(clean.count)
+    new = np.concatenate(([True], (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])))
+    group = np.cumsum(new) - 1
+    sizes = np.bincount(group).astype(np.float64)
+    group_owner = owner[new]
+    term = sizes * (sizes - 1) * (2 * sizes + 5)
+    return np.bincount(group_owner, weights=term, minlength=clean.count)
+
+
+SCREENS: Mapping[str, Screen] = MappingProxyType(
+    {
+        "change": _change,
+        "compare": _compare,
+        "consecutive": _consecutive,
+        "drawdown": _drawdown,
+        "flat": _flat,
+        "nonfinite": _nonfinite,
+        "range": _range,
+        "spike": _spike,
+        "stage": _stage,
+        "start": _start,
+        "threshold": _threshold,
+        "trend": _trend,
+        "window": _window,
+        "zscore": _zscore,
+    }
+)

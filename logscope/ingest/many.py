@@ -1,0 +1,206 @@
+"""Many small JSON Lines runs read in one Polars call: the sweep path of the reader.
+
+A sweep is thousands of run folders, each holding one small `metrics.jsonl`. Read one by
+one, each file costs a dozen Polars queries (decode, normalise, tabulate, build the Run):
+milliseconds per run, most of a sweep's time. Here the plain files of a batch are
+concatenated and decoded by one `pl.read_ndjson`, checked with a few vectorised queries,
+and cut back into runs.
+
+Only files whose run is exactly what `jsonl.read` + `run.build_run` would make of them
+take this path: every line one flat JSON object with the same keys as the first line, all
+numbers, an integer `step` rising line by line, no NaN/Infinity/null token, no blank or
+CR line, a trailing newline. Anything else (and any file this module is unsure of) is read
+by the ordinary reader, so what a run contains never depends on which path read it
+(tests/ingest/test_many.py compares both on random files).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from logscope.ingest.base import STEP_KEYS, WALL_TIME_KEYS
+
+if TYPE_CHECKING:
+    from logscope.ingest.base import Progress, ReadOptions
+    from logscope.ingest.discover import RunFiles
+    from logscope.run import Run
+
+MAX_FILE_BYTES = 4 << 20  # larger files are read one by one (their reader is fast enough)
+_UNSURE = (b"NaN", b"Infinity", b"null", b"[", b"\r", b"\n\n", b"\\")
+_FILE = "\x00file"
+# an integer of 16+ digits: one file alone may read it as Int64 (or not at all), a batch as
+# a float
+_LONG_INTEGER = re.compile(rb"[:\s]-?\d{16,}[,}\s]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Plain:
+    """A file that may take the batched path: its bytes and its first line's keys."""
+
+    index: int
+    data: bytes
+    keys: tuple[str, ...]
+    lines: int
+
+
+def read_many(
+    targets: Sequence[tuple[RunFiles, Path]],
+    progress: Progress | None = None,
+    options: ReadOptions | None = None,
+) -> list[Run]:
+    """`ingest.read_found` for each target, in order; plain one-file JSONL runs batched."""
+    from logscope.ingest import read_found
+
+    runs: list[Run | None] = [None] * len(targets)
+    plain = [p for i, t in enumerate(targets) if (p := _plain(i, t[0])) is not None]
+    for index, run in _read_plain(plain, targets):
+        runs[index] = run
+    return [
+        run if run is not None else read_found(*targets[i], progress, options)
+        for i, run in enumerate(runs)
+    ]
+
+
+def _plain(index: int, found: RunFiles) -> _Plain | None:
+    """The file of a run that is one small plain JSONL file, else None."""
+    from logscope.ingest.stream import shown_as
+
+    if found.part is not None or len(found.files) != 1 or found.files[0][1] != "jsonl":
+        return None
+    path = found.files[0][0]
+    if shown_as(path) is not None:
+        return None
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(b"{") or not data.endswith(b"}\n"):
+        return None
+    if any(token in data for token in _UNSURE) or _LONG_INTEGER.search(data):
+        return None
+    lines = data.count(b"\n")
+    if data.count(b"{") != lines or data.count(b"}") != lines:
+        return None  # an object nested in a line, or braces inside a string
+    keys = _first_keys(data[: data.index(b"\n")])
+    if keys is None:
+        return None
+    return _Plain(index, data, keys, lines)
+
+
+def _first_keys(line: bytes) -> tuple[str, ...] | None:
+    """The first line's keys, when it is a flat object of numbers with an integer `step`
+    and no other step or reserved key."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+        return None
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in record.values()):
+        return None
+    reserved = (set(STEP_KEYS) - {"step"}) | {"log_history", "_line", _FILE}
+    if reserved & set(record):
+        return None
+    return tuple(record)
+
+
+def _read_plain(plain: list[_Plain], targets: Sequence[tuple[RunFiles, Path]]) -> list[tuple[int, Run]]:
+    """Decode the plain files together; the runs of the files that pass every check."""
+    import numpy as np
+    import polars as pl
+
+    if not plain:
+        return []
+    try:
+        frame = pl.read_ndjson(b"".join(p.data for p in plain), infer_schema_length=None)
+    except Exception:  # one odd file spoils the batch: every file is read on its own
+        return []
+    lines = np.array([p.lines for p in plain], dtype=np.int64)
+    if frame.height != int(lines.sum()) or frame.schema.get("step") != pl.Int64:
+        return []
+    bounds = np.concatenate(([0], np.cumsum(lines)))
+    frame = frame.with_columns(pl.Series(_FILE, np.repeat(np.arange(len(plain)), lines)))
+    ok = _passing(frame, plain, bounds)
+    out = []
+    for j in np.flatnonzero(ok):
+        p = plain[int(j)]
+        part = frame.slice(int(bounds[j]), p.lines)
+        out.append((p.index, _run(part, p, targets[p.index])))
+    return out
+
+
+def _passing(frame: Any, plain: list[_Plain], bounds: Any) -> Any:
+    """Which files are uniform (each line holds exactly the first line's keys, all numbers,
+    every key read) with steps rising line by line."""
+    import numpy as np
+    import polars as pl
+
+    columns = [c for c in frame.columns if c != _FILE]
+    numeric = {c for c in columns if frame.schema[c] in (pl.Int64, pl.Float64)}
+    step = pl.col("step").cast(pl.Float64)  # as tabulate sees it (normalised to a float)
+    present = (
+        frame.group_by(_FILE, maintain_order=True)
+        .agg(
+            ((step.diff().fill_null(1.0) > 0) & (step.abs() < 2**62)).all().alias(_FILE + "ok"),
+            *(pl.col(c).is_not_null().sum().alias(c) for c in columns),
+        )
+        .sort(_FILE)
+    )
+    rising = present.get_column(_FILE + "ok").to_numpy()
+    counts = present.select(columns).to_numpy()
+    index = {c: k for k, c in enumerate(columns)}
+    ok = np.zeros(len(plain), dtype=bool)
+    for j, p in enumerate(plain):
+        if not set(p.keys) <= numeric:
+            continue
+        row = counts[j]
+        wanted = np.zeros(len(columns), dtype=np.int64)
+        wanted[[index[k] for k in p.keys]] = p.lines
+        if not np.array_equal(row, wanted):
+            continue
+        if p.data.count(b'":') != len(p.keys) * p.lines:
+            continue  # a key written twice in one object, or `":` inside a text
+        ok[j] = bool(rising[j])
+    return ok
+
+
+def _run(part: Any, plain: _Plain, target: tuple[RunFiles, Path]) -> Run:
+    """The Run `read_found` builds from this file (see run.build_run, base.tabulate)."""
+    import polars as pl
+
+    from logscope.columns import col
+    from logscope.ingest import _display
+    from logscope.model import Source
+    from logscope.run import Run
+
+    found, base = target
+    wall = next((k for k in WALL_TIME_KEYS if k in plain.keys), None)
+    metrics = [k for k in plain.keys if k not in ("step", wall)]
+    frame = part.select(
+        pl.col("step").cast(pl.Float64).cast(pl.Int64),
+        (col(wall) if wall else pl.lit(None, dtype=pl.Float64)).cast(pl.Float64).alias("wall_time"),
+        *(col(k).cast(pl.Float64) for k in metrics),
+    )
+    source = _display(found.files[0][0], base)
+    origins = frame.select(
+        pl.col("step"),
+        pl.lit(source).alias("source"),
+        pl.int_range(1, plain.lines + 1, dtype=pl.Int64).alias("line"),
+    )
+    run = Run(
+        _display(found.root, base),
+        frame,
+        [Source(source, "jsonl", plain.lines, (), ())],
+        [],
+        {"step_key": "step"},
+        origins=origins,
+    )
+    run.notes.extend(found.notes)
+    return run
