@@ -17,7 +17,6 @@ by the ordinary reader, so what a run contains never depends on which path read 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +32,6 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 4 << 20  # larger files are read one by one (their reader is fast enough)
 _UNSURE = (b"NaN", b"Infinity", b"null", b"[", b"\r", b"\n\n", b"\\")
 _FILE = "\x00file"
-# an integer of 16+ digits: one file alone may read it as Int64 (or not at all), a batch as
-# a float
-_LONG_INTEGER = re.compile(rb"[:\s]-?\d{16,}[,}\s]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +79,7 @@ def _plain(index: int, found: RunFiles) -> _Plain | None:
         return None
     if not data.startswith(b"{") or not data.endswith(b"}\n"):
         return None
-    if any(token in data for token in _UNSURE) or _LONG_INTEGER.search(data):
+    if any(token in data for token in _UNSURE):
         return None
     lines = data.count(b"\n")
     if data.count(b"{") != lines or data.count(b"}") != lines:
@@ -128,12 +124,43 @@ def _read_plain(plain: list[_Plain], targets: Sequence[tuple[RunFiles, Path]]) -
     bounds = np.concatenate(([0], np.cumsum(lines)))
     frame = frame.with_columns(pl.Series(_FILE, np.repeat(np.arange(len(plain)), lines)))
     ok = _passing(frame, plain, bounds)
+    layouts: dict[tuple[str, ...], Any] = {}  # each key layout's columns, built once
+    sources = [_source(targets[p.index]) for p in plain]
+    origins = frame.select(
+        pl.col("step").cast(pl.Float64).cast(pl.Int64),
+        pl.Series("source", np.repeat(np.array(sources, dtype=object), lines), dtype=pl.String),
+        (pl.int_range(pl.len(), dtype=pl.Int64).over(_FILE) + 1).alias("line"),
+    )
     out = []
     for j in np.flatnonzero(ok):
         p = plain[int(j)]
-        part = frame.slice(int(bounds[j]), p.lines)
-        out.append((p.index, _run(part, p, targets[p.index])))
+        if p.keys not in layouts:
+            layouts[p.keys] = _layout(frame, p.keys)
+        a = int(bounds[j])
+        run = _run(layouts[p.keys].slice(a, p.lines), origins.slice(a, p.lines), p, targets[p.index])
+        out.append((p.index, run))
     return out
+
+
+def _source(target: tuple[RunFiles, Path]) -> str:
+    from logscope.ingest import _display
+
+    return _display(target[0].files[0][0], target[1])
+
+
+def _layout(frame: Any, keys: tuple[str, ...]) -> Any:
+    """The run frame (see base.tabulate, run.build_run) of files with these keys."""
+    import polars as pl
+
+    from logscope.columns import col
+
+    wall = next((k for k in WALL_TIME_KEYS if k in keys), None)
+    metrics = [k for k in keys if k not in ("step", wall)]
+    return frame.select(
+        pl.col("step").cast(pl.Float64).cast(pl.Int64),
+        (col(wall) if wall else pl.lit(None, dtype=pl.Float64)).cast(pl.Float64).alias("wall_time"),
+        *(col(k).cast(pl.Float64) for k in metrics),
+    )
 
 
 def _passing(frame: Any, plain: list[_Plain], bounds: Any) -> Any:
@@ -171,36 +198,14 @@ def _passing(frame: Any, plain: list[_Plain], bounds: Any) -> Any:
     return ok
 
 
-def _run(part: Any, plain: _Plain, target: tuple[RunFiles, Path]) -> Run:
-    """The Run `read_found` builds from this file (see run.build_run, base.tabulate)."""
-    import polars as pl
-
-    from logscope.columns import col
+def _run(frame: Any, origins: Any, plain: _Plain, target: tuple[RunFiles, Path]) -> Run:
+    """The Run `read_found` builds from this file."""
     from logscope.ingest import _display
     from logscope.model import Source
     from logscope.run import Run
 
     found, base = target
-    wall = next((k for k in WALL_TIME_KEYS if k in plain.keys), None)
-    metrics = [k for k in plain.keys if k not in ("step", wall)]
-    frame = part.select(
-        pl.col("step").cast(pl.Float64).cast(pl.Int64),
-        (col(wall) if wall else pl.lit(None, dtype=pl.Float64)).cast(pl.Float64).alias("wall_time"),
-        *(col(k).cast(pl.Float64) for k in metrics),
-    )
-    source = _display(found.files[0][0], base)
-    origins = frame.select(
-        pl.col("step"),
-        pl.lit(source).alias("source"),
-        pl.int_range(1, plain.lines + 1, dtype=pl.Int64).alias("line"),
-    )
-    run = Run(
-        _display(found.root, base),
-        frame,
-        [Source(source, "jsonl", plain.lines, (), ())],
-        [],
-        {"step_key": "step"},
-        origins=origins,
-    )
+    source = Source(origins.item(0, "source"), "jsonl", plain.lines, (), ())
+    run = Run(_display(found.root, base), frame, [source], [], {"step_key": "step"}, origins=origins)
     run.notes.extend(found.notes)
     return run

@@ -103,7 +103,9 @@ class _Group:
             for rule in pack.rules:
                 if (select and not selected(rule, select)) or (ignore and selected(rule, ignore)):
                     continue
-                reason = self._rule(pack, rule, shared, reports, checked)
+                # infinities meet in the arithmetic (inf - inf): NaN there is never a hit
+                with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                    reason = self._rule(pack, rule, shared, reports, checked)
                 if reason:
                     skipped.append(Skipped(rule.id, reason))
                 else:
