@@ -107,7 +107,9 @@ def _first_keys(line: bytes) -> tuple[str, ...] | None:
     return tuple(record)
 
 
-def _read_plain(plain: list[_Plain], targets: Sequence[tuple[RunFiles, Path]]) -> list[tuple[int, Run]]:
+def _read_plain(
+    plain: list[_Plain], targets: Sequence[tuple[RunFiles, Path]]
+) -> list[tuple[int, Run]]:
     """Decode the plain files together; the runs of the files that pass every check."""
     import numpy as np
     import polars as pl
@@ -137,7 +139,9 @@ def _read_plain(plain: list[_Plain], targets: Sequence[tuple[RunFiles, Path]]) -
         if p.keys not in layouts:
             layouts[p.keys] = _layout(frame, p.keys)
         a = int(bounds[j])
-        run = _run(layouts[p.keys].slice(a, p.lines), origins.slice(a, p.lines), p, targets[p.index])
+        run = _run(
+            layouts[p.keys].slice(a, p.lines), origins.slice(a, p.lines), p, targets[p.index]
+        )
         out.append((p.index, run))
     return out
 
@@ -206,6 +210,8 @@ def _run(frame: Any, origins: Any, plain: _Plain, target: tuple[RunFiles, Path])
 
     found, base = target
     source = Source(origins.item(0, "source"), "jsonl", plain.lines, (), ())
-    run = Run(_display(found.root, base), frame, [source], [], {"step_key": "step"}, origins=origins)
+    run = Run(
+        _display(found.root, base), frame, [source], [], {"step_key": "step"}, origins=origins
+    )
     run.notes.extend(found.notes)
     return run

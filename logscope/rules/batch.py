@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from logscope.rules.spec import Pack, Rule
     from logscope.run import Run
 
+
 def applicable_many(runs: Sequence[Run], packs: list[Pack], forced: set[str]) -> list[list[Pack]]:
     """engine.applicable for each run, decided once per set of logged keys."""
     seen: dict[tuple[str, ...], list[Pack]] = {}
@@ -80,7 +81,9 @@ class _Group:
         self.runs = runs
         self.packs = packs
         frames = [r.frame for r in runs]
-        self.frame = pl.concat(frames, how="vertical", rechunk=True) if len(frames) > 1 else frames[0]
+        self.frame = (
+            pl.concat(frames, how="vertical", rechunk=True) if len(frames) > 1 else frames[0]
+        )
         heights = np.array([f.height for f in frames], dtype=np.int64)
         self.bounds = np.concatenate(([0], np.cumsum(heights)))
         self.columns = engine._Columns(self.frame)

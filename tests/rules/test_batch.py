@@ -49,7 +49,10 @@ KIND_RULES = {
         {"direction": "increasing", "steps": 3},
         {"direction": "decreasing", "steps": 4, "min_delta": 0.01},
     ],
-    "flat": [{"window": 4, "tolerance": 0.05}, {"window": 3, "tolerance": 0.5, "near": 0, "within": 0.5}],
+    "flat": [
+        {"window": 4, "tolerance": 0.05},
+        {"window": 3, "tolerance": 0.5, "near": 0, "within": 0.5},
+    ],
     "window": [
         {"aggregate": "mean", "window": 3, "op": ">", "value": 0.5, "for_steps": 2},
         {"aggregate": "median", "window": 4, "op": "<", "value": -0.3},
@@ -59,7 +62,10 @@ KIND_RULES = {
         {"window": 2, "op": "<=", "value": -0.5},
         {"window": 3, "op": ">", "value": 0.5, "mode": "absolute"},
     ],
-    "zscore": [{"window": 5, "threshold": 2.0}, {"window": 4, "threshold": 1.5, "direction": "below"}],
+    "zscore": [
+        {"window": 5, "threshold": 2.0},
+        {"window": 4, "threshold": 1.5, "direction": "below"},
+    ],
     "spike": [
         {"factor": 2.0, "window": 5, "min_points": 3},
         {"factor": 1.5, "window": 4, "min_points": 2, "statistic": "mean", "patience": 1},
@@ -162,7 +168,9 @@ def _run(rng: np.random.Generator, index: int, keys: list[str]) -> Run:
 def _sweep(seed: int, pool: list[str]) -> list[Run]:
     rng = np.random.default_rng(seed)
     count = int(rng.integers(1, 9))
-    layouts = [list(rng.choice(pool, int(rng.integers(1, len(pool) + 1)), replace=False)) for _ in range(2)]
+    layouts = [
+        list(rng.choice(pool, int(rng.integers(1, len(pool) + 1)), replace=False)) for _ in range(2)
+    ]
     return [_run(rng, i, layouts[int(rng.integers(2))]) for i in range(count)]
 
 
@@ -182,7 +190,9 @@ def _compare(runs: list[Run], packs: list[Pack], forced: set[str]) -> None:
     shared = engine.shared_aliases(packs)
     chosen = [engine.applicable(r, packs, forced) for r in runs]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # range: -inf - -inf
-        one_by_one = [engine.evaluate(r, c, shared=shared) for r, c in zip(runs, chosen, strict=True)]
+        one_by_one = [
+            engine.evaluate(r, c, shared=shared) for r, c in zip(runs, chosen, strict=True)
+        ]
     together = batch.evaluate_many(runs, batch.applicable_many(runs, packs, forced), shared=shared)
     assert [_as_dict(r) for r in together] == [_as_dict(r) for r in one_by_one]
 
@@ -237,4 +247,3 @@ def test_screens_skip_healthy_runs(every_kind: Pack) -> None:
     segments = Segments(np.arange(50), values, np.array([0, 25, 50]))
     threshold = next(r for r in every_kind.rules if r.id == "kinds/threshold-0")
     assert not SCREENS["threshold"](segments, threshold.params).any()
-

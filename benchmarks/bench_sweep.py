@@ -1,0 +1,121 @@
+"""How long `logscope check SWEEP_DIR` takes on sweeps of 1 to 10,000 runs of 200 steps,
+end to end (a fresh process: start-up, discovery, reading, rules, JSON report), and where
+the time goes in process (read / evaluate / report, batched path vs run by run).
+
+    python benchmarks/bench_sweep.py [--runs 1 2000 10000] [--repeat 3] [--split 1000]
+
+Runs are bench_many_runs' KTO runs (8 metrics, every tenth diverging), generated under
+benchmarks/data/sweep_<N>/ (git-ignored) on first use. Reports medians with min and max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+STEPS = 200
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+
+def sweep(count: int) -> Path:
+    from bench_many_runs import make_runs
+
+    folder = DATA / f"sweep_{count}"
+    if not (folder / f"run_{count - 1:04d}").exists():
+        print(f"generating {count} runs x {STEPS} steps in {folder} ...", file=sys.stderr)
+        make_runs(folder, count, STEPS)
+    return folder if count > 1 else folder / "run_0000"
+
+
+def end_to_end(folder: Path, extra: list[str]) -> float:
+    command = [sys.executable, "-m", "logscope", "check", str(folder), "--format", "json"]
+    start = time.perf_counter()
+    subprocess.run(
+        [*command, "--fail-on", "never", *extra],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=HERE.parent,
+    )
+    return time.perf_counter() - start
+
+
+def split(folder: Path) -> dict[str, float]:
+    """In-process seconds: discovery+read, evaluate, JSON report; batched and run by run."""
+    from logscope import pipeline
+    from logscope.ingest.discover import discover
+    from logscope.report import REPORTERS, Document
+    from logscope.rules import engine
+
+    packs = pipeline.load_packs()
+    shared = engine.shared_aliases(packs)
+    out: dict[str, float] = {}
+    t0 = time.perf_counter()
+    targets = [(found, folder) for found in discover(folder)]
+    out["discover"] = time.perf_counter() - t0
+
+    from logscope.ingest import read_found
+    from logscope.ingest.many import read_many
+    from logscope.rules import batch
+
+    t0 = time.perf_counter()
+    runs = read_many(targets)
+    out["read (batched)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    reports = batch.evaluate_many(runs, batch.applicable_many(runs, packs, set()), shared=shared)
+    out["evaluate (batched)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    REPORTERS["json"].render(Document(reports=reports, fail_on=None, packs=packs))
+    out["JSON report"] = time.perf_counter() - t0
+    sample = targets[: max(1, len(targets) // 10)]  # run by run on a tenth, scaled up
+    scale = len(targets) / len(sample)
+    t0 = time.perf_counter()
+    one = [read_found(*t) for t in sample]
+    out["read (run by run, est.)"] = (time.perf_counter() - t0) * scale
+    t0 = time.perf_counter()
+    for run in one:
+        engine.evaluate(run, engine.applicable(run, packs, set()), shared=shared)
+    out["evaluate (run by run, est.)"] = (time.perf_counter() - t0) * scale
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, nargs="+", default=[1, 2000, 10000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--split", type=int, default=1000, help="runs of the in-process split")
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+    folders = {n: sweep(n) for n in args.runs}
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    times: dict[int, list[float]] = {n: [] for n in args.runs}
+    for _ in range(args.repeat):  # interleaved, so load changes hit every size alike
+        for n, folder in folders.items():
+            times[n].append(end_to_end(folder, ["--jobs", str(args.jobs)]))
+    print(f"\n`logscope check DIR --format json --jobs {args.jobs}`, {STEPS} steps per run")
+    print("| runs | median s | min s | max s | runs/s | x one run |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    one = statistics.median(times[min(times)])
+    for n, values in times.items():
+        median = statistics.median(values)
+        print(
+            f"| {n} | {median:.2f} | {min(values):.2f} | {max(values):.2f} | "
+            f"{n / median:.0f} | {median / one:.1f} |"
+        )
+    if args.split:
+        parts = split(sweep(args.split))
+        print(f"\nin process, {args.split} runs (s)")
+        for name, seconds in parts.items():
+            print(f"| {name} | {seconds:.2f} | {1000 * seconds / args.split:.2f} ms/run |")
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
