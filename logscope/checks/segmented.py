@@ -37,7 +37,7 @@ from logscope.checks import (
     zscore,
 )
 from logscope.checks import range as range_kind
-from logscope.checks.base import OPS, Array
+from logscope.checks.base import OPS, Array, Hit
 
 SLACK = 1e-6  # relative: how much looser than the kind's limit a screen on a rolling sum is
 _LOOSER = {"<": 1.0, "<=": 1.0, ">": -1.0, ">=": -1.0}  # which way a limit moves to loosen
@@ -289,6 +289,18 @@ def _drawdown(segments: Segments, p: drawdown.Params) -> Array:
     return (longest(clean, bad) >= max(p.for_steps, 1)) & ~short
 
 
+def _medians(inside: Segments) -> Array:
+    """Each run's median (np.median's arithmetic: the middle value, or the mean of two)."""
+    order = np.lexsort((inside.values, inside.ids()))
+    ranked = inside.values[order]
+    if len(ranked) == 0:
+        return np.full(inside.count, np.nan)
+    lengths = inside.lengths()
+    low = np.clip(inside.bounds[:-1] + (lengths - 1) // 2, 0, len(ranked) - 1)
+    high = np.clip(inside.bounds[:-1] + lengths // 2, 0, len(ranked) - 1)
+    return np.asarray((ranked[low] + ranked[high]) / 2)
+
+
 def _stage(segments: Segments, p: stage.Params) -> Array:
     clean = segments.finite()
     fires = np.zeros(clean.count, dtype=bool)
@@ -298,20 +310,56 @@ def _stage(segments: Segments, p: stage.Params) -> Array:
         enough = inside.lengths() >= p.min_points
         if not enough.any():
             continue
-        ids = inside.ids()
-        order = np.lexsort((inside.values, ids))
-        ranked = inside.values[order]
-        lengths = inside.lengths()
-        low = inside.bounds[:-1] + (lengths - 1) // 2
-        high = inside.bounds[:-1] + lengths // 2
-        low, high = np.minimum(low, len(ranked) - 1), np.minimum(high, len(ranked) - 1)
-        if len(ranked) == 0:
-            continue
-        median = (ranked[low] + ranked[high]) / 2
+        median = _medians(inside)
         slack = SLACK * np.maximum(1.0, np.abs(median))
-        outside = (median < part["min"] + slack) | (median > part["max"] - slack)
-        fires |= enough & outside
+        fires |= enough & ((median < part["min"] + slack) | (median > part["max"] - slack))
     return fires
+
+
+def stage_hits(
+    segments: Segments, run_steps: Array, run_bounds: Array, p: stage.Params
+) -> list[list[Hit]] | None:
+    """stage.evaluate for every run at once (a stage table fires on many runs of a sweep,
+    so screening alone would leave most of them to evaluate). `run_steps` are all rows'
+    steps, run i's at run_bounds[i]:run_bounds[i+1]. None: evaluate run by run."""
+    if p.min_points < 1:
+        return None  # an empty stage would be judged: left to evaluate
+    clean = segments.finite()
+    hits: list[list[Hit]] = [[] for _ in range(clean.count)]
+    runs = Segments(run_steps, run_steps.astype(np.float64), run_bounds)
+    silent = np.zeros(clean.count, dtype=bool)
+    if p.max_run_step is not None:  # logged past it: the table does not fit this run
+        silent = counts(runs, run_steps >= p.max_run_step + 1) > 0
+    for part in p.stages:
+        first, last = part["steps"]
+        inside = clean.select((clean.steps >= first) & (clean.steps <= last))
+        lengths = inside.lengths()
+        before = counts(runs, run_steps < last)  # the run reached `last` at the next row
+        judged = before < runs.lengths()
+        median = _medians(inside)
+        with np.errstate(invalid="ignore"):
+            outside = (median < part["min"]) | (median > part["max"])
+        fires = (lengths >= p.min_points) & judged & outside & ~silent
+        for i in np.flatnonzero(fires):
+            a, b = int(inside.bounds[i]), int(inside.bounds[i + 1])
+            value = float(np.median(inside.values[a:b]))  # its sign of zero too
+            hits[i].append(
+                Hit(
+                    step=int(run_steps[run_bounds[i] + before[i]]),
+                    onset=int(inside.steps[a]),
+                    last_step=int(inside.steps[b - 1]),
+                    value=value,
+                    extra={
+                        "stage": part.get("name", f"steps {first}-{last}"),
+                        "min": part["min"],
+                        "max": part["max"],
+                        "median": value,
+                        "points": b - a,
+                        "direction": "above" if value > part["max"] else "below",
+                    },
+                )
+            )
+    return hits
 
 
 def _trend(segments: Segments, p: trend.Params) -> Array:
@@ -408,6 +456,10 @@ def _tie_term(clean: Segments) -> Array:
     term = sizes * (sizes - 1) * (2 * sizes + 5)
     return np.bincount(group_owner, weights=term, minlength=clean.count)
 
+
+# kinds whose hits are computed for all runs at once, beside their screens
+HitsOfAll = Callable[[Segments, Array, Array, Any], "list[list[Hit]] | None"]
+HITS: Mapping[str, HitsOfAll] = MappingProxyType({"stage": stage_hits})
 
 SCREENS: Mapping[str, Screen] = MappingProxyType(
     {

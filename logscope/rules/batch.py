@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from logscope.checks.base import Array, Series
-from logscope.checks.segmented import SCREENS, Segments
+from logscope.checks.segmented import HITS, SCREENS, Segments
 from logscope.outcome import RunReport, Skipped
 from logscope.rules import aliases, engine, where
 from logscope.rules.selection import selected
@@ -160,6 +160,7 @@ class _Group:
             if not other_keys:
                 return f"metric to compare with ({rule.params.other}) not found"
         screen = SCREENS.get(rule.kind.name)
+        all_at_once = HITS.get(rule.kind.name)
         for key, caps in matches:
             checked[key] = None
             values, present = self.columns.get(key)
@@ -171,6 +172,17 @@ class _Group:
                 other_values = self.columns.get(other)[0][keep]
             counts = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))[self.bounds]
             segments = Segments(self.columns.steps[keep], values[keep], counts, other_values)
+            found = (
+                all_at_once(segments, self.columns.steps, self.bounds, rule.params)
+                if all_at_once is not None
+                else None
+            )
+            if found is not None:
+                for report, hits in zip(reports, found, strict=True):
+                    report.findings.extend(
+                        engine._finding(rule, key, caps, hit, other) for hit in hits
+                    )
+                continue
             candidates = (
                 np.flatnonzero(screen(segments, rule.params))
                 if screen is not None

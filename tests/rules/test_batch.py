@@ -82,7 +82,12 @@ KIND_RULES = {
                 {"steps": [5, 30], "min": 0.0, "max": 2.0},
             ],
             "min_points": 2,
-        }
+        },
+        {
+            "stages": [{"steps": [3, 12], "min": -0.2, "max": 0.2}],
+            "min_points": 1,
+            "max_run_step": 60,
+        },
     ],
     "trend": [
         {"direction": "increasing", "min_points": 5},
