@@ -116,9 +116,8 @@ def _read_plain(
 
     if not plain:
         return []
-    try:
-        frame = pl.read_ndjson(b"".join(p.data for p in plain), infer_schema_length=None)
-    except Exception:  # one odd file spoils the batch: every file is read on its own
+    frame = _decode(b"".join(p.data for p in plain), plain)
+    if frame is None:  # every file is read on its own
         return []
     lines = np.array([p.lines for p in plain], dtype=np.int64)
     if frame.height != int(lines.sum()) or frame.schema.get("step") != pl.Int64:
@@ -144,6 +143,23 @@ def _read_plain(
         )
         out.append((p.index, run))
     return out
+
+
+def _decode(data: bytes, plain: list[_Plain]) -> Any:
+    """All lines at once. First with the schema the first lines promise (numbers only:
+    4-5x faster than inferring it; a key it lacks is caught by _passing's key count, a
+    value of another type fails the call); then, if one file broke that promise, inferring
+    the schema so the other files still pass; None if Polars refuses the bytes."""
+    import polars as pl
+
+    keys = dict.fromkeys(k for p in plain for k in p.keys)
+    schema = {k: pl.Int64 if k == "step" else pl.Float64 for k in keys}
+    for options in ({"schema": schema}, {"infer_schema_length": None}):
+        try:
+            return pl.read_ndjson(data, **options)
+        except Exception:  # a value of another type: try the next way
+            continue
+    return None
 
 
 def _source(target: tuple[RunFiles, Path]) -> str:

@@ -207,10 +207,7 @@ def _closest(key: str, candidates: list[str]) -> str:
 
 
 def _finding(rule: Rule, key: str, caps: dict[str, str], hit: Hit, other: str | None) -> Finding:
-    fields: dict[str, Any] = {
-        ("limit" if f.name == "value" else f.name): getattr(rule.params, f.name)
-        for f in dataclasses.fields(rule.params)
-    }
+    fields = dict(_param_fields(rule))
     fields.update(caps)
     onset = hit.onset if hit.onset is not None else hit.step
     fields.update(
@@ -244,6 +241,25 @@ def _finding(rule: Rule, key: str, caps: dict[str, str], hit: Hit, other: str | 
         source=rule.source,
         extra=extra,
     )
+
+
+_PARAMS: dict[int, tuple[object, dict[str, Any]]] = {}  # id(params) -> (params, fields)
+
+
+def _param_fields(rule: Rule) -> dict[str, Any]:
+    """A rule's parameters as template fields (`value` is shown as `limit`), built once per
+    rule: a sweep renders thousands of findings of the same rules."""
+    cached = _PARAMS.get(id(rule.params))
+    if cached is not None and cached[0] is rule.params:
+        return cached[1]
+    fields = {
+        ("limit" if f.name == "value" else f.name): getattr(rule.params, f.name)
+        for f in dataclasses.fields(rule.params)
+    }
+    if len(_PARAMS) > 4096:
+        _PARAMS.clear()
+    _PARAMS[id(rule.params)] = (rule.params, fields)
+    return fields
 
 
 def render(text: str, fields: dict[str, Any]) -> str:

@@ -72,6 +72,9 @@ def parse(template: str) -> tuple[Piece, ...]:
     return tuple(pieces)
 
 
+_PLAIN = frozenset({int, float, str})
+
+
 def render(template: str, values: dict[str, Any]) -> str:
     """Fill a template checked at load; a field without a value stays as written, a value
     that does not fit its spec (None, text under `.2f`) is shown plainly, never an error."""
@@ -93,6 +96,11 @@ def render(template: str, values: dict[str, Any]) -> str:
 def _format(value: Any, spec: str) -> str:
     if value is None:
         return "n/a"
+    if type(value) in _PLAIN:  # most values: no check against the numbers ABCs (slow)
+        try:
+            return format(value, spec)
+        except (ValueError, TypeError):
+            return str(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, int):
         value = int(value)  # numpy integers: formatted as the number they are
     elif isinstance(value, numbers.Real) and not isinstance(value, (int, float)):

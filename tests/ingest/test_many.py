@@ -16,10 +16,10 @@ from logscope.ingest.many import read_many
 from logscope.run import Run
 
 
-def _line(rng: np.random.Generator, step: int, keys: list[str]) -> str:
+def _line(rng: np.random.Generator, step: int, keys: list[str], plain: bool) -> str:
     record: dict[str, object] = {"step": step}
     for key in keys:
-        kind = rng.integers(12)
+        kind = rng.integers(12) if not plain else 3 - 3 * int(rng.random() < 0.2)
         if kind == 0:
             record[key] = int(rng.integers(-5, 5))
         elif kind == 1 and rng.random() < 0.3:
@@ -38,12 +38,13 @@ def _write_sweep(folder: Path, seed: int) -> None:
         keys = list(rng.choice(pool, int(rng.integers(0, len(pool))), replace=False))
         length = int(rng.integers(1, 30))
         steps = np.cumsum(rng.integers(0 if rng.random() < 0.2 else 1, 3, length))
-        lines = [_line(rng, int(s), keys) for s in steps]
-        if rng.random() < 0.1:
+        plain = rng.random() < 0.6  # most files of a sweep: numbers only, every key
+        lines = [_line(rng, int(s), keys, plain) for s in steps]
+        if rng.random() < 0.05:
             lines.insert(int(rng.integers(len(lines))), "")
-        if rng.random() < 0.1:
+        if rng.random() < 0.05:
             lines[-1] = lines[-1][:-3]  # cut short
-        text = "\n".join(lines) + ("\n" if rng.random() < 0.9 else "")
+        text = "\n".join(lines) + ("\n" if rng.random() < 0.95 else "")
         run = folder / f"run_{index}"
         run.mkdir()
         (run / "metrics.jsonl").write_text(text)
