@@ -342,7 +342,9 @@ def stage_hits(
         fires = (lengths >= p.min_points) & judged & outside & ~silent
         for i in np.flatnonzero(fires):
             a, b = int(inside.bounds[i]), int(inside.bounds[i + 1])
-            value = float(np.median(inside.values[a:b]))  # its sign of zero too
+            value = float(median[i])
+            if value == 0:  # 0.0 or -0.0: which one np.median picks depends on its partition
+                value = float(np.median(inside.values[a:b]))
             hits[i].append(
                 Hit(
                     step=int(run_steps[run_bounds[i] + before[i]]),
