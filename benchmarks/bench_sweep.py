@@ -35,8 +35,13 @@ def sweep(count: int) -> Path:
     return folder if count > 1 else folder / "run_0000"
 
 
-def end_to_end(folder: Path, extra: list[str]) -> float:
+def end_to_end(folder: Path, extra: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, all threads) of one fresh `logscope check`.
+    CPU time is less at the mercy of other processes on a shared machine than wall time."""
+    import resource
+
     command = [sys.executable, "-m", "logscope", "check", str(folder), "--format", "json"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         [*command, "--fail-on", "never", *extra],
@@ -44,7 +49,10 @@ def end_to_end(folder: Path, extra: list[str]) -> float:
         stdout=subprocess.DEVNULL,
         cwd=HERE.parent,
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
 
 
 def split(folder: Path) -> dict[str, float]:
@@ -95,19 +103,24 @@ def main() -> None:
     args = parser.parse_args()
     folders = {n: sweep(n) for n in args.runs}
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
-    times: dict[int, list[float]] = {n: [] for n in args.runs}
+    walls: dict[int, list[float]] = {n: [] for n in args.runs}
+    cpus: dict[int, list[float]] = {n: [] for n in args.runs}
     for _ in range(args.repeat):  # interleaved, so load changes hit every size alike
         for n, folder in folders.items():
-            times[n].append(end_to_end(folder, ["--jobs", str(args.jobs)]))
+            wall, cpu = end_to_end(folder, ["--jobs", str(args.jobs)])
+            walls[n].append(wall)
+            cpus[n].append(cpu)
     print(f"\n`logscope check DIR --format json --jobs {args.jobs}`, {STEPS} steps per run")
-    print("| runs | median s | min s | max s | runs/s | x one run |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    one = statistics.median(times[min(times)])
-    for n, values in times.items():
-        median = statistics.median(values)
+    print("| runs | wall median s | min | max | CPU s | min | max | x one run, wall / CPU |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    one_wall = statistics.median(walls[min(walls)])
+    one_cpu = statistics.median(cpus[min(cpus)])
+    for n in args.runs:
+        w, c = walls[n], cpus[n]
         print(
-            f"| {n} | {median:.2f} | {min(values):.2f} | {max(values):.2f} | "
-            f"{n / median:.0f} | {median / one:.1f} |"
+            f"| {n} | {statistics.median(w):.2f} | {min(w):.2f} | {max(w):.2f} | "
+            f"{statistics.median(c):.2f} | {min(c):.2f} | {max(c):.2f} | "
+            f"{statistics.median(w) / one_wall:.1f} / {statistics.median(c) / one_cpu:.1f} |"
         )
     if args.split:
         parts = split(sweep(args.split))
