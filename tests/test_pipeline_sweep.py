@@ -1,0 +1,47 @@
+"""A folder of many runs takes the sweep path (pipeline._batched: ingest.many + rules.batch);
+its reports are exactly those of checking each run on its own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from logscope import pipeline
+from logscope.report import REPORTERS, Document
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+
+
+def _runs_json(result: pipeline.CheckResult, packs: list) -> list[dict]:  # type: ignore[type-arg]
+    doc = Document(reports=result.reports, fail_on=None, packs=packs)
+    return json.loads(REPORTERS["json"].render(doc))["runs"]  # type: ignore[no-any-return]
+
+
+def test_a_sweep_says_what_each_run_says_alone() -> None:
+    """Every sample format (one-file JSONL runs batched, the others read one by one, runs of
+    one process merged): the sweep path equals checking each group of runs alone."""
+    from logscope.ingest.discover import discover
+    from logscope.rules import engine
+
+    packs = pipeline.load_packs()
+    shared = engine.shared_aliases(packs)
+    options = pipeline._Options(frozenset(), None, None)
+    groups = pipeline._same_run_candidates([(found, SAMPLES) for found in discover(SAMPLES)])
+    alone = pipeline.CheckResult()
+    for group in groups:
+        alone.reports.extend(pipeline._check_group(group, packs, shared, options))
+    together = pipeline.check([SAMPLES], packs)
+    assert len(together.reports) == len(alone.reports) >= 20
+    assert _runs_json(together, packs) == _runs_json(alone, packs)
+
+
+def test_progress_counts_runs_of_a_sweep(tmp_path: Path) -> None:
+    for index in range(5):
+        run = tmp_path / f"run_{index}"
+        run.mkdir()
+        lines = [json.dumps({"step": s, "loss": 1.0 / s}) for s in range(1, 30)]
+        (run / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    seen: list[tuple[str, int, int]] = []
+    result = pipeline.check([tmp_path], pipeline.load_packs(), progress=lambda *a: seen.append(a))
+    assert len(result.reports) == 5 and not result.errors
+    assert seen[-1] == ("5/5 runs", 5, 5)
