@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from logscope.run import Run
 
 MAX_FILE_BYTES = 4 << 20  # larger files are read one by one (their reader is fast enough)
+MAX_BATCH_BYTES = 256 << 20  # past this, a batch's other files are read one by one
 _UNSURE = (b"NaN", b"Infinity", b"null", b"[", b"\r", b"\n\n", b"\\")
 _FILE = "\x00file"
 
@@ -53,7 +54,12 @@ def read_many(
     from logscope.ingest import read_found
 
     runs: list[Run | None] = [None] * len(targets)
-    plain = [p for i, t in enumerate(targets) if (p := _plain(i, t[0])) is not None]
+    plain: list[_Plain] = []
+    size = 0
+    for i, target in enumerate(targets):
+        if size < MAX_BATCH_BYTES and (found := _plain(i, target[0])) is not None:
+            plain.append(found)
+            size += len(found.data)
     for index, run in _read_plain(plain, targets):
         runs[index] = run
     return [
