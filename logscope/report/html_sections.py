@@ -169,7 +169,7 @@ def _finding_row(name: RunName, f: Finding, anchors: dict[str, str], many: bool)
         f"<td class=id>{metric}</td>",
         f"<td class=num>{_esc(steps)}</td>",
         f"<td class=num>{_esc(value)}</td>",
-        f"<td>{_esc(f.message)}</td>",
+        f"<td class=text>{_esc(f.message)}</td>",
         f"<td class=advice>{_esc(f.advice)}</td>",
         f"<td class=source>{_esc(f.source)}</td>",
     ]
@@ -208,9 +208,8 @@ def _controls() -> str:
         "<div class=controls><label for=smoothing>Smoothing</label> "
         "<input type=range id=smoothing min=0 max=0.99 step=0.01 value=0> "
         "<output id=smoothing-value for=smoothing>off</output> "
-        "<span class=muted>exponential moving average as in TensorBoard, drawn over the "
-        "faded raw line; rules always judge the raw values. Log scale: per plot, "
-        "under it.</span></div>"
+        "<span class=muted>a moving average as in TensorBoard over the faded raw line "
+        "(rules judge the raw values) · log scale: under each plot</span></div>"
     )
 
 
