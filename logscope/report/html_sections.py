@@ -17,8 +17,8 @@ from logscope.report.text import html_text as _esc
 
 if TYPE_CHECKING:
     from logscope.model import Finding, Severity
+    from logscope.outcome import RunReport
     from logscope.report.names import RunName
-    from logscope.rules.engine import RunReport
     from logscope.rules.spec import Pack
 
 LISTED = 50  # items listed per run in the problems and notes sections

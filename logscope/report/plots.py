@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from logscope.outcome import RunReport
 from logscope.report import axes, labels
 from logscope.report.guides import GUIDE_COLOR, note, span, vline
 from logscope.report.guides import guides as rule_guides
 from logscope.report.traces import BUFFER_REUSE, SEVERITY_COLOR, Line, series, text
 from logscope.rules import aliases
-from logscope.rules.engine import RunReport, shared_aliases
+from logscope.rules.engine import shared_aliases
 from logscope.rules.spec import Pack, Rule
 
 if TYPE_CHECKING:

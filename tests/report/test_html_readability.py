@@ -223,7 +223,7 @@ def test_stage_bands_only_where_the_table_applies(tmp_path: Path) -> None:
 
 
 def test_a_million_step_run_stays_small_and_keeps_what_matters() -> None:
-    from logscope.checking import load_packs
+    from logscope.pipeline import load_packs
     from logscope.report import Document, Layout, html
     from logscope.rules import engine
     from logscope.run import Run
