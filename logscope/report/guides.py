@@ -17,6 +17,7 @@ from logscope.report.axes import Guide
 from logscope.rules.pack import Rule
 
 GUIDE_COLOR = "rgba(214, 39, 40, 0.55)"
+EDGE_COLOR = "#b3261e"  # the value of a guide beyond the axis: text to read, not a line
 BAND_FILL = "rgba(44, 160, 44, 0.10)"
 
 

@@ -138,7 +138,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .status{font-weight:700;text-transform:uppercase}.status.pass{color:#2a7d2a}
 .status.fail,.status.error{color:#c62828}
 .advice{color:#555}.source{color:#777;font-size:12px}.muted{color:#777}
-td.text,td.advice,td.source{overflow-wrap:anywhere;min-width:9em}
+td.text,td.advice,td.source{overflow-wrap:anywhere;min-width:6em}
+.wide{overflow-x:auto}
 code{font-family:ui-monospace,monospace;font-size:12px;overflow-wrap:anywhere}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:12px}
 figure{margin:0;border:1px solid #e3e3e3;border-radius:4px;padding:4px}

@@ -58,7 +58,7 @@ def runs(reports: list[RunReport], names: list[RunName], fail_on: Severity | Non
     head = "".join(f"<th>{h}</th>" for h in (*columns, "ingest problems", "reader notes"))
     return (
         "<h2 id=runs>Runs checked: steps, sources read and rule packs applied</h2>"
-        f"<table class=runs><tr>{head}</tr>{''.join(rows)}</table>"
+        f"<div class=wide><table class=runs><tr>{head}</tr>{''.join(rows)}</table></div>"
     )
 
 
@@ -147,8 +147,8 @@ def findings(reports: list[RunReport], names: list[RunName], anchors: dict[str, 
     columns = ["severity", "rule", "metric", "step", "value", "message", "advice", "source"]
     head = "".join(f"<th>{c}</th>" for c in (["run", *columns] if many else columns))
     return (
-        f"<h2 id=findings>{title} ({len(rows)})</h2>"
-        f"<table class=findings><tr>{head}</tr>{''.join(rows)}</table>"
+        f"<h2 id=findings>{title} ({len(rows)})</h2><div class=wide>"
+        f"<table class=findings><tr>{head}</tr>{''.join(rows)}</table></div>"
     )
 
 

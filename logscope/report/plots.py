@@ -20,7 +20,7 @@ import polars as pl
 
 from logscope.outcome import RunReport
 from logscope.report import axes, labels
-from logscope.report.guides import GUIDE_COLOR, note, span, vline
+from logscope.report.guides import EDGE_COLOR, note, span, vline
 from logscope.report.guides import guides as rule_guides
 from logscope.report.traces import BUFFER_REUSE, SEVERITY_COLOR, Line, series, text
 from logscope.rules import aliases
@@ -171,7 +171,7 @@ def figure(
     for log in (False, True) if axes.can_log(low) else (False,):
         axis = axes.fit(low, high, found, log=log)
         above = axes.beyond(axis.above, "↑")
-        corner = labels.Onset(0, above, GUIDE_COLOR) if above else None
+        corner = labels.Onset(0, above, EDGE_COLOR) if above else None
         stacked = labels.stack(points, *(x_range or (0.0, 1.0)), corner=corner)
         rows = max(rows, stacked.rows)
         scales["log" if log else "linear"] = _scale(axis, log, shapes, stacked.annotations + bottom)
@@ -302,7 +302,7 @@ def _scale(
     return {
         "yaxis": yaxis,
         "shapes": shapes + axis.drawn,
-        "annotations": notes + axes.bottom_marker(axis, GUIDE_COLOR),
+        "annotations": notes + axes.bottom_marker(axis, EDGE_COLOR),
     }
 
 
