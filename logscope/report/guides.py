@@ -95,32 +95,21 @@ def _xspan(x0: float, x1: float, windowed: bool) -> dict[str, Any]:
 
 
 def vline(step: int, color: str, dash: str) -> dict[str, Any]:
-    return {
-        "type": "line",
-        "xref": "x",
-        "yref": "paper",
-        "x0": step,
-        "x1": step,
-        "y0": 0,
-        "y1": 1,
-        "line": {"color": color, "width": 1.2, "dash": dash},
-    }
+    """A line across the plot's height at `step` (a finding's onset, a resume)."""
+    shape = _full_height("line", step, step)
+    shape["line"] = {"color": color, "width": 1.2, "dash": dash}
+    return shape
 
 
 def span(x0: int, x1: int, color: str) -> dict[str, Any]:
-    return {
-        "type": "rect",
-        "xref": "x",
-        "yref": "paper",
-        "x0": x0,
-        "x1": x1,
-        "y0": 0,
-        "y1": 1,
-        "fillcolor": color,
-        "opacity": 0.07,
-        "line": {"width": 0},
-        "layer": "below",
-    }
+    """A faint box across the plot's height from `x0` to `x1` (a finding's bad stretch)."""
+    shape = _full_height("rect", x0, x1)
+    shape.update(fillcolor=color, opacity=0.07, line={"width": 0}, layer="below")
+    return shape
+
+
+def _full_height(kind: str, x0: int, x1: int) -> dict[str, Any]:
+    return {"type": kind, "xref": "x", "yref": "paper", "x0": x0, "x1": x1, "y0": 0, "y1": 1}
 
 
 def note(step: int, label: str, color: str) -> dict[str, Any]:

@@ -36,7 +36,7 @@ def runs(reports: list[RunReport], names: list[RunName], fail_on: Severity | Non
         status = run_status(report, fail_on)
         steps = run.steps
         span = (
-            f"{steps['first']}–{steps['last']} ({steps['count']} logged)"
+            f"{steps['first']:,}–{steps['last']:,} ({steps['count']:,} logged)"
             if steps["count"]
             else "none"
         )
