@@ -70,9 +70,12 @@ def read_many(
 
 def _plain(index: int, found: RunFiles) -> _Plain | None:
     """The file of a run that is one small plain JSONL file, else None."""
+    from logscope.ingest import formats
     from logscope.ingest.stream import shown_as
 
-    if found.part is not None or len(found.files) != 1 or found.files[0][1] != "jsonl":
+    if found.part is not None or len(found.files) != 1:
+        return None
+    if formats.get(found.files[0][1]) is not formats.DEFAULT:  # the JSON Lines record
         return None
     path = found.files[0][0]
     if shown_as(path) is not None:
