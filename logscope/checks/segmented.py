@@ -269,15 +269,17 @@ def _drawdown(segments: Segments, p: drawdown.Params) -> Array:
     if p.smooth > 1:
         level = rolling(clean, "median", p.smooth, min_samples=1)
     values = level if p.better == "higher" else -level
-    frame = pl.DataFrame({"v": values, "run": clean.ids()})
-    peak = frame.select(pl.col("v").cum_max().over("run")).to_series().to_numpy()
-    best = shifted(clean, np.asarray(peak, dtype=np.float64))
     lengths = clean.lengths()
     position = np.arange(len(values)) - np.repeat(clean.bounds[:-1], lengths)
+    first_full = np.minimum(p.smooth, lengths) - 1
+    candidates = np.where(position < first_full[clean.ids()], -np.inf, values)  # full medians
+    frame = pl.DataFrame({"v": candidates, "run": clean.ids()})
+    peak = frame.select(pl.col("v").cum_max().over("run")).to_series().to_numpy()
+    best = shifted(clean, np.asarray(peak, dtype=np.float64))
+    best[~np.isfinite(best)] = np.nan
     best[position < p.min_points] = np.nan
     with np.errstate(invalid="ignore"):
         if p.relative_to == "progress":
-            first_full = np.minimum(p.smooth, lengths) - 1
             anchor_at = np.clip(clean.bounds[:-1] + first_full, 0, max(len(values) - 1, 0))
             anchor = values[anchor_at][clean.ids()] if len(values) else values
             best[position <= first_full[clean.ids()]] = np.nan

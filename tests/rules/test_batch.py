@@ -74,6 +74,7 @@ KIND_RULES = {
     "drawdown": [
         {"better": "lower", "drop": 0.3},
         {"better": "higher", "drop": 0.2, "smooth": 3, "relative_to": "progress", "min_points": 2},
+        {"better": "lower", "drop": 0.2, "smooth": 4, "min_points": 2},
     ],
     "stage": [
         {
