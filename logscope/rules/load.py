@@ -374,9 +374,12 @@ def builtin_dir() -> Path:
 
 
 def load_builtin() -> list[Pack]:
+    """The packs shipped with logscope (parsed once, then from the user's cache)."""
+    from logscope.rules.packcache import cached
+
     folder = builtin_dir()
     files = sorted(p for p in folder.glob("*.yaml") if not p.name.endswith(".test.yaml"))
-    return load_files(files)
+    return cached(files, load_files)
 
 
 def load_files(files: list[Path]) -> list[Pack]:
