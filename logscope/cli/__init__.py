@@ -8,6 +8,9 @@ the readers, plotly) are imported inside the commands, so `logscope --help` star
 
 Importing this package imports nothing else: `app` (the Typer app, every command
 registered) is built on first use, and `logscope --version` answers before Typer loads.
+Typer turns every command's signature into a click command before parsing (inspecting
+signatures and evaluating annotations); `main` has it build only the command named on the
+command line (all of them for `--help`, a misspelt command, or anything else).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ def main() -> None:
         sys.stdout.write(f"logscope {__version__}\n")
         sys.stdout.flush()
         return
-    _app()()
+    _only(_app(), _command_name(args))()
 
 
 def _app() -> typer.Typer:
@@ -46,6 +49,36 @@ def _app() -> typer.Typer:
     from logscope.cli.common import app
 
     return app
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The command named first on the command line (after `--debug`), if any."""
+    for arg in args:
+        if arg != "--debug":
+            return None if arg.startswith("-") else arg
+    return None
+
+
+def _only(app: typer.Typer, name: str | None) -> typer.Typer:
+    """A copy of `app` that registers only the command or group `name` (when it is one):
+    the same root options and callback, so the command runs exactly as in the full app."""
+    if name is None:
+        return app
+    import copy
+
+    from typer.main import get_command_name
+
+    commands = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None and (c.name or get_command_name(c.callback.__name__)) == name
+    ]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if len(commands) + len(groups) != 1:
+        return app
+    only = copy.copy(app)
+    only.registered_commands, only.registered_groups = commands, groups
+    return only
 
 
 def __getattr__(name: str) -> Any:

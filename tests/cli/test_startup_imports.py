@@ -77,3 +77,29 @@ def test_a_small_check_loads_only_what_it_uses(tmp_path: Path) -> None:
     again, _ = _loaded(code, env)
     assert again.isdisjoint({"yaml", "scipy", "pydantic", "plotly", "pyarrow"})
     assert {"polars", "numpy"} <= again  # (it did read and check the run)
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["check", "sample_logs/kto_diverging", "-f", "json"], 1),
+        (["--debug", "check", "sample_logs/kto_healthy"], 0),
+        (["check", "--help"], 0),
+        (["rules", "list", "--pack", "kto"], 0),
+        (["tail", "sample_logs/kto_healthy", "-n", "3"], 0),
+    ],
+)
+def test_main_builds_only_the_named_command_and_answers_as_the_full_app(
+    argv: list[str], code: int, cli
+) -> None:  # type: ignore[no-untyped-def]
+    script = (
+        f"import sys\nsys.argv = ['logscope', *{argv!r}]\nfrom logscope.cli import main\nmain()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "100"}
+    for name in ("LOGSCOPE_FORMAT", "LOGSCOPE_FAIL_ON", "GITHUB_ACTIONS"):
+        env.pop(name, None)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == cli(argv, exit_code=code).stdout
