@@ -17,8 +17,13 @@ bytecode cache is used as after an install, and nothing is written into the chec
 Then the import-time profile of `check` (`python -X importtime`): the modules with the
 largest cumulative import time, and the total by top-level package.
 
+`--baseline DIR` (another checkout, e.g. `git worktree add /tmp/old main` or
+`git archive REV | tar -x -C /tmp/old`) measures it too, each run interleaved with one of
+this checkout, so both see the same load on a shared machine: before -> after.
+
     python benchmarks/bench_startup.py                 # ~1 minute
     python benchmarks/bench_startup.py --runs 21 --top 40
+    python benchmarks/bench_startup.py --baseline /tmp/old --runs 15
 """
 
 from __future__ import annotations
@@ -46,9 +51,9 @@ if __name__ == "__main__":
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
-def environment(cache: Path) -> dict[str, str]:
+def environment(cache: Path, root: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONPATH=str(ROOT), PYTHONPYCACHEPREFIX=str(cache), NO_COLOR="1")
+    env.update(PYTHONPATH=str(root), PYTHONPYCACHEPREFIX=str(cache), NO_COLOR="1")
     env.update(COLUMNS="100")
     return env
 
@@ -57,7 +62,11 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """Wall and CPU seconds (user + system of the child) of one run, and its exit code."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        env=env,
+        cwd=env["PYTHONPATH"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
@@ -69,15 +78,22 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):6.3f} s (min {min(values):.3f}, max {max(values):.3f})"
 
 
-def measure(name: str, command: list[str], env: dict[str, str], runs: int) -> None:
-    timed(command, env)  # warm-up: page cache, bytecode cache
-    walls, cpus, codes = [], [], set()
+def measure(name: str, command: list[str], envs: dict[str, dict[str, str]], runs: int) -> None:
+    """`runs` runs of `command` per checkout, interleaved (after one warm-up run each)."""
+    for env in envs.values():
+        timed(command, env)  # warm-up: page cache, bytecode cache, the packs' cache
+    results: dict[str, tuple[list[float], list[float], set[int]]] = {
+        label: ([], [], set()) for label in envs
+    }
     for _ in range(runs):
-        wall, cpu, code = timed(command, env)
-        walls.append(wall)
-        cpus.append(cpu)
-        codes.add(code)
-    print(f"{name:44s} wall {spread(walls)}  cpu {spread(cpus)}  exit {sorted(codes)}")
+        for label, env in envs.items():
+            wall, cpu, code = timed(command, env)
+            results[label][0].append(wall)
+            results[label][1].append(cpu)
+            results[label][2].add(code)
+    for label, (walls, cpus, codes) in results.items():
+        shown = f"{name} [{label}]" if len(envs) > 1 else name
+        print(f"{shown:48s} wall {spread(walls)}  cpu {spread(cpus)}  exit {sorted(codes)}")
 
 
 def import_profile(command: list[str], env: dict[str, str], top: int) -> None:
@@ -107,7 +123,7 @@ def import_profile(command: list[str], env: dict[str, str], top: int) -> None:
     print("\nself time by top-level package:")
     for package, own in sorted(packages.items(), key=lambda kv: -kv[1])[:15]:
         print(f"{own / 1e3:9.1f}ms  {package}")
-    heavy = ("polars", "numpy", "scipy", "yaml", "plotly", "pydantic", "rich")
+    heavy = ("polars", "numpy", "scipy", "yaml", "plotly", "pydantic", "rich", "typer")
     loaded = {module.split(".")[0] for _, _, _, module in rows}
     print("\nloaded: " + ", ".join(m for m in heavy if m in loaded))
 
@@ -117,12 +133,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=11, help="fresh processes per command")
     parser.add_argument("--top", type=int, default=30, help="modules in the import profile")
     parser.add_argument("--sample", type=Path, default=SAMPLE, help="the run to check")
+    parser.add_argument("--baseline", type=Path, help="another checkout, measured interleaved")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="logscope-startup-") as tmp:
         cache = Path(tmp) / "pycache"
         script = Path(tmp) / "logscope"
         script.write_text(SCRIPT, encoding="utf-8")
         env = environment(cache)
+        envs = {"this": env}
+        if args.baseline is not None:
+            envs = {"before": environment(cache, args.baseline.resolve()), "after": env}
         lines = sum(1 for path in args.sample.rglob("*.jsonl") for _ in path.open("rb"))
         print(
             f"python {sys.version.split()[0]}, {os.cpu_count()} cores, sample "
@@ -131,10 +151,10 @@ def main() -> None:
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
         starts = {"script": [sys.executable, str(script)], "-m": [sys.executable, "-m", "logscope"]}
         for how, start in starts.items():
-            measure(f"{how} --version", [*start, "--version"], env, args.runs)
-            measure(f"{how} --help", [*start, "--help"], env, args.runs)
+            measure(f"{how} --version", [*start, "--version"], envs, args.runs)
+            measure(f"{how} --help", [*start, "--help"], envs, args.runs)
             sample = str(args.sample.relative_to(ROOT))
-            measure(f"{how} check {sample}", [*start, "check", sample], env, args.runs)
+            measure(f"{how} check {sample}", [*start, "check", sample], envs, args.runs)
         print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         sample = str(args.sample.relative_to(ROOT))
         import_profile([*starts["script"], "check", sample], env, args.top)
