@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from logscope.model import Finding, Severity
     from logscope.outcome import RunReport
+    from logscope.report import Document
     from logscope.run import Run
 
 PathLike = str | Path
@@ -224,14 +225,20 @@ class CheckOutcome:
         ]
         return pl.DataFrame(rows, schema=schema)
 
+    def document(self) -> Document:
+        """What the reporters render (`logscope.report.REPORTERS[name].render(doc, layout)`)."""
+        from logscope.report import Document
+
+        return Document(reports=self.reports, fail_on=self.fail_on, errors=self.errors)
+
     def to_dict(self) -> dict[str, Any]:
         """The document `logscope check --format json` prints."""
         import json
 
-        from logscope.report import REPORTERS, Document, Layout
+        from logscope.report import REPORTERS, Layout
 
-        doc = Document(reports=self.reports, fail_on=self.fail_on, errors=self.errors)
-        document: dict[str, Any] = json.loads(REPORTERS["json"].render(doc, Layout()))
+        rendered = REPORTERS["json"].render(self.document(), Layout())
+        document: dict[str, Any] = json.loads(rendered)
         return document
 
     def __repr__(self) -> str:
@@ -248,7 +255,7 @@ class CheckOutcome:
     def _repr_html_(self) -> str:
         from logscope.report.notebook import outcome_html
 
-        return outcome_html(self)
+        return outcome_html(self.document(), self.exit_code)
 
 
 def check(

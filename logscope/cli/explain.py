@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from logscope.cli.common import app, fail, say
+from logscope.cli.boundary import fail, say
+from logscope.cli.common import app
 
 
 class ExplainFormat(str, Enum):

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from logscope.cli.boundary import say, stderr
 from logscope.cli.common import (
     EXIT_ERROR,
     AllowEmptyOption,
@@ -24,8 +25,6 @@ from logscope.cli.common import (
     choose_rules,
     fail_level,
     fail_on_option,
-    say,
-    stderr,
     with_progress,
     write,
 )

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from logscope.cli.common import EXIT_FINDINGS, EXIT_OK, fail, rules_app, say
+from logscope.cli.boundary import fail, say
+from logscope.cli.common import EXIT_FINDINGS, EXIT_OK, rules_app
 
 if TYPE_CHECKING:
     from logscope.rules.pack import Pack

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from logscope.cli.boundary import fail
 from logscope.cli.common import (
     ConfigOption,
     ExitOn,
@@ -19,7 +20,6 @@ from logscope.cli.common import (
     SetOption,
     app,
     choose_rules,
-    fail,
     fail_level,
     fail_on_option,
 )
