@@ -74,3 +74,18 @@ def upload(folder: Path, url: str) -> None:
     if not fs.exists(bucket):
         fs.mkdir(bucket)
     fs.put(str(folder), url.removeprefix("s3://"), recursive=True)
+
+
+@pytest.fixture
+def denied(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A server that checks credentials (moto with authentication on after its first call,
+    which creates the bucket `private`), and keys it does not know (secret: not-a-secret)."""
+    import boto3
+
+    for url in server({"INITIAL_NO_AUTH_ACTION_COUNT": "1"}):
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN000000000")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        boto3.client("s3").create_bucket(Bucket="private")
+        yield url

@@ -13,13 +13,13 @@ pytest.importorskip("s3fs")
 pytest.importorskip("moto")
 
 import s3server
-from s3server import server, upload
+from s3server import upload
 
 import logscope
 from logscope.errors import InputError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
-s3, aws = s3server.s3, s3server.aws  # the server and credentials fixtures
+s3, aws, denied = s3server.s3, s3server.aws, s3server.denied  # fixtures
 
 
 def test_check_a_run_in_s3_gives_the_local_verdict_named_by_its_url(aws: str, cli) -> None:  # type: ignore[no-untyped-def]
@@ -67,20 +67,10 @@ def test_a_missing_bucket_is_a_clear_usage_error(aws: str, cli) -> None:  # type
         logscope.read_runs("s3://no-such-bucket/runs/x")
 
 
-def test_denied_credentials_are_a_clear_usage_error(monkeypatch: pytest.MonkeyPatch, cli) -> None:  # type: ignore[no-untyped-def]
-    """A server that checks credentials (moto with authentication on after its first call,
-    which creates the bucket) refuses keys it does not know."""
-    import boto3
-
-    for url in server({"INITIAL_NO_AUTH_ACTION_COUNT": "1"}):
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN000000000")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        boto3.client("s3").create_bucket(Bucket="private")
-        result = cli(["check", "s3://private/runs/x"], exit_code=2)
-        assert "s3://private/runs/x: access denied" in result.stderr
-        assert "not-a-secret" not in result.stderr
+def test_denied_credentials_are_a_clear_usage_error(denied: str, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", "s3://private/runs/x"], exit_code=2)
+    assert "s3://private/runs/x: access denied" in result.stderr
+    assert "not-a-secret" not in result.stderr
 
 
 def test_without_the_cloud_extra_a_url_says_what_to_install(

@@ -17,13 +17,13 @@ pytest.importorskip("s3fs")
 pytest.importorskip("moto")
 
 import s3server
-from s3server import server, upload
+from s3server import upload
 
 from logscope.errors import InputError
 from logscope.follow.remote import Mirror
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"
-s3, aws = s3server.s3, s3server.aws  # the server and credentials fixtures
+s3, aws, denied = s3server.s3, s3server.aws, s3server.denied  # fixtures
 
 
 def _put(url: str, data: bytes) -> None:
@@ -126,15 +126,7 @@ def test_a_missing_bucket_or_empty_prefix_is_a_clear_usage_error(
         Mirror("s3://no-such-bucket/x", tmp_path).start()
 
 
-def test_denied_credentials_are_a_clear_usage_error(monkeypatch: pytest.MonkeyPatch, cli) -> None:  # type: ignore[no-untyped-def]
-    import boto3
-
-    for url in server({"INITIAL_NO_AUTH_ACTION_COUNT": "1"}):
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN000000000")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        boto3.client("s3").create_bucket(Bucket="private")
-        result = cli(["tail", "s3://private/runs/x", "-f", "--idle", "1"], exit_code=2)
-        assert "s3://private/runs/x: access denied" in result.stderr
-        assert "not-a-secret" not in result.stderr
+def test_denied_credentials_are_a_clear_usage_error(denied: str, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["tail", "s3://private/runs/x", "-f", "--idle", "1"], exit_code=2)
+    assert "s3://private/runs/x: access denied" in result.stderr
+    assert "not-a-secret" not in result.stderr
