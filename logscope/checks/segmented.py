@@ -378,8 +378,6 @@ def _trend(segments: Segments, p: trend.Params) -> Array:
 def _trend_sliding(clean: Segments, p: trend.Params) -> Array:
     """Any window inside a run significant in `direction` (moved, min_effect and persist
     only ever silence such a window, so they are left to `evaluate`)."""
-    from scipy.special import ndtr
-
     w = int(p.window or 0)
     fires = np.zeros(clean.count, dtype=bool)
     values, n = clean.values, len(clean.values)
@@ -396,7 +394,7 @@ def _trend_sliding(clean: Segments, p: trend.Params) -> Array:
     variance = w * (w - 1) * (2 * w + 5) / 18.0
     z = (s - np.sign(s)) / np.sqrt(variance)
     sign = 1 if p.direction == "increasing" else -1
-    pvalues = ndtr(-sign * z)
+    pvalues = trend._ndtr_array(-sign * z)  # trend's own normal CDF (no scipy import)
     enough = clean.lengths() >= max(p.min_points, 3)
     fires[ids[:starts][whole & (pvalues < p.alpha * (1 + SLACK))]] = True
     return fires & enough
@@ -406,8 +404,6 @@ def _trend_whole(clean: Segments, p: trend.Params) -> Array:
     """Mann–Kendall over each whole run (runs above trend.TEST_POINTS are judged one by one).
     `significant` needs p < alpha; `absent` is silent only when p < alpha and more than
     half the pairs move in `direction` (then Theil–Sen's median slope does too)."""
-    from scipy.special import ndtr
-
     lengths = clean.lengths()
     too_long = lengths > trend.TEST_POINTS
     enough = lengths >= max(p.min_points, 3)
@@ -421,7 +417,8 @@ def _trend_whole(clean: Segments, p: trend.Params) -> Array:
     variance = (n * (n - 1) * (2 * n + 5) - ties) / 18
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (s - np.sign(s)) / np.sqrt(variance)
-        pvalues = np.where(variance > 0, ndtr(-sign * z), 1.0)
+        z = np.where(variance > 0, z, 0.0)  # 1.0 below, whatever z says
+        pvalues = np.where(variance > 0, trend._ndtr_array(-sign * z), 1.0)
     significant = pvalues < p.alpha * (1 + SLACK)
     if p.when == "significant":
         return (significant & enough) | (too_long & enough)
