@@ -170,3 +170,21 @@ def test_an_unreadable_run_does_not_stop_the_others(cli, tmp_path: Path) -> None
         f"({tmp_path / 'bad' / 'm.jsonl'}:1: not a JSON Lines file "
         "(no line starts with '{'; begins b'\\x00\\x01\\x02 not a log'); skipped)"
     ]
+
+
+def test_a_large_sweep_details_only_the_runs_that_need_a_look(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """60 runs, one of them diverging: its block is printed, the 59 healthy ones are rows of
+    the table (a 2,000-run sweep printed 82,000 lines before)."""
+    for i in range(60):
+        folder = tmp_path / f"run_{i:02d}"
+        folder.mkdir()
+        rows = [{"step": s, "loss": 2.0 - s / 100 if i else 1.0 + s / 10} for s in range(1, 41)]
+        (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = cli(["check", str(tmp_path)], exit_code=1).stdout
+    blocks = [line for line in out.splitlines() if line.startswith(str(tmp_path)) and "  " in line]
+    detailed = [line for line in blocks if line.split()[0].endswith("run_00") and "FAIL" in line]
+    assert detailed and "common/loss-rising" in out
+    assert "59 healthy runs of 60 are rows of this table only" in out
+    assert out.count("HEALTHY no warning sign") == 0  # no healthy block printed
+    table_rows = [line for line in out.splitlines() if line.startswith(str(tmp_path / "run_"))]
+    assert len(table_rows) == 61  # the failing run's header line + one table row per run
