@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, BinaryIO
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
-from logscope.ingest.decode import Cleaned, clean, decode_chunk, prepare
+from logscope.ingest.decode import Cleaned, decode_chunk, prepare
 from logscope.ingest.jsondepth import loads
+from logscope.ingest.jsonschema import SchemaDecoder, quick_clean
 from logscope.ingest.textfile import DAMAGED, compression, open_text, read_some, read_text_bytes
 
 if TYPE_CHECKING:
@@ -91,16 +92,23 @@ def _frames(
         prepared: Iterator[Prepared] = (_prepare(block, is_tail, verl) for block, is_tail in blocks)
         if size > CHUNK_BYTES:
             prepared = _prefetch(prepared, stack.enter_context(ThreadPoolExecutor(1)))
+        schema = SchemaDecoder()
         for block, is_tail, lines, cleaned in prepared:
-            pieces = decode_chunk(
-                block,
-                line_no,
-                log,
-                null_is_nan=verl,
-                unwrap="data" if verl else None,
-                truncated_tail=is_tail,
-                lines=lines,
-                cleaned=cleaned,
+            count = lines + (0 if block.endswith(b"\n") else 1)
+            known = None if is_tail else schema.decode(cleaned, count, line_no)
+            pieces = (
+                [known]
+                if known is not None
+                else decode_chunk(
+                    block,
+                    line_no,
+                    log,
+                    null_is_nan=verl,
+                    unwrap="data" if verl else None,
+                    truncated_tail=is_tail,
+                    lines=lines,
+                    cleaned=cleaned,
+                )
             )
             frames.extend(_prepared(pieces, verl))
             line_no += lines
@@ -114,7 +122,7 @@ Prepared = tuple[bytes, bool, int, Cleaned]
 
 
 def _prepare(block: bytes, is_tail: bool, verl: bool) -> Prepared:
-    return block, is_tail, block.count(b"\n"), clean(block, null_is_nan=verl)
+    return block, is_tail, block.count(b"\n"), quick_clean(block, null_is_nan=verl)
 
 
 def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[Prepared]:
