@@ -17,18 +17,20 @@ from typing import TYPE_CHECKING, BinaryIO
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
-from logscope.ingest.decode import Cleaned, decode_chunk, prepare
+from logscope.ingest.decode import decode_chunk, prepare, sanitize
 from logscope.ingest.jsondepth import loads
-from logscope.ingest.jsonschema import SchemaDecoder, quick_clean
+from logscope.ingest.jsonschema import Counts, SchemaDecoder
 from logscope.ingest.textfile import DAMAGED, compression, open_text, read_some, read_text_bytes
 
 if TYPE_CHECKING:
     from logscope.ingest.base import Progress
 
-CHUNK_BYTES = 64 << 20
+# 8 MiB: big enough for Polars to parse in parallel, small enough that the allocator
+# reuses freed chunks (blocks past 32 MiB are fresh mappings, page-faulted on every read)
+CHUNK_BYTES = 8 << 20
 _COMPRESSED = ((b"\x28\xb5\x2f\xfd", "zstd"),)
 _TOOLS = {"zstd": "unzstd"}
-MAX_LINE_BYTES = 4 * CHUNK_BYTES  # a longer "line" (no newline in 256 MiB) is skipped
+MAX_LINE_BYTES = 256 << 20  # a longer "line" (no newline in 256 MiB) is skipped
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
 
 
@@ -93,13 +95,13 @@ def _frames(
         if size > CHUNK_BYTES:
             prepared = _prefetch(prepared, stack.enter_context(ThreadPoolExecutor(1)))
         schema = SchemaDecoder()
-        for block, is_tail, lines, cleaned in prepared:
+        for block, is_tail, lines, sanitized, counts in prepared:
             count = lines + (0 if block.endswith(b"\n") else 1)
-            known = None if is_tail else schema.decode(cleaned, count, line_no)
-            pieces = (
-                [known]
-                if known is not None
-                else decode_chunk(
+            known = None if is_tail else schema.decode(sanitized, count, counts, line_no)
+            if known is not None:
+                pieces = [known]
+            else:  # the exact path: depth scan, full inference, bad lines one by one
+                pieces = decode_chunk(
                     block,
                     line_no,
                     log,
@@ -107,9 +109,8 @@ def _frames(
                     unwrap="data" if verl else None,
                     truncated_tail=is_tail,
                     lines=lines,
-                    cleaned=cleaned,
                 )
-            )
+                schema.learn_from(pieces)
             frames.extend(_prepared(pieces, verl))
             line_no += lines
             done += len(block)
@@ -118,11 +119,14 @@ def _frames(
     return frames
 
 
-Prepared = tuple[bytes, bool, int, Cleaned]
+# block, is_tail, its newlines, the block with bare NaN/Infinity quoted, what that holds
+Prepared = tuple[bytes, bool, int, bytes, Counts]
 
 
 def _prepare(block: bytes, is_tail: bool, verl: bool) -> Prepared:
-    return block, is_tail, block.count(b"\n"), quick_clean(block, null_is_nan=verl)
+    """The byte scans of a block, done in the helper thread (see `_frames`)."""
+    sanitized = sanitize(block, null_is_nan=verl)
+    return block, is_tail, block.count(b"\n"), sanitized, Counts.of(sanitized)
 
 
 def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[Prepared]:

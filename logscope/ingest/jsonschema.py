@@ -1,9 +1,10 @@
 """Decode JSONL chunks with a learnt schema instead of Polars' full schema inference.
 
 `pl.read_ndjson(infer_schema_length=None)` parses every line twice: once to infer the
-schema, once to read it. Told the schema, Polars parses once (about 3x faster). The schema
-is learnt from the first lines of the file and from every chunk that needed full
-inference, and a chunk parsed with it is kept only when two counts prove nothing was lost:
+schema, once to read it. Told the schema, Polars parses once (about half the CPU time).
+The schema is learnt from small samples: the file's first lines, and in a later chunk the
+lines that the counts below show were not read completely, or that hold text. A chunk
+parsed with it is kept only when two counts prove nothing was lost:
 
 - its row count equals its line count (Polars skips blank lines silently);
 - its `:` bytes equal its non-null values, nested fields included. Every key is followed
@@ -12,11 +13,15 @@ inference, and a chunk parsed with it is kept only when two counts prove nothing
   null, and no `:` sat inside a string. A key the schema lacks (one first logged at step
   50,000), a null, a key written twice: each makes the counts differ.
 
-A value of another type than the schema's (text where a number was) makes Polars raise.
-Either way the chunk then takes full inference, whose schema is merged into the learnt
-one for the chunks after it; if that fails too, the exact path of decode.py reports each
-bad line. Numbers are read as Float64 (the frame keeps no integer column anyway), so an
-integer-looking first sample never truncates a later float.
+A value of another type than the schema's (text where a number was, an object nested
+deeper than the schema's) makes Polars raise; told a schema, Polars reads nesting of any
+depth without recursing (only its inference recurses, and crashes past ~550 levels).
+Objects nested too deep make the counts differ (their keys are not read); only lists can
+hide depth under a text or list key, so a chunk with enough `[` gets the exact depth scan. When
+learning does not make a chunk's counts agree, the caller takes decode.py's path (depth
+scan, full inference, per-line parsing of bad lines), and the schema it found is merged
+in for later chunks. Numbers are read as Float64 (the frame keeps no integer column), so
+an integer-looking sample never truncates a later float.
 """
 
 from __future__ import annotations
@@ -27,28 +32,26 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from logscope.columns import LINE
-from logscope.ingest.decode import Cleaned, clean, sanitize
-from logscope.ingest.jsondepth import MAX_DEPTH
+from logscope.ingest.jsondepth import MAX_DEPTH, deep_lines
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
 
-_SAMPLE_LINES = 256  # the most lines one schema update is learnt from
-_RETRIES = 3  # schema updates per chunk before it takes full inference
+SAMPLE_LINES = 256  # the most lines one schema update is learnt from
+_RETRIES = 3  # schema updates per chunk before it takes decode.py's path
 _TEXT_VALUES = (b'": "', b'":"')  # how json.dumps and compact writers start a text value
-_LIST_MARKER_TYPES = (pl.List, pl.Array)
 
 
-def quick_clean(chunk: bytes, *, null_is_nan: bool = False) -> Cleaned:
-    """`decode.clean`, skipping the per-line depth scan when counts prove it needless:
-    a line holds at most `openers - lines_opening_with_brace + 1` of `{`/`[`, so when that
-    is at most MAX_DEPTH no line can be nested deeper."""
-    openers = chunk.count(b"{") + chunk.count(b"[")
-    if openers > MAX_DEPTH:
-        starts = chunk.count(b"\n{") + chunk.startswith(b"{")
-        if openers - starts + 1 > MAX_DEPTH:
-            return clean(chunk, null_is_nan=null_is_nan)
-    return Cleaned(chunk, sanitize(chunk, null_is_nan=null_is_nan), [])
+@dataclass(frozen=True)
+class Counts:
+    """What the byte scans found in a sanitised chunk (done ahead, in a helper thread)."""
+
+    colons: int
+    brackets: int
+
+    @classmethod
+    def of(cls, data: bytes) -> Counts:
+        return cls(data.count(b":"), data.count(b"["))
 
 
 @dataclass
@@ -58,48 +61,47 @@ class SchemaDecoder:
     schema: dict[str, pl.DataType] = field(default_factory=dict)
     learnt_head: bool = False
 
-    def decode(self, cleaned: Cleaned, count: int, first_line: int) -> pl.DataFrame | None:
-        """The chunk as a frame with `_line`, or None when it needs decode.py's exact path
-        (a bad, blank or too-deep line, a key written twice, a `:` inside a string...)."""
-        if cleaned.deep or count == 0:
-            return None
-        data = cleaned.sanitized
+    def decode(
+        self, data: bytes, count: int, counts: Counts, first_line: int
+    ) -> pl.DataFrame | None:
+        """The sanitised chunk `data` (`count` lines) as a frame with `_line`, or None when
+        it needs decode.py's path."""
+        if self.schema and counts.brackets + _depth(self.schema) > MAX_DEPTH and deep_lines(data):
+            return None  # lists nested past MAX_DEPTH: text or a list to Polars, a bad line here
         if not self.learnt_head:
             self.learnt_head = True
-            head = _head(data, _SAMPLE_LINES)
-            if len(head) < len(data):  # else the chunk is the sample: infer it once below
+            head = _head(data, SAMPLE_LINES)
+            if len(head) < len(data):  # else the chunk is the sample: decode.py infers it
                 self._learn(head)
-        frame = self._parse_known(data, count)
-        if frame is None:
-            frame = _parse(data, None)
-            if frame is None or not complete_inferred(data, frame, count):
-                return None
-            self._merge(frame.schema)
-        return frame.with_columns(
-            pl.int_range(first_line, first_line + count, dtype=pl.Int64).alias(LINE)
-        )
-
-    def _parse_known(self, data: bytes, count: int) -> pl.DataFrame | None:
-        """Parse with the learnt schema; when a line has a key it lacks, or text where it
-        has a number, learn from those lines (found by counting, not parsing) and retry."""
         for _ in range(_RETRIES + 1):
             if not self.schema:
                 return None
             frame = _parse(data, self.schema)
             if frame is None:
-                sample = _lines_with(data, _TEXT_VALUES, _SAMPLE_LINES)
+                sample = _lines_with(data, _TEXT_VALUES, SAMPLE_LINES)
             elif frame.height != count:
                 return None
-            elif data.count(b":") == present(frame):
-                return frame
+            elif counts.colons == present(frame):
+                return frame.with_columns(
+                    pl.int_range(first_line, first_line + count, dtype=pl.Int64).alias(LINE)
+                )
             else:
-                sample = _unread_lines(data, frame, _SAMPLE_LINES)
+                sample = _unread_lines(data, frame, SAMPLE_LINES)
             if not sample or not self._learn(sample):
                 return None
         return None
 
+    def learn_from(self, frames: list[pl.DataFrame]) -> None:
+        """Merge the schemas of frames decoded another way (decode.py's path)."""
+        for frame in frames:
+            self._merge(frame.drop(LINE, strict=False).schema)
+
     def _learn(self, sample: bytes) -> bool:
-        """Merge the sample's inferred schema; whether that changed the schema."""
+        """Merge the sample's inferred schema; whether that changed the schema. A sample
+        nested too deep for Polars' inference is not parsed (the chunk takes decode.py's
+        path, which reports such lines)."""
+        if deep_lines(sample):
+            return False
         frame = _parse(sample, None)
         if frame is None:
             return False
@@ -109,18 +111,15 @@ class SchemaDecoder:
 
     def _merge(self, found: pl.Schema) -> None:
         """Union of keys; where types differ, the one both read as (Float64 and String:
-        String), as full inference over both chunks would give."""
+        String), as full inference over both would give."""
         widened = {name: widen(dtype) for name, dtype in found.items()}
-        if not self.schema:
-            self.schema = widened
-            return
         try:
             merged = pl.concat(
                 [pl.DataFrame(schema=self.schema), pl.DataFrame(schema=widened)],
                 how="diagonal_relaxed",
             ).schema
-        except pl.exceptions.PolarsError:  # no common type: keep the newer chunk's
-            self.schema = widened
+        except pl.exceptions.PolarsError:  # no common type: keep the newer one's
+            self.schema = {**self.schema, **widened}
             return
         self.schema = {name: widen(dtype) for name, dtype in merged.items()}
 
@@ -135,14 +134,16 @@ def widen(dtype: PolarsDataType) -> pl.DataType:
     return dtype if isinstance(dtype, pl.DataType) else dtype()
 
 
-def complete(data: bytes, frame: pl.DataFrame, count: int) -> bool:
-    """Whether the frame holds every key of every line (see the module docstring)."""
-    return frame.height == count and data.count(b":") == present(frame)
-
-
-def complete_inferred(data: bytes, frame: pl.DataFrame, count: int) -> bool:
-    """decode.py's test for a fully inferred frame: keys (`":`) = values + nulls."""
-    return frame.height == count and data.count(b'":') == present(frame) + data.count(b"null")
+def _depth(schema: dict[str, pl.DataType]) -> int:
+    """Levels of objects a line read with `schema` has, itself included."""
+    deepest = 1
+    pending: list[tuple[PolarsDataType, int]] = [(dtype, 2) for dtype in schema.values()]
+    while pending:
+        dtype, level = pending.pop()
+        if isinstance(dtype, pl.Struct):
+            deepest = max(deepest, level)
+            pending.extend((f.dtype, level + 1) for f in dtype.fields)
+    return deepest
 
 
 def present(frame: pl.DataFrame) -> int:
@@ -188,25 +189,23 @@ def _unread_lines(data: bytes, frame: pl.DataFrame, limit: int) -> bytes:
 
     raw = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(raw == 0x0A)
-    colons = np.bincount(
-        np.searchsorted(ends, np.flatnonzero(raw == 0x3A)), minlength=len(ends) + 1
-    )
+    line_of_colon = np.searchsorted(ends, np.flatnonzero(raw == 0x3A))
+    colons = np.bincount(line_of_colon, minlength=len(ends) + 1)
     values = frame.select(pl.sum_horizontal(_value_counts(frame.schema))).to_series().to_numpy()
     short = np.flatnonzero(colons[: frame.height] != values)[:limit].tolist()
-    starts = np.concatenate(([0], ends + 1))
-    return b"".join(data[starts[i] : starts[i + 1]] for i in short)
+    starts = np.concatenate(([0], ends + 1, [len(data)]))
+    return b"".join(data[starts[i] : starts[i + 1]].rstrip(b"\n") + b"\n" for i in short)
 
 
 def _value_counts(schema: pl.Schema, prefix: pl.Expr | None = None) -> list[pl.Expr]:
     """Per row, 1 for each non-null value, nested fields included (as `present` counts)."""
     exprs: list[pl.Expr] = []
     for name, dtype in schema.items():
-        if name == LINE:
-            continue
         column = pl.col(name) if prefix is None else prefix.struct.field(name)
         exprs.append(column.is_not_null().cast(pl.UInt32))
         if isinstance(dtype, pl.Struct):
-            exprs.extend(_value_counts(pl.Schema({f.name: f.dtype for f in dtype.fields}), column))
+            inner = pl.Schema({f.name: f.dtype for f in dtype.fields})
+            exprs.extend(_value_counts(inner, column))
     return exprs
 
 
