@@ -19,7 +19,7 @@ import polars as pl
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import decode_chunk, prepare, sanitize
 from logscope.ingest.jsondepth import loads
-from logscope.ingest.jsonschema import Counts, SchemaDecoder
+from logscope.ingest.jsonschema import SchemaDecoder
 from logscope.ingest.textfile import DAMAGED, compression, open_text, read_some, read_text_bytes
 
 if TYPE_CHECKING:
@@ -95,11 +95,15 @@ def _frames(
         if size > CHUNK_BYTES:
             prepared = _prefetch(prepared, stack.enter_context(ThreadPoolExecutor(1)))
         schema = SchemaDecoder()
-        for block, is_tail, lines, sanitized, counts in prepared:
+        known: list[pl.DataFrame] = []  # parsed with one schema: prepared together
+        for block, is_tail, lines, sanitized, colons in prepared:
             count = lines + (0 if block.endswith(b"\n") else 1)
-            known = None if is_tail else schema.decode(sanitized, count, counts, line_no)
-            if known is not None:
-                pieces = [known]
+            frame = None if is_tail else schema.decode(sanitized, count, colons, line_no)
+            if known and (frame is None or frame.schema != known[0].schema):
+                frames.extend(_prepared([pl.concat(known)], verl))
+                known = []
+            if frame is not None:
+                known.append(frame)
             else:  # the exact path: depth scan, full inference, bad lines one by one
                 pieces = decode_chunk(
                     block,
@@ -110,23 +114,24 @@ def _frames(
                     truncated_tail=is_tail,
                     lines=lines,
                 )
-                schema.learn_from(pieces)
-            frames.extend(_prepared(pieces, verl))
+                frames.extend(_prepared(pieces, verl))
             line_no += lines
             done += len(block)
             if progress:
                 progress(done, size)
+        if known:
+            frames.extend(_prepared([pl.concat(known)], verl))
     return frames
 
 
-# block, is_tail, its newlines, the block with bare NaN/Infinity quoted, what that holds
-Prepared = tuple[bytes, bool, int, bytes, Counts]
+# block, is_tail, its newlines, the block with bare NaN/Infinity quoted, that one's `:`s
+Prepared = tuple[bytes, bool, int, bytes, int]
 
 
 def _prepare(block: bytes, is_tail: bool, verl: bool) -> Prepared:
     """The byte scans of a block, done in the helper thread (see `_frames`)."""
     sanitized = sanitize(block, null_is_nan=verl)
-    return block, is_tail, block.count(b"\n"), sanitized, Counts.of(sanitized)
+    return block, is_tail, block.count(b"\n"), sanitized, sanitized.count(b":")
 
 
 def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[Prepared]:

@@ -17,7 +17,7 @@ A value of another type than the schema's (text where a number was, an object ne
 deeper than the schema's) makes Polars raise; told a schema, Polars reads nesting of any
 depth without recursing (only its inference recurses, and crashes past ~550 levels).
 Objects nested too deep make the counts differ (their keys are not read); only lists can
-hide depth under a text or list key, so a chunk with enough `[` gets the exact depth scan. When
+hide depth under a text or list key, so a chunk where one could gets the exact depth scan. When
 learning does not make a chunk's counts agree, the caller takes decode.py's path (depth
 scan, full inference, per-line parsing of bad lines), and the schema it found is merged
 in for later chunks. Numbers are read as Float64 (the frame keeps no integer column), so
@@ -32,26 +32,15 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from logscope.columns import LINE
-from logscope.ingest.jsondepth import MAX_DEPTH, deep_lines
+from logscope.ingest.jsondepth import deep_lines
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
 
 SAMPLE_LINES = 256  # the most lines one schema update is learnt from
 _RETRIES = 3  # schema updates per chunk before it takes decode.py's path
+_GIVE_UP = 3  # chunks in a row decode.py had to read: the file is read its way from then on
 _TEXT_VALUES = (b'": "', b'":"')  # how json.dumps and compact writers start a text value
-
-
-@dataclass(frozen=True)
-class Counts:
-    """What the byte scans found in a sanitised chunk (done ahead, in a helper thread)."""
-
-    colons: int
-    brackets: int
-
-    @classmethod
-    def of(cls, data: bytes) -> Counts:
-        return cls(data.count(b":"), data.count(b"["))
 
 
 @dataclass
@@ -59,42 +48,45 @@ class SchemaDecoder:
     """Parses a file's chunks with the schema learnt so far (see the module docstring)."""
 
     schema: dict[str, pl.DataType] = field(default_factory=dict)
-    learnt_head: bool = False
+    chunks: int = 0
+    misses: int = 0  # chunks in a row the schema path could not read
 
-    def decode(
-        self, data: bytes, count: int, counts: Counts, first_line: int
-    ) -> pl.DataFrame | None:
-        """The sanitised chunk `data` (`count` lines) as a frame with `_line`, or None when
-        it needs decode.py's path."""
-        if self.schema and counts.brackets + _depth(self.schema) > MAX_DEPTH and deep_lines(data):
-            return None  # lists nested past MAX_DEPTH: text or a list to Polars, a bad line here
-        if not self.learnt_head:
-            self.learnt_head = True
+    def decode(self, data: bytes, count: int, colons: int, first_line: int) -> pl.DataFrame | None:
+        """The sanitised chunk `data` (`count` lines, `colons` bytes `:`) as a frame with
+        `_line`, or None when it needs decode.py's path."""
+        self.chunks += 1
+        if self.misses >= _GIVE_UP:
+            return None  # e.g. nulls on every line: each chunk would be parsed twice
+        if not self.schema:
             head = _head(data, SAMPLE_LINES)
-            if len(head) < len(data):  # else the chunk is the sample: decode.py infers it
+            if len(head) < len(data) or self.chunks > 1:  # a one-chunk file: decode.py infers
                 self._learn(head)
+        frame = self._read(data, count, colons)
+        self.misses = 0 if frame is not None else self.misses + 1
+        if frame is None:
+            return None
+        return frame.with_columns(
+            pl.int_range(first_line, first_line + count, dtype=pl.Int64).alias(LINE)
+        )
+
+    def _read(self, data: bytes, count: int, colons: int) -> pl.DataFrame | None:
+        """Parse with the learnt schema; when a line has a key it lacks, or text where it
+        has a number, learn from those lines (found by counting, not parsing) and retry."""
         for _ in range(_RETRIES + 1):
-            if not self.schema:
+            if not self.schema or _names_collide(self.schema):
                 return None
             frame = _parse(data, self.schema)
             if frame is None:
                 sample = _lines_with(data, _TEXT_VALUES, SAMPLE_LINES)
             elif frame.height != count:
                 return None
-            elif counts.colons == present(frame):
-                return frame.with_columns(
-                    pl.int_range(first_line, first_line + count, dtype=pl.Int64).alias(LINE)
-                )
+            elif colons == present(frame):
+                return None if _may_hide_depth(frame) and deep_lines(data) else frame
             else:
                 sample = _unread_lines(data, frame, SAMPLE_LINES)
             if not sample or not self._learn(sample):
                 return None
         return None
-
-    def learn_from(self, frames: list[pl.DataFrame]) -> None:
-        """Merge the schemas of frames decoded another way (decode.py's path)."""
-        for frame in frames:
-            self._merge(frame.drop(LINE, strict=False).schema)
 
     def _learn(self, sample: bytes) -> bool:
         """Merge the sample's inferred schema; whether that changed the schema. A sample
@@ -134,16 +126,39 @@ def widen(dtype: PolarsDataType) -> pl.DataType:
     return dtype if isinstance(dtype, pl.DataType) else dtype()
 
 
-def _depth(schema: dict[str, pl.DataType]) -> int:
-    """Levels of objects a line read with `schema` has, itself included."""
-    deepest = 1
-    pending: list[tuple[PolarsDataType, int]] = [(dtype, 2) for dtype in schema.values()]
+def _names_collide(schema: dict[str, pl.DataType]) -> bool:
+    """Whether two columns flatten to one name (`"a/b"` and `"a": {"b": ..}`): which one
+    wins then depends on column order, which only full inference gives as it does."""
+    names: set[str] = set()
+    pending: list[tuple[str, PolarsDataType]] = list(schema.items())
     while pending:
-        dtype, level = pending.pop()
+        name, dtype = pending.pop()
         if isinstance(dtype, pl.Struct):
-            deepest = max(deepest, level)
-            pending.extend((f.dtype, level + 1) for f in dtype.fields)
-    return deepest
+            pending.extend((f"{name}/{f.name}", f.dtype) for f in dtype.fields)
+        if name in names:
+            return True
+        names.add(name)
+    return False
+
+
+def _may_hide_depth(frame: pl.DataFrame) -> bool:
+    """Whether a line nested deeper than MAX_DEPTH could have been read without the counts
+    differing: only lists of lists can (objects have keys), read as a list, or as text
+    starting with '[' under a key the schema reads as text. Objects nested in the schema
+    are at most MAX_DEPTH deep: it is learnt from lines that passed the depth scan."""
+    text: list[pl.Expr] = []
+    pending: list[tuple[pl.Expr, PolarsDataType]] = [
+        (pl.col(name), dtype) for name, dtype in frame.schema.items()
+    ]
+    while pending:
+        expr, dtype = pending.pop()
+        if isinstance(dtype, (pl.List, pl.Array)):
+            return True  # a rare shape in logs: the exact scan decides
+        if isinstance(dtype, pl.Struct):
+            pending.extend((expr.struct.field(f.name), f.dtype) for f in dtype.fields)
+        elif dtype == pl.String:
+            text.append(expr.str.starts_with("[").any())
+    return bool(text) and bool(frame.select(pl.any_horizontal(text)).item())
 
 
 def present(frame: pl.DataFrame) -> int:
