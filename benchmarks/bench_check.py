@@ -302,12 +302,30 @@ def environment() -> dict[str, Any]:
     }
 
 
+def _without_sizes(argv: list[str]) -> list[str]:
+    """The arguments minus `--sizes X` / `--sizes=X` (and --json, which would be overwritten)."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--sizes", "--json"):
+            skip = True
+        elif not arg.startswith(("--sizes=", "--json=")):
+            out.append(arg)
+    return out
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, help="log to check; generated if missing")
     parser.add_argument("--steps", type=int, default=200_000, help="size when generating")
     parser.add_argument("--metrics", type=int, default=120, help="size when generating")
     parser.add_argument("--seed", type=int, default=0, help="seed when generating")
+    parser.add_argument(
+        "--sizes",
+        help="comma list of STEPSxMETRICS (e.g. 100000x60,200000x120): one benchmark each",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median)")
     parser.add_argument(
         "--only", default="logscope,a,b", help="comma list of logscope,a,b,b-default"
@@ -327,6 +345,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.sizes:
+        status = 0
+        for size in args.sizes.split(","):
+            steps, metrics = (int(x) for x in size.strip().lower().split("x"))
+            rest = _without_sizes(argv if argv is not None else sys.argv[1:])
+            print(f"\n## {steps} x {metrics}\n", flush=True)
+            status |= main([*rest, "--steps", str(steps), "--metrics", str(metrics)])
+        return status
     file = (args.file or make_jsonl.default_path(args.steps, args.metrics)).resolve()
     if not file.exists():
         print(f"generating {file} ({args.steps} x {args.metrics}) ...", file=sys.stderr)
