@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from logscope.columns import LINE
+from logscope.ingest.decode import present
 from logscope.ingest.jsondepth import deep_lines
 
 if TYPE_CHECKING:
@@ -159,18 +160,6 @@ def _may_hide_depth(frame: pl.DataFrame) -> bool:
         elif dtype == pl.String:
             text.append(expr.str.starts_with("[").any())
     return bool(text) and bool(frame.select(pl.any_horizontal(text)).item())
-
-
-def present(frame: pl.DataFrame) -> int:
-    """Non-null values in the frame, nested objects counted with their fields."""
-    total = 0
-    pending = [series for series in frame.iter_columns() if series.name != LINE]
-    while pending:
-        series = pending.pop()
-        total += series.len() - series.null_count()
-        if isinstance(series.dtype, pl.Struct):
-            pending.extend(series.struct.unnest().iter_columns())
-    return total
 
 
 def _parse(data: bytes, schema: dict[str, pl.DataType] | None) -> pl.DataFrame | None:
