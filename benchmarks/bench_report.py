@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _render_only(source: Path, points: int) -> tuple[float, int]:
-    from logscope.checking import check, load_packs
+    from logscope.pipeline import check, load_packs
     from logscope.report import Document, Layout, html
 
     packs = load_packs()

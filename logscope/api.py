@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     import polars as pl
 
     from logscope.model import Finding, Severity
-    from logscope.rules.engine import RunReport
+    from logscope.outcome import RunReport
+    from logscope.report import Document
     from logscope.run import Run
 
 PathLike = str | Path
@@ -151,7 +152,7 @@ def read_runs(
 
 def require_rows(run: Run) -> Run:
     """A Run with rows, or the error `check` reports for it (one message for CLI and API)."""
-    from logscope.checking import unreadable
+    from logscope.pipeline import unreadable
 
     problem = unreadable(run)
     if problem:
@@ -224,14 +225,20 @@ class CheckOutcome:
         ]
         return pl.DataFrame(rows, schema=schema)
 
+    def document(self) -> Document:
+        """What the reporters render (`logscope.report.REPORTERS[name].render(doc, layout)`)."""
+        from logscope.report import Document
+
+        return Document(reports=self.reports, fail_on=self.fail_on, errors=self.errors)
+
     def to_dict(self) -> dict[str, Any]:
         """The document `logscope check --format json` prints."""
         import json
 
-        from logscope.report import REPORTERS, Document, Layout
+        from logscope.report import REPORTERS, Layout
 
-        doc = Document(reports=self.reports, fail_on=self.fail_on, errors=self.errors)
-        document: dict[str, Any] = json.loads(REPORTERS["json"].render(doc, Layout()))
+        rendered = REPORTERS["json"].render(self.document(), Layout())
+        document: dict[str, Any] = json.loads(rendered)
         return document
 
     def __repr__(self) -> str:
@@ -248,7 +255,7 @@ class CheckOutcome:
     def _repr_html_(self) -> str:
         from logscope.report.notebook import outcome_html
 
-        return outcome_html(self)
+        return outcome_html(self.document(), self.exit_code)
 
 
 def check(
@@ -274,7 +281,7 @@ def check(
     a run no rule (unless `allow_empty`), is recorded in `errors` (exit code 2), as on the
     command line. No logscope.yaml is read: what you pass is what applies.
     """
-    from logscope import checking
+    from logscope import pipeline
     from logscope.config import ProjectConfig, choose_packs
     from logscope.model import Severity
     from logscope.rules import engine
@@ -292,7 +299,7 @@ def check(
     level = None if fail_on == "never" else Severity(fail_on)
     runs = _as_runs(target)
     if runs is None:
-        result = checking.check(
+        result = pipeline.check(
             _paths(target),  # type: ignore[arg-type]
             loaded,
             forced=forced,
@@ -319,7 +326,7 @@ def check(
                 baseline=reference,
             )
         )
-    from logscope.checking import empty_selection, unreadable
+    from logscope.pipeline import empty_selection, unreadable
 
     errors = [e for e in map(unreadable, runs) if e]
     if not allow_empty:

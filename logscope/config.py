@@ -192,7 +192,7 @@ def choose_packs(
     Returns (packs, rule files, forced packs, settings, select, ignore); raises
     RulePackError listing every problem.
     """
-    from logscope.checking import load_packs
+    from logscope.pipeline import load_packs
     from logscope.rules.selection import check_names
 
     files = [*config.rules, *rule_files]

@@ -22,7 +22,7 @@ from logscope.model import Finding, Severity, _json_float
 
 if TYPE_CHECKING:
     from logscope.checkpoints import Found
-    from logscope.rules.engine import RunReport
+    from logscope.outcome import RunReport
 
 CHAIN = 5  # logged steps between one symptom's end and the next one's onset
 _REVERT = re.compile(r"\b(revert|checkpoint|restart|roll ?back|go back)\b", re.IGNORECASE)

@@ -20,7 +20,7 @@ from logscope.errors import InputError
 if TYPE_CHECKING:
     from logscope.ingest import Progress
     from logscope.ingest.discover import RunFiles
-    from logscope.rules.engine import RunReport
+    from logscope.outcome import RunReport
     from logscope.rules.spec import Pack
 
 Target = tuple["RunFiles", Path]

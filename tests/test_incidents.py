@@ -7,10 +7,10 @@ from pathlib import Path
 
 import polars as pl
 
-from logscope.checking import check, load_packs
 from logscope.incidents import assess, group
 from logscope.model import Finding, Severity
-from logscope.rules.engine import RunReport
+from logscope.outcome import RunReport
+from logscope.pipeline import check, load_packs
 from logscope.run import Run
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"

@@ -31,15 +31,15 @@ def test_a_sweep_on_ray_gives_the_local_json(cluster, cli) -> None:  # type: ign
 
 
 def test_a_failed_task_is_retried_once_then_reported_for_its_runs(cluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from logscope import checking
+    from logscope import pipeline
     from logscope.ingest.discover import discover
     from logscope.rules import engine
 
     marks = tmp_path / "marks"
     marks.mkdir()
     groups = [[(found, SAMPLES)] for found in discover(SAMPLES)]
-    packs = checking.load_packs()
-    options = checking._Options(frozenset(), None, None)
+    packs = pipeline.load_packs()
+    options = pipeline._Options(frozenset(), None, None)
 
     def check_group(group, packs, shared, options):  # type: ignore[no-untyped-def]
         root = Path(group[0][0].root)
@@ -50,7 +50,7 @@ def test_a_failed_task_is_retried_once_then_reported_for_its_runs(cluster, tmp_p
             if not mark.exists():
                 mark.touch()
                 raise RuntimeError("transient")
-        return checking._check_group(group, packs, shared, options)
+        return pipeline._check_group(group, packs, shared, options)
 
     reports, errors = remote.check_on_ray(
         groups, packs, engine.shared_aliases(packs), options, check_group, batch_size=1

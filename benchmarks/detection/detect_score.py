@@ -1,7 +1,7 @@
 """Score logscope's verdict on the generated scenarios.
 
 Each run goes through the same library call as `logscope check --format json`
-(`logscope.checking.check` with the built-in packs, findings as `Finding.to_dict()`), and
+(`logscope.pipeline.check` with the built-in packs, findings as `Finding.to_dict()`), and
 the exit code is derived as the CLI derives it (`--fail-on error`: 2 unreadable, 1 an
 error finding, else 0).
 
@@ -70,9 +70,9 @@ def check_run(
     """The JSON findings and exit code `logscope check PATH --format json` gives. A metric
     in `expect` (the label's) that the run does not hold is a benchmark bug, said as an
     error: a pathology nobody can see is not a miss."""
-    from logscope.checking import check
     from logscope.incidents import assess
     from logscope.model import Severity
+    from logscope.pipeline import check
 
     result = check([path], packs)
     findings = []
@@ -147,7 +147,7 @@ def score(
 ) -> list[Outcome]:
     """Check every scenario folder under `root` and judge it against its label."""
     if packs is None:
-        from logscope.checking import load_packs
+        from logscope.pipeline import load_packs
 
         packs = load_packs()
     outcomes = []

@@ -15,10 +15,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import typer
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_INTERRUPTED = 130
 # typer.Exit, typer.Abort and usage errors keep click's own exit codes (typer >= 0.2x
@@ -76,7 +79,6 @@ def set_debug(on: bool) -> None:
 
 
 def _handle(exc: Exception) -> NoReturn:
-    from logscope.cli.common import fail, say
     from logscope.errors import LogscopeError
 
     if isinstance(exc, LogscopeError):
@@ -143,3 +145,31 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):  # not a real file (a test runner's buffer)
         pass
+
+
+def fail(error: Exception | str) -> NoReturn:
+    """Report a user error (every problem of a rule pack, one per line) and exit 2.
+    Commands may also just raise a LogscopeError: the error boundary calls this."""
+    from logscope.errors import RulePackError
+
+    for message in error.errors if isinstance(error, RulePackError) else [str(error)]:
+        say("error", message)
+    raise typer.Exit(2)
+
+
+def say(level: str, message: str) -> None:
+    """One unwrapped line on stderr: `error: <file>:<line>: <what>` (greppable, copyable)."""
+    from rich.text import Text
+
+    from logscope.report.text import safe
+
+    style = {"error": "bold red", "warning": "yellow"}.get(level, "")
+    line = Text(f"{level}:", style=style)
+    line.append(f" {safe(message)}")
+    stderr().print(line, soft_wrap=True)
+
+
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)

@@ -154,8 +154,8 @@ def check(
     is ignored; --show-settings prints what applies. Unknown rule or pack names are an
     error, as is a selection that leaves a run no rule to check (unless --allow-empty).
     """
-    from logscope.checking import check as run_check
     from logscope.ingest import ReadOptions
+    from logscope.pipeline import check as run_check
     from logscope.report import REPORTERS, Document, Layout
 
     if not paths and not show_settings:

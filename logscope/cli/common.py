@@ -14,16 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from logscope import __version__
-from logscope.cli.boundary import GuardedGroup, reading, set_debug
+from logscope.cli.boundary import GuardedGroup, fail, reading, say, set_debug
 from logscope.report import REPORTERS
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from logscope.checking import CheckResult
     from logscope.config import ProjectConfig
     from logscope.ingest import Progress
     from logscope.model import Severity
+    from logscope.pipeline import CheckResult
     from logscope.report import ConfigUsed
     from logscope.rules.pack import Pack
     from logscope.run import Run
@@ -192,34 +190,6 @@ def _main(
       logscope rules list
     """
     set_debug(debug)
-
-
-def fail(error: Exception | str) -> NoReturn:
-    """Report a user error (every problem of a rule pack, one per line) and exit 2.
-    Commands may also just raise a LogscopeError: the error boundary calls this."""
-    from logscope.errors import RulePackError
-
-    for message in error.errors if isinstance(error, RulePackError) else [str(error)]:
-        say("error", message)
-    raise typer.Exit(EXIT_ERROR)
-
-
-def say(level: str, message: str) -> None:
-    """One unwrapped line on stderr: `error: <file>:<line>: <what>` (greppable, copyable)."""
-    from rich.text import Text
-
-    from logscope.report.text import safe
-
-    style = {"error": "bold red", "warning": "yellow"}.get(level, "")
-    line = Text(f"{level}:", style=style)
-    line.append(f" {safe(message)}")
-    stderr().print(line, soft_wrap=True)
-
-
-def stderr() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
 
 
 def finish(result: CheckResult, level: Severity | None, *, quiet: int = 0) -> NoReturn:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from logscope.cli.common import app, fail, say
+from logscope.cli.boundary import fail, say
+from logscope.cli.common import app
 
 
 class ExplainFormat(str, Enum):
@@ -57,9 +58,9 @@ def explain(
     from rich.text import Text
 
     from logscope import catalogue
-    from logscope.checking import load_packs
     from logscope.explain import explain as explain_one
     from logscope.explain import render
+    from logscope.pipeline import load_packs
     from logscope.report.text import safe
 
     entries = catalogue.load()

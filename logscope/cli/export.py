@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from logscope.cli.common import ProgressOption, app, say, stderr, with_progress
+from logscope.cli.boundary import say, stderr
+from logscope.cli.common import ProgressOption, app, with_progress
 
 
 @app.command()

@@ -25,9 +25,9 @@ def metrics(
     from rich.table import Table
     from rich.text import Text
 
-    from logscope.checking import load_packs
     from logscope.columns import logged
     from logscope.ingest import read_run
+    from logscope.pipeline import load_packs
     from logscope.report.sparkline import sparkline
     from logscope.report.text import safe
     from logscope.rules import engine

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from logscope.cli.boundary import say, stderr
 from logscope.cli.common import (
     EXIT_ERROR,
     AllowEmptyOption,
@@ -24,8 +25,6 @@ from logscope.cli.common import (
     choose_rules,
     fail_level,
     fail_on_option,
-    say,
-    stderr,
     with_progress,
     write,
 )
@@ -78,7 +77,7 @@ def report(
       logscope report runs/lr-1e-6/ runs/lr-5e-7/ -o sweep.html    [dim]# runs overlaid[/dim]
       logscope report big_run/ --points 5000 -o big.html
     """
-    from logscope.checking import check as run_check
+    from logscope.pipeline import check as run_check
     from logscope.report import REPORTERS, Document, Layout
 
     chosen = choose_rules(paths, config_file, isolated, rules, pack, settings, select, ignore)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from logscope.cli.common import EXIT_FINDINGS, EXIT_OK, fail, rules_app, say
+from logscope.cli.boundary import fail, say
+from logscope.cli.common import EXIT_FINDINGS, EXIT_OK, rules_app
 
 if TYPE_CHECKING:
     from logscope.rules.pack import Pack
@@ -46,7 +47,7 @@ def rules_list(
       logscope rules list --pack kto
       logscope rules list --format json | jq -r '.[] | select(.severity == "error") | .id'
     """
-    from logscope.checking import load_packs
+    from logscope.pipeline import load_packs
     from logscope.rules.selection import check_names
 
     packs = load_packs(rules or [])
@@ -175,8 +176,8 @@ def rules_show(
     """
     import dataclasses
 
-    from logscope.checking import load_packs
     from logscope.documents import cited_files
+    from logscope.pipeline import load_packs
     from logscope.rules.testing import example
 
     packs = load_packs(rules or [])

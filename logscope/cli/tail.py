@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from logscope.cli.boundary import fail
 from logscope.cli.common import (
     ConfigOption,
     ExitOn,
@@ -19,7 +20,6 @@ from logscope.cli.common import (
     SetOption,
     app,
     choose_rules,
-    fail,
     fail_level,
     fail_on_option,
 )
@@ -118,9 +118,9 @@ def tail(
     from rich.console import Console
 
     from logscope.errors import InputError
+    from logscope.follow.buffer import Rules
     from logscope.follow.view import LiveView, PlainView
     from logscope.follow.watch import Options, SeveralRuns, Tail
-    from logscope.follow.window import Rules
     from logscope.model import Severity
 
     if not follow and (exit_on or idle is not None or stall is not None):

@@ -20,7 +20,7 @@ from logscope.report.text import safe
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from logscope.follow.window import Window
+    from logscope.follow.buffer import Window
 
 STALL_RULE = "tail/stalled"
 # metrics a person looks at first, in this order (matched anywhere in the key)

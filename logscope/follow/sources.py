@@ -57,7 +57,7 @@ class Batch:
     more: bool = False  # the file has more bytes than this poll read
 
 
-class Source:
+class Feed:
     """One growing file, read from an offset. Subclasses turn complete bytes into rows."""
 
     format = ""
@@ -132,7 +132,7 @@ class Source:
     def close(self) -> None:
         self._tail.close()
 
-    def __enter__(self) -> Source:
+    def __enter__(self) -> Feed:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -192,7 +192,7 @@ class Source:
         raise NotImplementedError
 
 
-class JsonlSource(Source):
+class JsonlFeed(Feed):
     """JSON Lines: complete lines go through the batch decoder; the last, unterminated
     line waits. The dialect (veRL's `{"step", "data"}` wrapper) is judged on the first line."""
 
@@ -250,7 +250,7 @@ class JsonlSource(Source):
         return cut
 
 
-class EventSource(Source):
+class EventFeed(Feed):
     """TensorBoard event files: complete TFRecords are decoded in bulk; a record whose
     bytes are not all there yet waits. `prefix` keeps split folders' tags apart."""
 
@@ -355,7 +355,7 @@ def complete_records(buffer: bytes) -> tuple[tfrecord.Records, int]:
     return done, used
 
 
-class SnapshotSource(Source):
+class SnapshotFeed(Feed):
     """A file that is rewritten whole (`trainer_state.json`, at every checkpoint save) or
     whose format has no line or record boundary tail can resume from cheaply (W&B's `.wandb`
     log, CSV / Parquet exports, tracker databases): re-read with its format's own batch
@@ -422,26 +422,26 @@ def signature(path: Path, fmt: str) -> tuple[int, int] | None:
     return None if newest < 0 else (size, newest)
 
 
-def open_source(
+def open_feed(
     path: Path, fmt: str, display: str, prefix: str = "", part: str | None = None
-) -> Source:
+) -> Feed:
     """The incremental reader for one file of a run, as its format's record says to follow
     it; `part` picks one run of a file that holds several (a W&B chart export)."""
     from logscope.ingest import formats
 
     record = formats.get(fmt)
-    incremental: Source | None = None
+    incremental: Feed | None = None
     if record.follow == "tfrecords":
-        incremental = EventSource(path, display, prefix)
+        incremental = EventFeed(path, display, prefix)
     elif record.follow == "lines":
-        incremental = JsonlSource(path, display)
+        incremental = JsonlFeed(path, display)
     if incremental is not None:
         incremental.format = fmt
         return incremental
     if part is not None:
         read_part = record.read_part
         assert read_part is not None
-        return SnapshotSource(path, display, fmt, lambda: read_part(path, display, part, None))
+        return SnapshotFeed(path, display, fmt, lambda: read_part(path, display, part, None))
     read = record.read
     assert read is not None
-    return SnapshotSource(path, display, fmt, lambda: read(path, display, None))
+    return SnapshotFeed(path, display, fmt, lambda: read(path, display, None))

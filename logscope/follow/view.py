@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.live import Live
     from rich.segment import Segment
 
-    from logscope.follow.window import Window
+    from logscope.follow.buffer import Window
     from logscope.model import Finding, Problem
 
 REFRESH = 0.25  # seconds between redraws of the live view (at most 4 per second)

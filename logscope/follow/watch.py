@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 from logscope.errors import InputError
 from logscope.follow import announce
-from logscope.follow.sources import Source, open_source
+from logscope.follow.buffer import RECENT, Rules, Window
+from logscope.follow.sources import Feed, open_feed
 from logscope.follow.view import Status
-from logscope.follow.window import RECENT, Rules, Window
 
 if TYPE_CHECKING:
     import polars as pl
@@ -74,7 +74,7 @@ class Tail:
         self.options = options
         self.window = Window(recent=options.recent)
         self.tracker = announce.Tracker()
-        self.sources: dict[Path, Source] = {}
+        self.sources: dict[Path, Feed] = {}
         self.status = Status(str(path))
         self.keys: list[str] = []
         self._metrics: tuple[str, ...] = ()
@@ -110,7 +110,7 @@ class Tail:
         prefixes = tag_prefixes(found)
         for file, fmt in new:
             display = _display(file, self.path)
-            self.sources[file] = open_source(
+            self.sources[file] = open_feed(
                 file, fmt, display, prefixes.get(file, ""), part=found.part
             )
             self.status.files.append(display)

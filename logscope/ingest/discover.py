@@ -37,17 +37,11 @@ from pathlib import Path
 
 from logscope.errors import InputError
 from logscope.ingest import formats, stream, textfile, walk
+from logscope.ingest.eventdirs import SPLITS, event_prefixes
 from logscope.ingest.formats import Format
 
 _SAME_RUN_DIRS = re.compile(r"^(checkpoint-\d+|logs?|metrics|global_step_?\d+)$")
 _CHECKPOINT = re.compile(r"^checkpoint-\d+$")
-# sub-folders whose event files are one split of the run above them (Keras, Lightning, HF)
-SPLITS = frozenset(
-    {"train", "training", "eval", "evaluation", "validation", "val", "valid", "test"}
-)
-# torch / Hugging Face default log dir: runs/<%b%d_%H-%M-%S>_<hostname><comment>
-_SESSION = re.compile(r"^[A-Za-z]{3}\d{2}_\d{2}-\d{2}-\d{2}_")
-_SKIP_DIRS = {".git", "__pycache__", "node_modules", ".venv", "venv", "latest-run"}
 
 
 @dataclass
@@ -65,7 +59,7 @@ def sniff(path: Path) -> str | None:
     content test (when it has one) agrees. A compressed text log is judged by the name
     inside it (`metrics.jsonl.gz` is JSON Lines)."""
     if path.suffix in textfile.SUFFIXES:
-        return textfile.sniff_compressed(path)
+        return _sniff_compressed(path)
     for fmt in formats.FORMATS:
         if fmt.looks_like is None and fmt.claims(path):
             return fmt.name
@@ -149,7 +143,7 @@ def _log_files(folder: Path, notes: list[walk.Skipped] | None = None) -> list[Pa
         notes.extend(skipped)
     for file in files:
         rel = file.relative_to(folder).parts
-        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
+        if any(part in walk.SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
             continue
         if not file.is_file():
             continue
@@ -281,36 +275,25 @@ def _best_copy(root: Path, fmt: Format, copies: list[Path], notes: list[str]) ->
     return best
 
 
-def event_prefixes(root: Path, files: list[Path]) -> dict[Path, str]:
-    """The tag prefix of each event file of one run, so that series stay apart.
-
-    A file's prefix is its folder relative to the run: `train/`, `validation/`, or the
-    `loss_train/` folder torch's add_scalars writes per key. Not part of it: everything up
-    to a torch/HF session folder (`runs/Nov22_10-00-00_host/`, so a resumed HF run's two
-    session folders share their tags), and leading folders all files share (`tensorboard_log/
-    project/experiment/`), unless they are split names (train, eval, validation, ...).
-    """
-    base = root if root.is_dir() else root.parent
-    folders: dict[Path, tuple[str, ...]] = {}
-    for file in files:
-        parts = file.parent.relative_to(base).parts
-        sessions = [i for i, part in enumerate(parts) if _SESSION.match(part)]
-        folders[file] = parts[sessions[-1] + 1 :] if sessions else parts
-    shared = 0
-    first = next(iter(folders.values()), ())
-    while (
-        shared < len(first)
-        and first[shared] not in SPLITS
-        and all(len(p) > shared and p[shared] == first[shared] for p in folders.values())
-    ):
-        shared += 1
-    return {file: "".join(f"{part}/" for part in parts[shared:]) for file, parts in folders.items()}
-
-
 def tag_prefixes(found: RunFiles) -> dict[Path, str]:
     """The series-name prefix of each file of a run whose format asks for one."""
     tagged = [f for f, name in found.files if formats.get(name).tag_prefixes]
     return event_prefixes(found.root, tagged) if tagged else {}
+
+
+def _sniff_compressed(path: Path) -> str | None:
+    """The format of a compressed text log, from the name inside (and, for a console log,
+    its content): `metrics.jsonl.gz` is JSONL, `train.log.gz` a veRL console log."""
+    from logscope.ingest import verl_console
+
+    inner = textfile.inner_name(path).suffix
+    if inner in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if inner == ".csv":
+        return "csv"
+    if inner in verl_console.SUFFIXES and verl_console.looks_like(path):
+        return verl_console.FORMAT
+    return None
 
 
 def _fallback(path: Path) -> Format:

@@ -181,7 +181,7 @@ def _read_events(
     """A run's event files together: a restart or TensorBoard's purge can span files, and
     files in sub-folders get their folder as a tag prefix."""
     from logscope.ingest import tensorboard
-    from logscope.ingest.discover import event_prefixes
+    from logscope.ingest.eventdirs import event_prefixes
 
     prefixes = event_prefixes(root, [file for file, _ in files])
     sources = [tensorboard.EventFile(f, shown, prefixes[f]) for f, shown in files]

@@ -4,7 +4,7 @@ Scalars are `simple_value`s (torch.utils.tensorboard, tensorboardX) and rank-0 n
 tensors (TF2 `tf.summary.scalar`, torch `new_style=True`); histograms, images, audio, text
 and graphs are skipped without decoding them (see tfevent.py). Framing and CRCs: tfrecord.py.
 
-Series: a run's event files are grouped into streams by tag prefix (discover.event_prefixes:
+Series: a run's event files are grouped into streams by tag prefix (eventdirs.event_prefixes:
 `train/`, `validation/`, one folder per `add_scalars` key; none for the files of one writer),
 and each stream is read as one sequence of writes, file after file in timestamp order.
 

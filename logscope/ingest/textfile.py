@@ -37,21 +37,6 @@ def inner_name(path: Path) -> Path:
     return path.with_suffix("") if path.suffix in SUFFIXES else path
 
 
-def sniff_compressed(path: Path) -> str | None:
-    """The format of a compressed text log, from the name inside (and, for a console log,
-    its content): `metrics.jsonl.gz` is JSONL, `train.log.gz` a veRL console log."""
-    from logscope.ingest import verl_console
-
-    inner = inner_name(path).suffix
-    if inner in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if inner == ".csv":
-        return "csv"
-    if inner in verl_console.SUFFIXES and verl_console.looks_like(path):
-        return verl_console.FORMAT
-    return None
-
-
 def open_text(path: Path) -> BinaryIO:
     """The file's bytes, decompressed when compressed, after any UTF-8 byte order mark.
     Raises OSError when it cannot be opened."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from logscope.model import Severity
-    from logscope.rules.engine import RunReport
+    from logscope.outcome import RunReport
     from logscope.rules.spec import Pack
     from logscope.run import Run
 

@@ -8,9 +8,9 @@ a log is made one visible line first (`text.safe`), then properties and data are
 from __future__ import annotations
 
 from logscope.model import Severity
+from logscope.outcome import RunReport
 from logscope.report import Document, Layout
 from logscope.report.text import github_data, github_property, safe
-from logscope.rules.engine import RunReport
 
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -27,7 +27,7 @@ from logscope.report.text import html_text as _esc
 
 if TYPE_CHECKING:
     from logscope.model import Finding, Severity
-    from logscope.rules.engine import RunReport
+    from logscope.outcome import RunReport
 
 
 _DRAW = """(function () {

@@ -7,8 +7,8 @@ from typing import Any
 
 from logscope import __version__
 from logscope.model import Severity
+from logscope.outcome import RunReport
 from logscope.report import Document, Layout
-from logscope.rules.engine import RunReport
 
 
 def run_status(report: RunReport, fail_on: Severity | None) -> str:

@@ -14,9 +14,9 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from logscope.model import Finding, Severity
+from logscope.outcome import RunReport
 from logscope.report import Document, Layout
 from logscope.report.text import safe
-from logscope.rules.engine import RunReport
 
 
 def render(doc: Document, layout: Layout) -> str:

@@ -10,11 +10,11 @@ from collections import Counter
 from collections.abc import Sequence
 
 from logscope.model import Severity
+from logscope.outcome import RunReport
 from logscope.report import Document, Layout
 from logscope.report.json import run_status
 from logscope.report.text import markdown_cell as cell
 from logscope.report.text import markdown_code as code
-from logscope.rules.engine import RunReport
 
 ICON = {"pass": "✅", "fail": "❌", "error": "⛔"}
 BADGE = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟠 warning", Severity.INFO: "🔵 info"}

@@ -9,8 +9,8 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from logscope.api import CheckOutcome
     from logscope.model import Finding
+    from logscope.report import Document
     from logscope.run import Run
 
 _COLOURS = {"error": "#c62828", "warning": "#b26a00", "info": "#1565c0"}
@@ -18,22 +18,24 @@ _STATUS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a"}
 WIDTH, HEIGHT, POINTS = 160, 36, 400
 
 
-def outcome_html(outcome: CheckOutcome) -> str:
-    """The whole outcome as one HTML fragment."""
-    status = outcome.status
-    parts = [f"<div><b>logscope check</b>: {len(outcome.reports)} runs, exit {outcome.exit_code}"]
-    for report in outcome.reports:
+def outcome_html(doc: Document, exit_code: int) -> str:
+    """The whole outcome of a check as one HTML fragment (a notebook cell's output)."""
+    from logscope.report.json import run_status
+
+    parts = [f"<div><b>logscope check</b>: {len(doc.reports)} runs, exit {exit_code}"]
+    for report in doc.reports:
         name = report.run.path
-        colour = _STATUS.get(status[name], "#000")
+        status = run_status(report, doc.fail_on)
+        colour = _STATUS.get(status, "#000")
         parts.append(
             f'<h4 style="margin:0.6em 0 0.2em">{_e(name)} '
-            f'<span style="color:{colour}">{status[name].upper()}</span></h4>'
+            f'<span style="color:{colour}">{status.upper()}</span></h4>'
         )
         if report.findings:
             parts.append(_table(report.run, report.findings))
         else:
             parts.append(f"<p>no findings ({report.evaluated} rules evaluated)</p>")
-    parts.extend(f'<p style="color:#6a1b9a">error: {_e(e)}</p>' for e in outcome.errors)
+    parts.extend(f'<p style="color:#6a1b9a">error: {_e(e)}</p>' for e in doc.errors)
     parts.append("</div>")
     return "".join(parts)
 

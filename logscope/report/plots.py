@@ -16,10 +16,11 @@ import numpy as np
 import polars as pl
 
 from logscope.model import Severity
+from logscope.outcome import RunReport
 from logscope.report.downsample import Array, minmax
 from logscope.report.text import safe
 from logscope.rules import aliases
-from logscope.rules.engine import RunReport, shared_aliases
+from logscope.rules.engine import shared_aliases
 from logscope.rules.spec import Pack, Rule
 
 SEVERITY_COLOR = {Severity.ERROR: "#d62728", Severity.WARNING: "#e07b00", Severity.INFO: "#1f77b4"}

@@ -17,6 +17,7 @@ from rich.text import Text
 from logscope.columns import col, logged
 from logscope.incidents import assess
 from logscope.model import Severity
+from logscope.outcome import RunReport
 from logscope.report import Document, Layout
 from logscope.report.json import run_status
 from logscope.report.sparkline import sparkline
@@ -27,7 +28,6 @@ from logscope.report.verdict import (
     quiet_lines,
     verdict_text,
 )
-from logscope.rules.engine import RunReport
 from logscope.run import Run
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}

@@ -16,7 +16,7 @@ from logscope.model import Finding, Severity
 from logscope.report.text import safe
 
 if TYPE_CHECKING:
-    from logscope.rules.engine import RunReport
+    from logscope.outcome import RunReport
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 VERDICT_STYLE = {"stop": "bold red", "watch": "bold yellow", "healthy": "bold green"}

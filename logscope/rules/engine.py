@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from logscope.checks.base import Array, Hit, Series
-from logscope.model import Finding, Severity
+from logscope.model import Finding
+from logscope.outcome import RunReport, Skipped
 from logscope.rules import aliases, template, where
+from logscope.rules.selection import selected
 from logscope.rules.spec import Pack, Rule
 
 if TYPE_CHECKING:
     from logscope.run import Run
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    rule: str
-    reason: str
-
-
-@dataclass
-class RunReport:
-    """The verdict on one run."""
-
-    run: Run
-    packs: list[str]
-    findings: list[Finding] = field(default_factory=list)
-    evaluated: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    metrics_checked: list[str] = field(default_factory=list)
-    rules: list[str] = field(default_factory=list)  # ids of the rules evaluated
-    baseline: str | None = None  # path of the run compared against, if any
-
-    def failed(self, fail_on: Severity | None) -> bool:
-        if fail_on is None:
-            return False
-        return any(f.severity.rank >= fail_on.rank for f in self.findings)
 
 
 def applicable(
@@ -86,7 +62,7 @@ def evaluate(
     checked: dict[str, None] = {}
     for pack in packs:
         for rule in pack.rules:
-            if (select and not _selected(rule, select)) or (ignore and _selected(rule, ignore)):
+            if (select and not selected(rule, select)) or (ignore and selected(rule, ignore)):
                 continue
             reason = _evaluate_rule(
                 pack, rule, shared, resolver, columns, report, checked, reference
@@ -150,13 +126,6 @@ def coverage(run: Run, packs: list[Pack]) -> dict[str, list[str]]:
             for key, _ in resolve(pack.patterns(rule.metric, shared)):
                 covered[key].append(rule.id)
     return covered
-
-
-def _selected(rule: Rule, names: set[str]) -> bool:
-    """`--select kto` picks a whole pack; `--select kto/grad-norm` one rule; prefixes work."""
-    return any(
-        rule.id == n or rule.pack == n or rule.id.startswith(n.rstrip("/") + "/") for n in names
-    )
 
 
 def _evaluate_rule(

@@ -91,7 +91,7 @@ class LiveCheck:
 
     def packs(self) -> list[Pack]:
         if self._packs is None:
-            from logscope.checking import load_packs
+            from logscope.pipeline import load_packs
 
             self._packs = load_packs(self._rule_files)
         return self._packs

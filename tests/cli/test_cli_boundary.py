@@ -77,7 +77,7 @@ def test_a_reader_crash_in_check_is_exit_2_naming_the_file(  # type: ignore[no-u
         (["metrics", "{run}"], "logscope.ingest.read_found"),
         (["export", "{run}", "-o", "{tmp}/m.csv"], "logscope.ingest.read_found"),
         (["explain", "loss"], "logscope.catalogue.load"),
-        (["rules", "list"], "logscope.checking.load_packs"),
+        (["rules", "list"], "logscope.pipeline.load_packs"),
         (["rules", "lint", "{tmp}/none.yaml"], "logscope.rules.load.load_files"),
         (["tail", "{run}"], "logscope.follow.watch.Tail.scan"),
     ],
@@ -96,7 +96,7 @@ def test_every_command_runs_inside_the_boundary(  # type: ignore[no-untyped-def]
 def test_the_crash_names_the_paths_given_when_nothing_was_read_yet(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("logscope.checking.load_packs", _raiser("RuntimeError"))
+    monkeypatch.setattr("logscope.pipeline.load_packs", _raiser("RuntimeError"))
     run = _run(tmp_path)
     line = _assert_one_line(cli(["check", run], exit_code=2), "check")
     assert f" on {run} " in line

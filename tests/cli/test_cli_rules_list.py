@@ -10,7 +10,7 @@ FIELDS = ["id", "pack", "severity", "check", "metric", "source"]
 
 def test_json_lists_every_rule_with_its_fields(cli) -> None:  # type: ignore[no-untyped-def]
     rules = json.loads(cli(["rules", "list", "--format", "json"]).stdout)
-    from logscope.checking import load_packs
+    from logscope.pipeline import load_packs
 
     assert len(rules) == sum(len(p.rules) for p in load_packs([]))
     assert all(list(rule) == FIELDS for rule in rules)

@@ -1,6 +1,6 @@
 """`tail` and `check` agree on when a finding fires (issue 14).
 
-Each run is replayed line by line through the follower's own pieces — a `JsonlSource`
+Each run is replayed line by line through the follower's own pieces — a `JsonlFeed`
 polling a file that grows one line at a time, the bounded `Window`, the `Rules` and the
 announcement `Tracker` — and the step each finding is first announced at must be the step
 `logscope check --format json` reports on the finished file: a rule's `step` is the first
@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from logscope.checking import load_packs
 from logscope.follow.announce import Tracker
-from logscope.follow.sources import JsonlSource
-from logscope.follow.window import Rules, Window
+from logscope.follow.buffer import Rules, Window
+from logscope.follow.sources import JsonlFeed
+from logscope.pipeline import load_packs
 
 Record = dict[str, float]
 
@@ -92,7 +92,7 @@ def _replay(path: Path, lines: list[str]) -> dict[tuple[str, str], int | None]:
     """Announcements of `tail`: the follower's source, window, rules and tracker."""
     rules = Rules(load_packs(), path=str(path))
     window, tracker = Window(), Tracker()
-    with path.open("w") as out, JsonlSource(path, path.name) as source:
+    with path.open("w") as out, JsonlFeed(path, path.name) as source:
         for line in lines:
             out.write(line)
             out.flush()

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logscope.follow.sources import JsonlSource, Source
+from logscope.follow.sources import Feed, JsonlFeed
 
 
 def lines(first: int, count: int) -> bytes:
@@ -47,7 +47,7 @@ class Seen:
     polls: int = 0
 
 
-def poll(source: Source, seen: Seen, limit: int, *, until_done: bool = True) -> None:
+def poll(source: Feed, seen: Seen, limit: int, *, until_done: bool = True) -> None:
     while True:
         batch = source.poll(limit)
         seen.polls += 1
@@ -68,7 +68,7 @@ def follow(path: Path, *changes: Callable[[], object], limit: int = 1 << 20) -> 
     """Poll `path` to its end, then after each change to the files (a group of writer and
     logrotate actions between two polls) poll to the end again."""
     seen = Seen()
-    with JsonlSource(path, "m.jsonl") as source:
+    with JsonlFeed(path, "m.jsonl") as source:
         poll(source, seen, limit)
         for change in changes:
             change()
@@ -100,7 +100,7 @@ def test_a_burst_of_a_million_rows_then_a_rename_loses_none(tmp_path: Path) -> N
     rows = 1_000_000
     path.write_bytes(b"".join(b'{"step":%d,"loss":0.5}\n' % s for s in range(rows)))
     seen = Seen()
-    with JsonlSource(path, "m.jsonl") as source:
+    with JsonlFeed(path, "m.jsonl") as source:
         poll(source, seen, limit=8 << 20, until_done=False)  # one poll: 8 of ~24 MB read
         assert 0 < sum(seen.steps.values()) < rows
         path.rename(tmp_path / "m.jsonl.1")
@@ -291,7 +291,7 @@ def test_rows_seen_are_the_rows_written(actions: list[tuple[str, int]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         world = World(Path(folder))
         seen = Seen()
-        with JsonlSource(world.path, "m.jsonl") as source:
+        with JsonlFeed(world.path, "m.jsonl") as source:
             for action, size in actions:
                 if action == "burst":
                     world.burst(size)

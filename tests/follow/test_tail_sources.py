@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import logscope
-from logscope.follow.sources import EventSource, JsonlSource, Source, complete_records
-from logscope.follow.window import Window
+from logscope.follow.buffer import Window
+from logscope.follow.sources import EventFeed, Feed, JsonlFeed, complete_records
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sample_logs"))
 
@@ -60,9 +60,9 @@ def events_log(rows: int) -> bytes:
 
 
 @pytest.fixture
-def opened() -> Iterator[list[Source]]:
+def opened() -> Iterator[list[Feed]]:
     """Sources a test opened, closed after it."""
-    sources: list[Source] = []
+    sources: list[Feed] = []
     yield sources
     for source in sources:
         source.close()
@@ -72,7 +72,7 @@ def cuts(size: int) -> st.SearchStrategy[list[int]]:
     return st.lists(st.integers(0, size), max_size=12).map(lambda c: sorted(set(c)))
 
 
-def feed(source: Source, path: Path, data: bytes, at: list[int]) -> tuple[Window, list[str]]:
+def feed(source: Feed, path: Path, data: bytes, at: list[int]) -> tuple[Window, list[str]]:
     """Append `data` to `path` in the pieces `at` marks, polling after each piece."""
     window = Window(head=10**6)
     problems: list[str] = []
@@ -106,7 +106,7 @@ def test_jsonl_rows_do_not_depend_on_how_the_bytes_arrive(data: st.DataObject) -
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "metrics.jsonl"
         path.touch()
-        window, problems = feed(JsonlSource(path, str(path)), path, log, at)
+        window, problems = feed(JsonlFeed(path, str(path)), path, log, at)
         same_rows(window, path)
         assert problems == [str(p) for p in logscope.read(path).problems]
         assert len(problems) == 1 and problems[0].startswith(f"{path}:13: not valid JSON")
@@ -120,17 +120,17 @@ def test_event_rows_do_not_depend_on_how_the_bytes_arrive(data: st.DataObject) -
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / tw.file_name(1_000_000_000)
         path.touch()
-        window, problems = feed(EventSource(path, str(path)), path, log, at)
+        window, problems = feed(EventFeed(path, str(path)), path, log, at)
         same_rows(window, path)
         assert problems == []
         assert window.last_step == 30
         assert window.last_wall == 1.0e9 + 30
 
 
-def test_a_half_written_line_waits_for_its_end(tmp_path: Path, opened: list[Source]) -> None:
+def test_a_half_written_line_waits_for_its_end(tmp_path: Path, opened: list[Feed]) -> None:
     path = tmp_path / "m.jsonl"
     path.write_bytes(b'{"step": 1, "loss": 0.5}\n{"step": 2, "lo')
-    source = JsonlSource(path, "m.jsonl")
+    source = JsonlFeed(path, "m.jsonl")
     opened.append(source)
     first = source.poll()
     assert first.frame is not None and first.frame.get_column("step").to_list() == [1]
@@ -157,10 +157,10 @@ def test_a_cut_record_waits_for_its_end(tmp_path: Path) -> None:
     assert used == len(log) + len(record)
 
 
-def test_truncation_restarts_from_the_top(tmp_path: Path, opened: list[Source]) -> None:
+def test_truncation_restarts_from_the_top(tmp_path: Path, opened: list[Feed]) -> None:
     path = tmp_path / "m.jsonl"
     path.write_bytes(jsonl_log(10))
-    source = JsonlSource(path, "m.jsonl")
+    source = JsonlFeed(path, "m.jsonl")
     opened.append(source)
     assert source.poll().frame is not None
     path.write_bytes(b'{"step": 1, "loss": 9.0}\n')  # `>` rewrites the file: shorter now
@@ -174,11 +174,11 @@ def test_truncation_restarts_from_the_top(tmp_path: Path, opened: list[Source]) 
 
 
 def test_rotation_reads_the_old_file_to_its_end_then_the_new_one(
-    tmp_path: Path, opened: list[Source]
+    tmp_path: Path, opened: list[Feed]
 ) -> None:
     path = tmp_path / "m.jsonl"
     path.write_bytes(b'{"step": 1, "loss": 1.0}\n')
-    source = JsonlSource(path, "m.jsonl")
+    source = JsonlFeed(path, "m.jsonl")
     opened.append(source)
     source.poll()
     with path.open("ab") as handle:
@@ -194,11 +194,11 @@ def test_rotation_reads_the_old_file_to_its_end_then_the_new_one(
 
 
 def test_a_vanished_file_is_noted_once_and_read_again_when_back(
-    tmp_path: Path, opened: list[Source]
+    tmp_path: Path, opened: list[Feed]
 ) -> None:
     path = tmp_path / "m.jsonl"
     path.write_bytes(b'{"step": 1, "loss": 1.0}\n')
-    source = JsonlSource(path, "m.jsonl")
+    source = JsonlFeed(path, "m.jsonl")
     opened.append(source)
     source.poll()
     path.unlink()
@@ -209,10 +209,10 @@ def test_a_vanished_file_is_noted_once_and_read_again_when_back(
     assert batch.frame is not None and batch.frame.get_column("step").to_list() == [5]
 
 
-def test_gzip_is_refused_with_a_reason(tmp_path: Path, opened: list[Source]) -> None:
+def test_gzip_is_refused_with_a_reason(tmp_path: Path, opened: list[Feed]) -> None:
     path = tmp_path / "m.jsonl"
     path.write_bytes(b"\x1f\x8b\x08\x00" + os.urandom(50))
-    source = JsonlSource(path, "m.jsonl")
+    source = JsonlFeed(path, "m.jsonl")
     opened.append(source)
     assert [p.message for p in source.poll().problems] == [
         "gzip-compressed; tail reads uncompressed logs"
@@ -223,7 +223,7 @@ def test_gzip_is_refused_with_a_reason(tmp_path: Path, opened: list[Source]) -> 
 def test_verl_lines_are_unwrapped(tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
     path.write_bytes(b'{"step": 1, "data": {"actor/kl": null, "critic/score": 0.5}}\n')
-    with JsonlSource(path, "m.jsonl") as source:
+    with JsonlFeed(path, "m.jsonl") as source:
         batch = source.poll()
     assert batch.frame is not None
     row = batch.frame.row(0, named=True)
@@ -239,7 +239,7 @@ def test_corrupt_bytes_never_crash_a_reader(junk: bytes, data: st.DataObject) ->
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / name
             path.touch()
-            cls = EventSource if "tfevents" in name else JsonlSource
+            cls = EventFeed if "tfevents" in name else JsonlFeed
             source = cls(path, str(path))
             window, problems = feed(source, path, log, at)
             assert all(p.startswith(str(path)) for p in problems)
@@ -262,7 +262,7 @@ def test_the_window_stays_bounded_and_keeps_the_start(tmp_path: Path) -> None:
 
 
 def test_trainer_state_rewrites_give_only_the_new_steps(tmp_path: Path) -> None:
-    from logscope.follow.sources import open_source
+    from logscope.follow.sources import open_feed
 
     path = tmp_path / "trainer_state.json"
 
@@ -271,7 +271,7 @@ def test_trainer_state_rewrites_give_only_the_new_steps(tmp_path: Path) -> None:
         path.write_text(json.dumps({"global_step": steps, "log_history": history}, indent=2))
 
     save(3)
-    source = open_source(path, "trainer_state", "trainer_state.json")
+    source = open_feed(path, "trainer_state", "trainer_state.json")
     first = source.poll()
     assert first.frame is not None and first.frame.get_column("step").to_list() == [1, 2, 3]
     assert source.poll().read == 0  # unchanged: not read again
@@ -284,11 +284,11 @@ def test_trainer_state_rewrites_give_only_the_new_steps(tmp_path: Path) -> None:
 def test_formats_without_line_boundaries_are_re_read_for_new_steps(tmp_path: Path) -> None:
     """A W&B history export (CSV) rewritten with more rows: only the new steps arrive, and a
     problem of the file is reported once, not on every re-read."""
-    from logscope.follow.sources import open_source
+    from logscope.follow.sources import open_feed
 
     path = tmp_path / "history.csv"
     path.write_text("_step,loss\n1,0.9\n2,0.8\n3,0.7,extra\n")
-    source = open_source(path, "csv", "history.csv")
+    source = open_feed(path, "csv", "history.csv")
     first = source.poll()
     assert first.frame is not None and first.frame.get_column("step").to_list() == [1, 2, 3]
     assert [p.message for p in first.problems] == [
@@ -312,12 +312,12 @@ def test_a_tracker_database_run_is_followed_through_its_file(tmp_path: Path, sam
     import shutil
     import sqlite3
 
-    from logscope.follow.sources import open_source
+    from logscope.follow.sources import open_feed
 
     database = tmp_path / "mlruns.db"
     shutil.copy(samples / "mlflow_ppo" / "mlruns.db", database)
     run = database / "gsm8k-qwen2.5-0.5b-ppo"
-    source = open_source(run, "mlflow_sqlite", str(run))
+    source = open_feed(run, "mlflow_sqlite", str(run))
     first = source.poll()
     assert first.frame is not None and first.frame.get_column("step").max() == 90
     with sqlite3.connect(database) as db:

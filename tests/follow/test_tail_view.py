@@ -10,8 +10,8 @@ import polars as pl
 from rich.console import Console
 
 from logscope.follow import announce
+from logscope.follow.buffer import Window
 from logscope.follow.view import SEVERITY_WIDTH, LiveView, Screen, Status
-from logscope.follow.window import Window
 from logscope.model import Finding, Severity
 
 LONG_RULES = [

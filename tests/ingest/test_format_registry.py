@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from logscope.columns import LINE
-from logscope.follow.sources import SnapshotSource, open_source
+from logscope.follow.sources import SnapshotFeed, open_feed
 from logscope.ingest import formats, read_runs
 from logscope.ingest.base import Ingested
 from logscope.ingest.discover import discover, sniff
@@ -127,13 +127,13 @@ def test_a_new_format_is_found_read_and_followed_from_its_record_alone(
 
     (found,) = discover(tmp_path)
     (run,) = read_runs(tmp_path)
-    source = open_source(log, "toy", "train.toy")
+    source = open_feed(log, "toy", "train.toy")
     batch = source.poll()
 
     assert found.files == [(log, "toy")]
     assert run.frame.get_column("toy/loss").to_list() == [2.0, 1.5]
     assert [s.format for s in run.sources] == ["toy"]
-    assert isinstance(source, SnapshotSource) and batch.frame is not None
+    assert isinstance(source, SnapshotFeed) and batch.frame is not None
     assert batch.frame.height == 2
 
 

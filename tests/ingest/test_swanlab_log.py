@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from swanlab_sdk import LONG_ID, MAIN_ROWS, RESUME_ID, make_runs, swanlab_file
 from values import flat, same
 
-from logscope.follow.sources import open_source
+from logscope.follow.sources import open_feed
 from logscope.ingest import read_run, read_runs
 from logscope.ingest.discover import discover
 from logscope.ingest.leveldblog import BLOCK
@@ -169,7 +169,7 @@ def test_tail_follows_a_growing_swanlab_log(runs, tmp_path):
     live.write_bytes(data[: BLOCK + 100])
     (found,) = discover(tmp_path)
     ((path, fmt),) = found.files
-    source = open_source(path, fmt, "live")
+    source = open_feed(path, fmt, "live")
 
     first = source.poll()
     assert first.frame is not None

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from logscope.checking import check, load_packs
+from logscope.pipeline import check, load_packs
 from logscope.report import Document, Layout, html
 from logscope.rules.spec import Pack
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from series import make_run
 
-from logscope.checking import load_packs
+from logscope.pipeline import load_packs
 from logscope.rules import aliases, engine
 from logscope.rules.spec import load_pack
 

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from series import make_run
 
-from logscope.checking import load_packs
 from logscope.documents import DOCUMENTS
+from logscope.outcome import RunReport
+from logscope.pipeline import load_packs
 from logscope.rules import engine
 
 Series = dict[str, np.ndarray]
@@ -256,7 +257,7 @@ def packs():  # type: ignore[no-untyped-def]
     return load_packs()
 
 
-def _report(packs, series: Series) -> engine.RunReport:  # type: ignore[no-untyped-def]
+def _report(packs, series: Series) -> RunReport:  # type: ignore[no-untyped-def]
     run = make_run({k: list(map(float, v)) for k, v in series.items()})
     chosen = engine.applicable(run, packs, set())
     assert {"common", "kto"} <= {p.name for p in chosen}

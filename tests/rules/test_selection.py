@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from logscope.checking import load_packs
 from logscope.errors import RulePackError
+from logscope.pipeline import load_packs
 from logscope.rules.overrides import override, parse_setting
 from logscope.rules.selection import check_names, did_you_mean
 

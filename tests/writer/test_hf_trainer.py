@@ -118,7 +118,7 @@ def test_a_diverging_run_is_stopped_early_by_stop_on_error(tmp_path: Path, cli) 
 def test_trl_kto_trainer_with_the_callback(tmp_path: Path) -> None:
     trl = pytest.importorskip("trl")
     datasets = pytest.importorskip("datasets")
-    from logscope.checking import check, load_packs
+    from logscope.pipeline import check, load_packs
 
     tok = tokenizer()
     policy = model(tok.vocab_size)

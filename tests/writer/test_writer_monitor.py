@@ -14,7 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import logscope
-from logscope.checking import check, load_packs
+from logscope.pipeline import check, load_packs
 from logscope.writer import MetricWriter, Monitor, banner, jsonl, live
 from logscope.writer.live import LiveCheck
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from logscope.errors import InputError, LogscopeError, RulePackError
+from logscope.outcome import RunReport
 from logscope.rules import engine
 from logscope.rules.spec import Pack, load_builtin, load_files, override
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class CheckResult:
-    reports: list[engine.RunReport] = field(default_factory=list)
+    reports: list[RunReport] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # inputs that could not be read at all
 
 
@@ -135,7 +136,7 @@ def _targets(
     return targets, stages
 
 
-def _name_as_given(reports: list[engine.RunReport], stages: list[Staged]) -> None:
+def _name_as_given(reports: list[RunReport], stages: list[Staged]) -> None:
     """Runs read from a staged copy are named by their URL."""
     if not stages:
         return
@@ -175,7 +176,7 @@ def _check_group(
     shared: dict[str, tuple[str, ...]],
     options: _Options,
     progress: Progress | None = None,
-) -> list[engine.RunReport]:
+) -> list[RunReport]:
     from logscope.ingest import read_found
     from logscope.samerun import merge_runs
 
@@ -207,7 +208,7 @@ def _init_worker(rule_files: list[Path], forced: frozenset[str], settings: list[
     _WORKER.update(packs=packs, shared=engine.shared_aliases(packs))
 
 
-def _work(group: list[_Target], options: _Options) -> list[engine.RunReport]:
+def _work(group: list[_Target], options: _Options) -> list[RunReport]:
     packs = _WORKER["packs"]
     shared = _WORKER["shared"]
     assert isinstance(packs, list) and isinstance(shared, dict)
@@ -220,7 +221,7 @@ def _in_pool(
     rule_files: list[Path],
     jobs: int,
     progress: Progress | None,
-) -> list[engine.RunReport]:
+) -> list[RunReport]:
     """Spawned workers (not forked: Polars' thread pool does not survive a fork)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -242,7 +243,7 @@ def _in_pool(
 
 
 def empty_selection(
-    report: engine.RunReport, select: Collection[str] | None, ignore: Collection[str] | None
+    report: RunReport, select: Collection[str] | None, ignore: Collection[str] | None
 ) -> str | None:
     """Why --select/--ignore left a run no rule at all (none evaluated, none skipped), or
     None. Without a selection an empty verdict is not an error."""
