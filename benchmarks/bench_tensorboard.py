@@ -4,7 +4,11 @@ Contenders, each in a fresh process (round-robin, ``--repeat`` times), all keepi
 
 * ``logscope``          - ``logscope.read(FOLDER)``: the Run frame (a column per tag), CRCs checked
 * ``logscope-no-crc``   - the same with ``ReadOptions(check_crc=False)``
-* ``tbparse``           - ``SummaryReader(FOLDER).scalars`` (long pandas frame)
+* ``tbparse``           - ``SummaryReader(FOLDER).scalars`` (long pandas frame; ``.tensors`` for
+                          a tf.summary file, whose scalars are tensors)
+* ``tbparse-no-tf``     - the same with ``import tensorflow`` made to fail: with TensorFlow
+                          installed, tensorboard reads records through it (C++), without it
+                          through its own pure-Python reader, which most PyTorch users have
 * ``event-accumulator`` - ``EventAccumulator(FOLDER, size_guidance={"scalars": 0})``, ``Reload()``
                           and ``Scalars(tag)`` for every tag
 
@@ -28,11 +32,12 @@ from typing import Any
 import make_tfevents
 from bench_check import digests, finish, round_robin, warm_page_cache
 
-CONTENDERS = ("logscope", "logscope-no-crc", "tbparse", "event-accumulator")
+CONTENDERS = ("logscope", "logscope-no-crc", "tbparse", "tbparse-no-tf", "event-accumulator")
 LABELS = {
     "logscope": "logscope.read (CRCs checked)",
     "logscope-no-crc": "logscope.read, check_crc=False",
-    "tbparse": "tbparse SummaryReader(...).scalars",
+    "tbparse": "tbparse SummaryReader(...).scalars (TensorFlow importable, if installed)",
+    "tbparse-no-tf": "tbparse, TensorFlow hidden (tensorboard's pure-Python reader)",
     "event-accumulator": "EventAccumulator, size_guidance scalars=0",
 }
 # The contender programs: each prints one JSON line with its digest and in-process seconds.
@@ -49,8 +54,13 @@ print(json.dumps({"inner_seconds": time.perf_counter() - t, "digest": digest}))
     "tbparse": """
 import json, sys, time
 t = time.perf_counter()
+if sys.argv[2] == "no-tf":  # as where TensorFlow is not installed: tensorboard's own stub
+    sys.modules["tensorflow"] = None
 from tbparse import SummaryReader
-df = SummaryReader(sys.argv[1]).scalars
+reader = SummaryReader(sys.argv[1])
+df = reader.scalars
+if len(df) == 0:  # tf.summary.scalar writes tensors, which tbparse lists under .tensors
+    df = reader.tensors
 digest = [len(df), float(df["value"].sum()), int(df["step"].sum())]
 print(json.dumps({"inner_seconds": time.perf_counter() - t, "digest": digest}))
 """,
@@ -74,7 +84,8 @@ def commands(folder: Path) -> dict[str, list[str]]:
     return {
         "logscope": [py, "-c", PROGRAMS["logscope"], str(folder), "crc"],
         "logscope-no-crc": [py, "-c", PROGRAMS["logscope"], str(folder), "no-crc"],
-        "tbparse": [py, "-c", PROGRAMS["tbparse"], str(folder)],
+        "tbparse": [py, "-c", PROGRAMS["tbparse"], str(folder), "tf"],
+        "tbparse-no-tf": [py, "-c", PROGRAMS["tbparse"], str(folder), "no-tf"],
         "event-accumulator": [py, "-c", PROGRAMS["event-accumulator"], str(folder)],
     }
 
@@ -146,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     lines.append("")
     for name in ("logscope", "logscope-no-crc"):
-        for other in ("tbparse", "event-accumulator"):
+        for other in ("tbparse", "tbparse-no-tf", "event-accumulator"):
             if name in summary and other in summary:
                 ratio = summary[other]["median_s"] / summary[name]["median_s"]
                 cpu = summary[other]["median_cpu_s"] / summary[name]["median_cpu_s"]
