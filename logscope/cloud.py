@@ -46,7 +46,7 @@ def is_url(path: str | Path) -> bool:
     return bool(_URL.match(text)) and not text.startswith("file://")
 
 
-def _wanted(name: str) -> bool:
+def may_hold_logs(name: str) -> bool:
     return PurePosixPath(name).suffix.lower() not in _NOT_LOGS
 
 
@@ -60,7 +60,7 @@ class Staged:
     bytes: int
 
 
-def _filesystem(url: str) -> tuple[Any, str]:
+def filesystem(url: str) -> tuple[Any, str]:
     try:
         import fsspec
     except ImportError as exc:
@@ -76,7 +76,7 @@ def _filesystem(url: str) -> tuple[Any, str]:
         raise InputError(f"{url}: {exc}") from exc
 
 
-def _explain(url: str, exc: BaseException) -> InputError:
+def explain(url: str, exc: BaseException) -> InputError:
     """One clear line for what stores raise: missing bucket, denied access, no network."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, FileNotFoundError):
@@ -96,7 +96,7 @@ def _listing(fs: Any, root: str, url: str) -> dict[str, int]:
             return {root: int(fs.size(root) or 0)}
         found = fs.find(root, detail=True)
     except Exception as exc:  # the drivers raise OSError subclasses and their own errors
-        raise _explain(url, exc) from exc
+        raise explain(url, exc) from exc
     return {name: int(info.get("size") or 0) for name, info in found.items()}
 
 
@@ -104,7 +104,7 @@ def _listing(fs: Any, root: str, url: str) -> dict[str, int]:
 def staged(url: str) -> Iterator[Staged]:
     """The prefix (or object) at `url`, copied to a temporary folder for the readers."""
     url = url.rstrip("/")
-    fs, root = _filesystem(url)
+    fs, root = filesystem(url)
     root = root.rstrip("/")
     objects = _listing(fs, root, url)
     if not objects:
@@ -118,14 +118,14 @@ def staged(url: str) -> Iterator[Staged]:
             else base / PurePosixPath(name).relative_to(root)
             for name in objects
         }
-        wanted = [name for name in objects if _wanted(name)]
+        wanted = [name for name in objects if may_hold_logs(name)]
         for name in objects:
             local_of[name].parent.mkdir(parents=True, exist_ok=True)
         try:
             if wanted:
                 fs.get(wanted, [str(local_of[n]) for n in wanted])
         except Exception as exc:
-            raise _explain(url, exc) from exc
+            raise explain(url, exc) from exc
         size = sum(objects[n] for n in wanted)
         yield Staged(url, base / PurePosixPath(root).name if single else base, len(wanted), size)
 

@@ -85,13 +85,13 @@ def test_table_report(cli, samples: Path) -> None:  # type: ignore[no-untyped-de
     out = cli(["check", samples / DIVERGING], exit_code=1).stdout
     assert out.startswith(f"{samples / DIVERGING}  FAIL")
     assert (
-        "ERROR   kto/margin-negative-after-warmup  rewards/margins  steps 21–40 (fired at 25)"
+        "ERROR   kto/margin-negative-after-warmup  rewards/margins  steps 21–40 (fired at 23)"
         in out
     )
     assert "→ Stop, revert to the last checkpoint, reduce the learning rate by 50%." in out
     assert "\x1b[" not in out  # no colour when stdout is not a terminal
     assert " ".join(out.split()).endswith(
-        "9 findings (4 errors, 5 warnings) in 1 run; 35 rule evaluations, 1 skipped (1 "
+        "9 findings (5 errors, 4 warnings) in 1 run; 36 rule evaluations, 1 skipped (1 "
         "metric not found)"
     )
     assert any(ch in out for ch in "▁▂▃▄▅▆▇█")  # sparklines in the metrics table

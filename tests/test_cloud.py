@@ -4,12 +4,7 @@ on loopback by the tests: nothing is mocked inside logscope or the S3 driver."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,75 +12,18 @@ import pytest
 pytest.importorskip("s3fs")
 pytest.importorskip("moto")
 
+import s3server
+from s3server import upload
+
 import logscope
 from logscope.errors import InputError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server(extra_env: dict[str, str]) -> Iterator[str]:
-    """`python -m moto.server` on a free loopback port; its URL once it answers."""
-    port = _free_port()
-    env = {**os.environ, **extra_env}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the moto S3 server did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[str]:
-    yield from _server({})
-
-
-@pytest.fixture
-def aws(s3: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Credentials and endpoint from the standard AWS variables, as a CI job sets them."""
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": s3,
-    }.items():
-        monkeypatch.setenv(key, value)
-    return s3
-
-
-def _upload(folder: Path, url: str) -> None:
-    import s3fs
-
-    fs = s3fs.S3FileSystem(skip_instance_cache=True)
-    bucket = url.removeprefix("s3://").split("/")[0]
-    if not fs.exists(bucket):
-        fs.mkdir(bucket)
-    fs.put(str(folder), url.removeprefix("s3://"), recursive=True)
+s3, aws, denied = s3server.s3, s3server.aws, s3server.denied  # fixtures
 
 
 def test_check_a_run_in_s3_gives_the_local_verdict_named_by_its_url(aws: str, cli) -> None:  # type: ignore[no-untyped-def]
-    _upload(SAMPLES / "kto_diverging", "s3://runs/team/kto_diverging")
+    upload(SAMPLES / "kto_diverging", "s3://runs/team/kto_diverging")
     local = json.loads(cli(["check", SAMPLES / "kto_diverging", "-f", "json"], exit_code=1).stdout)
     remote = json.loads(
         cli(["check", "s3://runs/team/kto_diverging/", "-f", "json"], exit_code=1).stdout
@@ -112,7 +50,7 @@ def test_a_sweep_prefix_with_thousands_of_runs(aws: str, tmp_path: Path) -> None
         (run / "metrics.jsonl").write_text("\n".join(lines) + "\n")
     (sweep / "run-0007" / "checkpoint-5").mkdir()
     (sweep / "run-0007" / "checkpoint-5" / "model.safetensors").write_bytes(b"\0" * 4096)
-    _upload(sweep, "s3://sweeps/big")
+    upload(sweep, "s3://sweeps/big")
     outcome = logscope.check("s3://sweeps/big")
     assert len(outcome.reports) == 1100 and not outcome.errors
     failing = [r.run.path for r in outcome.reports if r.failed(outcome.fail_on)]
@@ -129,20 +67,10 @@ def test_a_missing_bucket_is_a_clear_usage_error(aws: str, cli) -> None:  # type
         logscope.read_runs("s3://no-such-bucket/runs/x")
 
 
-def test_denied_credentials_are_a_clear_usage_error(monkeypatch: pytest.MonkeyPatch, cli) -> None:  # type: ignore[no-untyped-def]
-    """A server that checks credentials (moto with authentication on after its first call,
-    which creates the bucket) refuses keys it does not know."""
-    import boto3
-
-    for url in _server({"INITIAL_NO_AUTH_ACTION_COUNT": "1"}):
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN000000000")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        boto3.client("s3").create_bucket(Bucket="private")
-        result = cli(["check", "s3://private/runs/x"], exit_code=2)
-        assert "s3://private/runs/x: access denied" in result.stderr
-        assert "not-a-secret" not in result.stderr
+def test_denied_credentials_are_a_clear_usage_error(denied: str, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["check", "s3://private/runs/x"], exit_code=2)
+    assert "s3://private/runs/x: access denied" in result.stderr
+    assert "not-a-secret" not in result.stderr
 
 
 def test_without_the_cloud_extra_a_url_says_what_to_install(

@@ -22,7 +22,7 @@ EXPECTED = {
             ),  # past the midpoint of the first fall
             ("error", "kto/rejected-above-chosen", 11),
             ("error", "kto/margin-negative-after-warmup", 21),
-            ("warning", "kto/loss-increasing", 10),  # past the midpoint of the rise
+            ("error", "kto/loss-increasing", 10),  # past the midpoint of the rise; 003: revert
             ("warning", "kto/margin-not-increasing", 11),
             ("warning", "kto/kl-high", 33),
             ("warning", "kto/grad-norm-elevated", 28),  # 003: grad norms 50-100 frequently
@@ -53,17 +53,17 @@ EXPECTED = {
         ],
     ),
     "ppo_healthy": ("pass", 0, []),
-    "ppo_broken": (
-        "fail",
-        1,
-        [("error", "trl/ppo-value-ratio", 110), ("warning", "trl/ppo-kl-negative", 111)],
+    "ppo_broken": (  # TRL's docs call val/ratio 2.5 too drastic, not a reason to stop
+        "pass",
+        0,
+        [("warning", "trl/ppo-value-ratio", 110), ("warning", "trl/ppo-kl-negative", 111)],
     ),
     "verl_healthy": ("pass", 0, []),
-    "verl_broken": (
-        "fail",
-        1,
+    "verl_broken": (  # no document asks to stop for these: warnings (issue 14)
+        "pass",
+        0,
         [
-            ("error", "verl/is-ratio-far", 100),
+            ("warning", "verl/is-ratio-far", 100),
             ("warning", "verl/entropy-collapse", 60),
             ("warning", "verl/pg-clipfrac-high", 60),
             ("warning", "verl/response-truncation", 60),
@@ -82,10 +82,13 @@ EXPECTED = {
         ],
     ),
     "trinity_healthy": ("pass", 0, []),
-    "trinity_broken": (
-        "fail",
-        1,
-        [("error", "trinity/no-experiences", 91), ("warning", "trinity/eval-accuracy-falling", 60)],
+    "trinity_broken": (  # 002 names experience_count, asks for no stop: a warning
+        "pass",
+        0,
+        [
+            ("warning", "trinity/no-experiences", 91),
+            ("warning", "trinity/eval-accuracy-falling", 60),
+        ],
     ),
     "maxent_healthy": ("pass", 0, []),
     "maxent_broken": (

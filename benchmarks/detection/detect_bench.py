@@ -126,15 +126,24 @@ def expected_statuses(outcomes: list[Outcome]) -> dict[str, str]:
     return {o.id: o.status for o in sorted(outcomes, key=lambda o: o.id)}
 
 
+def expected_delays(outcomes: list[Outcome]) -> dict[str, int]:
+    """Delay (logged points) of each detected fast-subset case: a finding may come earlier
+    than recorded, never later."""
+    return {o.id: o.delay for o in sorted(outcomes, key=lambda o: o.id) if o.delay is not None}
+
+
 def write_expected(outcomes: list[Outcome], path: Path = EXPECTED) -> None:
     document = {
         "about": (
             "Status of each fast-subset scenario under the current rules: detected / missed "
-            "(broken runs), silent / false-alarm (healthy runs). tests/benchmarks/"
-            "test_detection.py fails when a detected case is missed or a silent one alarms. "
+            "(broken runs), silent / false-alarm (healthy runs); and the delay (logged points "
+            "from the labelled onset to the first matching finding) of each detected one. "
+            "tests/benchmarks/test_detection.py fails when a detected case is missed, a silent "
+            "one alarms, or a finding comes later than recorded. "
             "Regenerate: python benchmarks/detection/run.py --fast --update-expected"
         ),
         "cases": expected_statuses(outcomes),
+        "delays": expected_delays(outcomes),
     }
     path.write_text(json.dumps(document, indent=1) + "\n")
 

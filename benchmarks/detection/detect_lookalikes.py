@@ -1,6 +1,7 @@
 """Healthy look-alikes: edits that give a healthy simulated run what fools naive checkers
 (warmup transients, an isolated spike, KL exactly 0 at the start, a 0/0 NaN, bad-looking
-M-steps, chance-level noise, a learning rate decaying to 0, heavy noise, plateaus). Each
+M-steps, chance-level noise, a learning rate decaying to 0, heavy noise, plateaus, a
+2-point excursion past a limit). Each
 returns the sentence that describes it; the run stays labelled healthy.
 """
 
@@ -162,6 +163,58 @@ def reward_plateau(sim: Sim, rng: Rng) -> str:
     return "reward saturating in the first fifth of the run, then flat with batch noise"
 
 
+# limits the packs judge with 3 logged points of persistence: a 2-point excursion past one
+# that recovers is a blip, not a sign
+EXCURSIONS = {
+    "clip_ratio/region_mean": 0.3,
+    "train/clip_ratio/region_mean": 0.3,
+    "completions/clipped_ratio": 0.45,
+    "train/completions/clipped_frac": 0.45,
+    "response_length/clip_ratio": 0.35,
+    "completion/truncated_frac": 0.45,
+    "prompt_length/clip_ratio": 0.1,
+    "frac_reward_zero_std": 0.95,
+    "train/frac_reward_zero_std": 0.95,
+    "actor/pg_clipfrac": 0.45,
+    "actor/is_clip/outside_frac": 0.45,
+    "actor/is_ratio/std": 0.7,
+    "actor/ppo_kl": 0.15,
+    "rollout/format_score/mean": 0.3,
+    "critic/vf_explained_var": -0.2,
+    "train/weight_entropy": 0.03,
+    "coord_monitor/flip_coord_to_noncoord": 0.2,
+    "coord_monitor/coord_vocab_mass_at_gt_coord": 0.3,
+}
+
+
+def brief_excursion(sim: Sim, rng: Rng) -> str:
+    """Two logged points past a limit mid-run (KL above 1 nat, entropy near 0, clip and
+    truncation fractions high, a negative margin), back to normal at the next point."""
+    i = _start(sim, 0.55)
+    two = slice(i, i + 2)
+    touched = [key for key in EXCURSIONS if key in sim.train]
+    for key in touched:
+        sim.train[key][two] = EXCURSIONS[key]
+    for key in KEYS["kl"].get(sim.family, ()):
+        sim.train[key][two] = 1.4 if sim.family in ("kto", "grpo", "swift_grpo") else 0.8
+        touched.append(key)
+    for key in family_keys(sim, "entropy"):
+        if key != "train/weight_entropy":
+            sim.train[key][two] = 0.005
+            touched.append(key)
+    if sim.family in ("kto", "dpo"):
+        sim.train["rewards/margins"][two] = -0.3
+        if sim.family == "kto":
+            sim.train["rewards/chosen"][two] = -1.3
+            _kto_margin(sim)
+        else:
+            chosen, margins = sim.train["rewards/chosen"], sim.train["rewards/margins"]
+            sim.train["rewards/rejected"] = chosen - margins
+        touched += ["rewards/margins", "rewards/chosen"]
+    assert touched, sim.family
+    return f"2 logged points past a limit that recover at once ({', '.join(sorted(set(touched)))})"
+
+
 LOOKALIKES: dict[str, tuple[Callable[[Sim, Rng], str], tuple[str, ...]]] = {
     "warmup-transient": (
         warmup_transient,
@@ -181,4 +234,8 @@ LOOKALIKES: dict[str, tuple[Callable[[Sim, Rng], str], tuple[str, ...]]] = {
     "entropy-decline": (entropy_decline, ("grpo", "ppo", "verl", "trinity")),
     "kl-rising": (kl_rising, ("kto", "grpo", "swift_grpo", "verl", "trinity", "maxent")),
     "reward-plateau": (reward_plateau, ("grpo", "ppo", "verl", "trinity", "maxent")),
+    "brief-excursion": (
+        brief_excursion,
+        ("kto", "dpo", "grpo", "swift_grpo", "ppo", "verl", "trinity", "coordexp", "maxent"),
+    ),
 }

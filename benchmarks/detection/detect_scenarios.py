@@ -108,7 +108,7 @@ def _build(
 
 def _finish_label(s: Scenario) -> None:
     """Logged names of the label's metrics, and the logged points around the onset (50
-    before, 200 from it: the scale delays are counted in)."""
+    before, every one from it: the scale delays are counted in, never capped)."""
     label = s.label
     if label.pathology == HEALTHY or label.onset is None:
         return
@@ -120,7 +120,7 @@ def _finish_label(s: Scenario) -> None:
         if primary.startswith("rollout/") and s.sim.estep is not None:
             steps = steps[s.sim.estep]
     at = int(np.searchsorted(steps, label.onset))
-    label.points = [int(x) for x in steps[max(0, at - 50) : at + 200]]
+    label.points = [int(x) for x in steps[max(0, at - 50) :]]
     label.metrics = [logged_name(k, s.fmt, s.layout) for k in label.metrics]
     label.also = [logged_name(k, s.fmt, s.layout) for k in label.also]
 

@@ -50,13 +50,18 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     if p.smooth > 1:  # causal: each point's median over itself and the points before it
         level = pl.Series(level).rolling_median(p.smooth, min_samples=1).to_numpy().astype(float)
     values = level if p.better == "higher" else -level
-    best = np.concatenate(([np.nan], np.maximum.accumulate(values)[:-1]))
+    # the best so far among full medians only: a median of the first 1, 2, ... points is a
+    # single noisy value, and as a best it made the early noise of a long run a "climb back"
+    first_full = min(p.smooth, len(values)) - 1
+    candidates = values.copy()
+    candidates[:first_full] = -np.inf
+    best = np.concatenate(([np.nan], np.maximum.accumulate(candidates)[:-1]))
+    best[~np.isfinite(best)] = np.nan
     best[: p.min_points] = np.nan
     with np.errstate(invalid="ignore"):
         if p.relative_to == "progress":
             # from the first full median on (causal: best is not judged before it); min_best
             # is then the least progress worth judging
-            first_full = min(p.smooth, len(values)) - 1
             best[: first_full + 1] = np.nan
             scale = np.abs(best - values[first_full])
             bad = (best - values >= p.drop * scale) & (scale > p.min_best)
@@ -72,7 +77,7 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     return [
         hit.with_extra(
             best=best_value,
-            best_step=int(clean.steps[:first][np.argmax(values[:first])]),
+            best_step=int(clean.steps[:first][np.argmax(candidates[:first])]),
             change=float((level[first] - best_value) / abs(best_value)),
             level=float(level[first]),
         )

@@ -1,7 +1,8 @@
 """trend: a robust, significance-tested direction of change — never last-minus-first.
 
 The test is Mann–Kendall (Kendall's tau between step order and value, normal approximation;
-numpy and scipy.special only, since importing scipy.stats costs over a second), which ignores
+numpy and the standard library's erfc only: importing scipy.special alone costs more than
+checking a small run), which ignores
 how far single points jump, so one spike neither makes nor breaks a trend; the reported slope
 is Theil–Sen (median of pairwise slopes, per step).
 
@@ -24,6 +25,7 @@ is Theil–Sen (median of pairwise slopes, per step).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -100,8 +102,6 @@ def _one_sided_p(steps: np.ndarray, values: np.ndarray, p: Params) -> float:
     """Mann–Kendall one-sided p-value (normal approximation with tie and continuity
     corrections). Above TEST_POINTS points an even subsample is tested: plenty of power, and
     the pair matrix stays small."""
-    from scipy.special import ndtr
-
     if len(values) > TEST_POINTS:
         values = values[np.linspace(0, len(values) - 1, TEST_POINTS).astype(int)]
     n = len(values)
@@ -111,7 +111,20 @@ def _one_sided_p(steps: np.ndarray, values: np.ndarray, p: Params) -> float:
     if variance <= 0:
         return 1.0  # a constant series: no evidence either way
     z = (s - np.sign(s)) / np.sqrt(variance)
-    return float(ndtr(-_sign(p) * z))
+    return _ndtr(-_sign(p) * float(z))
+
+
+def _ndtr(x: float) -> float:
+    """The standard normal CDF: scipy.special.ndtr to a few ulps (tests/checks/test_trend.py)."""
+    return 0.5 * math.erfc(-x * math.sqrt(0.5))
+
+
+_ERFC = np.frompyfunc(math.erfc, 1, 1)  # a C loop over the C function: no Python per element
+
+
+def _ndtr_array(x: np.ndarray) -> np.ndarray:
+    """`_ndtr` of every element."""
+    return 0.5 * np.asarray(_ERFC(-x * math.sqrt(0.5)), dtype=np.float64)
 
 
 def _slope(steps: np.ndarray, values: np.ndarray) -> float:
@@ -176,8 +189,6 @@ def _absent(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
 
 def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
     """Mann–Kendall S for every window at once: sum over lags of windowed sign sums."""
-    from scipy.special import ndtr
-
     n, w = len(values), int(p.window or 0)
     starts = n - w + 1
     s = np.zeros(starts)
@@ -187,7 +198,7 @@ def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
         s += cum[w - lag : w - lag + starts] - cum[:starts]
     variance = w * (w - 1) * (2 * w + 5) / 18.0
     z = (s - np.sign(s)) / np.sqrt(variance)
-    pvalues = ndtr(-_sign(p) * z)
+    pvalues = _ndtr_array(-_sign(p) * z)
     # the level must have moved in `direction` too (median of the last third against the
     # first): what the message quotes, so it can never say "rising" of a falling window
     moved = _sign(p) * _thirds(values, w)

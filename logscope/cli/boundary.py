@@ -45,8 +45,18 @@ class _State:
 class GuardedGroup(TyperGroup):
     """A command group whose commands run inside the boundary."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from logscope.cli.coercion import install
+
+        install(self.get_params(ctx))  # plain values coerced without pydantic (start-up time)
+        return super().parse_args(ctx, args)
+
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            from logscope.cli.coercion import install
+
+            install(command.get_params(ctx))  # (its help option has the names ctx gives)
         if name:
             _State.command.append(name)
             _State.arguments = list(rest)

@@ -27,12 +27,22 @@ from logscope.cli.common import (
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from logscope.follow.buffer import Rules
+    from logscope.follow.remote import Mirror
     from logscope.follow.view import PlainView
+    from logscope.follow.watch import Options, Outcome, Tail
 
 
 @app.command()
 def tail(
-    path: Annotated[Path, typer.Argument(help="A run folder or log file.", show_default=False)],
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="A run folder or log file, or an object-storage URL (s3://, gs://, hf://).",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ],
     lines: Annotated[
         int, typer.Option("--lines", "-n", min=0, help="Show the last N steps of key metrics.")
     ] = 10,
@@ -99,6 +109,10 @@ def tail(
     line per event: FINDING / STALLED lines, a PROGRESS line every --every steps, NOTE lines.
     A path that does not exist yet is waited for, like tail -F (--idle bounds the wait).
 
+    A URL (s3://bucket/runs/x/, gs://, hf://, any fsspec URL; pip install
+    'logscope[cloud]') is listed every 2 s: JSONL and TensorBoard objects that grew are
+    read from where the last read ended by ranged requests, other changed objects whole.
+
     Exit codes: 1 at once when a finding at --exit-on fires; otherwise, when reading ends
     (caught up without --follow, --idle, Ctrl-C), 1 if a finding is at or above --fail-on
     (default error) and 0 if not; 2 for bad usage, a run that cannot be read, or one that
@@ -114,18 +128,21 @@ def tail(
       logscope tail output/ -f --exit-on error          [dim]# scheduler kills the job on 1[/dim]
       logscope tail run/ -f --idle 600 --stall 15 | grep -E '^(FINDING|STALLED)'
       logscope tail tb_logs/ -f -m loss -m 'rewards/*'
+      logscope tail s3://bucket/runs/kto-7b/ -f          [dim]# object storage[/dim]
     """
     from rich.console import Console
 
-    from logscope.errors import InputError
+    from logscope.cloud import is_url
     from logscope.follow.buffer import Rules
     from logscope.follow.view import LiveView, PlainView
-    from logscope.follow.watch import Options, SeveralRuns, Tail
+    from logscope.follow.watch import Options
     from logscope.model import Severity
 
     if not follow and (exit_on or idle is not None or stall is not None):
         fail("--exit-on, --idle and --stall need --follow")
-    chosen = choose_rules([str(path)], config_file, isolated, rules, pack, settings, select, ignore)
+    remote = is_url(path)
+    name = path.rstrip("/") if remote else str(Path(path))  # as messages name it
+    chosen = choose_rules([name], config_file, isolated, rules, pack, settings, select, ignore)
     console = Console(highlight=False)
     live = follow and not plain and console.is_terminal
     view = (LiveView if live else PlainView)(every, console)
@@ -145,25 +162,19 @@ def tail(
         forced=set(chosen.forced),
         select=chosen.select,
         ignore=chosen.ignore,
-        path=str(path),
+        path=name,
     )
-    if follow and not _appeared(path, idle, poll, view, console, live):
-        fail(f"{path}: did not appear within {idle:g} s (--idle {idle:g}); nothing to follow")
-    watcher = Tail(path, engine_rules, view, options)
-    try:
-        watcher.scan()
-    except InputError as exc:  # a live run's folder may not hold a log yet
-        if isinstance(exc, SeveralRuns) or not (follow and path.is_dir()):
-            raise
-        view.note(f"{exc}; waiting for a log to appear")
-    try:
-        outcome = watcher.run()
-    finally:  # a crash is reported by the error boundary, after the live view is gone
-        view.stop()
+    if remote:
+        outcome, watcher = _remote(name, engine_rules, view, options)
+    else:
+        local = Path(path)
+        if follow and not _appeared(local, idle, poll, view, console, live):
+            fail(f"{name}: did not appear within {idle:g} s (--idle {idle:g}); nothing to follow")
+        outcome, watcher = _watch(local, engine_rules, view, options)
     if not follow and watcher.window.rows == 0:
-        fail(f"{path}: no metric rows could be read")
+        fail(f"{name}: no metric rows could be read")
     if outcome.reason == "idle" and not watcher.sources:  # the folder never got a log
-        fail(f"{path}: no log appeared within {idle:g} s (--idle {idle:g}); nothing to follow")
+        fail(f"{name}: no log appeared within {idle:g} s (--idle {idle:g}); nothing to follow")
     counts = dict.fromkeys(Severity, 0)
     for finding in outcome.tracker.seen.values():
         counts[finding.severity] += 1
@@ -174,6 +185,59 @@ def tail(
     )
     console.print(("SUMMARY " if not live else "") + summary, markup=False, soft_wrap=True)
     raise typer.Exit(outcome.code)
+
+
+def _watch(
+    path: Path,
+    rules: Rules,
+    view: PlainView,
+    options: Options,
+    mirror: Mirror | None = None,
+) -> tuple[Outcome, Tail]:
+    """Read (and follow) the run at `path` (a local folder or file, or a remote mirror)."""
+    from logscope.errors import InputError
+    from logscope.follow.sources import EventFeed, JsonlFeed
+    from logscope.follow.watch import SeveralRuns, Tail
+
+    watcher = Tail(
+        path,
+        rules,
+        view,
+        options,
+        shown=mirror.shown if mirror else None,
+        refresh=mirror.refresh if mirror else None,
+    )
+    if mirror is not None:  # what the followers read from an offset may be fetched by range
+
+        def appendable(file: Path) -> bool:
+            return isinstance(watcher.sources.get(file), (JsonlFeed, EventFeed))
+
+        mirror.appendable = appendable
+    try:
+        watcher.scan()
+    except InputError as exc:  # a live run's folder may not hold a log yet
+        if isinstance(exc, SeveralRuns) or not (options.follow and path.is_dir()):
+            raise
+        view.note(f"{exc}; waiting for a log to appear")
+    try:
+        outcome = watcher.run()
+    finally:  # a crash is reported by the error boundary, after the live view is gone
+        view.stop()
+    return outcome, watcher
+
+
+def _remote(url: str, rules: Rules, view: PlainView, options: Options) -> tuple[Outcome, Tail]:
+    """A run in object storage, mirrored locally while it is read (follow/remote.py): a
+    missing bucket, denied credentials or an empty prefix without --follow exit 2."""
+    from logscope.follow.remote import REMOTE_EVERY, mirrored
+
+    # listings are spaced by REMOTE_EVERY at the default --poll (0.25 s), in proportion else
+    with mirrored(url, every=REMOTE_EVERY * options.poll / 0.25) as mirror:
+        if not mirror.start():
+            if not options.follow:
+                fail(f"{url}: no such bucket or prefix, or nothing under it")
+            view.note(f"waiting for objects under {url}")
+        return _watch(mirror.local, rules, view, options, mirror)
 
 
 def _appeared(

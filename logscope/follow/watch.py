@@ -16,6 +16,7 @@ brought rows, spaced by EVAL_GAP or the cost of the last evaluation, whichever i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,15 +68,28 @@ class Outcome:
 class Tail:
     """One run being followed."""
 
-    def __init__(self, path: Path, rules: Rules, view: PlainView, options: Options) -> None:
+    def __init__(
+        self,
+        path: Path,
+        rules: Rules,
+        view: PlainView,
+        options: Options,
+        *,
+        shown: Callable[[Path], str] | None = None,
+        refresh: Callable[[], list[str]] | None = None,
+    ) -> None:
+        """`shown` names a file as the user knows it (a mirrored object by its URL);
+        `refresh` runs before each poll (a remote mirror's sync) and returns notes."""
         self.path = path
+        self.shown = shown
         self.rules = rules
         self.view = view
         self.options = options
         self.window = Window(recent=options.recent)
         self.tracker = announce.Tracker()
         self.sources: dict[Path, Feed] = {}
-        self.status = Status(str(path))
+        self.refresh = refresh
+        self.status = Status(shown(path) if shown else str(path))
         self.keys: list[str] = []
         self._metrics: tuple[str, ...] = ()
         self._since_eval = 0
@@ -93,7 +107,9 @@ class Tail:
         runs = discover(self.path)
         if len(runs) > 1:
             names = ", ".join(f"{r.root} [{r.part}]" if r.part else str(r.root) for r in runs)
-            raise SeveralRuns(f"{self.path}: holds {len(runs)} runs ({names}); tail one of them")
+            raise SeveralRuns(
+                f"{self.status.path}: holds {len(runs)} runs ({names}); tail one of them"
+            )
         found = runs[0]
         followed = {source.format for source in self.sources.values()}
         new = [
@@ -109,7 +125,7 @@ class Tail:
             return
         prefixes = tag_prefixes(found)
         for file, fmt in new:
-            display = _display(file, self.path)
+            display = self.shown(file) if self.shown else _display(file, self.path)
             self.sources[file] = open_feed(
                 file, fmt, display, prefixes.get(file, ""), part=found.part
             )
@@ -127,6 +143,8 @@ class Tail:
     def poll(self) -> tuple[bool, bool]:
         """Read every file once: (some rows or bytes arrived, some file has more to read)."""
         got = more = False
+        for note in self.refresh() if self.refresh else []:
+            self.view.note(note)
         for source in list(self.sources.values()):
             batch = source.poll()
             for note in batch.notes:

@@ -15,9 +15,12 @@ import numpy as np
 Array = np.ndarray[Any, Any]
 
 
-def minmax(steps: Array, values: Array, budget: int) -> tuple[Array, Array]:
+def minmax(
+    steps: Array, values: Array, budget: int, keep: Array | None = None
+) -> tuple[Array, Array]:
     """At most `budget` points (when budget >= 4): the min and max of each bucket, and the
-    first and last point.
+    first and last point; plus the points logged at the steps in `keep` (where a finding
+    starts and ends, so its marker sits on the line).
 
     Non-finite values are not drawn on a line (they are marked separately), so they neither
     win a bucket nor hide a finite spike next to them. Vectorised: pad to whole buckets,
@@ -41,5 +44,36 @@ def minmax(steps: Array, values: Array, budget: int) -> tuple[Array, Array]:
     second = offsets + high.reshape(buckets, size).argmax(axis=1)
     # sorted: step order, no duplicates; the ends always kept, so a flat tail (whose min and
     # max are its first point) still reaches the last step
-    keep = np.unique(np.concatenate((first, second, [0, n - 1])))
-    return steps[keep], values[keep]
+    chosen = [first, second, [0, n - 1]]
+    if keep is not None and len(keep):
+        at = np.clip(np.searchsorted(steps, keep), 0, n - 1)
+        chosen.append(at[steps[at] == keep])
+    kept = np.unique(np.concatenate(chosen))
+    return steps[kept], values[kept]
+
+
+def bucket_means(steps: Array, values: Array, budget: int) -> tuple[Array, Array, Array] | None:
+    """Over `budget` points: the mean of each bucket of consecutive finite points, with its
+    last step and its count, so a smoothing EMA in the page can weigh a bucket as the points
+    it stands for (alpha ** count). None when the line is drawn whole (smooth that instead)."""
+    finite = np.isfinite(values)
+    steps, values = steps[finite], values[finite]
+    n = len(values)
+    if n <= budget or budget < 2:
+        return None
+    size = -(-n // max(budget // 2, 1))
+    starts = np.arange(0, n, size)
+    sums = np.add.reduceat(values, starts)
+    counts = np.diff(np.append(starts, n))
+    ends = np.append(starts[1:], n) - 1
+    return steps[ends], sums / counts, counts
+
+
+def spread(indices: Array, length: int, budget: int) -> Array:
+    """At most about `budget` of `indices` (positions in a series of `length`), the first
+    of each stretch of the series, so markers over a whole long run stay, thinned evenly."""
+    if len(indices) <= budget or budget < 1:
+        return indices
+    bucket = indices * budget // max(length, 1)
+    _, first = np.unique(bucket, return_index=True)
+    return indices[first]

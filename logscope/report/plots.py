@@ -1,41 +1,43 @@
-"""Which plots an HTML report shows, and each plot as plotly.js JSON (data + layout).
+"""Which plots an HTML report shows, and each plot as plotly.js JSON.
 
 Plots are built as plain dicts rather than plotly.py Figure objects: 120 validated figures
 would cost seconds, and the page renders them with one script anyway. Every string that comes
-from a log (metric names, run paths, rule ids) is HTML-escaped before it reaches plotly,
+from a log (metric names, run names, rule ids) is HTML-escaped before it reaches plotly,
 because plotly.js interprets a subset of HTML in titles, legends and annotations.
+
+A figure is `data` and `layout` plus what the page's script needs: `scales` (the y axis,
+guides and edge markers for a linear and, for positive data, a log axis; axes.py), `scale`
+(the one it opens on) and `smooth` (which trace the smoothing slider fills from which line).
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
-from logscope.model import Severity
 from logscope.outcome import RunReport
-from logscope.report.downsample import Array, minmax
-from logscope.report.text import safe
+from logscope.report import axes, labels
+from logscope.report.guides import EDGE_COLOR, note, span, vline
+from logscope.report.guides import guides as rule_guides
+from logscope.report.traces import BUFFER_REUSE, SEVERITY_COLOR, Line, series, text
 from logscope.rules import aliases
 from logscope.rules.engine import shared_aliases
 from logscope.rules.spec import Pack, Rule
 
-SEVERITY_COLOR = {Severity.ERROR: "#d62728", Severity.WARNING: "#e07b00", Severity.INFO: "#1f77b4"}
+if TYPE_CHECKING:
+    from logscope.model import Finding
+    from logscope.report.names import RunName
+
+__all__ = ["OTHER_GROUP", "SEVERITY_COLOR", "Plot", "figure", "plan", "text"]
+
 RUN_COLORS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
-GUIDE_COLOR = "rgba(214, 39, 40, 0.55)"
-BAND_FILL = "rgba(44, 160, 44, 0.10)"
-# the filter key of E-steps (fresh rollouts) in CoordExp / ms-swift rollout-matching runs
-BUFFER_REUSE = "rollout/buffer_reuse"
 OTHER_GROUP = "Other metrics"
-
-
-def text(value: object) -> str:
-    """Untrusted text as plotly may show it: control characters visible, HTML escaped.
-    Quotes stay as they are: plotly does not decode `&quot;`, and its text is no attribute."""
-    return html.escape(safe(str(value)), quote=False)
+COMMON = "common"  # the pack every run gets; a family pack is more specific
+FINDINGS_GROUP = "Other findings"
+HEIGHT = 320  # px of a plot without rows of onset labels
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Plot:
 
     index: int
     metric: str
-    group: str
+    group: str  # the pack that checks it, FINDINGS_GROUP or OTHER_GROUP
     rules: list[Rule] = field(default_factory=list)
     others: list[str] = field(default_factory=list)
 
@@ -54,8 +56,9 @@ class Plot:
 
 
 def plan(reports: list[RunReport], packs: list[Pack]) -> list[Plot]:
-    """Metrics the evaluated rules cover, grouped by pack (in pack order), then the rest of
-    the metrics any run logged (group OTHER_GROUP), each metric once across all runs."""
+    """Metrics the evaluated rules cover, grouped by pack (in pack order; a metric a family
+    pack checks goes with that pack rather than `common`), then the rest of the metrics any
+    run logged (group OTHER_GROUP), each metric once across all runs."""
     shared = shared_aliases(packs)
     by_name = {p.name: p for p in packs}
     plots: dict[str, Plot] = {}
@@ -69,12 +72,14 @@ def plan(reports: list[RunReport], packs: list[Pack]) -> list[Plot]:
             for rule in pack.rules:
                 if rule.id not in evaluated:
                     continue
-                group = pack.title
+                group = pack.name
                 others = []
                 if rule.kind.needs_other:
                     others = [k for k, _ in resolve(pack.patterns(rule.params.other, shared))]
                 for key, _ in resolve(pack.patterns(rule.metric, shared)):
                     plot = plots.setdefault(key, Plot(0, key, group))
+                    if name != COMMON:  # a family pack's group over the common pack's
+                        plot.group = group
                     if rule not in plot.rules:
                         plot.rules.append(rule)
                     plot.others.extend(o for o in others if o != key and o not in plot.others)
@@ -83,7 +88,7 @@ def plan(reports: list[RunReport], packs: list[Pack]) -> list[Plot]:
     for report in reports:  # a finding always has a plot to link to
         for finding in report.findings:
             if finding.metric not in plots:
-                plots[finding.metric] = Plot(0, finding.metric, "Other findings")
+                plots[finding.metric] = Plot(0, finding.metric, FINDINGS_GROUP)
                 ordered.append(plots[finding.metric])
     for report in reports:
         for key in report.run.metrics:
@@ -95,245 +100,219 @@ def plan(reports: list[RunReport], packs: list[Pack]) -> list[Plot]:
     return ordered
 
 
-def figure(plot: Plot, reports: list[RunReport], budget: int) -> dict[str, Any]:
-    """plotly.js data and layout: one line per run (legend per run), compared metrics dashed,
-    E-/M-step markers, non-finite points, guides, finding onsets and resume points."""
-    traces: list[dict[str, Any]] = []
-    shapes: list[dict[str, Any]] = []
-    notes: list[dict[str, Any]] = []
-    onsets: dict[int, list[tuple[str, str]]] = {}
+def figure(
+    plot: Plot, reports: list[RunReport], budget: int, names: list[RunName]
+) -> dict[str, Any]:
+    """One line per run (legend per run), compared metrics dashed, E-/M-step markers,
+    non-finite points, the rules' guides, finding onsets (stacked labels, hover markers)
+    and resume points; the y axis fitted to the data (axes.py)."""
     many = len(reports) > 1
-    last_step = 0
-    for number, report in enumerate(reports):
+    traces: list[dict[str, Any]] = []
+    smooth: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = []
+    bottom: list[dict[str, Any]] = []
+    onsets: dict[int, list[Finding]] = {}
+    who: dict[int, str] = {}  # finding id -> run label, with several runs
+    starts: list[int] = []
+    ends: list[int] = []
+    low: float | None = None
+    high: float | None = None
+    for number, (report, name) in enumerate(zip(reports, names, strict=True)):
         run = report.run
         if plot.metric not in run.frame.columns:
             continue
         color = RUN_COLORS[number % len(RUN_COLORS)]
-        label = text(run.path)
+        label = text(name.short)
         steps = run.frame.get_column("step").to_numpy()
         if steps.size:
-            last_step = max(last_step, int(steps[-1]))
-        traces.extend(_series(run.frame, plot.metric, steps, label, color, budget))
+            starts.append(int(steps[0]))
+            ends.append(int(steps[-1]))
+        mine = [f for f in report.findings if f.metric == plot.metric and f.step is not None]
+        keep = sorted({s for f in mine for s in (f.onset, f.step, f.last_step) if s is not None})
+        line = Line(run.frame, plot.metric, steps, label, color, budget, np.array(keep, np.int64))
+        drawn, source = series(line)
+        smooth.append({"raw": len(traces), "line": len(traces) + len(drawn), **source})
+        traces.extend(drawn)
+        traces.append(_smoothed(label, color))
+        low, high = _extent(run.frame, plot.metric, low, high)
         for other in plot.others:
             if other in run.frame.columns:
-                traces.extend(_series(run.frame, other, steps, label, color, budget, compared=True))
-        for finding in report.findings:
-            if finding.metric != plot.metric or finding.step is None:
-                continue
-            severity_color = SEVERITY_COLOR[finding.severity]
+                compared, source = series(
+                    Line(run.frame, other, steps, label, color, budget), compared=True
+                )
+                smooth.append({"raw": len(traces), "line": len(traces) + 1, **source})
+                traces.extend([compared[0], _smoothed(label, color, dashed=True)])
+                low, high = _extent(run.frame, other, low, high)
+        for finding in mine:
             start = finding.onset if finding.onset is not None else finding.step
+            assert start is not None
             end = finding.last_step if finding.last_step is not None else start
-            shapes.append(_vline(start, severity_color, "solid"))
+            shapes.append(vline(start, SEVERITY_COLOR[finding.severity], "solid"))
             if end > start:
-                shapes.append(_span(start, end, severity_color))
-            who = f" ({label})" if many else ""
-            onsets.setdefault(start, []).append((f"{text(finding.rule)}{who}", severity_color))
+                shapes.append(span(start, end, SEVERITY_COLOR[finding.severity]))
+            onsets.setdefault(start, []).append(finding)
+            if many:
+                who[id(finding)] = label
         for resume in run.resumes:
-            shapes.append(_vline(resume.step, "#555", "dot"))
-            notes.append(_note(resume.step, f"resumed{f' ({label})' if many else ''}", "#555", 0))
-    for step, labels in onsets.items():  # one label per onset step, several rules stacked
-        notes.append(_note(step, "<br>".join(t for t, _ in labels), labels[0][1]))
+            shapes.append(vline(resume.step, "#555", "dot"))
+            bottom.append(note(resume.step, f"resumed{f' ({label})' if many else ''}", "#555"))
+    found: list[axes.Guide] = []
+    captions: list[str] = []
     for rule in plot.rules:
-        shapes.extend(_guides(rule, last_step))
-    layout = {
-        "title": {"text": text(plot.metric), "font": {"size": 14}, "x": 0.01},
-        "height": 320,
-        "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
-        "xaxis": {"title": {"text": "step"}, "zeroline": False},
+        drawn_guides, why = rule_guides(rule, ends, text)
+        found.extend(drawn_guides)
+        if why:
+            captions.append(why)
+    x_range = _x_range(starts, ends, list(onsets))
+    points = [_onset(step, found_here, who) for step, found_here in sorted(onsets.items())]
+    if onsets:
+        traces.append(_onset_markers(points, onsets, who))
+    scales, rows = {}, 0
+    for log in (False, True) if axes.can_log(low) else (False,):
+        axis = axes.fit(low, high, found, log=log)
+        above = axes.beyond(axis.above, "↑")
+        corner = labels.Onset(0, above, EDGE_COLOR) if above else None
+        stacked = labels.stack(points, *(x_range or (0.0, 1.0)), corner=corner)
+        rows = max(rows, stacked.rows)
+        scales["log" if log else "linear"] = _scale(axis, log, shapes, stacked.annotations + bottom)
+        if stacked.hidden and not log:
+            captions.append(f"{stacked.hidden} onset label(s) shown on hover only (▼ markers)")
+    legend = sum(1 for t in traces if t.get("showlegend", True))
+    legend_rows = _legend_rows([t["name"] for t in traces if t.get("showlegend", True)])
+    top = 34 + rows * labels.ROW
+    foot = 48 + (20 * legend_rows if legend > 1 or many else 0)
+    layout: dict[str, Any] = {
+        "title": {
+            "text": text(plot.metric),
+            "font": {"size": 14},
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 8},
+        },
+        "height": HEIGHT + rows * labels.ROW + foot - 48,
+        "margin": {"l": 60, "r": 12, "t": top, "b": foot},
+        "xaxis": {"title": {"text": "step", "standoff": 2}, "zeroline": False},
         "yaxis": {"zeroline": False, "exponentformat": "e"},
-        "shapes": shapes,
-        "annotations": notes,
+        "yaxis2": {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
         "hovermode": "closest",
-        "showlegend": many or len(traces) > 1,
-        "legend": {"orientation": "h", "y": -0.25},
+        "showlegend": legend > 1 or many,
+        "legend": {
+            "orientation": "h",
+            "traceorder": "normal",  # grouped would stack a run's entries in a column
+            "yref": "container",
+            "y": 0,
+            "yanchor": "bottom",
+        },
     }
-    return {"data": traces, "layout": layout}
-
-
-def _series(
-    frame: pl.DataFrame,
-    metric: str,
-    steps: Array,
-    label: str,
-    color: str,
-    budget: int,
-    *,
-    compared: bool = False,
-) -> list[dict[str, Any]]:
-    column = frame.get_column(metric).alias("value")  # a name like ^x$ is no pattern
-    logged = column.is_not_null().to_numpy()
-    values = column.cast(pl.Float64).to_numpy()
-    name = f"{label} · {text(metric)}" if compared else label
-    line: dict[str, Any] = {"width": 1.3, "color": color}
-    if compared:
-        line["dash"] = "dash"
-    reuse = frame.get_column(BUFFER_REUSE).to_numpy() if BUFFER_REUSE in frame.columns else None
-    x, y = minmax(steps[logged], values[logged], budget)
-    traces = [_trace(x, y, name, label, color, line, mode="lines")]
-    if reuse is not None and not compared:
-        # E-steps (fresh rollouts, buffer_reuse == 0) filled, M-steps (reused) hollow
-        for kind, keep, symbol in (
-            ("E-step", reuse == 0, "circle"),
-            ("M-step", reuse > 0, "circle-open"),
-        ):
-            x, y = minmax(steps[logged & keep], values[logged & keep], budget // 2)
-            marker = {"symbol": symbol, "size": 6, "color": color}
-            traces.append(_trace(x, y, f"{name} · {kind}", label, color, None, marker=marker))
-    bad = logged & ~np.isfinite(values)
-    if bad.any() and not compared:
-        traces.append(_nonfinite(steps, values, logged, bad, label, budget))
-    return traces
-
-
-def _trace(
-    x: Array,
-    y: Array,
-    name: str,
-    group: str,
-    color: str,
-    line: dict[str, Any] | None,
-    *,
-    mode: str = "markers",
-    marker: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    trace: dict[str, Any] = {
-        "type": "scatter",
-        "mode": mode,
-        "name": name,
-        "legendgroup": group,
-        "x": x.tolist(),
-        "y": _rounded(y),
-        "hovertemplate": "step %{x}<br>%{y:.6g}",
+    if x_range is not None:
+        layout["xaxis"]["range"] = list(x_range)
+    return {
+        "data": traces,
+        "layout": layout,
+        "scales": scales,
+        "scale": "log" if axes.starts_log(low, high) else "linear",
+        "smooth": smooth,
+        "captions": captions,
     }
-    if line is not None:
-        trace["line"] = line
-    if marker is not None:
-        trace["marker"] = marker
-    return trace
 
 
-def _nonfinite(
-    steps: Array, values: Array, logged: Array, bad: Array, label: str, budget: int
+def _extent(
+    frame: pl.DataFrame, metric: str, low: float | None, high: float | None
+) -> tuple[float | None, float | None]:
+    """The smallest and largest finite value of `metric`, merged with (low, high)."""
+    column = frame.get_column(metric).alias("v").cast(pl.Float64)
+    finite = column.filter(column.is_finite())
+    if finite.len() == 0:
+        return low, high
+    lo, hi = float(finite.min()), float(finite.max())
+    return (lo if low is None else min(low, lo)), (hi if high is None else max(high, hi))
+
+
+def _x_range(starts: list[int], ends: list[int], onsets: list[int]) -> tuple[float, float] | None:
+    """The steps drawn, with 1% to spare so end markers are not cut in half."""
+    if not ends:
+        return None
+    first, last = min([*starts, *onsets]), max([*ends, *onsets])
+    pad = max((last - first) * 0.01, 0.5)
+    return first - pad, last + pad
+
+
+def _onset(step: int, found: list[Finding], who: dict[int, str]) -> labels.Onset:
+    rules = dict.fromkeys(
+        text(f.rule) + (f" ({who[id(f)]})" if id(f) in who else "") for f in found
+    )
+    worst = max(found, key=lambda f: f.severity.rank).severity
+    return labels.Onset(step, ", ".join(rules), SEVERITY_COLOR[worst])
+
+
+def _onset_markers(
+    points: list[labels.Onset], onsets: dict[int, list[Finding]], who: dict[int, str]
 ) -> dict[str, Any]:
-    """NaN/±Inf cannot sit on a line: mark them with an x at the last finite value before."""
-    finite = logged & np.isfinite(values)
-    last = np.maximum.accumulate(np.where(finite, np.arange(len(values)), -1))
-    where = np.flatnonzero(bad)[: max(budget, 1)]
-    anchor = last[where]
-    y = np.where(anchor >= 0, values[np.maximum(anchor, 0)], 0.0)
-    names = np.where(np.isnan(values[where]), "NaN", np.where(values[where] > 0, "+Inf", "-Inf"))
+    """A marker at the top of each onset line; its tooltip names every rule (and run)."""
+    hover = [
+        f"step {p.step}: "
+        + "<br>".join(
+            f"{text(f.rule)} ({f.severity})" + (f" · {who[id(f)]}" if id(f) in who else "")
+            for f in onsets[p.step]
+        )
+        for p in points
+    ]
     return {
         "type": "scatter",
         "mode": "markers",
-        "name": f"{label} · non-finite",
+        "name": "finding onsets",
+        "x": [p.step for p in points],
+        "y": [1] * len(points),
+        "yaxis": "y2",
+        "hovertext": hover,
+        "hoverinfo": "text",
+        "marker": {"symbol": "triangle-down", "size": 9, "color": [p.color for p in points]},
+        "cliponaxis": False,
+        "showlegend": False,
+    }
+
+
+def _smoothed(label: str, color: str, *, dashed: bool = False) -> dict[str, Any]:
+    """The line the smoothing slider fills (hidden while smoothing is off)."""
+    line = {"width": 2, "color": color, "dash": "dash" if dashed else "solid"}
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": f"{label} · smoothed",
         "legendgroup": label,
-        "x": steps[where].tolist(),
-        "y": _rounded(y),
-        "text": names.tolist(),
-        "marker": {"symbol": "x", "size": 9, "color": SEVERITY_COLOR[Severity.ERROR]},
-        "hovertemplate": "step %{x}: %{text}",
+        "x": [],
+        "y": [],
+        "visible": False,
+        "showlegend": False,
+        "line": line,
+        "hovertemplate": "step %{x}<br>smoothed %{y:.6g}",
     }
 
 
-def _rounded(values: Array) -> list[float]:
-    """Six significant digits: plenty on screen, a third of the page size of full repr."""
-    return [float(v) for v in np.char.mod("%.6g", values).tolist()]
-
-
-def _guides(rule: Rule, last_step: int) -> list[dict[str, Any]]:
-    """Threshold lines, range bands and stage boxes a rule judges this metric against."""
-    p = rule.params
-    x0: float | int = rule.after_step if rule.after_step is not None else 0
-    x1: float | int = rule.before_step if rule.before_step is not None else max(last_step, 1)
-    windowed = rule.after_step is not None or rule.before_step is not None
-    if rule.check == "threshold":
-        return [_hline(p.value, x0, x1, windowed, f"{p.op} {p.value:g}")]
-    if rule.check == "range":
-        if p.min is not None and p.max is not None:
-            return [_band(x0, x1, p.min, p.max, windowed, f"{p.min:g}–{p.max:g}")]
-        if p.min is not None:
-            return [_hline(p.min, x0, x1, windowed, f"< {p.min:g}")]
-        return [_hline(p.max, x0, x1, windowed, f"> {p.max:g}")]
-    if rule.check == "stage":  # stages the run reached, cut at its last step
-        return [
-            _band(
-                s["steps"][0],
-                min(s["steps"][1], last_step),
-                s["min"],
-                s["max"],
-                True,
-                text(s.get("name", "")),
-            )
-            for s in p.stages
-            if s["steps"][0] <= last_step
-        ]
-    return []
-
-
-def _hline(y: float, x0: float, x1: float, windowed: bool, label: str) -> dict[str, Any]:
-    shape = {"type": "line", "y0": y, "y1": y, "yref": "y", "layer": "below"}
-    shape.update(_xspan(x0, x1, windowed))
-    shape["line"] = {"color": GUIDE_COLOR, "width": 1.5, "dash": "dash"}
-    shape["label"] = {
-        "text": label,
-        "textposition": "end",
-        "font": {"size": 10, "color": GUIDE_COLOR},
-    }
-    return shape
-
-
-def _band(x0: float, x1: float, y0: float, y1: float, windowed: bool, label: str) -> dict[str, Any]:
-    shape = {"type": "rect", "y0": y0, "y1": y1, "yref": "y", "layer": "below"}
-    shape.update(_xspan(x0, x1, windowed))
-    shape.update(fillcolor=BAND_FILL, line={"width": 0})
-    shape["label"] = {"text": label, "textposition": "top left", "font": {"size": 9}}
-    return shape
-
-
-def _xspan(x0: float, x1: float, windowed: bool) -> dict[str, Any]:
-    if windowed:
-        return {"xref": "x", "x0": x0, "x1": x1}
-    return {"xref": "paper", "x0": 0, "x1": 1}
-
-
-def _vline(step: int, color: str, dash: str) -> dict[str, Any]:
+def _scale(
+    axis: axes.Axis, log: bool, shapes: list[dict[str, Any]], notes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What switching to this y scale sets: the axis, the guides in range, the labels."""
+    yaxis: dict[str, Any] = {"type": "log" if log else "linear", "autorange": axis.range is None}
+    if axis.range is not None:
+        yaxis["range"] = axis.range
     return {
-        "type": "line",
-        "xref": "x",
-        "yref": "paper",
-        "x0": step,
-        "x1": step,
-        "y0": 0,
-        "y1": 1,
-        "line": {"color": color, "width": 1.2, "dash": dash},
+        "yaxis": yaxis,
+        "shapes": shapes + axis.drawn,
+        "annotations": notes + axes.bottom_marker(axis, EDGE_COLOR),
     }
 
 
-def _span(x0: int, x1: int, color: str) -> dict[str, Any]:
-    return {
-        "type": "rect",
-        "xref": "x",
-        "yref": "paper",
-        "x0": x0,
-        "x1": x1,
-        "y0": 0,
-        "y1": 1,
-        "fillcolor": color,
-        "opacity": 0.07,
-        "line": {"width": 0},
-        "layer": "below",
-    }
-
-
-def _note(step: int, label: str, color: str, y: float = 1) -> dict[str, Any]:
-    return {
-        "x": step,
-        "xref": "x",
-        "y": y,
-        "yref": "paper",
-        "yanchor": "top" if y else "bottom",
-        "text": label,
-        "showarrow": False,
-        "font": {"size": 10, "color": color},
-        "xanchor": "left",
-    }
+def _legend_rows(names: list[str]) -> int:
+    """Rows a horizontal legend takes at the narrowest plot width (about 6.2 px a letter
+    plus 40 px of symbol and gap per entry)."""
+    rows, used = 1, 0.0
+    for name in names:
+        wide = len(name) * 6.2 + 40
+        if used and used + wide > labels.WIDTH + 60:
+            rows, used = rows + 1, 0.0
+        used += wide
+    return rows

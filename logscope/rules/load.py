@@ -13,16 +13,14 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from logscope.checks import KINDS
 from logscope.checks.base import COMMON_FIELDS, Check
 from logscope.errors import RulePackError
 from logscope.model import Severity
 from logscope.rules import aliases as alias_mod
 from logscope.rules import template, where
+from logscope.rules.linedict import LineDict
 from logscope.rules.pack import Pack, Rule
-from logscope.rules.yaml_lines import LineDict, load
 
 PACK_KEYS = {"pack", "title", "description", "detect", "aliases", "vars", "rules"}
 RULE_KEYS = {
@@ -43,6 +41,10 @@ REQUIRED = ("id", "severity", "metric", "check", "message", "advice", "source")
 
 def load_pack(path: Path) -> Pack:
     """Read and validate one pack file; RulePackError lists every problem in it."""
+    import yaml  # here, not at import: the built-in packs usually come from the cache
+
+    from logscope.rules.yaml_lines import load
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -374,9 +376,12 @@ def builtin_dir() -> Path:
 
 
 def load_builtin() -> list[Pack]:
+    """The packs shipped with logscope (parsed once, then from the user's cache)."""
+    from logscope.rules.packcache import cached
+
     folder = builtin_dir()
     files = sorted(p for p in folder.glob("*.yaml") if not p.name.endswith(".test.yaml"))
-    return load_files(files)
+    return cached(files, load_files)
 
 
 def load_files(files: list[Path]) -> list[Pack]:

@@ -7,9 +7,6 @@ import dataclasses
 import typing
 from typing import Any
 
-import yaml
-
-from logscope import safe_yaml
 from logscope.errors import RulePackError
 from logscope.model import Severity
 from logscope.rules.load import coerce, describe, fill_where
@@ -45,6 +42,10 @@ def override(packs: list[Pack], settings: list[str]) -> list[Pack]:
             hint = did_you_mean(rule_id, [*rules, *by_name])
             errors.append(f"--set {setting}: no rule '{rule_id}' (nor pack){hint}")
             continue
+        import yaml  # only with a --set: PyYAML is not needed to start
+
+        from logscope import safe_yaml
+
         try:
             value = safe_yaml.load(text) if text.strip() else None
         except yaml.YAMLError:

@@ -69,6 +69,31 @@ def test_silent_healthy_runs_stay_silent(outcomes: list[Any], expected: dict[str
     )
 
 
+def test_findings_come_no_later_than_recorded(outcomes: list[Any]) -> None:
+    """A rule change that dates a detected problem later (a longer window, a larger
+    consecutive count) fails: the delay is what a live user waits."""
+    recorded: dict[str, int] = json.loads(detect_bench.EXPECTED.read_text())["delays"]
+    later = [
+        f"  {o.id}: {o.delay} logged points (recorded {recorded[o.id]})"
+        for o in outcomes
+        if o.id in recorded and o.delay is not None and o.delay > recorded[o.id]
+    ]
+    assert not later, "findings now come later:\n" + "\n".join(later)
+
+
+def test_targets_hold_on_the_fast_subset(outcomes: list[Any]) -> None:
+    """The issue's targets, on the subset: median delay <= 2 logged points, no pathology
+    reported twice, no finding dated before its problem began, the exit code as labelled."""
+    total = detect_bench.summarise(outcomes)
+    assert total.median_delay is not None and total.median_delay <= 2, total.median_delay
+    dups = [o.id for o in outcomes if o.duplicate]
+    assert not dups, "reported twice (not one incident):\n" + _lines(outcomes, dups)
+    early = [o.id for o in outcomes if o.delay is not None and o.delay < 0]
+    assert not early, "dated before the labelled onset:\n" + _lines(outcomes, early)
+    wrong = [o.id for o in outcomes if o.exit_code != o.expected_exit]
+    assert not wrong, "exit code not as labelled:\n" + _lines(outcomes, wrong)
+
+
 def test_every_run_is_read(outcomes: list[Any]) -> None:
     """Exit code 2 (unreadable input, discovery finding several runs) is a benchmark bug."""
     broken = [f"{o.id}: {o.errors}" for o in outcomes if o.errors]

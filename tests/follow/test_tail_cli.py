@@ -19,7 +19,7 @@ def test_tail_shows_the_last_rows_and_every_finding(cli: Cli, samples: Path) -> 
         and "advice: " in line
         for line in lines
     )
-    assert lines[-1].startswith("SUMMARY caught up: step 40, 40 rows, 4 error(s)")
+    assert lines[-1].startswith("SUMMARY caught up: step 40, 40 rows, 5 error(s)")
 
 
 def test_fail_on_never_and_chosen_metrics(cli: Cli, samples: Path) -> None:

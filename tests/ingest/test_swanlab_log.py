@@ -205,7 +205,11 @@ def test_any_cut_or_flipped_byte_is_reported_never_raised(runs, tmp_path, data):
     assert run.frame.height <= full.height
     if bytes(buf) != original:
         changed = run.frame.to_dicts() != full.to_dicts()
-        assert not changed or run.sources[0].problems, "values changed without a problem"
+        # a cut exactly between records is what a run still being written looks like: rows
+        # may be missing then, but the reader must say the run has no finish record
+        unfinished = any("no finish record" in note for note in run.sources[0].notes)
+        said = run.sources[0].problems or (unfinished and len(buf) < len(original))
+        assert not changed or said, "values changed without a problem"
 
 
 def test_tail_shows_a_swanlab_run_like_check(cli, runs, tmp_path):  # type: ignore[no-untyped-def]

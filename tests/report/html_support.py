@@ -66,7 +66,16 @@ def figures(text: str) -> list[dict[str, Any]]:
     )
     assert found, "no figure data in the page"
     data: dict[str, Any] = json.loads(found.group(1))
-    return list(data["figures"])
+    return [opened(f) for f in data["figures"]]
+
+
+def opened(fig: dict[str, Any], scale: str | None = None) -> dict[str, Any]:
+    """The figure as the page draws it on `scale` (default: the one it opens on): its
+    layout with that scale's y axis, shapes and annotations, as the page's script does."""
+    chosen = fig["scales"][scale or fig["scale"]]
+    layout = {**fig["layout"], "shapes": chosen["shapes"], "annotations": chosen["annotations"]}
+    layout["yaxis"] = {**fig["layout"]["yaxis"], **chosen["yaxis"]}
+    return {**fig, "layout": layout}
 
 
 def without_plotly(text: str) -> str:

@@ -59,7 +59,7 @@ def test_junit_is_valid_against_the_schema(cli, in_repo, tmp_path: Path) -> None
     assert root.get("errors") == "1"
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     diverging = suites["sample_logs/kto_diverging"]
-    assert diverging.get("failures") == "4"  # four rules with error findings
+    assert diverging.get("failures") == "5"  # five rules with error findings
     failed = [c.get("name") for c in diverging.iter("testcase") if c.find("failure") is not None]
     assert "kto/margin-negative-after-warmup" in failed
     assert suites["sample_logs/kto_healthy"].get("failures") == "0"

@@ -47,7 +47,7 @@ def test_one_issue_per_finding_at_the_logged_line(cli, samples: Path) -> None:  
     lines = (Path.cwd() / path).read_text().splitlines()
     step = next(f["step"] for f in findings["findings"] if f["rule"] == margin["check_name"])
     assert json.loads(lines[margin["location"]["lines"]["begin"] - 1])["step"] == step
-    assert by_rule["kto/loss-increasing"]["severity"] == "minor"  # a warning
+    assert by_rule["kto/margin-not-increasing"]["severity"] == "minor"  # a warning
     assert len({i["fingerprint"] for i in issues}) == len(issues)
 
 
