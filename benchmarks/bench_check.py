@@ -58,7 +58,7 @@ TARGETS = {"speedup_vs_a": 2.5, "ratio_vs_b": 1.5, "rss_over_file": 2.0}
 # characters. Inside string values such a sequence would also be rewritten; logs don't have it.
 NON_FINITE = re.compile(rb"([:\[,]\s*)(?:NaN|-?Infinity)(?=\s*[,}\]])")
 MB = 1e6
-# argv: RESULT_FILE CMD...; writes "seconds ru_maxrss returncode". Kept import-light on purpose.
+# argv: RESULT_FILE CMD...; writes "seconds ru_maxrss returncode cpu_seconds". Import-light.
 MEASURE = """\
 import os, sys, time
 out, cmd = sys.argv[1], sys.argv[2:]
@@ -67,7 +67,8 @@ pid = os.posix_spawnp(cmd[0], cmd, os.environ)
 _, status, usage = os.wait4(pid, 0)
 elapsed = time.perf_counter() - start
 with open(out, "w") as fh:
-    fh.write(f"{elapsed} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    cpu = usage.ru_utime + usage.ru_stime
+    fh.write(f"{elapsed} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu}")
 """
 
 
@@ -79,6 +80,7 @@ class Run:
     peak_rss_mb: float
     returncode: int
     inner_seconds: float | None = None
+    cpu_seconds: float | None = None  # user + system time of the process, all threads
     output: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
@@ -105,12 +107,12 @@ def run_measured(cmd: list[str], timeout: float) -> Run:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        seconds, maxrss, returncode = measured.read().split() or ["nan", "0", "-9"]
+        seconds, maxrss, returncode, cpu = measured.read().split() or ["nan", "0", "-9", "nan"]
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    run = Run(float(seconds), maxrss_mb(int(maxrss)), int(returncode))
+    run = Run(float(seconds), maxrss_mb(int(maxrss)), int(returncode), cpu_seconds=float(cpu))
     if run.returncode != 0:
         run.error = f"exit {run.returncode}: {stderr.strip()[-2000:]}"
         return run
@@ -302,12 +304,30 @@ def environment() -> dict[str, Any]:
     }
 
 
+def _without_sizes(argv: list[str]) -> list[str]:
+    """The arguments minus `--sizes X` / `--sizes=X` (and --json, which would be overwritten)."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--sizes", "--json"):
+            skip = True
+        elif not arg.startswith(("--sizes=", "--json=")):
+            out.append(arg)
+    return out
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, help="log to check; generated if missing")
     parser.add_argument("--steps", type=int, default=200_000, help="size when generating")
     parser.add_argument("--metrics", type=int, default=120, help="size when generating")
     parser.add_argument("--seed", type=int, default=0, help="seed when generating")
+    parser.add_argument(
+        "--sizes",
+        help="comma list of STEPSxMETRICS (e.g. 100000x60,200000x120): one benchmark each",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median)")
     parser.add_argument(
         "--only", default="logscope,a,b", help="comma list of logscope,a,b,b-default"
@@ -327,6 +347,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.sizes:
+        status = 0
+        for size in args.sizes.split(","):
+            steps, metrics = (int(x) for x in size.strip().lower().split("x"))
+            rest = _without_sizes(argv if argv is not None else sys.argv[1:])
+            print(f"\n## {steps} x {metrics}\n", flush=True)
+            status |= main([*rest, "--steps", str(steps), "--metrics", str(metrics)])
+        return status
     file = (args.file or make_jsonl.default_path(args.steps, args.metrics)).resolve()
     if not file.exists():
         print(f"generating {file} ({args.steps} x {args.metrics}) ...", file=sys.stderr)

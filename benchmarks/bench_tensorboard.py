@@ -4,7 +4,11 @@ Contenders, each in a fresh process (round-robin, ``--repeat`` times), all keepi
 
 * ``logscope``          - ``logscope.read(FOLDER)``: the Run frame (a column per tag), CRCs checked
 * ``logscope-no-crc``   - the same with ``ReadOptions(check_crc=False)``
-* ``tbparse``           - ``SummaryReader(FOLDER).scalars`` (long pandas frame)
+* ``tbparse``           - ``SummaryReader(FOLDER).scalars`` (long pandas frame; ``.tensors`` for
+                          a tf.summary file, whose scalars are tensors)
+* ``tbparse-no-tf``     - the same with ``import tensorflow`` made to fail: with TensorFlow
+                          installed, tensorboard reads records through it (C++), without it
+                          through its own pure-Python reader, which most PyTorch users have
 * ``event-accumulator`` - ``EventAccumulator(FOLDER, size_guidance={"scalars": 0})``, ``Reload()``
                           and ``Scalars(tag)`` for every tag
 
@@ -28,11 +32,12 @@ from typing import Any
 import make_tfevents
 from bench_check import digests, finish, round_robin, warm_page_cache
 
-CONTENDERS = ("logscope", "logscope-no-crc", "tbparse", "event-accumulator")
+CONTENDERS = ("logscope", "logscope-no-crc", "tbparse", "tbparse-no-tf", "event-accumulator")
 LABELS = {
     "logscope": "logscope.read (CRCs checked)",
     "logscope-no-crc": "logscope.read, check_crc=False",
-    "tbparse": "tbparse SummaryReader(...).scalars",
+    "tbparse": "tbparse SummaryReader(...).scalars (TensorFlow importable, if installed)",
+    "tbparse-no-tf": "tbparse, TensorFlow hidden (tensorboard's pure-Python reader)",
     "event-accumulator": "EventAccumulator, size_guidance scalars=0",
 }
 # The contender programs: each prints one JSON line with its digest and in-process seconds.
@@ -49,8 +54,13 @@ print(json.dumps({"inner_seconds": time.perf_counter() - t, "digest": digest}))
     "tbparse": """
 import json, sys, time
 t = time.perf_counter()
+if sys.argv[2] == "no-tf":  # as where TensorFlow is not installed: tensorboard's own stub
+    sys.modules["tensorflow"] = None
 from tbparse import SummaryReader
-df = SummaryReader(sys.argv[1]).scalars
+reader = SummaryReader(sys.argv[1])
+df = reader.scalars
+if len(df) == 0:  # tf.summary.scalar writes tensors, which tbparse lists under .tensors
+    df = reader.tensors
 digest = [len(df), float(df["value"].sum()), int(df["step"].sum())]
 print(json.dumps({"inner_seconds": time.perf_counter() - t, "digest": digest}))
 """,
@@ -74,7 +84,8 @@ def commands(folder: Path) -> dict[str, list[str]]:
     return {
         "logscope": [py, "-c", PROGRAMS["logscope"], str(folder), "crc"],
         "logscope-no-crc": [py, "-c", PROGRAMS["logscope"], str(folder), "no-crc"],
-        "tbparse": [py, "-c", PROGRAMS["tbparse"], str(folder)],
+        "tbparse": [py, "-c", PROGRAMS["tbparse"], str(folder), "tf"],
+        "tbparse-no-tf": [py, "-c", PROGRAMS["tbparse"], str(folder), "no-tf"],
         "event-accumulator": [py, "-c", PROGRAMS["event-accumulator"], str(folder)],
     }
 
@@ -88,6 +99,9 @@ def summarise(runs: list[Any]) -> dict[str, float]:
         "max_s": max(secs),
         "median_inner_s": statistics.median(inner) if inner else float("nan"),
         "median_peak_rss_mb": statistics.median(r.peak_rss_mb for r in runs),
+        "median_cpu_s": statistics.median(r.cpu_seconds for r in runs),
+        "min_cpu_s": min(r.cpu_seconds for r in runs),
+        "max_cpu_s": max(r.cpu_seconds for r in runs),
     }
 
 
@@ -101,17 +115,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--tags", type=int, default=50)
     parser.add_argument("--folder", type=Path, help="run folder (default: generated)")
+    parser.add_argument(
+        "--writer",
+        choices=("torch", "tensorboardx", "tf"),
+        default="torch",
+        help="writer of the generated folder (make_tfevents.py --writer)",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default=",".join(CONTENDERS))
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--json", type=Path, dest="json_out")
     args = parser.parse_args(argv)
     selected = [c for c in CONTENDERS if c in {s.strip() for s in args.only.split(",")}]
-    folder = args.folder or make_tfevents.default_dir(args.steps, args.tags, "simple", "torch")
+    folder = args.folder or make_tfevents.default_dir(args.steps, args.tags, "simple", args.writer)
     folder = folder.resolve()
     if not folder.exists():
         print(f"generating {folder} ...", file=sys.stderr)
-        make_tfevents.generate(folder, args.steps, args.tags, 0, "simple", "torch")
+        make_tfevents.generate(folder, args.steps, args.tags, 0, "simple", args.writer)
     files = [p for p in folder.iterdir() if "tfevents" in p.name]
     size_mb = sum(p.stat().st_size for p in files) / 1e6
     warm_page_cache(*files)
@@ -124,20 +144,27 @@ def main(argv: list[str] | None = None) -> int:
         f"Folder: `{folder.name}` ({len(files)} file, {size_mb:.1f} MB, "
         f"{first[0] if first else '?':,} scalars), {args.repeat} run(s) per contender",
         "",
-        "| contender | median s | min s | max s | in-process s | median peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| contender | median s | min s | max s | in-process s | median CPU s (min-max) "
+        "| median peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, s in summary.items():
         lines.append(
             f"| {LABELS[name]} | {s['median_s']:.2f} | {s['min_s']:.2f} | {s['max_s']:.2f} "
-            f"| {s['median_inner_s']:.2f} | {s['median_peak_rss_mb']:.0f} |"
+            f"| {s['median_inner_s']:.2f} "
+            f"| {s['median_cpu_s']:.2f} ({s['min_cpu_s']:.2f}-{s['max_cpu_s']:.2f}) "
+            f"| {s['median_peak_rss_mb']:.0f} |"
         )
     lines.append("")
     for name in ("logscope", "logscope-no-crc"):
-        for other in ("tbparse", "event-accumulator"):
+        for other in ("tbparse", "tbparse-no-tf", "event-accumulator"):
             if name in summary and other in summary:
                 ratio = summary[other]["median_s"] / summary[name]["median_s"]
-                lines.append(f"- {LABELS[name]} vs {other}: **{ratio:.1f}x faster**")
+                cpu = summary[other]["median_cpu_s"] / summary[name]["median_cpu_s"]
+                lines.append(
+                    f"- {LABELS[name]} vs {other}: **{ratio:.1f}x faster** (wall), "
+                    f"**{cpu:.1f}x** (CPU time)"
+                )
     result = {
         "summary": summary,
         "digests": found,

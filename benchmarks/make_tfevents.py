@@ -2,7 +2,9 @@
 
 A real writer produces it: ``torch.utils.tensorboard.SummaryWriter.add_scalar`` (the default,
 ``simple_value`` form; ``--style tensor`` uses ``new_style=True``, the tensor form TF2 and
-tensorboard's own writers use), or tensorboardX with ``--writer tensorboardx``. The default
+tensorboard's own writers use), tensorboardX with ``--writer tensorboardx``, or TensorFlow's
+``tf.summary.scalar`` with ``--writer tf`` (the tensor form; needs tensorflow, which sets the
+wall times itself). The default
 is 20,000 steps x 50 tags = 1,000,000 scalars in one file (about 50 MB), with veRL-style tag
 names and realistic curves. Values are deterministic for a given ``--seed`` (wall times too:
 they are passed explicitly); only the file name carries the writer's clock, host and pid.
@@ -60,12 +62,16 @@ def generate(out: Path, steps: int, tags: int, seed: int, style: str, writer: st
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    names = tag_names(tags)
+    values = curves(steps, tags, seed)
+    if writer == "tf":
+        _write_tf(out, names, values)
+        (file,) = [p for p in out.iterdir() if "tfevents" in p.name]
+        return file
     if writer == "torch":
         from torch.utils.tensorboard import SummaryWriter
     else:
         from tensorboardX import SummaryWriter  # type: ignore[no-redef]
-    names = tag_names(tags)
-    values = curves(steps, tags, seed)
     kwargs = {"new_style": True} if style == "tensor" else {}
     if style == "tensor" and writer == "tensorboardx":
         raise SystemExit("tensorboardX writes simple_value only; use --writer torch")
@@ -84,13 +90,35 @@ def generate(out: Path, steps: int, tags: int, seed: int, style: str, writer: st
     return file
 
 
+def _write_tf(out: Path, names: list[str], values: np.ndarray) -> None:
+    """tf.summary.scalar for every value (TF2 eager): the tensor form, plugin metadata on
+    each tag's first value, wall times from TensorFlow's clock."""
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(str(out), max_queue=1000, flush_millis=3_600_000)
+
+    @tf.function
+    def write_step(step: tf.Tensor, row: tf.Tensor) -> None:  # one graph call per step
+        for i, name in enumerate(names):
+            tf.summary.scalar(name, row[i], step=step)
+
+    started = time.perf_counter()
+    with writer.as_default():
+        for step in range(len(values)):
+            write_step(tf.constant(step, tf.int64), tf.constant(values[step], tf.float32))
+            if step and step % 2000 == 0:
+                rate = step * len(names) / (time.perf_counter() - started)
+                print(f"  {step}/{len(values)} steps ({rate:,.0f} scalars/s)", file=sys.stderr)
+    writer.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--tags", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--style", choices=("simple", "tensor"), default="simple")
-    parser.add_argument("--writer", choices=("torch", "tensorboardx"), default="torch")
+    parser.add_argument("--writer", choices=("torch", "tensorboardx", "tf"), default="torch")
     parser.add_argument("--out", type=Path, help="run folder (default: data/tb_<steps>x<tags>)")
     args = parser.parse_args(argv)
     out = args.out or default_dir(args.steps, args.tags, args.style, args.writer)

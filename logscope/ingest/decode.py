@@ -307,10 +307,10 @@ def _all_keys_kept(data: bytes, frame: pl.DataFrame) -> bool:
     a value in the frame or a JSON null. A key written twice in one object (Polars keeps one
     value and says nothing) makes the counts differ, and so does `":` inside a string or a
     list of objects: those chunks take the exact path, which tells which case it is."""
-    return data.count(b'":') == _present(frame) + data.count(b"null")
+    return data.count(b'":') == present(frame) + data.count(b"null")
 
 
-def _present(frame: pl.DataFrame) -> int:
+def present(frame: pl.DataFrame) -> int:
     """Non-null values in the frame, nested objects counted with their fields."""
     total = 0
     pending = [series for series in frame.iter_columns() if series.name != LINE]

@@ -17,17 +17,20 @@ from typing import TYPE_CHECKING, BinaryIO
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
-from logscope.ingest.decode import Cleaned, clean, decode_chunk, prepare
+from logscope.ingest.decode import decode_chunk, prepare, sanitize
 from logscope.ingest.jsondepth import loads
+from logscope.ingest.jsonschema import SchemaDecoder
 from logscope.ingest.textfile import DAMAGED, compression, open_text, read_some, read_text_bytes
 
 if TYPE_CHECKING:
     from logscope.ingest.base import Progress
 
-CHUNK_BYTES = 64 << 20
+# 8 MiB: big enough for Polars to parse in parallel, small enough that the allocator
+# reuses freed chunks (blocks past 32 MiB are fresh mappings, page-faulted on every read)
+CHUNK_BYTES = 8 << 20
 _COMPRESSED = ((b"\x28\xb5\x2f\xfd", "zstd"),)
 _TOOLS = {"zstd": "unzstd"}
-MAX_LINE_BYTES = 4 * CHUNK_BYTES  # a longer "line" (no newline in 256 MiB) is skipped
+MAX_LINE_BYTES = 256 << 20  # a longer "line" (no newline in 256 MiB) is skipped
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
 
 
@@ -91,30 +94,44 @@ def _frames(
         prepared: Iterator[Prepared] = (_prepare(block, is_tail, verl) for block, is_tail in blocks)
         if size > CHUNK_BYTES:
             prepared = _prefetch(prepared, stack.enter_context(ThreadPoolExecutor(1)))
-        for block, is_tail, lines, cleaned in prepared:
-            pieces = decode_chunk(
-                block,
-                line_no,
-                log,
-                null_is_nan=verl,
-                unwrap="data" if verl else None,
-                truncated_tail=is_tail,
-                lines=lines,
-                cleaned=cleaned,
-            )
-            frames.extend(_prepared(pieces, verl))
+        schema = SchemaDecoder()
+        known: list[pl.DataFrame] = []  # parsed with one schema: prepared together
+        for block, is_tail, lines, sanitized, colons in prepared:
+            count = lines + (0 if block.endswith(b"\n") else 1)
+            frame = None if is_tail else schema.decode(sanitized, count, colons, line_no)
+            if known and (frame is None or frame.schema != known[0].schema):
+                frames.extend(_prepared([pl.concat(known)], verl))
+                known = []
+            if frame is not None:
+                known.append(frame)
+            else:  # the exact path: depth scan, full inference, bad lines one by one
+                pieces = decode_chunk(
+                    block,
+                    line_no,
+                    log,
+                    null_is_nan=verl,
+                    unwrap="data" if verl else None,
+                    truncated_tail=is_tail,
+                    lines=lines,
+                )
+                frames.extend(_prepared(pieces, verl))
             line_no += lines
             done += len(block)
             if progress:
                 progress(done, size)
+        if known:
+            frames.extend(_prepared([pl.concat(known)], verl))
     return frames
 
 
-Prepared = tuple[bytes, bool, int, Cleaned]
+# block, is_tail, its newlines, the block with bare NaN/Infinity quoted, that one's `:`s
+Prepared = tuple[bytes, bool, int, bytes, int]
 
 
 def _prepare(block: bytes, is_tail: bool, verl: bool) -> Prepared:
-    return block, is_tail, block.count(b"\n"), clean(block, null_is_nan=verl)
+    """The byte scans of a block, done in the helper thread (see `_frames`)."""
+    sanitized = sanitize(block, null_is_nan=verl)
+    return block, is_tail, block.count(b"\n"), sanitized, sanitized.count(b":")
 
 
 def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[Prepared]:

@@ -289,6 +289,9 @@ def _read_values(
         want &= ~other
         ok &= ~other
     sel = np.flatnonzero(want)
+    direct = sel[fields.direct[sel]]
+    value[direct] = b.read("<f4", fields.direct_pos[direct]).astype(np.float64)
+    sel = sel[~fields.direct[sel]]
     got, number = tftensor.scalars(
         b, tensor_pos[sel], tensor_pos[sel] + tensor_len[sel], out.skipped
     )
@@ -315,9 +318,12 @@ class _ValueFields:
     has_meta: np.ndarray = field(init=False)
     meta_pos: np.ndarray = field(init=False)
     meta_len: np.ndarray = field(init=False)
+    direct: np.ndarray = field(init=False)  # a float32 scalar tensor in TF2's exact layout
+    direct_pos: np.ndarray = field(init=False)  # where its 4 bytes are
 
     def __post_init__(self) -> None:
-        for name in ("bad", "has_simple", "has_tensor", "has_meta"):
+        self.direct_pos = np.zeros(self.count, dtype=np.int64)
+        for name in ("bad", "has_simple", "has_tensor", "has_meta", "direct"):
             setattr(self, name, np.zeros(self.count, dtype=bool))
         for name in ("tag_pos", "tag_len", "simple_pos", "tensor_pos", "tensor_len"):
             setattr(self, name, np.zeros(self.count, dtype=np.int64))
@@ -339,6 +345,7 @@ def _value_fields(b: Bytes, start: np.ndarray, end: np.ndarray) -> _ValueFields:
     f.tag_pos[hit], f.tag_len[hit] = tag_pos[hit], tag_end[hit] - tag_pos[hit]
     f.has_simple[hit], f.simple_pos[hit] = True, tag_end[hit] + 1
     rest = np.flatnonzero(~ok)
+    rest = rest[~_tf2_scalars(b, start[rest], end[rest], rest, f)]
     f.tok = tok = tokens(b, start[rest], end[rest])
     tok.msg = rest[tok.msg]
     f.bad[rest] = tok.bad
@@ -356,6 +363,41 @@ def _value_fields(b: Bytes, start: np.ndarray, end: np.ndarray) -> _ValueFields:
     has, pos, size_ = tok.first(count, 9, 2)
     f.has_meta[rest], f.meta_pos[rest], f.meta_len[rest] = has[rest], pos[rest], size_[rest]
     return f
+
+
+_TF2_TENSOR = int.from_bytes(bytes.fromhex("420a080112002204"), "little")  # see _tf2_scalars
+
+
+def _tf2_scalars(
+    b: Bytes, start: np.ndarray, end: np.ndarray, index: np.ndarray, f: _ValueFields
+) -> np.ndarray:
+    """The layout `tf.summary.scalar` writes, checked for all values at once: 0x0a tag,
+    then tensor 0x42 0x0a {dtype DT_FLOAT, empty shape, 4 bytes of tensor_content}, then
+    nothing or metadata 0x4a (shorter than 128 bytes) running to the end. Fills `f` at
+    `index` for the values that match (which skip tokenising) and says which."""
+    if len(start) == 0:
+        return np.zeros(0, dtype=bool)
+    last = b.n - 1
+    ok = (end - start >= 14) & (b.u8[np.minimum(start, last)] == 0x0A)
+    size, length, bad = varint(b, start + 1, np.where(ok, end, start + 1))
+    tag_pos = start + 1 + length
+    tag_end = tag_pos + size.view(np.int64)
+    ok &= ~bad & (tag_end + 12 <= end)
+    ok &= b.read("<u8", np.where(ok, tag_end, 0)) == np.uint64(_TF2_TENSOR)
+    after = np.where(ok, tag_end + 12, 0)
+    meta_len = b.u8[np.minimum(after + 1, last)].astype(np.int64)
+    has_meta = ok & (after < end) & (b.u8[np.minimum(after, last)] == 0x4A) & (meta_len < 0x80)
+    ok &= (after == end) | (has_meta & (after + 2 + meta_len == end))
+    hit = np.flatnonzero(ok)
+    at = index[hit]
+    f.tag_pos[at], f.tag_len[at] = tag_pos[hit], tag_end[hit] - tag_pos[hit]
+    f.has_tensor[at], f.tensor_pos[at], f.tensor_len[at] = True, tag_end[hit] + 2, 10
+    f.direct[at], f.direct_pos[at] = True, tag_end[hit] + 8
+    meta = hit[has_meta[hit]]
+    f.has_meta[index[meta]], f.meta_pos[index[meta]] = True, after[meta] + 2
+    f.meta_len[index[meta]] = meta_len[meta]
+    matched: np.ndarray = ok
+    return matched
 
 
 def _intern(

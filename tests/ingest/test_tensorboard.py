@@ -161,6 +161,31 @@ def test_tf2_style_tensor_content_matches_event_accumulator(tmp_path: Path) -> N
     assert same(long(run), reference(tmp_path))
 
 
+def test_tf2_layout_follows_each_tags_first_metadata(tmp_path: Path) -> None:
+    """Values in tf.summary.scalar's exact layout (read without tokenising) are kept or
+    skipped by the first metadata of their tag, as TensorBoard does: a tag first described
+    by another plugin stays skipped when later values say 'scalars'; values without
+    metadata follow their tag's first one; a double tensor takes the general path."""
+    pytest.importorskip("tensorboard")
+    path = tmp_path / (tw.file_name(1_700_000_000) + ".v2")
+    with tw.EventWriter(path, 1.7e9) as writer:
+        for step in range(40):
+            f32 = tw.tensor(tw.DT_FLOAT, c=content("<f", step / 3))
+            f64 = tw.tensor(tw.DT_DOUBLE, c=content("<d", step / 7))
+            values = [
+                tw.tensor_value("loss", f32, plugin="scalars" if step % 3 == 0 else None),
+                tw.tensor_value("custom", f32, plugin="custom" if step == 0 else "scalars"),
+                tw.tensor_value("acc", f64),
+                tw.tensor_value("x" * 200, f32),  # a tag longer than one varint byte
+            ]
+            for value in values:
+                writer.write(tw.event(wall_time=1.7e9 + step, step=step, summary=tw.summary(value)))
+    run = logscope.read(tmp_path)
+    assert same(long(run), reference(tmp_path))
+    assert "custom" not in run.frame.columns
+    assert run.frame["loss"].to_list()[5] == float(np.float32(5 / 3))
+
+
 def test_merged_summaries_and_unknown_fields(tmp_path: Path) -> None:
     """TF1 writes several values per Summary; fields this reader does not know are skipped."""
     path = tmp_path / tw.file_name(1_700_000_000)

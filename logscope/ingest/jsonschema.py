@@ -1,0 +1,222 @@
+"""Decode JSONL chunks with a learnt schema instead of Polars' full schema inference.
+
+`pl.read_ndjson(infer_schema_length=None)` parses every line twice: once to infer the
+schema, once to read it. Told the schema, Polars parses once (about half the CPU time).
+The schema is learnt from small samples: the file's first lines, and in a later chunk the
+lines that the counts below show were not read completely, or that hold text. A chunk
+parsed with it is kept only when two counts prove nothing was lost:
+
+- its row count equals its line count (Polars skips blank lines silently);
+- its `:` bytes equal its non-null values, nested fields included. Every key is followed
+  by exactly one `:` outside strings, so `:` count >= keys >= values Polars kept, and
+  equality means every key of every line was read into a column of the schema, none was
+  null, and no `:` sat inside a string. A key the schema lacks (one first logged at step
+  50,000), a null, a key written twice: each makes the counts differ.
+
+A value of another type than the schema's (text where a number was, an object nested
+deeper than the schema's) makes Polars raise; told a schema, Polars reads nesting of any
+depth without recursing (only its inference recurses, and crashes past ~550 levels).
+Objects nested too deep make the counts differ (their keys are not read); only lists can
+hide depth under a text or list key, so a chunk where one could gets the exact depth scan. When
+learning does not make a chunk's counts agree, the caller takes decode.py's path (depth
+scan, full inference, per-line parsing of bad lines), and the schema it found is merged
+in for later chunks. Numbers are read as Float64 (the frame keeps no integer column), so
+an integer-looking sample never truncates a later float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from logscope.columns import LINE
+from logscope.ingest.decode import present
+from logscope.ingest.jsondepth import deep_lines
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
+
+SAMPLE_LINES = 256  # the most lines one schema update is learnt from
+_RETRIES = 3  # schema updates per chunk before it takes decode.py's path
+_GIVE_UP = 3  # chunks in a row decode.py had to read: the file is read its way from then on
+_TEXT_VALUES = (b'": "', b'":"')  # how json.dumps and compact writers start a text value
+
+
+@dataclass
+class SchemaDecoder:
+    """Parses a file's chunks with the schema learnt so far (see the module docstring)."""
+
+    schema: dict[str, pl.DataType] = field(default_factory=dict)
+    chunks: int = 0
+    misses: int = 0  # chunks in a row the schema path could not read
+
+    def decode(self, data: bytes, count: int, colons: int, first_line: int) -> pl.DataFrame | None:
+        """The sanitised chunk `data` (`count` lines, `colons` bytes `:`) as a frame with
+        `_line`, or None when it needs decode.py's path."""
+        self.chunks += 1
+        if self.misses >= _GIVE_UP:
+            return None  # e.g. nulls on every line: each chunk would be parsed twice
+        if not self.schema:
+            head = _head(data, SAMPLE_LINES)
+            if len(head) < len(data) or self.chunks > 1:  # a one-chunk file: decode.py infers
+                self._learn(head)
+        frame = self._read(data, count, colons)
+        self.misses = 0 if frame is not None else self.misses + 1
+        if frame is None:
+            return None
+        return frame.with_columns(
+            pl.int_range(first_line, first_line + count, dtype=pl.Int64).alias(LINE)
+        )
+
+    def _read(self, data: bytes, count: int, colons: int) -> pl.DataFrame | None:
+        """Parse with the learnt schema; when a line has a key it lacks, or text where it
+        has a number, learn from those lines (found by counting, not parsing) and retry."""
+        for _ in range(_RETRIES + 1):
+            if not self.schema or _names_collide(self.schema):
+                return None
+            frame = _parse(data, self.schema)
+            if frame is None:
+                sample = _lines_with(data, _TEXT_VALUES, SAMPLE_LINES)
+            elif frame.height != count:
+                return None
+            elif colons == present(frame):
+                return None if _may_hide_depth(frame) and deep_lines(data) else frame
+            else:
+                sample = _unread_lines(data, frame, SAMPLE_LINES)
+            if not sample or not self._learn(sample):
+                return None
+        return None
+
+    def _learn(self, sample: bytes) -> bool:
+        """Merge the sample's inferred schema; whether that changed the schema. A sample
+        nested too deep for Polars' inference is not parsed (the chunk takes decode.py's
+        path, which reports such lines)."""
+        if deep_lines(sample):
+            return False
+        frame = _parse(sample, None)
+        if frame is None:
+            return False
+        before = self.schema
+        self._merge(frame.schema)
+        return self.schema != before
+
+    def _merge(self, found: pl.Schema) -> None:
+        """Union of keys; where types differ, the one both read as (Float64 and String:
+        String), as full inference over both would give."""
+        widened = {name: widen(dtype) for name, dtype in found.items()}
+        try:
+            merged = pl.concat(
+                [pl.DataFrame(schema=self.schema), pl.DataFrame(schema=widened)],
+                how="diagonal_relaxed",
+            ).schema
+        except pl.exceptions.PolarsError:  # no common type: keep the newer one's
+            self.schema = {**self.schema, **widened}
+            return
+        self.schema = {name: widen(dtype) for name, dtype in merged.items()}
+
+
+def widen(dtype: PolarsDataType) -> pl.DataType:
+    """Numbers (and all-null keys) as Float64, inside objects too; lists keep their type
+    (they are only marked as present, never read as values)."""
+    if isinstance(dtype, pl.Struct):
+        return pl.Struct({f.name: widen(f.dtype) for f in dtype.fields})
+    if dtype.is_numeric() or dtype == pl.Null:
+        return pl.Float64()
+    return dtype if isinstance(dtype, pl.DataType) else dtype()
+
+
+def _names_collide(schema: dict[str, pl.DataType]) -> bool:
+    """Whether two columns flatten to one name (`"a/b"` and `"a": {"b": ..}`): which one
+    wins then depends on column order, which only full inference gives as it does."""
+    names: set[str] = set()
+    pending: list[tuple[str, PolarsDataType]] = list(schema.items())
+    while pending:
+        name, dtype = pending.pop()
+        if isinstance(dtype, pl.Struct):
+            pending.extend((f"{name}/{f.name}", f.dtype) for f in dtype.fields)
+        if name in names:
+            return True
+        names.add(name)
+    return False
+
+
+def _may_hide_depth(frame: pl.DataFrame) -> bool:
+    """Whether a line nested deeper than MAX_DEPTH could have been read without the counts
+    differing: only lists of lists can (objects have keys), read as a list, or as text
+    starting with '[' under a key the schema reads as text. Objects nested in the schema
+    are at most MAX_DEPTH deep: it is learnt from lines that passed the depth scan."""
+    text: list[pl.Expr] = []
+    pending: list[tuple[pl.Expr, PolarsDataType]] = [
+        (pl.col(name), dtype) for name, dtype in frame.schema.items()
+    ]
+    while pending:
+        expr, dtype = pending.pop()
+        if isinstance(dtype, (pl.List, pl.Array)):
+            return True  # a rare shape in logs: the exact scan decides
+        if isinstance(dtype, pl.Struct):
+            pending.extend((expr.struct.field(f.name), f.dtype) for f in dtype.fields)
+        elif dtype == pl.String:
+            text.append(expr.str.starts_with("[").any())
+    return bool(text) and bool(frame.select(pl.any_horizontal(text)).item())
+
+
+def _parse(data: bytes, schema: dict[str, pl.DataType] | None) -> pl.DataFrame | None:
+    try:
+        if schema is None:
+            return pl.read_ndjson(data, infer_schema_length=None)
+        return pl.read_ndjson(data, schema=schema)
+    except Exception:  # any line Polars cannot read: the caller takes a slower path
+        return None
+
+
+def _lines_with(data: bytes, needles: tuple[bytes, ...], limit: int) -> bytes:
+    """Up to `limit` lines holding one of `needles` (a bytes.find scan that jumps to the
+    next line after each hit), in file order."""
+    spans: set[tuple[int, int]] = set()
+    for needle in needles:
+        pos = data.find(needle)
+        while pos != -1 and len(spans) < limit:
+            start = data.rfind(b"\n", 0, pos) + 1
+            end = data.find(b"\n", pos)
+            end = len(data) if end == -1 else end
+            spans.add((start, end))
+            pos = data.find(needle, end)
+    return b"".join(data[start:end] + b"\n" for start, end in sorted(spans))
+
+
+def _unread_lines(data: bytes, frame: pl.DataFrame, limit: int) -> bytes:
+    """Up to `limit` lines with more `:` than values read: a key the schema lacks (or a
+    null, or a `:` inside a string; learning from those changes nothing)."""
+    import numpy as np
+
+    raw = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(raw == 0x0A)
+    line_of_colon = np.searchsorted(ends, np.flatnonzero(raw == 0x3A))
+    colons = np.bincount(line_of_colon, minlength=len(ends) + 1)
+    values = frame.select(pl.sum_horizontal(_value_counts(frame.schema))).to_series().to_numpy()
+    short = np.flatnonzero(colons[: frame.height] != values)[:limit].tolist()
+    starts = np.concatenate(([0], ends + 1, [len(data)]))
+    return b"".join(data[starts[i] : starts[i + 1]].rstrip(b"\n") + b"\n" for i in short)
+
+
+def _value_counts(schema: pl.Schema, prefix: pl.Expr | None = None) -> list[pl.Expr]:
+    """Per row, 1 for each non-null value, nested fields included (as `present` counts)."""
+    exprs: list[pl.Expr] = []
+    for name, dtype in schema.items():
+        column = pl.col(name) if prefix is None else prefix.struct.field(name)
+        exprs.append(column.is_not_null().cast(pl.UInt32))
+        if isinstance(dtype, pl.Struct):
+            inner = pl.Schema({f.name: f.dtype for f in dtype.fields})
+            exprs.extend(_value_counts(inner, column))
+    return exprs
+
+
+def _head(data: bytes, lines: int) -> bytes:
+    end = -1
+    for _ in range(lines):
+        end = data.find(b"\n", end + 1)
+        if end == -1:
+            return data
+    return data[: end + 1]
