@@ -347,20 +347,10 @@ def stage_hits(
             value = float(median[i])
             if value == 0:  # 0.0 or -0.0: which one np.median picks depends on its partition
                 value = float(np.median(inside.values[a:b]))
+            judged_at = int(run_steps[run_bounds[i] + before[i]])
             hits[i].append(
-                Hit(
-                    step=int(run_steps[run_bounds[i] + before[i]]),
-                    onset=int(inside.steps[a]),
-                    last_step=int(inside.steps[b - 1]),
-                    value=value,
-                    extra={
-                        "stage": part.get("name", f"steps {first}-{last}"),
-                        "min": part["min"],
-                        "max": part["max"],
-                        "median": value,
-                        "points": b - a,
-                        "direction": "above" if value > part["max"] else "below",
-                    },
+                stage.stage_hit(
+                    part, judged_at, int(inside.steps[a]), int(inside.steps[b - 1]), value, b - a
                 )
             )
     return hits

@@ -62,22 +62,30 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
         if stage["min"] <= median <= stage["max"]:
             continue
         hits.append(
-            Hit(
-                step=judged,
-                onset=int(part.steps[0]),
-                last_step=int(part.steps[-1]),
-                value=median,
-                extra={
-                    "stage": stage.get("name", f"steps {first}-{last}"),
-                    "min": stage["min"],
-                    "max": stage["max"],
-                    "median": median,
-                    "points": len(part),
-                    "direction": "above" if median > stage["max"] else "below",
-                },
-            )
+            stage_hit(stage, judged, int(part.steps[0]), int(part.steps[-1]), median, len(part))
         )
     return hits
+
+
+def stage_hit(
+    stage: dict[str, Any], judged: int, onset: int, last_step: int, median: float, points: int
+) -> Hit:
+    """The hit of a stage whose median left its band (shared with the batched sweep path)."""
+    first, last = stage["steps"]
+    return Hit(
+        step=judged,
+        onset=onset,
+        last_step=last_step,
+        value=median,
+        extra={
+            "stage": stage.get("name", f"steps {first}-{last}"),
+            "min": stage["min"],
+            "max": stage["max"],
+            "median": median,
+            "points": points,
+            "direction": "above" if median > stage["max"] else "below",
+        },
+    )
 
 
 CHECK = Check(

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from logscope.columns import col, logged
-from logscope.incidents import assess
+from logscope.incidents import Assessment, assess
 from logscope.model import Severity
 from logscope.outcome import RunReport
 from logscope.report import Document, Layout
@@ -51,8 +51,8 @@ def render(doc: Document, layout: Layout) -> str:
     summary_only, color = layout.summary_only, layout.color
     console = _console(color, layout.width)
     hidden = 0
-    for report in [] if summary_only else reports:
-        assessment = assess(report)
+    assessments = [assess(report) for report in reports]  # one Polars query each: once
+    for report, assessment in zip([] if summary_only else reports, assessments, strict=False):
         if not quiet and len(reports) > SWEEP_DETAIL and assessment.verdict.status == "healthy":
             hidden += 1
             continue
@@ -78,14 +78,16 @@ def render(doc: Document, layout: Layout) -> str:
         if hidden:
             note = f"{hidden} healthy runs of {len(reports)} are rows of this table only"
             console.print(Text(f"{note} (--format json or markdown shows every run)", style="dim"))
-        console.print(runs_table(reports, fail_on))
+        console.print(runs_table(reports, fail_on, assessments))
         console.print()
     if not quiet:
         console.print(Text(safe(summary(reports))))
     return _text(console, color)
 
 
-def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
+def runs_table(
+    reports: list[RunReport], fail_on: Severity | None, assessments: list[Assessment]
+) -> Table:
     """One row per run: status, findings by severity, the worst finding."""
     table = Table(box=None, header_style="dim", pad_edge=False)
     for column in ("run", "status", "verdict", "errors", "warnings", "info", "worst finding"):
@@ -94,11 +96,11 @@ def runs_table(reports: list[RunReport], fail_on: Severity | None) -> Table:
             justify="right" if column in ("errors", "warnings", "info") else "left",
             overflow="fold",
         )
-    for report in reports:
+    for report, assessment in zip(reports, assessments, strict=True):
         status = run_status(report, fail_on)
         counts = Counter(f.severity for f in report.findings)
         worst = report.findings[0] if report.findings else None
-        verdict = assess(report).verdict.status
+        verdict = assessment.verdict.status
         table.add_row(
             Text(safe(report.run.path)),
             Text(status.upper(), style=STATUS[status]),
