@@ -87,7 +87,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
         log(None, f"{len(bad) - 10} more damaged records skipped")
     frame = _scalars(b, tok, records.offset, log, notes)
     _media(b, tok, notes)
-    meta = _run_info(records.data, tok, notes) if len(records.start) else {}
+    meta = _run_info(records.data, tok, notes)  # no record at all: no finish record either
     extra = wandb_meta.folder_files(path.parent, name, meta, _FILES)
     return Ingested(name, FORMAT, frame, [*log.finish(), *extra], notes, meta)
 
