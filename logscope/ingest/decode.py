@@ -51,6 +51,83 @@ def sanitize(chunk: bytes, *, null_is_nan: bool = False) -> bytes:
     return b"".join(pieces)
 
 
+@dataclass(frozen=True)
+class Nulled:
+    """A chunk whose bare non-finite numbers under top-level keys are written as `null`, and
+    those numbers, to be put back after Polars parsed it (`rows`: line offsets in the chunk).
+    A number column then stays a Float64 column: quoted as text, NaN would turn the whole
+    column into text for Polars, to be parsed again as numbers afterwards."""
+
+    text: bytes
+    rows: list[int]
+    keys: list[str]
+    values: list[float]
+
+
+def null_nonfinite(chunk: bytes) -> Nulled:
+    """`sanitize` for the schema path: top-level NaN/Infinity become null plus a patch; a
+    line holding one deeper down (in an object or a list) is quoted as `sanitize` does."""
+    dirty = _lines_with(chunk, _TOKENS)
+    if not dirty:
+        return Nulled(chunk, [], [], [])
+    import numpy as np
+
+    newlines = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 0x0A)
+    view = memoryview(chunk)
+    pieces: list[bytes | memoryview] = []
+    rows: list[int] = []
+    keys: list[str] = []
+    values: list[float] = []
+    last = 0
+    for start, end in dirty:
+        text, found = _nulled_line(chunk[start:end])
+        row = int(np.searchsorted(newlines, start))
+        for key, value in found:
+            rows.append(row)
+            keys.append(key)
+            values.append(value)
+        pieces += (view[last:start], text)
+        last = end
+    pieces.append(view[last:])
+    return Nulled(b"".join(pieces), rows, keys, values)
+
+
+def _nulled_line(line: bytes) -> tuple[bytes, list[tuple[str, float]]]:
+    try:
+        parsed = loads(line, object_pairs_hook=_first_wins)
+    except (ValueError, UnicodeDecodeError):
+        return line, []
+    if not isinstance(parsed, dict) or _has_duplicate(parsed):
+        return line, []  # as `sanitize` leaves it: Polars fails, the exact path reports it
+    found = [(k, v) for k, v in parsed.items() if isinstance(v, float) and not math.isfinite(v)]
+    if any(_nonfinite_inside(v) for v in parsed.values()):
+        return json.dumps(_quote_nonfinite(parsed)).encode(), []
+    nulled = {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in parsed.items()
+    }
+    return json.dumps(nulled).encode(), found
+
+
+def _nonfinite_inside(value: Any) -> bool:
+    """A non-finite number inside this object or list (not the value itself)."""
+    pending = (
+        list(value.values())
+        if isinstance(value, dict)
+        else list(value)
+        if isinstance(value, list)
+        else []
+    )
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def _lines_with(chunk: bytes, tokens: tuple[bytes, ...]) -> list[tuple[int, int]]:
     """(start, end) of every line containing one of `tokens`, sorted, without duplicates."""
     spans: set[tuple[int, int]] = set()

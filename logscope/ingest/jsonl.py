@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
-from logscope.ingest.decode import decode_chunk, prepare, sanitize
+from logscope.ingest.decode import Nulled, decode_chunk, null_nonfinite, prepare, sanitize
 from logscope.ingest.jsondepth import loads
 from logscope.ingest.jsonschema import SchemaDecoder
 from logscope.ingest.textfile import DAMAGED, compression, open_text, read_some, read_text_bytes
@@ -124,14 +124,22 @@ def _frames(
     return frames
 
 
-# block, is_tail, its newlines, the block with bare NaN/Infinity quoted, that one's `:`s
-Prepared = tuple[bytes, bool, int, bytes, int]
+# block, is_tail, its newlines, the block with bare NaN/Infinity nulled, that one's `:`s
+Prepared = tuple[bytes, bool, int, Nulled, int]
 
 
 def _prepare(block: bytes, is_tail: bool, verl: bool) -> Prepared:
-    """The byte scans of a block, done in the helper thread (see `_frames`)."""
-    sanitized = sanitize(block, null_is_nan=verl)
-    return block, is_tail, block.count(b"\n"), sanitized, sanitized.count(b":")
+    """The byte scans of a block, done in the helper thread (see `_frames`): numpy counts
+    (several times faster than bytes.count, and they release the GIL)."""
+    import numpy as np
+
+    # veRL's nulls are NaN too: its lines are quoted the exact path's way
+    nulled = (
+        Nulled(sanitize(block, null_is_nan=True), [], [], []) if verl else null_nonfinite(block)
+    )
+    lines = int(np.count_nonzero(np.frombuffer(block, np.uint8) == 0x0A))
+    colons = int(np.count_nonzero(np.frombuffer(nulled.text, np.uint8) == 0x3A))
+    return block, is_tail, lines, nulled, colons
 
 
 def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[Prepared]:

@@ -32,10 +32,11 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from logscope.columns import LINE
-from logscope.ingest.decode import present
+from logscope.ingest.decode import Nulled, present
 from logscope.ingest.jsondepth import deep_lines
 
 if TYPE_CHECKING:
+    import numpy as np
     from polars._typing import PolarsDataType
 
 SAMPLE_LINES = 256  # the most lines one schema update is learnt from
@@ -52,27 +53,33 @@ class SchemaDecoder:
     chunks: int = 0
     misses: int = 0  # chunks in a row the schema path could not read
 
-    def decode(self, data: bytes, count: int, colons: int, first_line: int) -> pl.DataFrame | None:
-        """The sanitised chunk `data` (`count` lines, `colons` bytes `:`) as a frame with
-        `_line`, or None when it needs decode.py's path."""
+    def decode(
+        self, chunk: Nulled, count: int, colons: int, first_line: int
+    ) -> pl.DataFrame | None:
+        """The chunk (`count` lines, `colons` bytes `:`; non-finite numbers nulled, see
+        decode.null_nonfinite) as a frame with `_line` and those numbers put back, or None
+        when it needs decode.py's path."""
         self.chunks += 1
         if self.misses >= _GIVE_UP:
             return None  # e.g. nulls on every line: each chunk would be parsed twice
+        data = chunk.text
         if not self.schema:
             head = _head(data, SAMPLE_LINES)
             if len(head) < len(data) or self.chunks > 1:  # a one-chunk file: decode.py infers
                 self._learn(head)
-        frame = self._read(data, count, colons)
+        frame = self._read(chunk, count, colons)
         self.misses = 0 if frame is not None else self.misses + 1
         if frame is None:
             return None
-        return frame.with_columns(
+        return _put_back(frame, chunk).with_columns(
             pl.int_range(first_line, first_line + count, dtype=pl.Int64).alias(LINE)
         )
 
-    def _read(self, data: bytes, count: int, colons: int) -> pl.DataFrame | None:
+    def _read(self, chunk: Nulled, count: int, colons: int) -> pl.DataFrame | None:
         """Parse with the learnt schema; when a line has a key it lacks, or text where it
-        has a number, learn from those lines (found by counting, not parsing) and retry."""
+        has a number, learn from those lines (found by counting, not parsing) and retry.
+        Each nulled number stands for its `:` until it is put back."""
+        data, nulled = chunk.text, len(chunk.rows)
         for _ in range(_RETRIES + 1):
             if not self.schema or _names_collide(self.schema):
                 return None
@@ -81,10 +88,14 @@ class SchemaDecoder:
                 sample = _lines_with(data, _TEXT_VALUES, SAMPLE_LINES)
             elif frame.height != count:
                 return None
-            elif colons == present(frame):
+            elif missing := _rows_of_unknown_keys(chunk, frame.schema):
+                sample = _lines_at(data, missing[:SAMPLE_LINES])  # keys only ever NaN so far
+            elif not _can_put_back(frame.schema, chunk):
+                return None
+            elif colons == present(frame) + nulled:
                 return None if _may_hide_depth(frame) and deep_lines(data) else frame
             else:
-                sample = _unread_lines(data, frame, SAMPLE_LINES)
+                sample = _unread_lines(chunk, frame, SAMPLE_LINES)
             if not sample or not self._learn(sample):
                 return None
         return None
@@ -186,19 +197,71 @@ def _lines_with(data: bytes, needles: tuple[bytes, ...], limit: int) -> bytes:
     return b"".join(data[start:end] + b"\n" for start, end in sorted(spans))
 
 
-def _unread_lines(data: bytes, frame: pl.DataFrame, limit: int) -> bytes:
-    """Up to `limit` lines with more `:` than values read: a key the schema lacks (or a
-    null, or a `:` inside a string; learning from those changes nothing)."""
+def _rows_of_unknown_keys(chunk: Nulled, schema: pl.Schema) -> list[int]:
+    """The lines holding a nulled number under a key the schema lacks (the counts cannot
+    show it: the nulled number stands for its `:`)."""
+    return [row for row, key in zip(chunk.rows, chunk.keys, strict=True) if key not in schema]
+
+
+def _can_put_back(schema: pl.Schema, chunk: Nulled) -> bool:
+    """Every nulled number's key is a number or text column (as full inference would read
+    the quoted spelling: a number, or text beside other text)."""
+    return all(schema[key] in (pl.Float64, pl.String) for key in set(chunk.keys))
+
+
+def _put_back(frame: pl.DataFrame, chunk: Nulled) -> pl.DataFrame:
+    """The nulled non-finite numbers, back in their cells (spelt as text in a text column,
+    as decode.sanitize quotes them)."""
+    if not chunk.rows:
+        return frame
+    cells: dict[str, tuple[list[int], list[float]]] = {}
+    for row, key, value in zip(chunk.rows, chunk.keys, chunk.values, strict=True):
+        rows, values = cells.setdefault(key, ([], []))
+        rows.append(row)
+        values.append(value)
+    columns = []
+    for key, (rows, values) in cells.items():
+        column = frame.get_column(key).clone()
+        if column.dtype == pl.String:
+            column.scatter(rows, pl.Series([spelling(v) for v in values], dtype=pl.String))
+        else:
+            column.scatter(rows, pl.Series(values, dtype=pl.Float64))
+        columns.append(column)
+    return frame.with_columns(columns)
+
+
+def spelling(value: float) -> str:
+    """How decode.sanitize quotes a non-finite number."""
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _unread_lines(chunk: Nulled, frame: pl.DataFrame, limit: int) -> bytes:
+    """Up to `limit` lines with more `:` than values read (nulled numbers counted as read):
+    a key the schema lacks (or a null, or a `:` inside a string; learning from those
+    changes nothing)."""
     import numpy as np
 
+    data = chunk.text
     raw = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(raw == 0x0A)
     line_of_colon = np.searchsorted(ends, np.flatnonzero(raw == 0x3A))
     colons = np.bincount(line_of_colon, minlength=len(ends) + 1)
+    colons[: frame.height] -= np.bincount(
+        np.asarray(chunk.rows, dtype=np.int64), minlength=frame.height
+    )[: frame.height]
     values = frame.select(pl.sum_horizontal(_value_counts(frame.schema))).to_series().to_numpy()
     short = np.flatnonzero(colons[: frame.height] != values)[:limit].tolist()
+    return _lines_at(data, short, ends)
+
+
+def _lines_at(data: bytes, indices: list[int], ends: np.ndarray | None = None) -> bytes:
+    """The lines of `data` at these 0-based indexes (`ends`: its newline offsets)."""
+    import numpy as np
+
+    if ends is None:
+        ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 0x0A)
     starts = np.concatenate(([0], ends + 1, [len(data)]))
-    return b"".join(data[starts[i] : starts[i + 1]].rstrip(b"\n") + b"\n" for i in short)
+    return b"".join(data[starts[i] : starts[i + 1]].rstrip(b"\n") + b"\n" for i in indices)
 
 
 def _value_counts(schema: pl.Schema, prefix: pl.Expr | None = None) -> list[pl.Expr]:

@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 
 from logscope.ingest import jsonl
 from logscope.ingest.base import Ingested
-from logscope.ingest.decode import sanitize
+from logscope.ingest.decode import null_nonfinite
 from logscope.ingest.jsonschema import SchemaDecoder, widen
 
 
@@ -57,8 +57,9 @@ def assert_same(fast: Ingested, exact: Ingested) -> None:
 
 
 def varied_lines(n: int = 600) -> Iterator[dict[str, Any]]:
-    """Ints then floats in one key, text, NaN/Infinity, nested objects, booleans, lists and
-    keys first logged late (eval_loss from line 400; a nested key on the last line)."""
+    """Ints then floats in one key, text, NaN/Infinity (beside numbers, beside text, inside
+    an object, alone under a late key), nested objects, booleans, lists and keys first
+    logged late (eval_loss from line 400; a nested key on the last line)."""
     for step in range(1, n + 1):
         record: dict[str, Any] = {"step": step, "loss": step if step < 300 else 1.0 / step}
         record["grad_norm"] = math.nan if step % 97 == 0 else step / 7
@@ -72,6 +73,12 @@ def varied_lines(n: int = 600) -> Iterator[dict[str, Any]]:
             record["shape"] = [step, 2]
         if step >= 400 and step % 20 == 0:
             record["eval_loss"] = step / 1000
+        if step % 7 == 0:  # text, numbers and NaN under one key
+            record["mixed"] = "n/a" if step % 2 else (math.nan if step % 3 else step)
+        if step % 157 == 0:  # NaN inside an object: the line is quoted, not nulled
+            record["perf"]["mfu"] = -math.inf
+        if step in (450, 520):  # a key whose only values are NaN, first logged late
+            record["only_nan"] = math.nan
         if step == n:
             record["perf"]["late"] = 1.5
             record["last/only"] = 7
@@ -98,6 +105,8 @@ def test_schema_path_reads_what_full_inference_reads(schema_hits, chunk):
     assert_same(fast, exact)
     assert {"eval_loss", "last/only", "perf/late", "perf/mfu"} <= set(fast.frame.columns)
     assert fast.frame["last/only"].drop_nulls().to_list() == [7.0]
+    assert fast.frame["only_nan"].is_nan().sum() == 2
+    assert fast.frame["grad_norm"].is_nan().sum() == 6
     assert schema_hits, "the schema path was never taken"
 
 
@@ -108,10 +117,11 @@ def test_learnt_schema_equals_full_inference(size):
     data = write(list(varied_lines())).read_bytes()
     decoder = SchemaDecoder()
     for start, chunk in _chunks(data, size):
-        text = sanitize(chunk)
+        nulled = null_nonfinite(chunk)
         count = chunk.count(b"\n")
-        assert decoder.decode(text, count, text.count(b":"), start) is not None
-    whole = pl.read_ndjson(sanitize(data), infer_schema_length=None).schema
+        assert decoder.decode(nulled, count, nulled.text.count(b":"), start) is not None
+    # the text it parsed: non-finite numbers nulled (put back after the parse)
+    whole = pl.read_ndjson(null_nonfinite(data).text, infer_schema_length=None).schema
     assert decoder.schema == {name: widen(dtype) for name, dtype in whole.items()}
 
 
