@@ -32,6 +32,7 @@ _COMPRESSED = ((b"\x28\xb5\x2f\xfd", "zstd"),)
 _TOOLS = {"zstd": "unzstd"}
 MAX_LINE_BYTES = 256 << 20  # a longer "line" (no newline in 256 MiB) is skipped
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
+_PROBE_BYTES = 64 << 10  # where a chunk's last newline is looked for before reading it
 
 
 def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
@@ -162,9 +163,10 @@ def _compressed(handle: BinaryIO) -> bool:
 def _chunks(handle: BinaryIO, log: ProblemLog) -> Iterator[tuple[bytes, bool]]:
     """Newline-terminated blocks of about CHUNK_BYTES, then the unterminated tail if any.
 
-    Seeking back to each cut avoids copying a carried-over partial line into the next block.
+    Seeking back to each cut avoids copying a carried-over partial line into the next block,
+    and reading exactly to the cut (found by a small read ahead) avoids copying the block.
     """
-    while block := handle.read(CHUNK_BYTES):
+    while block := handle.read(_to_cut(handle)):
         cut = block.rfind(b"\n") + 1
         while cut == 0 and len(block) % CHUNK_BYTES == 0:  # a line longer than a chunk
             if len(block) >= MAX_LINE_BYTES:
@@ -183,6 +185,20 @@ def _chunks(handle: BinaryIO, log: ProblemLog) -> Iterator[tuple[bytes, bool]]:
             handle.seek(cut - len(block), 1)
             block = block[:cut]
         yield block, False
+
+
+def _to_cut(handle: BinaryIO) -> int:
+    """How many bytes from here end at the last newline within CHUNK_BYTES, found in the
+    last _PROBE_BYTES of that span; CHUNK_BYTES when none is there or the file ends first."""
+    probe = min(_PROBE_BYTES, CHUNK_BYTES)
+    here = handle.tell()
+    handle.seek(here + CHUNK_BYTES - probe)
+    window = handle.read(probe)
+    handle.seek(here)
+    cut = window.rfind(b"\n")
+    if len(window) < probe or cut < 0:
+        return CHUNK_BYTES
+    return CHUNK_BYTES - probe + cut + 1
 
 
 def _carried_chunks(handle: BinaryIO, log: ProblemLog) -> Iterator[tuple[bytes, bool]]:
