@@ -134,13 +134,13 @@ def _prepare(block: bytes, is_tail: bool, verl: bool) -> Prepared:
     (several times faster than bytes.count, and they release the GIL)."""
     import numpy as np
 
-    # veRL's nulls are NaN too: its lines are quoted the exact path's way
-    nulled = (
-        Nulled(sanitize(block, null_is_nan=True), [], [], []) if verl else null_nonfinite(block)
-    )
-    lines = int(np.count_nonzero(np.frombuffer(block, np.uint8) == 0x0A))
+    if verl:  # its nulls are NaN too: its lines are quoted the exact path's way
+        lines = int(np.count_nonzero(np.frombuffer(block, np.uint8) == 0x0A))
+        nulled = Nulled(sanitize(block, null_is_nan=True), lines, [], [], [])
+    else:
+        nulled = null_nonfinite(block)
     colons = int(np.count_nonzero(np.frombuffer(nulled.text, np.uint8) == 0x3A))
-    return block, is_tail, lines, nulled, colons
+    return block, is_tail, nulled.lines, nulled, colons
 
 
 def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[Prepared]:

@@ -239,3 +239,20 @@ def _numeric_keys(data: bytes) -> set[str]:
 
 def _pairs(line: bytes) -> list[tuple[str, Any]]:
     return json.loads(line, object_pairs_hook=lambda pairs: pairs)
+
+
+def test_nan_found_after_many_capital_ns_and_is(schema_hits):
+    """The token search looks for the first byte (N, I) and, when that byte is everywhere
+    (keys such as "NLL"), for the whole token: a NaN far down is still read as NaN."""
+    lines: list[dict[str, Any]] = [
+        {"step": s, "NLL": 1.0 / s, "IoU": s / 3, "Note": "NoNaN here"} for s in range(1, 2_001)
+    ]
+    lines[1_700]["NLL"] = math.nan
+    lines[1_800]["IoU"] = -math.inf
+    fast, exact = read_both(write(lines), 30_000)
+    assert_same(fast, exact)
+    nll = dict(zip(fast.frame["step"].to_list(), fast.frame["NLL"].to_list(), strict=True))
+    iou = dict(zip(fast.frame["step"].to_list(), fast.frame["IoU"].to_list(), strict=True))
+    assert math.isnan(nll[1_701]) and iou[1_801] == -math.inf
+    assert fast.frame["NLL"].is_nan().sum() == 1
+    assert schema_hits
