@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from logscope.checks.base import Check, Hit, Series
 
@@ -31,11 +30,13 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
     clean = data.finite()
     if len(clean) < p.window:
         return []
-    windows = sliding_window_view(clean.values, p.window)  # a view: no copy
-    spread = windows.max(axis=1) - windows.min(axis=1)
+    high, low = _rolling_extremes(clean.values, p.window)
+    spread = high - low
     flat = spread <= p.tolerance
     if p.near is not None and p.within is not None:
-        flat &= np.abs(windows - p.near).max(axis=1) <= p.within
+        # the farthest point from `near` is the window's highest or lowest (x - near
+        # rounds monotonically in x): max |x - near| without a points x window array
+        flat &= np.maximum(high - p.near, p.near - low) <= p.within
     firing = np.flatnonzero(flat)  # window i covers points i .. i + window - 1
     if len(firing) == 0:
         return []
@@ -49,6 +50,19 @@ def evaluate(data: Series, p: Params) -> list[Hit]:
             extra={"spread": float(spread[first]), "count": len(firing)},
         )
     ]
+
+
+def _rolling_extremes(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each full window's highest and lowest value (window i: points i .. i + window - 1),
+    in O(points) with Polars' rolling extremes."""
+    import polars as pl
+
+    series = pl.Series(values, dtype=pl.Float64)
+    start = window - 1
+    return (
+        series.rolling_max(window).to_numpy()[start:],
+        series.rolling_min(window).to_numpy()[start:],
+    )
 
 
 CHECK = Check(

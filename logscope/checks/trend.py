@@ -25,6 +25,7 @@ is Theil–Sen (median of pairwise slopes, per step).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -198,17 +199,26 @@ def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
         s += cum[w - lag : w - lag + starts] - cum[:starts]
     variance = w * (w - 1) * (2 * w + 5) / 18.0
     z = (s - np.sign(s)) / np.sqrt(variance)
-    pvalues = _ndtr_array(-_sign(p) * z)
+    below = -_sign(p) * z
+    # p-values only where one can be under alpha (the normal CDF rises with its argument),
+    # and the level, noise and effect only of the windows that pass: a few percent of them
+    maybe = np.flatnonzero(below <= _significant_below(p.alpha))
+    pvalues = np.ones(starts)
+    pvalues[maybe] = _ndtr_array(below[maybe])
+    firing = maybe[pvalues[maybe] < p.alpha]
+    if firing.size == 0:
+        return []
     # the level must have moved in `direction` too (median of the last third against the
     # first): what the message quotes, so it can never say "rising" of a falling window
-    moved = _sign(p) * _thirds(values, w)
-    fires = (pvalues < p.alpha) & (moved > 0)
+    moved = _sign(p) * _thirds(values, w, firing)
+    keep = moved > 0
     if p.min_effect > 0:
-        scale = _noise(values, w)[:starts]  # the run's scale before the window
+        scale = _noise(values, w)[firing]  # the run's scale before the window
         # too early for one: the window's own step-to-step noise (a clean rise still fires)
-        scale = np.where(np.isfinite(scale), scale, _own_noise(values, w))
-        fires &= moved >= p.min_effect * scale
-    firing = np.flatnonzero(fires)
+        early = ~np.isfinite(scale)
+        scale[early] = _own_noise(values, w, firing[early])
+        keep &= moved >= p.min_effect * scale
+    firing = firing[keep]
     if p.min_slope > 0 and firing.size:
         firing = np.array(
             [
@@ -264,18 +274,33 @@ def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
     ]
 
 
-def _thirds(values: np.ndarray, w: int) -> np.ndarray:
-    """Per window: the median of its last third minus the median of its first third."""
+@functools.cache
+def _significant_below(alpha: float) -> float:
+    """A bound past which `_ndtr` is at least `alpha` (bisection, then a margin far wider
+    than any rounding of erfc): arguments above it need no p-value to be judged."""
+    low, high = -40.0, 40.0
+    for _ in range(200):
+        middle = (low + high) / 2
+        if _ndtr(middle) >= alpha:
+            high = middle
+        else:
+            low = middle
+    return high + 1e-6
+
+
+def _thirds(values: np.ndarray, w: int, rows: np.ndarray) -> np.ndarray:
+    """Per window starting at `rows`: the median of its last third minus that of its first."""
     third = max(w // 3, 1)
-    windows = np.lib.stride_tricks.sliding_window_view(values, w)
+    windows = np.lib.stride_tricks.sliding_window_view(values, w)[rows]
     return np.asarray(
         np.median(windows[:, -third:], axis=1) - np.median(windows[:, :third], axis=1)
     )
 
 
-def _own_noise(values: np.ndarray, w: int) -> np.ndarray:
-    """Per window: its median absolute step-to-step change, as a standard deviation."""
-    moves = np.lib.stride_tricks.sliding_window_view(np.abs(np.diff(values)), w - 1)
+def _own_noise(values: np.ndarray, w: int, rows: np.ndarray) -> np.ndarray:
+    """Per window starting at `rows`: its median absolute step-to-step change, as a
+    standard deviation."""
+    moves = np.lib.stride_tricks.sliding_window_view(np.abs(np.diff(values)), w - 1)[rows]
     return np.asarray(np.maximum(np.median(moves, axis=1) / 0.954, 1e-12))
 
 
