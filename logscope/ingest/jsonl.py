@@ -97,12 +97,14 @@ def _frames(
             prepared = _prefetch(prepared, stack.enter_context(ThreadPoolExecutor(1)))
         schema = SchemaDecoder()
         known: list[pl.DataFrame] = []  # parsed with one schema: prepared together
+        version = schema.version
         for block, is_tail, lines, sanitized, colons in prepared:
             count = lines + (0 if block.endswith(b"\n") else 1)
             frame = None if is_tail else schema.decode(sanitized, count, colons, line_no)
-            if known and (frame is None or frame.schema != known[0].schema):
+            if known and (frame is None or schema.version != version):
                 frames.extend(_prepared([pl.concat(known)], verl))
                 known = []
+            version = schema.version
             if frame is not None:
                 known.append(frame)
             else:  # the exact path: depth scan, full inference, bad lines one by one

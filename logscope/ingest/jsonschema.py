@@ -52,6 +52,8 @@ class SchemaDecoder:
     schema: dict[str, pl.DataType] = field(default_factory=dict)
     chunks: int = 0
     misses: int = 0  # chunks in a row the schema path could not read
+    version: int = 0  # bumped when the schema changes: frames of one version share it
+    _facts: _Facts | None = None
 
     def decode(
         self, chunk: Nulled, count: int, colons: int, first_line: int
@@ -81,7 +83,7 @@ class SchemaDecoder:
         Each nulled number stands for its `:` until it is put back."""
         data, nulled = chunk.text, len(chunk.rows)
         for _ in range(_RETRIES + 1):
-            if not self.schema or _names_collide(self.schema):
+            if not self.schema or self.facts.collide:
                 return None
             frame = _parse(data, self.schema)
             if frame is None:
@@ -92,13 +94,39 @@ class SchemaDecoder:
                 sample = _lines_at(data, missing[:SAMPLE_LINES])  # keys only ever NaN so far
             elif not _can_put_back(frame.schema, chunk):
                 return None
-            elif colons == present(frame) + nulled:
-                return None if _may_hide_depth(frame) and deep_lines(data) else frame
+            elif colons == self._present(frame) + nulled:
+                return None if self._may_hide_depth(frame) and deep_lines(data) else frame
             else:
                 sample = _unread_lines(chunk, frame, SAMPLE_LINES)
             if not sample or not self._learn(sample):
                 return None
         return None
+
+    @property
+    def facts(self) -> _Facts:
+        if self._facts is None:
+            self._facts = _facts(self.schema)
+        return self._facts
+
+    def _present(self, frame: pl.DataFrame) -> int:
+        """decode.present, in one Polars call when no column is an object."""
+        if not self.facts.flat:
+            return present(frame)
+        return int(frame.height * frame.width - sum(frame.null_count().row(0)))
+
+    def _may_hide_depth(self, frame: pl.DataFrame) -> bool:
+        """Whether a line nested deeper than MAX_DEPTH could have been read without the
+        counts differing: only lists of lists can (objects have keys), read as a list, or
+        as text starting with '[' under a key the schema reads as text. Objects nested in
+        the schema are at most MAX_DEPTH deep: it is learnt from lines that passed the
+        depth scan."""
+        facts = self.facts
+        if facts.lists:
+            return True  # a rare shape in logs: the exact scan decides
+        if not facts.text:
+            return False
+        starts = [text.str.starts_with("[").any() for text in facts.text]
+        return bool(frame.select(pl.any_horizontal(starts)).item())
 
     def _learn(self, sample: bytes) -> bool:
         """Merge the sample's inferred schema; whether that changed the schema. A sample
@@ -111,7 +139,11 @@ class SchemaDecoder:
             return False
         before = self.schema
         self._merge(frame.schema)
-        return self.schema != before
+        if self.schema == before:
+            return False
+        self.version += 1
+        self._facts = None
+        return True
 
     def _merge(self, found: pl.Schema) -> None:
         """Union of keys; where types differ, the one both read as (Float64 and String:
@@ -138,39 +170,40 @@ def widen(dtype: PolarsDataType) -> pl.DataType:
     return dtype if isinstance(dtype, pl.DataType) else dtype()
 
 
-def _names_collide(schema: dict[str, pl.DataType]) -> bool:
-    """Whether two columns flatten to one name (`"a/b"` and `"a": {"b": ..}`): which one
-    wins then depends on column order, which only full inference gives as it does."""
+@dataclass(frozen=True)
+class _Facts:
+    """What the checks after each parse need to know of a schema, found once per schema."""
+
+    collide: bool  # two columns flatten to one name
+    lists: bool  # some column, or field, is a list
+    flat: bool  # no column is an object
+    text: list[pl.Expr]  # the text columns and fields
+
+
+def _facts(schema: dict[str, pl.DataType]) -> _Facts:
+    """Whether two columns flatten to one name (`"a/b"` and `"a": {"b": ..}`: which one
+    wins then depends on column order, which only full inference gives as it does), and
+    the kinds of columns the schema has."""
     names: set[str] = set()
-    pending: list[tuple[str, PolarsDataType]] = list(schema.items())
-    while pending:
-        name, dtype = pending.pop()
-        if isinstance(dtype, pl.Struct):
-            pending.extend((f"{name}/{f.name}", f.dtype) for f in dtype.fields)
-        if name in names:
-            return True
-        names.add(name)
-    return False
-
-
-def _may_hide_depth(frame: pl.DataFrame) -> bool:
-    """Whether a line nested deeper than MAX_DEPTH could have been read without the counts
-    differing: only lists of lists can (objects have keys), read as a list, or as text
-    starting with '[' under a key the schema reads as text. Objects nested in the schema
-    are at most MAX_DEPTH deep: it is learnt from lines that passed the depth scan."""
+    collide = lists = False
     text: list[pl.Expr] = []
-    pending: list[tuple[pl.Expr, PolarsDataType]] = [
-        (pl.col(name), dtype) for name, dtype in frame.schema.items()
+    pending: list[tuple[str, pl.Expr, PolarsDataType]] = [
+        (name, pl.col(name), dtype) for name, dtype in schema.items()
     ]
     while pending:
-        expr, dtype = pending.pop()
-        if isinstance(dtype, (pl.List, pl.Array)):
-            return True  # a rare shape in logs: the exact scan decides
+        name, expr, dtype = pending.pop()
         if isinstance(dtype, pl.Struct):
-            pending.extend((expr.struct.field(f.name), f.dtype) for f in dtype.fields)
+            pending.extend(
+                (f"{name}/{f.name}", expr.struct.field(f.name), f.dtype) for f in dtype.fields
+            )
+        elif isinstance(dtype, (pl.List, pl.Array)):
+            lists = True
         elif dtype == pl.String:
-            text.append(expr.str.starts_with("[").any())
-    return bool(text) and bool(frame.select(pl.any_horizontal(text)).item())
+            text.append(expr)
+        collide = collide or name in names
+        names.add(name)
+    flat = not any(isinstance(dtype, pl.Struct) for dtype in schema.values())
+    return _Facts(collide, lists, flat, text)
 
 
 def _parse(data: bytes, schema: dict[str, pl.DataType] | None) -> pl.DataFrame | None:
