@@ -10,6 +10,8 @@ Contenders (each run in its own fresh Python process, round-robin, ``--repeat`` 
 
 Wall time is measured around the whole process (interpreter start-up and imports included),
 because that is what a user waits for. Scripts (a) and (b) also report their in-process time.
+CPU time (user + system of the process, every thread) is reported too: on a shared machine it
+varies far less than wall time. ``--split`` adds check_split.py's in-process CPU split.
 
 Peak memory: every run goes through ``MEASURE``, a tiny wrapper (``python -I -S``, ~8 MB) that
 ``posix_spawn``s the contender and reaps it with ``os.wait4``, which returns the kernel's
