@@ -189,36 +189,12 @@ def _absent(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
 
 
 def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
-    """Mann–Kendall S for every window at once: sum over lags of windowed sign sums."""
+    """The first window (or run of `persist` windows) that fires; see `_firing`."""
     n, w = len(values), int(p.window or 0)
     starts = n - w + 1
-    s = np.zeros(starts)
-    for lag in range(1, w):  # loop over lags (<= window), each step vectorised over all rows
-        signs = np.sign(values[lag:] - values[:-lag])
-        cum = np.concatenate(([0.0], np.cumsum(signs)))
-        s += cum[w - lag : w - lag + starts] - cum[:starts]
-    variance = w * (w - 1) * (2 * w + 5) / 18.0
-    z = (s - np.sign(s)) / np.sqrt(variance)
-    below = -_sign(p) * z
-    # p-values only where one can be under alpha (the normal CDF rises with its argument),
-    # and the level, noise and effect only of the windows that pass: a few percent of them
-    maybe = np.flatnonzero(below <= _significant_below(p.alpha))
-    pvalues = np.ones(starts)
-    pvalues[maybe] = _ndtr_array(below[maybe])
-    firing = maybe[pvalues[maybe] < p.alpha]
+    firing, pvalues = _firing(values, p)
     if firing.size == 0:
         return []
-    # the level must have moved in `direction` too (median of the last third against the
-    # first): what the message quotes, so it can never say "rising" of a falling window
-    moved = _sign(p) * _thirds(values, w, firing)
-    keep = moved > 0
-    if p.min_effect > 0:
-        scale = _noise(values, w)[firing]  # the run's scale before the window
-        # too early for one: the window's own step-to-step noise (a clean rise still fires)
-        early = ~np.isfinite(scale)
-        scale[early] = _own_noise(values, w, firing[early])
-        keep &= moved >= p.min_effect * scale
-    firing = firing[keep]
     if p.min_slope > 0 and firing.size:
         firing = np.array(
             [
@@ -286,6 +262,41 @@ def _significant_below(alpha: float) -> float:
         else:
             low = middle
     return high + 1e-6
+
+
+def _firing(values: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """The windows (by first point) significant in `direction`, moved in it and by
+    `min_effect`, and the p-values (1 where none was needed). Mann–Kendall S for every
+    window at once: sum over lags of windowed sign sums."""
+    n, w = len(values), int(p.window or 0)
+    starts = n - w + 1
+    s = np.zeros(starts)
+    for lag in range(1, w):  # loop over lags (<= window), each step vectorised over all rows
+        signs = np.sign(values[lag:] - values[:-lag])
+        cum = np.concatenate(([0.0], np.cumsum(signs)))
+        s += cum[w - lag : w - lag + starts] - cum[:starts]
+    variance = w * (w - 1) * (2 * w + 5) / 18.0
+    z = (s - np.sign(s)) / np.sqrt(variance)
+    below = -_sign(p) * z
+    # p-values only where one can be under alpha (the normal CDF rises with its argument),
+    # and the level, noise and effect only of the windows that pass: a few percent of them
+    maybe = np.flatnonzero(below <= _significant_below(p.alpha))
+    pvalues = np.ones(starts)
+    pvalues[maybe] = _ndtr_array(below[maybe])
+    firing = maybe[pvalues[maybe] < p.alpha]
+    if firing.size == 0:
+        return firing, pvalues
+    # the level must have moved in `direction` too (median of the last third against the
+    # first): what the message quotes, so it can never say "rising" of a falling window
+    moved = _sign(p) * _thirds(values, w, firing)
+    keep = moved > 0
+    if p.min_effect > 0:
+        scale = _noise(values, w)[firing]  # the run's scale before the window
+        # too early for one: the window's own step-to-step noise (a clean rise still fires)
+        early = ~np.isfinite(scale)
+        scale[early] = _own_noise(values, w, firing[early])
+        keep &= moved >= p.min_effect * scale
+    return firing[keep], pvalues
 
 
 def _thirds(values: np.ndarray, w: int, rows: np.ndarray) -> np.ndarray:
