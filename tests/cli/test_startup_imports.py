@@ -87,6 +87,13 @@ def test_a_small_check_loads_only_what_it_uses(tmp_path: Path) -> None:
         (["check", "--help"], 0),
         (["rules", "list", "--pack", "kto"], 0),
         (["tail", "sample_logs/kto_healthy", "-n", "3"], 0),
+        (["report", "--help"], 0),
+        (["diff", "--help"], 0),
+        (["metrics", "--help"], 0),
+        (["export", "--help"], 0),
+        (["explain", "--help"], 0),
+        (["--help"], 0),
+        (["chek", "sample_logs/kto_healthy"], 2),
     ],
 )
 def test_main_builds_only_the_named_command_and_answers_as_the_full_app(
@@ -102,4 +109,38 @@ def test_main_builds_only_the_named_command_and_answers_as_the_full_app(
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env
     )
     assert proc.returncode == code, proc.stderr
-    assert proc.stdout == cli(argv, exit_code=code).stdout
+    full = cli(argv, exit_code=code)
+    assert proc.stdout == full.stdout
+    assert proc.stderr == full.stderr
+
+
+def test_a_command_imports_only_its_own_command_module() -> None:
+    code = (
+        "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
+        "from logscope.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "print(sorted(m for m in sys.modules if m.startswith('logscope.cli.')))\n"
+    )
+    _, out = _loaded(code)
+    assert out == str(
+        [
+            "logscope.cli.boundary",
+            "logscope.cli.check",
+            "logscope.cli.coercion",
+            "logscope.cli.common",
+        ]
+    )
+
+
+def test_the_full_app_lists_commands_in_the_same_order_whatever_was_imported_first() -> None:
+    code = (
+        "import logscope.cli.tail, logscope.cli.explain\n"
+        "from logscope.cli import app\n"
+        "import typer.main\n"
+        "print(list(typer.main.get_command(app).commands))\n"
+    )
+    _, out = _loaded(code)
+    assert out == str(["check", "report", "diff", "metrics", "export", "explain", "tail", "rules"])
