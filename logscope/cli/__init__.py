@@ -40,8 +40,13 @@ def main() -> None:
         sys.stdout.write(f"logscope {__version__}\n")
         sys.stdout.flush()
         return
+    from logscope.cli.startup import console, loading
+
+    console()
     name = _command_name(args)
-    _only(_app(name), name)()
+    with loading():  # Typer, the command's module and its options (see cli/startup.py)
+        app = _only(_app(name), name)
+    app()
 
 
 def _app(name: str | None = None) -> typer.Typer:

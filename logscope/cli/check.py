@@ -154,9 +154,12 @@ def check(
     is ignored; --show-settings prints what applies. Unknown rule or pack names are an
     error, as is a selection that leaves a run no rule to check (unless --allow-empty).
     """
-    from logscope.ingest import ReadOptions
-    from logscope.pipeline import check as run_check
-    from logscope.report import REPORTERS, Document, Layout
+    from logscope.cli.startup import loading
+
+    with loading():  # Polars, numpy, the rules and checks (see cli/startup.py)
+        from logscope.ingest import ReadOptions
+        from logscope.pipeline import check as run_check
+        from logscope.report import REPORTERS, Document, Layout
 
     if not paths and not show_settings:
         raise typer.BadParameter("name at least one run to check", param_hint="'PATHS...'")

@@ -131,6 +131,7 @@ def test_a_command_imports_only_its_own_command_module() -> None:
             "logscope.cli.check",
             "logscope.cli.coercion",
             "logscope.cli.common",
+            "logscope.cli.startup",
         ]
     )
 
