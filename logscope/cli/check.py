@@ -156,10 +156,13 @@ def check(
     """
     from logscope.cli.startup import loading
 
-    with loading():  # Polars, numpy, the rules and checks (see cli/startup.py)
+    with loading():  # Polars, numpy, the rules and checks, Rich (see cli/startup.py)
         from logscope.ingest import ReadOptions
         from logscope.pipeline import check as run_check
         from logscope.report import REPORTERS, Document, Layout
+
+        if not REPORTERS[output_format].machine or output is not None:
+            import logscope.report.terminal  # noqa: F401  (the table shown on stdout)
 
     if not paths and not show_settings:
         raise typer.BadParameter("name at least one run to check", param_hint="'PATHS...'")
