@@ -38,6 +38,8 @@ KEYS = {"rules", "set", "select", "ignore", "pack"}
 
 @dataclass(frozen=True)
 class ProjectConfig:
+    """What a logscope.yaml or [tool.logscope] table sets, and where it was found."""
+
     path: Path | None = None
     rules: list[Path] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)
