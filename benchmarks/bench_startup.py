@@ -7,8 +7,8 @@ max, and the load average. CPU time is the steadier figure on a shared machine.
 
 The floor is timed in the same rounds: `python -c pass`, `import polars`, `import polars,
 numpy` and those plus Typer and Rich's console and table (what `check` cannot do without:
-reading, the checks' arithmetic, the command line, the terminal report); then what `check`
-costs above each floor.
+reading, the checks' arithmetic, the command line, the terminal report), the last also with
+the garbage collector off (as `check` imports them); then what `check` costs above each.
 
 Two ways of starting are measured:
 - `script`: what `pip install` puts on PATH as `logscope` (a wrapper that imports
@@ -61,6 +61,9 @@ FLOOR = {
     "floor: import polars": "import polars",
     "floor: import polars, numpy": "import polars, numpy",
     "floor: + typer, rich table": "import polars, numpy, typer, rich.console, rich.table",
+    # the same with the garbage collector off, as `check` imports them (cli/startup.py)
+    "floor: the same, GC off": "import gc; gc.disable(); "
+    "import polars, numpy, typer, rich.console, rich.table",
 }
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
