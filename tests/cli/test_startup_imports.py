@@ -20,6 +20,15 @@ HEAVY = ("polars", "numpy", "scipy", "pyarrow", "plotly", "yaml", "rich", "typer
 # for one with a [tool.logscope] table, unlike this checkout's), HTML entities (HTML and
 # Markdown escaping), gzip (compressed logs), Rich's emoji table (`:name:` codes)
 AVOIDABLE = ("tomllib", "html", "gzip", "rich._emoji_codes")
+# `logscope check sample_logs/kto_healthy -qq` run as the console script runs it
+SMALL_CHECK = (
+    "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
+    "from logscope.cli import main\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit as exc:\n"
+    "    assert exc.code == 0, exc.code\n"
+)
 REPORT = "print('LOADED', ','.join(m for m in {heavy!r} if m in sys.modules))"
 
 
@@ -69,19 +78,11 @@ def test_version_among_other_arguments_is_typers_to_answer(cli) -> None:  # type
 
 
 def test_a_small_check_loads_only_what_it_uses(tmp_path: Path) -> None:
-    code = (
-        "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
-        "from logscope.cli import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exc:\n"
-        "    assert exc.code == 0, exc.code\n"
-    )
     env = {"LOGSCOPE_CACHE_DIR": str(tmp_path / "cache")}
-    first, _ = _loaded(code, env)  # parses the built-in packs, then caches them
+    first, _ = _loaded(SMALL_CHECK, env)  # parses the built-in packs, then caches them
     unused = {"scipy", "pydantic", "plotly", "pyarrow", *AVOIDABLE}
     assert "yaml" in first and first.isdisjoint(unused)
-    again, _ = _loaded(code, env)
+    again, _ = _loaded(SMALL_CHECK, env)
     assert again.isdisjoint({"yaml", *unused})
     assert {"polars", "numpy"} <= again  # (it did read and check the run)
 
@@ -122,15 +123,7 @@ def test_main_builds_only_the_named_command_and_answers_as_the_full_app(
 
 
 def test_a_command_imports_only_its_own_command_module() -> None:
-    code = (
-        "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
-        "from logscope.cli import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exc:\n"
-        "    assert exc.code == 0, exc.code\n"
-        "print(sorted(m for m in sys.modules if m.startswith('logscope.cli.')))\n"
-    )
+    code = SMALL_CHECK + "print(sorted(m for m in sys.modules if m.startswith('logscope.cli.')))\n"
     _, out = _loaded(code)
     assert out == str(
         [
