@@ -129,7 +129,7 @@ def floor_summary(results: Results, check: str) -> None:
         floor_walls, floor_cpus, _ = results[name]
         extra_wall = statistics.median(walls) - statistics.median(floor_walls)
         extra_cpu = statistics.median(cpus) - statistics.median(floor_cpus)
-        print(f"  {name:32s} +{extra_wall:6.3f} s wall  +{extra_cpu:6.3f} s cpu")
+        print(f"  {name:32s} {extra_wall:+7.3f} s wall  {extra_cpu:+7.3f} s cpu")
 
 
 def import_profile(command: list[str], env: dict[str, str], top: int) -> None:
