@@ -29,7 +29,6 @@ from logscope.ingest import tftensor
 from logscope.ingest.protowire import (
     Bytes,
     Malformed,
-    Tokens,
     fields,
     safe_fields,
     tokens,
@@ -117,39 +116,50 @@ def decode(data: Buffer, records: Records, plugins: dict[str, Plugin]) -> Decode
     out = Decoded(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0), step, wall, [])
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for lo in range(0, count, BATCH):
+        hi = min(count, lo + BATCH)
+        whole = _single_scalars(b, records.start[lo:hi], records.end[lo:hi])
+        hit = lo + np.flatnonzero(whole.ok)
+        out.wall[hit], out.step[hit] = whole.wall, whole.step
         values = _Values()
-        _events(b, records, lo, min(count, lo + BATCH), out, values)
+        _events(b, records, lo + np.flatnonzero(~whole.ok), out, values)
         record, start, end = values.arrays()
-        pieces.append(_read_values(b, record, start, end, records, plugins, out))
+        fields = _value_fields(b, start, end)
+        if len(record):  # values of the records the whole-record layout did not match
+            record, fields = _merge(hit, whole.fields, record, fields)
+        else:
+            record, fields = hit, whole.fields
+        pieces.append(_read_values(b, record, fields, records, plugins, out))
     if pieces:
         out.record, out.tag, out.value = (np.concatenate(col) for col in zip(*pieces, strict=True))
     return out
 
 
-def _events(b: Bytes, records: Records, lo: int, hi: int, out: Decoded, values: _Values) -> None:
-    """Event level of records [lo, hi): step, wall time, and the Summary's value spans."""
-    start, end = records.start[lo:hi], records.end[lo:hi]
+def _events(b: Bytes, records: Records, index: np.ndarray, out: Decoded, values: _Values) -> None:
+    """Event level of the records at `index`: step, wall time, and the Summary's value spans."""
+    if len(index) == 0:
+        return
+    start, end = records.start[index], records.end[index]
     fast = _event_template(b, start, end)
     hit = np.flatnonzero(fast.ok)
-    out.wall[lo + hit], out.step[lo + hit] = fast.wall[hit], fast.step[hit]
+    out.wall[index[hit]], out.step[index[hit]] = fast.wall[hit], fast.step[hit]
     summary_start, summary_end = fast.start[hit], end[hit]
-    summary_record = lo + hit
+    summary_record = index[hit]
     rest = np.flatnonzero(~fast.ok)
     if len(rest):
         tok = tokens(b, start[rest], end[rest])
         special = tok.bad.copy()
         special[tok.msg[~np.isin(tok.key >> 3, list(_EVENT_FIELDS))]] = True
         msg, pos, _ = tok.select(1, 1)
-        out.wall[lo + rest[msg]] = b.read("<u8", pos).view(np.float64)
+        out.wall[index[rest[msg]]] = b.read("<u8", pos).view(np.float64)
         msg, _, val = tok.select(2, 0)
-        out.step[lo + rest[msg]] = val
+        out.step[index[rest[msg]]] = val
         has, pos, size = tok.first(len(rest), 5, 2)
         plain = np.flatnonzero(has & ~special)
         summary_start = np.concatenate([summary_start, pos[plain]])
         summary_end = np.concatenate([summary_end, pos[plain] + size[plain]])
-        summary_record = np.concatenate([summary_record, lo + rest[plain]])
+        summary_record = np.concatenate([summary_record, index[rest[plain]]])
         for i in rest[special].tolist():
-            _slow(b, lo + i, records, out, values)
+            _slow(b, int(index[i]), records, out, values)
     _summaries(b, summary_record, summary_start, summary_end, values, out, records)
 
 
@@ -240,8 +250,7 @@ def _slow(b: Bytes, rec: int, records: Records, out: Decoded, values: _Values) -
 def _read_values(
     b: Bytes,
     record: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
+    fields: _ValueFields,
     records: Records,
     plugins: dict[str, Plugin],
     out: Decoded,
@@ -249,18 +258,13 @@ def _read_values(
     """Value level: tag, then simple_value or a scalar tensor; other kinds are counted.
     Returns (record, tag id into out.tags, value) of the scalars found."""
     count = len(record)
-    fields = _value_fields(b, start, end)
-    tok = fields.tok
     for i in np.flatnonzero(fields.bad).tolist():
         _report_bad(b, int(record[i]), records, out)
     has_simple, simple_pos = fields.has_simple, fields.simple_pos
     tag_pos, tag_len = fields.tag_pos, fields.tag_len
     has_tensor, tensor_pos, tensor_len = fields.has_tensor, fields.tensor_pos, fields.tensor_len
     has_meta, meta_pos, meta_len = fields.has_meta, fields.meta_pos, fields.meta_len
-    for num, kind in _SKIPPED.items():
-        msg, _, _ = tok.select(num, 2)
-        if len(msg):
-            out.skipped[kind] += len(np.unique(msg))
+    out.skipped.update(fields.skipped)
     ok = ~fields.bad & (tag_len > 0) & (has_simple | has_tensor)
     untagged = ~fields.bad & (tag_len == 0) & (has_simple | has_tensor)
     out.skipped["untagged value"] += int(np.count_nonzero(untagged))
@@ -306,7 +310,7 @@ class _ValueFields:
     """Where each Value's parts are (positions are -1/False where absent)."""
 
     count: int
-    tok: Tokens = field(init=False)
+    skipped: Counter[str] = field(default_factory=Counter)  # values of kinds not read
     bad: np.ndarray = field(init=False)
     tag_pos: np.ndarray = field(init=False)
     tag_len: np.ndarray = field(init=False)
@@ -322,13 +326,35 @@ class _ValueFields:
     direct_pos: np.ndarray = field(init=False)  # where its 4 bytes are
 
     def __post_init__(self) -> None:
-        self.direct_pos = np.zeros(self.count, dtype=np.int64)
-        for name in ("bad", "has_simple", "has_tensor", "has_meta", "direct"):
+        for name in _FLAGS:
             setattr(self, name, np.zeros(self.count, dtype=bool))
-        for name in ("tag_pos", "tag_len", "simple_pos", "tensor_pos", "tensor_len"):
+        for name in _SPANS:
             setattr(self, name, np.zeros(self.count, dtype=np.int64))
-        self.meta_pos = np.zeros(self.count, dtype=np.int64)
-        self.meta_len = np.zeros(self.count, dtype=np.int64)
+
+    def joined(self, other: _ValueFields, order: np.ndarray) -> _ValueFields:
+        """This one's rows, then `other`'s, put in `order`."""
+        both = _ValueFields(0, self.skipped + other.skipped)
+        both.count = len(order)
+        for name in (*_FLAGS, *_SPANS):
+            column = np.concatenate([getattr(self, name), getattr(other, name)])
+            setattr(both, name, column[order])
+        return both
+
+
+_FLAGS = ("bad", "has_simple", "has_tensor", "has_meta", "direct")
+_SPANS = (
+    *("tag_pos", "tag_len", "simple_pos", "tensor_pos", "tensor_len"),
+    *("meta_pos", "meta_len", "direct_pos"),
+)
+
+
+def _merge(
+    record: np.ndarray, fields: _ValueFields, more: np.ndarray, more_fields: _ValueFields
+) -> tuple[np.ndarray, _ValueFields]:
+    """Two sets of values (each in write order, from different records) in write order."""
+    both = np.concatenate([record, more])
+    order = np.argsort(both, kind="stable")
+    return both[order], fields.joined(more_fields, order)
 
 
 def _value_fields(b: Bytes, start: np.ndarray, end: np.ndarray) -> _ValueFields:
@@ -346,9 +372,13 @@ def _value_fields(b: Bytes, start: np.ndarray, end: np.ndarray) -> _ValueFields:
     f.has_simple[hit], f.simple_pos[hit] = True, tag_end[hit] + 1
     rest = np.flatnonzero(~ok)
     rest = rest[~_tf2_scalars(b, start[rest], end[rest], rest, f)]
-    f.tok = tok = tokens(b, start[rest], end[rest])
+    tok = tokens(b, start[rest], end[rest])
     tok.msg = rest[tok.msg]
     f.bad[rest] = tok.bad
+    for num, kind in _SKIPPED.items():
+        msg, _, _ = tok.select(num, 2)
+        if len(msg):
+            f.skipped[kind] += len(np.unique(msg))
     count = len(start)
     has_tag, pos, size_ = tok.first(count, 1, 2)
     has_node, node_pos, node_len = tok.first(count, 7, 2)
@@ -398,6 +428,76 @@ def _tf2_scalars(
     f.meta_len[index[meta]] = meta_len[meta]
     matched: np.ndarray = ok
     return matched
+
+
+@dataclass
+class _Whole:
+    """Records that are one plain scalar event: their step, wall time and Value parts."""
+
+    ok: np.ndarray  # per record
+    wall: np.ndarray  # per matching record, as the rest
+    step: np.ndarray
+    fields: _ValueFields
+
+
+_SIMPLE_HEAD = 0x0A00_0A00_2A  # 0x2a S 0x0a V 0x0a: Event.summary, Summary.value, Value.tag
+
+
+def _single_scalars(b: Bytes, start: np.ndarray, end: np.ndarray) -> _Whole:
+    """The whole-record layout of one scalar per event, checked for all records at once:
+    0x09 wall_time, optional 0x10 step, 0x2a Summary{0x0a Value{0x0a tag, then either
+    0x15 simple_value (torch, tensorboardX) or tf.summary.scalar's float32 tensor
+    (_tf2_scalars: optional metadata)}}, every length one byte and each message running
+    exactly to the end of its parent. Anything else (file_version, several values,
+    other fields or orders, long tags) is left to the general path."""
+    last = b.n - 1
+    count = len(start)
+    ok = (end - start >= 21) & (b.u8[np.minimum(start, last)] == 0x09)
+    at = start + 9
+    has_step = ok & (b.u8[np.minimum(at, last)] == 0x10)
+    step = np.zeros(count, dtype=np.int64)
+    after = at.copy()
+    sel = np.flatnonzero(has_step)
+    if len(sel):
+        raw, length, bad = varint(b, at[sel] + 1, end[sel])
+        step[sel] = raw.view(np.int64)
+        after[sel] += 1 + length
+        ok[sel[bad]] = False
+    head = b.read("<u8", np.minimum(after, b.n - 8))
+    size = end - after - 2  # Summary length if it runs to the end of the record
+    tag_len = ((head >> np.uint64(40)) & np.uint64(0xFF)).astype(np.int64)
+    expect = (
+        np.uint64(_SIMPLE_HEAD)
+        | (size.astype(np.uint64) << np.uint64(8))
+        | ((size - 2).astype(np.uint64) << np.uint64(24))
+    )
+    ok &= (size >= 8) & (size < 0x80) & (tag_len >= 1) & (tag_len < 0x80)
+    ok &= (head & np.uint64(0xFF_FFFF_FFFF)) == expect
+    tag_pos = after + 6
+    tag_end = tag_pos + tag_len
+    rest = end - tag_end  # bytes of the Value after its tag
+    kind = b.u8[np.minimum(tag_end, last)]
+    simple = ok & (rest == 5) & (kind == 0x15)
+    tensor = ok & (rest >= 12) & (kind == 0x42)
+    sel = np.flatnonzero(tensor)
+    tensor[sel] = b.read("<u8", tag_end[sel]) == np.uint64(_TF2_TENSOR)
+    meta_at = tag_end + 12
+    meta_len = b.u8[np.minimum(meta_at + 1, last)].astype(np.int64)
+    has_meta = tensor & (rest > 12)
+    sel = np.flatnonzero(has_meta)
+    fine = (b.u8[meta_at[sel]] == 0x4A) & (meta_len[sel] < 0x80)
+    tensor[sel] = fine & (meta_at[sel] + 2 + meta_len[sel] == end[sel])
+    has_meta &= tensor
+    ok &= simple | tensor
+    hit = np.flatnonzero(ok)
+    f = _ValueFields(len(hit))
+    f.tag_pos, f.tag_len = tag_pos[hit], tag_len[hit]
+    f.has_simple, f.simple_pos = simple[hit], tag_end[hit] + 1
+    f.has_tensor, f.tensor_pos = tensor[hit], tag_end[hit] + 2
+    f.tensor_len = np.where(f.has_tensor, 10, 0)
+    f.direct, f.direct_pos = f.has_tensor, tag_end[hit] + 8
+    f.has_meta, f.meta_pos, f.meta_len = has_meta[hit], meta_at[hit] + 2, meta_len[hit]
+    return _Whole(ok, b.read("<u8", start[hit] + 1).view(np.float64), step[hit], f)
 
 
 def _intern(
