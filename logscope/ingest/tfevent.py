@@ -39,7 +39,7 @@ from logscope.ingest.protowire import (
 if TYPE_CHECKING:
     from logscope.ingest.tfrecord import Buffer, Records
 
-BATCH = 1 << 18  # records decoded together: bounds temporary memory
+BATCH = 1 << 16  # records decoded together: bounds temporary memory
 START = 1  # SessionLog.START
 SCALAR_CLASS = 1  # SummaryMetadata.DataClass.SCALAR
 _SKIPPED = {3: "histogram", 4: "image", 5: "histogram", 6: "audio"}  # Value fields
@@ -441,6 +441,14 @@ class _Whole:
 
 
 _SIMPLE_HEAD = 0x0A00_0A00_2A  # 0x2a S 0x0a V 0x0a: Event.summary, Summary.value, Value.tag
+_HIGH_BITS = np.uint64(0x8080_8080_8080)  # the continuation bits of six varint bytes
+_GATHER_BITS = np.uint64(0x0002_0408_1020_4081)  # moves bit 8j+7 to bit 56+j
+# varint length (1-6) from the continuation bits of its first six bytes; 0 = longer
+_VARINT_LENGTH = np.array(
+    [next((j + 1 for j in range(6) if not m >> j & 1), 0) for m in range(256)], dtype=np.int64
+)
+_SEVEN = [np.uint64(0x7F << (7 * j)) for j in range(6)]
+_LOW = np.array([(1 << (7 * k)) - 1 for k in range(7)], dtype=np.uint64)
 
 
 def _single_scalars(b: Bytes, start: np.ndarray, end: np.ndarray) -> _Whole:
@@ -449,55 +457,72 @@ def _single_scalars(b: Bytes, start: np.ndarray, end: np.ndarray) -> _Whole:
     0x15 simple_value (torch, tensorboardX) or tf.summary.scalar's float32 tensor
     (_tf2_scalars: optional metadata)}}, every length one byte and each message running
     exactly to the end of its parent. Anything else (file_version, several values,
-    other fields or orders, long tags) is left to the general path."""
-    last = b.n - 1
+    other fields or orders, long tags or steps) is left to the general path.
+
+    Each record is read as a few 8-byte words (its start, the step, the nested headers,
+    its last 8 bytes), so the check costs a handful of gathers per record."""
     count = len(start)
-    ok = (end - start >= 21) & (b.u8[np.minimum(start, last)] == 0x09)
-    at = start + 9
-    has_step = ok & (b.u8[np.minimum(at, last)] == 0x10)
-    step = np.zeros(count, dtype=np.int64)
-    after = at.copy()
-    sel = np.flatnonzero(has_step)
-    if len(sel):
-        raw, length, bad = varint(b, at[sel] + 1, end[sel])
-        step[sel] = raw.view(np.int64)
-        after[sel] += 1 + length
-        ok[sel[bad]] = False
-    head = b.read("<u8", np.minimum(after, b.n - 8))
-    size = end - after - 2  # Summary length if it runs to the end of the record
+    fits = np.flatnonzero(end - start >= 21)  # the smallest such record
+    if len(fits) < count:
+        whole = _single_scalars(b, start[fits], end[fits])
+        ok = np.zeros(count, dtype=bool)
+        ok[fits[whole.ok]] = True
+        return _Whole(ok, whole.wall, whole.step, whole.fields)
+    words = b.views["<u8"]
+    w0, w1 = words[start], words[start + 8]
+    wall = ((w0 >> np.uint64(8)) | (w1 << np.uint64(56))).view(np.float64)
+    ok = (w0 & np.uint64(0xFF)) == 0x09
+    has_step = ((w1 >> np.uint64(8)) & np.uint64(0xFF)) == 0x10
+    varint_bytes = w1 >> np.uint64(16)
+    more = ((varint_bytes & _HIGH_BITS) * _GATHER_BITS) >> np.uint64(56)
+    size = _VARINT_LENGTH[more]  # step's byte count
+    ok &= ~has_step | (size > 0)
+    size = np.where(has_step, size, 0)
+    step = varint_bytes & _SEVEN[0]
+    for j in range(1, int(size.max())):  # drop the continuation bits: 7 bits per byte
+        step |= (varint_bytes >> np.uint64(j)) & _SEVEN[j]
+    step = (step & _LOW[size]).view(np.int64)
+    after = start + 9 + size + has_step
+    head = words[np.minimum(after, b.n - 8)]
+    summary = end - after - 2  # the Summary's length if it runs to the end of the record
+    expect = summary * 0x100_0100 + (_SIMPLE_HEAD - (2 << 24))  # S at byte 1, S - 2 at byte 3
+    ok &= (summary >= 8) & (summary < 0x80)
+    ok &= (head & np.uint64(0xFF_FFFF_FFFF)).view(np.int64) == expect
     tag_len = ((head >> np.uint64(40)) & np.uint64(0xFF)).astype(np.int64)
-    expect = (
-        np.uint64(_SIMPLE_HEAD)
-        | (size.astype(np.uint64) << np.uint64(8))
-        | ((size - 2).astype(np.uint64) << np.uint64(24))
-    )
-    ok &= (size >= 8) & (size < 0x80) & (tag_len >= 1) & (tag_len < 0x80)
-    ok &= (head & np.uint64(0xFF_FFFF_FFFF)) == expect
-    tag_pos = after + 6
-    tag_end = tag_pos + tag_len
-    rest = end - tag_end  # bytes of the Value after its tag
-    kind = b.u8[np.minimum(tag_end, last)]
-    simple = ok & (rest == 5) & (kind == 0x15)
-    tensor = ok & (rest >= 12) & (kind == 0x42)
-    sel = np.flatnonzero(tensor)
-    tensor[sel] = b.read("<u8", tag_end[sel]) == np.uint64(_TF2_TENSOR)
-    meta_at = tag_end + 12
-    meta_len = b.u8[np.minimum(meta_at + 1, last)].astype(np.int64)
-    has_meta = tensor & (rest > 12)
-    sel = np.flatnonzero(has_meta)
-    fine = (b.u8[meta_at[sel]] == 0x4A) & (meta_len[sel] < 0x80)
-    tensor[sel] = fine & (meta_at[sel] + 2 + meta_len[sel] == end[sel])
-    has_meta &= tensor
+    ok &= (tag_len >= 1) & (tag_len < 0x80)
+    tag_end = after + 6 + tag_len
+    tail = words[end - 8]  # 0x15 and the float32 of a simple_value
+    simple = ok & (tag_end == end - 5) & (((tail >> np.uint64(24)) & np.uint64(0xFF)) == 0x15)
+    tensor = np.zeros(count, dtype=bool)
+    has_meta = np.zeros(count, dtype=bool)
+    meta_len = np.zeros(count, dtype=np.int64)
+    maybe = np.flatnonzero(ok & ~simple & (end - tag_end >= 12))
+    if len(maybe):  # tf.summary.scalar's tensor, then nothing or a short metadata
+        at = tag_end[maybe]
+        tensor[maybe] = words[at] == np.uint64(_TF2_TENSOR)
+        meta = b.views["<u2"][np.minimum(at + 12, b.n - 2)]
+        size_ = (meta >> 8).astype(np.int64)
+        with_meta = ((meta & 0xFF) == 0x4A) & (size_ < 0x80) & (at + 14 + size_ == end[maybe])
+        tensor[maybe] &= (at + 12 == end[maybe]) | with_meta
+        has_meta[maybe] = tensor[maybe] & with_meta
+        meta_len[maybe] = size_
     ok &= simple | tensor
+    every = bool(ok.all())
     hit = np.flatnonzero(ok)
-    f = _ValueFields(len(hit))
-    f.tag_pos, f.tag_len = tag_pos[hit], tag_len[hit]
-    f.has_simple, f.simple_pos = simple[hit], tag_end[hit] + 1
-    f.has_tensor, f.tensor_pos = tensor[hit], tag_end[hit] + 2
-    f.tensor_len = np.where(f.has_tensor, 10, 0)
-    f.direct, f.direct_pos = f.has_tensor, tag_end[hit] + 8
-    f.has_meta, f.meta_pos, f.meta_len = has_meta[hit], meta_at[hit] + 2, meta_len[hit]
-    return _Whole(ok, b.read("<u8", start[hit] + 1).view(np.float64), step[hit], f)
+
+    def pick(column: np.ndarray) -> np.ndarray:
+        return column if every else column[hit]
+
+    tag_end = pick(tag_end)
+    f = _ValueFields(0)
+    f.count, f.bad = len(hit), np.zeros(len(hit), dtype=bool)
+    f.tag_pos, f.tag_len = tag_end - pick(tag_len), pick(tag_len)
+    f.has_simple, f.simple_pos = pick(simple), tag_end + 1
+    f.has_tensor, f.tensor_pos = pick(tensor), tag_end + 2
+    f.tensor_len = f.has_tensor * 10
+    f.direct, f.direct_pos = f.has_tensor, tag_end + 8
+    f.has_meta, f.meta_pos, f.meta_len = pick(has_meta), tag_end + 14, pick(meta_len)
+    return _Whole(ok, pick(wall), pick(step), f)
 
 
 def _intern(
@@ -511,18 +536,20 @@ def _intern(
     sel = np.flatnonzero(ok)
     if len(sel) == 0:
         return ids, []
-    pos, length = pos[sel], length[sel]
+    if len(sel) < len(pos):
+        pos, length = pos[sel], length[sel]
     words = []
     h = length.astype(np.uint64) * _HASH
+    direct = int(pos.max()) + 8 * ((int(length.max()) + 7) // 8) <= b.n
     for k in range((int(length.max()) + 7) // 8):
         rem = length - 8 * k
-        word = _word(b, pos + 8 * k, rem)
+        if direct:  # every word lies inside the file: read it, keep the tag's bytes
+            word = b.views["<u8"][pos + 8 * k] & _MASKS[np.clip(rem, 0, 8)]
+        else:
+            word = _word(b, pos + 8 * k, rem)
         words.append(word)
         h = (h ^ word) * _HASH
-    groups = np.unique(h)
-    inverse = np.searchsorted(groups, h)
-    first = np.zeros(len(groups), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(h))[::-1]
+    first, inverse = _groups(h)
     exact = all(np.array_equal(w, w[first][inverse]) for w in [length, *words])
     if not exact:  # a 64-bit hash collision: group by the bytes themselves
         keys = [
@@ -544,6 +571,28 @@ def _intern(
             names.append(name)
     ids[sel] = remap[inverse]
     return ids, names
+
+
+def _groups(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of equal hashes: each group's first row, and each row's group.
+
+    A run has few tags, so the top 16 bits of the hash usually tell them apart: one pass
+    into a 65,536-slot table instead of sorting; a shared slot falls back to np.unique."""
+    rows = np.arange(len(h))
+    slot = (h >> np.uint64(48)).astype(np.intp)
+    table = np.full(1 << 16, -1, dtype=np.int64)
+    table[slot[::-1]] = rows[::-1]  # with repeated slots the last assignment wins
+    rep = table[slot]
+    if np.array_equal(h[rep], h):
+        used = np.flatnonzero(table >= 0)
+        first = table[used]
+        table[used] = np.arange(len(used))
+        return first, table[slot]
+    groups = np.unique(h)
+    inverse = np.searchsorted(groups, h)
+    first = np.zeros(len(groups), dtype=np.int64)
+    first[inverse[::-1]] = rows[::-1]
+    return first, inverse
 
 
 def _word(b: Bytes, pos: np.ndarray, rem: np.ndarray) -> np.ndarray:
