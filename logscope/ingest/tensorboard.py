@@ -124,7 +124,12 @@ def _mapped(path: Path) -> Iterator[bytes | mmap.mmap]:
         if path.stat().st_size == 0:
             yield b""
             return
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        if hasattr(mmap, "MAP_POPULATE"):  # Linux: every page mapped in one call, as the
+            # reader touches them all (a fault per 4 KiB page costs more than its records)
+            flags = mmap.MAP_SHARED | mmap.MAP_POPULATE
+            mapped = mmap.mmap(handle.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+        else:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         try:
             yield mapped
         finally:
