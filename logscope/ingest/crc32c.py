@@ -25,7 +25,7 @@ _HIGH = np.array([~((1 << (8 * k)) - 1) & (2**64 - 1) for k in range(9)], dtype=
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[np.ndarray, ...]:
+def tables() -> tuple[np.ndarray, ...]:
     """Slicing-by-8 tables T0..T7, paired into four tables of 16-bit indices: the register
     after 8 bytes x (register already xored in) is U0[x0] ^ U1[x1] ^ U2[x2] ^ U3[x3],
     with x0..x3 the 16-bit quarters of x, lowest first."""
@@ -42,10 +42,10 @@ def _tables() -> tuple[np.ndarray, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _zeros(length: int) -> int:
+def zeros(length: int) -> int:
     """Standard CRC-32C of `length` zero bytes."""
     crc = 0xFFFFFFFF
-    table = _tables()
+    table = tables()
     for _ in range(length // 8):  # eight zero bytes: the register's own bytes, looked up
         crc = int(table[0][crc & 0xFFFF] ^ table[1][crc >> 16])
     byte = _byte_table()
@@ -75,7 +75,7 @@ def crcs(words: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     length = end - start
     rounds = int((length.max() + 7) // 8)
     whole = rounds - int((length.min() + 7) // 8) + (1 if np.any(length % 8) else 0)
-    u0, u1, u2, u3 = _tables()
+    u0, u1, u2, u3 = tables()
     crc = np.zeros(count, dtype=np.uint64)
     low = np.uint64(0xFFFF)
     for r in range(rounds):  # every range, in file order: the gathers stream through it
@@ -91,8 +91,8 @@ def crcs(words: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
             ^ u2[((x >> np.uint64(32)) & low).view(np.int64)]
             ^ u3[(x >> np.uint64(48)).view(np.int64)]
         ).astype(np.uint64)
-    zeros = np.zeros(int(length.max()) + 1, dtype=np.uint32)
+    constant = np.zeros(int(length.max()) + 1, dtype=np.uint32)
     for n in np.flatnonzero(np.bincount(length)).tolist():  # the lengths present
-        zeros[n] = _zeros(n)
-    out: np.ndarray = crc.astype(np.uint32) ^ zeros[length]
+        constant[n] = zeros(n)
+    out: np.ndarray = crc.astype(np.uint32) ^ constant[length]
     return out

@@ -541,12 +541,15 @@ def _intern(
     words = []
     h = length.astype(np.uint64) * _HASH
     direct = int(pos.max()) + 8 * ((int(length.max()) + 7) // 8) <= b.n
+    shortest = int(length.min())
     for k in range((int(length.max()) + 7) // 8):
         rem = length - 8 * k
-        if direct:  # every word lies inside the file: read it, keep the tag's bytes
-            word = b.views["<u8"][pos + 8 * k] & _MASKS[np.clip(rem, 0, 8)]
-        else:
+        if not direct:
             word = _word(b, pos + 8 * k, rem)
+        elif 8 * k + 8 <= shortest:  # a whole word of every tag
+            word = b.views["<u8"][pos + 8 * k]
+        else:  # every word lies inside the file: read it, keep the tag's bytes
+            word = b.views["<u8"][pos + 8 * k] & _MASKS[np.clip(rem, 0, 8)]
         words.append(word)
         h = (h ^ word) * _HASH
     first, inverse = _groups(h)
