@@ -3,9 +3,11 @@
 Decoding one record at a time in Python costs ~5 µs per record, and protobuf's own C parser
 ~8 µs once fields are read back into Python (measured, see benchmarks/README.md). Instead,
 each level (Event, Summary, Value, TensorProto) is decoded for all messages at once with
-numpy: first the layout real writers use is checked for every message in a few array
-operations (`_event_template`, `_value_fields`); the rest are tokenised field by field
-(protowire.tokens). Records that are not plain summaries (file_version, session_log,
+numpy. An event holding one scalar in the layout torch, tensorboardX or tf.summary.scalar
+writes is matched as a whole record, from a few 8-byte words (`_single_scalars`); for the
+other records, the layout real writers use is checked level by level in a few array
+operations (`_event_template`, `_value_fields`), and the rest are tokenised field by
+field (protowire.tokens). Records that are not plain summaries (file_version, session_log,
 graphs) or that fail to parse go through `_slow`, a plain Python walker that also says
 what is wrong with a damaged record. Scalar tensors: tftensor.py.
 

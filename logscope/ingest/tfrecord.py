@@ -1,14 +1,17 @@
 """TFRecord framing of TensorBoard event files: every record found, checked and located.
 
 A record is `uint64 length | uint32 masked CRC-32C of those 8 bytes | payload | uint32 masked
-CRC-32C of the payload`, little-endian. A healthy file is one unbroken chain of records, so
-the fast path finds all headers at once with numpy (a real header has a zero high half and a
-CRC that matches its length) and checks that they chain from byte 0; only a damaged file is
-walked record by record, which is where resynchronisation after corruption happens.
+CRC-32C of the payload`, little-endian. A healthy file is one unbroken chain of records.
+Most files log the same tags step after step, so record lengths repeat: `_predicted` reads
+a few records, finds the period, and checks the predicted headers all at once (length,
+zero high half, header CRC). Otherwise all headers are found at once with numpy (a real
+header has a zero high half and a CRC that matches its length) and checked to chain from
+byte 0; only a damaged file is walked record by record, which is where resynchronisation
+after corruption happens.
 
-Payload CRCs go through a compiled CRC-32C (google-crc32c): TensorBoard's pure-Python CRC is
-what makes its own loader slow (tensorboard#4354). One C call per record is the remaining
-per-record cost, which `verify=False` skips.
+Every payload's CRC is checked (crc32c.py: all records at once in numpy; a compiled call
+per record for the few long ones): TensorBoard's pure-Python CRC is what makes its own
+loader slow (tensorboard#4354). `verify=False` skips them.
 """
 
 from __future__ import annotations
