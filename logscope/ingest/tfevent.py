@@ -465,6 +465,9 @@ def _single_scalars(b: Bytes, start: np.ndarray, end: np.ndarray) -> _Whole:
     its last 8 bytes), so the check costs a handful of gathers per record."""
     count = len(start)
     fits = np.flatnonzero(end - start >= 21)  # the smallest such record
+    if len(fits) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Whole(np.zeros(count, dtype=bool), empty.astype(np.float64), empty, _ValueFields(0))
     if len(fits) < count:
         whole = _single_scalars(b, start[fits], end[fits])
         ok = np.zeros(count, dtype=bool)
