@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from logscope import __version__
@@ -70,4 +71,67 @@ def render(doc: Document, layout: Layout) -> str:
         "errors": list(doc.errors),  # inputs that could not be read at all
         "config": {"file": doc.config.file, "ignored": list(doc.config.ignored)},
     }
-    return json.dumps(document, indent=2, allow_nan=False, default=str) + "\n"
+    return dumps(document) + "\n"
+
+
+def dumps(value: Any, pad: str = "") -> str:
+    """`json.dumps(value, indent=2, allow_nan=False, default=str)`, byte for byte, nested
+    `pad` deep, without the pure-Python encoder's generator per value: with `indent` the
+    standard library never uses its C encoder, and a sweep's report is millions of values.
+    Leaves go through the C string escaper and `float.__repr__` as json does."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if kind is float:
+        return _float(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = pad + "  "
+        items = [_key(k) + ": " + dumps(v, inner) for k, v in value.items()]
+        return "{\n" + inner + (",\n" + inner).join(items) + "\n" + pad + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = pad + "  "
+        items = [dumps(v, inner) for v in value]
+        return "[\n" + inner + (",\n" + inner).join(items) + "\n" + pad + "]"
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    return _subclass(value, pad)
+
+
+def _subclass(value: Any, pad: str) -> str:
+    """What json makes of subclasses (StrEnum, numpy floats) and of anything else (str)."""
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, (list, tuple)):
+        return dumps(list(value), pad)
+    if isinstance(value, dict):
+        return dumps(dict(value), pad)
+    return dumps(str(value), pad)
+
+
+def _float(value: float) -> str:
+    if value != value or value in (_INF, -_INF):
+        raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+    return float.__repr__(value)
+
+
+_INF = float("inf")
+
+
+def _key(key: Any) -> str:
+    if type(key) is str:
+        return encode_basestring_ascii(key)
+    return json.dumps({key: 0}, allow_nan=False)[1:-4]  # keys as json turns them into text
