@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.outcome import RunReport
@@ -209,7 +209,7 @@ def _check_group(
     return reports
 
 
-BATCH_RUNS = 1000  # runs read and judged together: memory stays that of one batch
+BATCH_RUNS = 500  # runs read and judged together: memory stays that of one batch
 
 
 def _batched(
@@ -219,17 +219,27 @@ def _batched(
     options: _Options,
     progress: Progress | None,
 ) -> list[RunReport]:
-    """A sweep, BATCH_RUNS runs at a time (the progress bar counts runs)."""
+    """A sweep, BATCH_RUNS runs at a time (the progress bar counts runs). The next batch is
+    read in a thread while this one is judged: decoding (Polars) and file reads release the
+    GIL, so a second core reads while the first judges."""
+    from concurrent.futures import ThreadPoolExecutor
+
     reports: list[RunReport] = []
     total = sum(len(g) for g in groups)
     done = 0
-    for start in range(0, len(groups), BATCH_RUNS):
-        chunk = groups[start : start + BATCH_RUNS]
-        for found in _check_groups(chunk, packs, shared, options, progress):
-            reports.extend(found)
-        done += sum(len(g) for g in chunk)
-        if progress:
-            progress(f"{done}/{total} runs", done, total)
+    chunks = [groups[start : start + BATCH_RUNS] for start in range(0, len(groups), BATCH_RUNS)]
+    with ThreadPoolExecutor(1, thread_name_prefix="logscope-read") as reader:
+        pending = reader.submit(_read_groups, chunks[0], options, progress) if chunks else None
+        for k, chunk in enumerate(chunks):
+            assert pending is not None
+            read = pending.result()
+            if k + 1 < len(chunks):
+                pending = reader.submit(_read_groups, chunks[k + 1], options, progress)
+            for found in _judge_groups(read, packs, shared, options, progress):
+                reports.extend(found)
+            done += sum(len(g) for g in chunk)
+            if progress:
+                progress(f"{done}/{total} runs", done, total)
     return reports
 
 
@@ -245,8 +255,17 @@ def _check_groups(
     Against a baseline each run is judged on its own."""
     if options.baseline is not None:
         return [_check_group(g, packs, shared, options, progress) for g in groups]
+    return _judge_groups(_read_groups(groups, options, progress), packs, shared, options)
+
+
+def _read_groups(
+    groups: list[list[_Target]], options: _Options, progress: Progress | None = None
+) -> list[list[Run]] | list[list[_Target]]:
+    """Each group's runs, read together and merged (logscope.samerun); against a baseline
+    the groups themselves, left to `_check_group`."""
+    if options.baseline is not None:
+        return groups
     from logscope.ingest.many import read_many
-    from logscope.rules import batch
     from logscope.samerun import merge_runs
 
     read = read_many([t for g in groups for t in g], progress, options.read_options)
@@ -254,16 +273,34 @@ def _check_groups(
     for group in groups:
         merged.append(merge_runs(read[: len(group)]))
         read = read[len(group) :]
-    runs = [run for found in merged for run in found]
     if options.checkpoints is not None:
-        for run in runs:
-            run.checkpoint_dir = str(options.checkpoints)
+        for found in merged:
+            for run in found:
+                run.checkpoint_dir = str(options.checkpoints)
+    return merged
+
+
+def _judge_groups(
+    merged: list[list[Run]] | list[list[_Target]],
+    packs: list[Pack],
+    shared: dict[str, tuple[str, ...]],
+    options: _Options,
+    progress: Progress | None = None,
+) -> list[list[RunReport]]:
+    """The reports of each group `_read_groups` gave, rules applied to all runs at once."""
+    if options.baseline is not None:
+        targets = cast("list[list[_Target]]", merged)
+        return [_check_group(g, packs, shared, options, progress) for g in targets]
+    from logscope.rules import batch
+
+    groups = cast("list[list[Run]]", merged)
+    runs = [run for found in groups for run in found]
     chosen = batch.applicable_many(runs, packs, set(options.forced))
     reports = batch.evaluate_many(
         runs, chosen, select=options.select, ignore=options.ignore, shared=shared
     )
     out = []
-    for found in merged:
+    for found in groups:
         out.append(reports[: len(found)])
         reports = reports[len(found) :]
     return out

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from logscope import pipeline
 from logscope.report import REPORTERS, Document
 
@@ -17,10 +19,14 @@ def _runs_json(result: pipeline.CheckResult, packs: list) -> list[dict]:  # type
     return json.loads(REPORTERS["json"].render(doc))["runs"]  # type: ignore[no-any-return]
 
 
-def test_a_sweep_says_what_each_run_says_alone() -> None:
+@pytest.mark.parametrize("batch", [pipeline.BATCH_RUNS, 3])
+def test_a_sweep_says_what_each_run_says_alone(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every sample format (one-file JSONL runs batched, the others read one by one, runs of
-    one process merged): the sweep path equals checking each group of runs alone."""
+    one process merged): the sweep path equals checking each group of runs alone, also when
+    it spans many batches (each read in a thread while the one before is judged)."""
     from logscope.ingest.discover import discover
+
+    monkeypatch.setattr(pipeline, "BATCH_RUNS", batch)
     from logscope.rules import engine
 
     packs = pipeline.load_packs()
