@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +57,7 @@ def check(
     allow_empty: bool = False,
     executor: str = "local",
     checkpoints: str | Path | None = None,
+    on_batch: Callable[[list[RunReport]], None] | None = None,
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
 
@@ -67,6 +68,11 @@ def check(
     With jobs > 1 runs are read and checked in a process pool (each worker loads the packs
     once from the built-ins and `rule_files`); with `executor="ray"` (or `ray://ADDRESS`)
     in tasks on a Ray cluster (logscope.remote). Reports keep the order of discovery.
+
+    `on_batch` streams: it gets each batch of reports once judged (a sweep: BATCH_RUNS
+    runs at a time; otherwise all at once), in order, and must take from their runs' frames
+    what it needs then: afterwards the frames are released (emptied), so memory stays that
+    of one batch. `result.reports` still holds every report (findings, verdict, counts).
     """
     result = CheckResult()
     options = _Options(
@@ -75,6 +81,22 @@ def check(
     with ExitStack() as stack:  # object-storage prefixes stay staged until all is read
         targets, stages = _targets(paths, stack, result)
         groups = _same_run_candidates(targets)
+
+        def emit(reports: list[RunReport]) -> None:
+            """Judged reports, in order: named, counted, handed on (then frames released)."""
+            _name_as_given(reports, stages)
+            for report in reports:
+                result.reports.append(report)
+                empty = None if allow_empty else empty_selection(report, select, ignore)
+                if empty:
+                    result.errors.append(empty)
+                unread = unreadable(report.run)
+                if unread:
+                    result.errors.append(unread)
+            if on_batch is not None:
+                on_batch(reports)
+                _release(reports)
+
         if executor != "local":
             from logscope.remote import check_on_ray
 
@@ -89,25 +111,25 @@ def check(
                 progress=progress,
                 check_groups=_check_groups,
             )
-            reports = [r for g in found if g is not None for r in g]
             result.errors.extend(failed)
+            emit([r for g in found if g is not None for r in g])
         elif jobs > 1 and len(groups) > 1:
-            reports = _in_pool(groups, options, list(rule_files), jobs, progress)
+            emit(_in_pool(groups, options, list(rule_files), jobs, progress))
         elif len(groups) > 1:
-            reports = _batched(groups, packs, engine.shared_aliases(packs), options, progress)
+            _batched(groups, packs, engine.shared_aliases(packs), options, progress, emit)
         else:
             shared = engine.shared_aliases(packs)
-            reports = [r for g in groups for r in _check_group(g, packs, shared, options, progress)]
-        _name_as_given(reports, stages)
-    for report in reports:
-        result.reports.append(report)
-        empty = None if allow_empty else empty_selection(report, select, ignore)
-        if empty:
-            result.errors.append(empty)
-        unread = unreadable(report.run)
-        if unread:
-            result.errors.append(unread)
+            emit([r for g in groups for r in _check_group(g, packs, shared, options, progress)])
     return result
+
+
+def _release(reports: list[RunReport]) -> None:
+    """Drop what only reporters read from a run (its rows, where each row came from) once
+    the batch's report is written: the findings and verdict stay, memory does not grow
+    with the sweep."""
+    for report in reports:
+        report.run.frame = report.run.frame.clear()
+        report.run.origins = None
 
 
 def unreadable(run: Run) -> str | None:
@@ -218,13 +240,14 @@ def _batched(
     shared: dict[str, tuple[str, ...]],
     options: _Options,
     progress: Progress | None,
-) -> list[RunReport]:
-    """A sweep, BATCH_RUNS runs at a time (the progress bar counts runs). The next batch is
-    read in a thread while this one is judged: decoding (Polars) and file reads release the
-    GIL, so a second core reads while the first judges."""
+    emit: Callable[[list[RunReport]], None],
+) -> None:
+    """A sweep, BATCH_RUNS runs at a time, each batch's reports handed to `emit` (the
+    progress bar counts runs). The next batch is read in a thread while this one is judged:
+    decoding (Polars) and file reads release the GIL, so a second core reads while the
+    first judges."""
     from concurrent.futures import ThreadPoolExecutor
 
-    reports: list[RunReport] = []
     total = sum(len(g) for g in groups)
     done = 0
     chunks = [groups[start : start + BATCH_RUNS] for start in range(0, len(groups), BATCH_RUNS)]
@@ -235,12 +258,11 @@ def _batched(
             read = pending.result()
             if k + 1 < len(chunks):
                 pending = reader.submit(_read_groups, chunks[k + 1], options, progress)
-            for found in _judge_groups(read, packs, shared, options, progress):
-                reports.extend(found)
+            judged = _judge_groups(read, packs, shared, options, progress)
+            emit([report for found in judged for report in found])
             done += sum(len(g) for g in chunk)
             if progress:
                 progress(f"{done}/{total} runs", done, total)
-    return reports
 
 
 def _check_groups(

@@ -32,6 +32,7 @@ from logscope.cli.common import (
     print_settings,
     read_baseline,
     show,
+    stdout_writer,
     with_progress,
     write,
 )
@@ -173,6 +174,12 @@ def check(
 
         ray_address(executor)  # a misspelt executor is a usage error before any reading
     reference = read_baseline(baseline)
+    severity = fail_level(fail_on)
+    stream = None
+    if output_format == "json" and output is None and html_path is None:
+        from logscope.report.json import Stream
+
+        stream = Stream(stdout_writer(), severity)  # a sweep's JSON, written batch by batch
     result = with_progress(
         lambda progress: run_check(
             paths,
@@ -189,11 +196,14 @@ def check(
             allow_empty=allow_empty,
             checkpoints=checkpoints,
             executor=executor,
+            on_batch=stream.batch if stream else None,
         ),
         show=progress,
         quiet=quiet,
     )
-    severity = fail_level(fail_on)
+    if stream is not None:
+        stream.close(result.errors, config_used(chosen.config))
+        finish(result, severity, quiet=quiet)
     doc = Document(
         reports=result.reports,
         fail_on=severity,

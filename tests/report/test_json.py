@@ -5,12 +5,15 @@ from __future__ import annotations
 import enum
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from logscope.model import Severity
+from logscope.report import Layout
 from logscope.report.json import dumps
 
 _LEAVES = (
@@ -76,3 +79,43 @@ def test_non_finite_numbers_are_refused_as_json_refuses_them(bad: float) -> None
         _reference({"v": [bad]})
     with pytest.raises(ValueError, match="not JSON compliant"):
         dumps({"v": [bad]})
+
+
+def _sample_document() -> tuple[object, list[object]]:
+    from logscope.pipeline import check, load_packs
+    from logscope.report import ConfigUsed, Document
+
+    result = check([SAMPLES, SAMPLES / "no such run"], load_packs())
+    doc = Document(
+        reports=result.reports,
+        fail_on=Severity.ERROR,
+        errors=result.errors,
+        config=ConfigUsed(file="logscope.yaml", ignored=("runs/a/logscope.yaml",)),
+    )
+    return doc, list(result.reports)
+
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "sample_logs"
+
+
+@pytest.mark.parametrize("sizes", [[], [1], [3, 0, 5], [100]])
+def test_a_document_streamed_in_batches_is_the_document(sizes: list[int]) -> None:
+    """The JSON a sweep writes batch by batch is, byte for byte, the one rendered whole:
+    no run, one, several batches (an empty one among them), all at once."""
+    from logscope.report import Document
+    from logscope.report.json import Stream, render
+
+    doc, reports = _sample_document()
+    assert isinstance(doc, Document)
+    taken = reports[: sum(sizes)]
+    whole = Document(reports=taken, fail_on=doc.fail_on, errors=doc.errors, config=doc.config)
+    pieces: list[str] = []
+    stream = Stream(pieces.append, doc.fail_on)
+    start = 0
+    for size in sizes:
+        stream.batch(taken[start : start + size])
+        start += size
+    stream.close(doc.errors, doc.config)
+    text = "".join(pieces)
+    assert text == render(whole, Layout())
+    assert len(json.loads(text)["runs"]) == len(taken)
