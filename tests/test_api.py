@@ -108,3 +108,10 @@ def test_notebook_display_shows_findings_and_escapes_names() -> None:
     run.path = "<script>alert(1)</script>"
     hostile = logscope.check(run)._repr_html_()
     assert "<script>" not in hostile and "&lt;script&gt;" in hostile
+
+
+def test_notebook_display_names_runs_shortly_with_the_path_on_hover() -> None:
+    sweep = logscope.check([SAMPLES / "kto_diverging", SAMPLES / "kto_healthy"])
+    page = sweep._repr_html_()
+    assert ">kto_diverging <span" in page and ">kto_healthy <span" in page
+    assert f'title="{SAMPLES / "kto_healthy"}"' in page

@@ -26,8 +26,10 @@ class Params:
 def evaluate(data: Series, p: Params) -> list[Hit]:
     low = -np.inf if p.min is None else p.min
     high = np.inf if p.max is None else p.max
-    # distance outside the range (NaN for NaN values, which streaks never counts)
-    distance = np.maximum(low - data.values, data.values - high)
+    # distance outside the range (NaN for NaN values, which streaks never counts; also for
+    # an infinite value against the unbounded side of its sign: -inf is not above no max)
+    with np.errstate(invalid="ignore"):
+        distance = np.maximum(low - data.values, data.values - high)
     hit = streaks(data, distance > 0, p.for_steps)
     if hit is None:
         return []

@@ -57,13 +57,17 @@ class RunFiles:
 def sniff(path: Path) -> str | None:
     """The format of a single file: the first record whose name test claims it, and whose
     content test (when it has one) agrees. A compressed text log is judged by the name
-    inside it (`metrics.jsonl.gz` is JSON Lines)."""
+    inside it (`metrics.jsonl.gz` is JSON Lines), and so is a logrotate copy
+    (`metrics.jsonl.1`) that no format claims by its own name."""
     if path.suffix in textfile.SUFFIXES:
         return _sniff_compressed(path)
     for fmt in formats.FORMATS:
         if fmt.looks_like is None and fmt.claims(path):
             return fmt.name
-    return _sniff_more(path)
+    found = _sniff_more(path)
+    if found is None and textfile.is_rotated(path):
+        return _sniff_compressed(path)
+    return found
 
 
 def _format(path: Path) -> Format | None:
@@ -282,8 +286,9 @@ def tag_prefixes(found: RunFiles) -> dict[Path, str]:
 
 
 def _sniff_compressed(path: Path) -> str | None:
-    """The format of a compressed text log, from the name inside (and, for a console log,
-    its content): `metrics.jsonl.gz` is JSONL, `train.log.gz` a veRL console log."""
+    """The format of a compressed or rotated text log, from the name inside (and, for a
+    console log, its content): `metrics.jsonl.gz` is JSONL, `train.log.1` a veRL console
+    log."""
     from logscope.ingest import verl_console
 
     inner = textfile.inner_name(path).suffix

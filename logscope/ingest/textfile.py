@@ -33,8 +33,16 @@ def compression(head: bytes) -> str | None:
 
 
 def inner_name(path: Path) -> Path:
-    """`metrics.jsonl.gz` -> `metrics.jsonl`: the name that says what the log holds."""
-    return path.with_suffix("") if path.suffix in SUFFIXES else path
+    """`metrics.jsonl.gz` -> `metrics.jsonl`: the name that says what the log holds. A
+    logrotate copy's number goes too (`metrics.jsonl.1`, `train.log.2.gz`)."""
+    inner = path.with_suffix("") if path.suffix in SUFFIXES else path
+    return inner.with_suffix("") if is_rotated(inner) else inner
+
+
+def is_rotated(path: Path) -> bool:
+    """A name logrotate gives an older copy: the log's own name plus `.1`, `.2`, ..."""
+    suffix = path.suffix
+    return len(suffix) > 1 and suffix[1:].isdigit() and "." in path.stem
 
 
 def open_text(path: Path) -> BinaryIO:

@@ -63,7 +63,7 @@ def read(path: Path, display: str | None = None, progress: Progress | None = Non
         return Ingested(name, FORMAT, empty_frame(), log.finish(), notes)
     decoded = _Decoded(Bytes(records.data), records, log)
     frame, meta = decoded.history(notes if len(records.start) else [])
-    meta.update(decoded.run_info(notes if len(records.start) else []))
+    meta.update(decoded.run_info(notes))  # a log cut after its header has no exit record either
     extra = wandb_meta.folder_files(path.parent, name, meta)
     return Ingested(name, FORMAT, frame, [*log.finish(), *extra], notes, meta)
 

@@ -21,14 +21,15 @@ WIDTH, HEIGHT, POINTS = 160, 36, 400
 def outcome_html(doc: Document, exit_code: int) -> str:
     """The whole outcome of a check as one HTML fragment (a notebook cell's output)."""
     from logscope.report.json import run_status
+    from logscope.report.names import short_names
 
     parts = [f"<div><b>logscope check</b>: {len(doc.reports)} runs, exit {exit_code}"]
-    for report in doc.reports:
-        name = report.run.path
+    names = short_names([report.run for report in doc.reports])
+    for report, name in zip(doc.reports, names, strict=True):
         status = run_status(report, doc.fail_on)
         colour = _STATUS.get(status, "#000")
         parts.append(
-            f'<h4 style="margin:0.6em 0 0.2em">{_e(name)} '
+            f'<h4 style="margin:0.6em 0 0.2em" title="{_e(name.tooltip)}">{_e(name.short)} '
             f'<span style="color:{colour}">{status.upper()}</span></h4>'
         )
         if report.findings:

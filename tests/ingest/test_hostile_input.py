@@ -170,6 +170,23 @@ def test_compressed_csv_and_console_logs_are_read(tmp_path):
     assert run.frame["kl"].to_list() == [0.1, 0.2]
 
 
+def test_logrotate_copies_are_read_as_earlier_parts_of_the_run(tmp_path):
+    def lines(steps: range) -> bytes:
+        return b"".join(b'{"step": %d, "loss": %d.0}\n' % (s, s) for s in steps)
+
+    (tmp_path / "metrics.jsonl.2.gz").write_bytes(gzip.compress(lines(range(1, 4))))
+    (tmp_path / "metrics.jsonl.1").write_bytes(lines(range(4, 7)))
+    (tmp_path / "metrics.jsonl").write_bytes(lines(range(7, 10)))
+    (tmp_path / "train.log.1").write_bytes(b"step:1 - kl:0.1\nstep:2 - kl:0.2\n")
+
+    run = logscope.read(tmp_path)
+
+    assert run.frame["step"].to_list() == list(range(1, 10))
+    assert run.frame["loss"].to_list() == [float(s) for s in range(1, 10)]
+    assert run.frame["kl"].to_list()[:2] == [0.1, 0.2]
+    assert run.problems == []
+
+
 # --- steps and keys --------------------------------------------------------------------------
 
 

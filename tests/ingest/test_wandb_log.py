@@ -190,6 +190,14 @@ def test_a_bad_checksum_loses_only_the_rest_of_its_block(runs, tmp_path):
     assert run.frame.get_column("loss").to_list() == [1.0 / (s + 1) for s in steps]
 
 
+def test_a_log_cut_right_after_its_header_says_the_run_never_finished(runs, tmp_path):
+    run, _ = damaged(runs, tmp_path, lambda d: d.__delitem__(slice(7, None)))
+
+    assert run.frame.height == 0 and run.problems == []
+    notes = [n for s in run.sources for n in s.notes]
+    assert any("no exit record" in n for n in notes), notes
+
+
 def test_a_damaged_file_header_is_reported_and_nothing_is_invented(runs, tmp_path):
     run, _ = damaged(runs, tmp_path, lambda d: d.__setitem__(slice(0, 4), b"XXXX"))
 
