@@ -114,7 +114,7 @@ def check(
             result.errors.extend(failed)
             emit([r for g in found if g is not None for r in g])
         elif jobs > 1 and len(groups) > 1:
-            emit(_in_pool(groups, options, list(rule_files), jobs, progress))
+            _in_pool(groups, options, list(rule_files), jobs, progress, emit)
         elif len(groups) > 1:
             _batched(groups, packs, engine.shared_aliases(packs), options, progress, emit)
         else:
@@ -349,9 +349,11 @@ def _in_pool(
     rule_files: list[Path],
     jobs: int,
     progress: Progress | None,
-) -> list[RunReport]:
+    emit: Callable[[list[RunReport]], None],
+) -> None:
     """Spawned workers (not forked: Polars' thread pool does not survive a fork), each
-    given batches of runs (about four per worker, at most BATCH_RUNS)."""
+    given batches of runs (about four per worker, at most BATCH_RUNS); each batch's
+    reports go to `emit` in order as they come back."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -367,15 +369,12 @@ def _in_pool(
         initargs=(rule_files, options.forced, list(options.settings)),
     ) as pool:
         futures = [pool.submit(_work, [targets[i] for i in c], options) for c in chunks]
-        reports = []
         done = 0
         for chunk, future in zip(chunks, futures, strict=True):
-            for found in future.result():
-                reports.extend(found)
+            emit([report for found in future.result() for report in found])
             done += len(chunk)
             if progress:
                 progress(f"{done}/{len(targets)} runs", done, len(targets))
-        return reports
 
 
 def empty_selection(

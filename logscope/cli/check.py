@@ -175,11 +175,10 @@ def check(
         ray_address(executor)  # a misspelt executor is a usage error before any reading
     reference = read_baseline(baseline)
     severity = fail_level(fail_on)
+    reporter = REPORTERS[output_format]
     stream = None
-    if output_format == "json" and output is None and html_path is None:
-        from logscope.report.json import Stream
-
-        stream = Stream(stdout_writer(), severity)  # a sweep's JSON, written batch by batch
+    if reporter.streams and output is None and html_path is None:
+        stream = reporter.stream(stdout_writer(), severity)  # a sweep's, batch by batch
     result = with_progress(
         lambda progress: run_check(
             paths,
@@ -213,7 +212,6 @@ def check(
     )
     if html_path is not None:
         write(REPORTERS["html"].render(doc), html_path)
-    reporter = REPORTERS[output_format]
     if reporter.machine or output is not None:
         write(reporter.render(doc), output)  # a file is never coloured
         summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
