@@ -1,8 +1,14 @@
 """Benchmark logscope's start-up: `logscope --version` and `logscope check` on a small run.
 
 Each command runs `--runs` times in a fresh process (after one warm-up run that also fills
-the bytecode cache); printed: wall time and CPU time (user + system, from wait4) as median,
-min and max, and the load average. CPU time is the steadier figure on a shared machine.
+the bytecode cache), in rounds: each round runs every command once, so all of them see the
+same load. Printed: wall time and CPU time (user + system, from wait4) as median, min and
+max, and the load average. CPU time is the steadier figure on a shared machine.
+
+The floor is timed in the same rounds: `python -c pass`, `import polars`, `import polars,
+numpy` and those plus Typer and Rich's console and table (what `check` cannot do without:
+reading, the checks' arithmetic, the command line, the terminal report), the last also with
+the garbage collector off (as `check` imports them); then what `check` costs above each.
 
 Two ways of starting are measured:
 - `script`: what `pip install` puts on PATH as `logscope` (a wrapper that imports
@@ -21,8 +27,8 @@ largest cumulative import time, and the total by top-level package.
 `git archive REV | tar -x -C /tmp/old`) measures it too, each run interleaved with one of
 this checkout, so both see the same load on a shared machine: before -> after.
 
-    python benchmarks/bench_startup.py                 # ~1 minute
-    python benchmarks/bench_startup.py --runs 21 --top 40
+    python benchmarks/bench_startup.py                 # ~1 minute on a quiet machine
+    python benchmarks/bench_startup.py --runs 21 --top 40 --help-too
     python benchmarks/bench_startup.py --baseline /tmp/old --runs 15
 """
 
@@ -48,6 +54,17 @@ if __name__ == "__main__":
     sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
     sys.exit(main())
 """
+# the imports `check` cannot avoid, timed alone: the interpreter, Polars (reading), numpy
+# (the checks' arithmetic), Typer and Rich's console and table (the command line, the report)
+FLOOR = {
+    "floor: python -c pass": "pass",
+    "floor: import polars": "import polars",
+    "floor: import polars, numpy": "import polars, numpy",
+    "floor: + typer, rich table": "import polars, numpy, typer, rich.console, rich.table",
+    # the same with the garbage collector off, as `check` imports them (cli/startup.py)
+    "floor: the same, GC off": "import gc; gc.disable(); "
+    "import polars, numpy, typer, rich.console, rich.table",
+}
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
@@ -78,22 +95,41 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):6.3f} s (min {min(values):.3f}, max {max(values):.3f})"
 
 
-def measure(name: str, command: list[str], envs: dict[str, dict[str, str]], runs: int) -> None:
-    """`runs` runs of `command` per checkout, interleaved (after one warm-up run each)."""
-    for env in envs.values():
-        timed(command, env)  # warm-up: page cache, bytecode cache, the packs' cache
-    results: dict[str, tuple[list[float], list[float], set[int]]] = {
-        label: ([], [], set()) for label in envs
-    }
+Results = dict[str, tuple[list[float], list[float], set[int]]]
+
+
+def measure(commands: dict[str, tuple[list[str], dict[str, dict[str, str]]]], runs: int) -> Results:
+    """`runs` rounds; each round runs every command once in each of its environments, so all
+    of them see the same load (after one warm-up run each: page cache, bytecode cache, the
+    packs' cache). Printed and returned per name (`name [checkout]` with a baseline)."""
+    jobs = [
+        (f"{name} [{label}]" if len(envs) > 1 else name, command, env)
+        for name, (command, envs) in commands.items()
+        for label, env in envs.items()
+    ]
+    for _, command, env in jobs:
+        timed(command, env)
+    results: Results = {shown: ([], [], set()) for shown, _, _ in jobs}
     for _ in range(runs):
-        for label, env in envs.items():
+        for shown, command, env in jobs:
             wall, cpu, code = timed(command, env)
-            results[label][0].append(wall)
-            results[label][1].append(cpu)
-            results[label][2].add(code)
-    for label, (walls, cpus, codes) in results.items():
-        shown = f"{name} [{label}]" if len(envs) > 1 else name
-        print(f"{shown:48s} wall {spread(walls)}  cpu {spread(cpus)}  exit {sorted(codes)}")
+            results[shown][0].append(wall)
+            results[shown][1].append(cpu)
+            results[shown][2].add(code)
+    for shown, (walls, cpus, codes) in results.items():
+        print(f"{shown:34s} wall {spread(walls)}  cpu {spread(cpus)}  exit {sorted(codes)}")
+    return results
+
+
+def floor_summary(results: Results, check: str) -> None:
+    """What `check` costs above each floor, in CPU and wall medians of the same rounds."""
+    walls, cpus, _ = results[check]
+    print(f"\n`{check}` above each floor (medians of the same interleaved rounds):")
+    for name in FLOOR:
+        floor_walls, floor_cpus, _ = results[name]
+        extra_wall = statistics.median(walls) - statistics.median(floor_walls)
+        extra_cpu = statistics.median(cpus) - statistics.median(floor_cpus)
+        print(f"  {name:32s} {extra_wall:+7.3f} s wall  {extra_cpu:+7.3f} s cpu")
 
 
 def import_profile(command: list[str], env: dict[str, str], top: int) -> None:
@@ -133,6 +169,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=11, help="fresh processes per command")
     parser.add_argument("--top", type=int, default=30, help="modules in the import profile")
     parser.add_argument("--sample", type=Path, default=SAMPLE, help="the run to check")
+    parser.add_argument("--help-too", dest="help", action="store_true", help="time --help")
     parser.add_argument("--baseline", type=Path, help="another checkout, measured interleaved")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="logscope-startup-") as tmp:
@@ -150,12 +187,18 @@ def main() -> None:
         )
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
         starts = {"script": [sys.executable, str(script)], "-m": [sys.executable, "-m", "logscope"]}
+        sample = str(args.sample.relative_to(ROOT))
+        commands = {
+            name: ([sys.executable, "-c", code], {"floor": env}) for name, code in FLOOR.items()
+        }
         for how, start in starts.items():
-            measure(f"{how} --version", [*start, "--version"], envs, args.runs)
-            measure(f"{how} --help", [*start, "--help"], envs, args.runs)
-            sample = str(args.sample.relative_to(ROOT))
-            measure(f"{how} check {sample}", [*start, "check", sample], envs, args.runs)
+            commands[f"{how} --version"] = ([*start, "--version"], envs)
+            commands[f"{how} check"] = ([*start, "check", sample], envs)
+        if args.help:
+            commands["script --help"] = ([*starts["script"], "--help"], envs)
+        results = measure(commands, args.runs)
         print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        floor_summary(results, "script check" + (" [after]" if len(envs) > 1 else ""))
         sample = str(args.sample.relative_to(ROOT))
         import_profile([*starts["script"], "check", sample], env, args.top)
 

@@ -31,6 +31,8 @@ MAX_DEPTH = 5  # checkpoints/<project>/<experiment>/global_step_N is four folder
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
+    """A saved checkpoint: the step it holds and its folder."""
+
     step: int
     path: str
     layout: str  # "hf" (Trainer, TRL, ms-swift) or "verl" (veRL, TinyZero, Trinity-RFT)
@@ -45,6 +47,8 @@ class Checkpoint:
 
 @dataclass(frozen=True, slots=True)
 class Found:
+    """The checkpoints of a run, and the folders searched (named when none is found)."""
+
     checkpoints: tuple[Checkpoint, ...]
     looked_in: tuple[str, ...]
 

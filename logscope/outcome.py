@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
+    """A rule not evaluated on a run, and why (its metric was not logged, ...)."""
+
     rule: str
     reason: str
 

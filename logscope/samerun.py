@@ -121,6 +121,8 @@ def families(paths: list[str]) -> list[list[int]]:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """Whether two readings hold one training run, with the reason shown to the user."""
+
     same: bool
     reason: str
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,17 @@ def test_a_pyproject_table_is_read_from_the_working_directory(
     assert config.select == "kto" and str(config.path).endswith("[tool.logscope]")
     with pytest.raises(RulePackError):
         project_config([], config_file=tmp_path / "missing.yaml")
+
+
+def test_a_pyproject_naming_the_table_in_a_comment_only_is_not_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\n  # see [tool.logscope] in the docs\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # parsing would raise ImportError
+    assert project_config([tmp_path / "runs"]).path is None
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    pyproject.write_text('# [tool.logscope] below\n[tool.logscope]\nselect = ["kto"]\n')
+    assert project_config([tmp_path / "runs"]).select == "kto"

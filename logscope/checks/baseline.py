@@ -23,6 +23,9 @@ from logscope.checks.base import Array, Check, Hit, Series, streaks
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A baseline rule's keys: which way is `better`, the `tolerance` against the reference
+    run, and the statistic compared (`final`: median of the `last` points)."""
+
     better: Literal["higher", "lower"]
     tolerance: float
     stat: Literal["final", "best", "mean", "curve"] = "final"

@@ -15,6 +15,9 @@ from logscope.checks.window import rolling
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A change rule's keys: how far the mean of the last `window` points may move from the
+    window before it (relative or absolute)."""
+
     window: int
     op: Literal["<", "<=", ">", ">="]
     value: float

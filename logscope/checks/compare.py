@@ -12,6 +12,8 @@ from logscope.checks.base import OPS, Check, Hit, Series, streaks
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A compare rule's keys: the `other` metric and how this one must not stand against it."""
+
     other: str
     op: Literal["<", "<=", ">", ">="]
     margin: float = 0.0

@@ -17,6 +17,8 @@ from logscope.checks.base import Check, Hit, Series, streaks
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A consecutive rule's keys: the direction, how many moves in a row, the smallest move."""
+
     direction: Literal["increasing", "decreasing"]
     steps: int
     min_delta: float = 0.0

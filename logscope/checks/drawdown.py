@@ -22,6 +22,8 @@ from logscope.checks.base import Check, Hit, Series, streaks
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A drawdown rule's keys: how far the metric may fall back from its best so far."""
+
     better: Literal["higher", "lower"]
     drop: float  # relative to the best: 0.3 = 30% worse than the best so far
     min_best: float = 0.0  # no judgement while the best is (in size) below this

@@ -13,6 +13,9 @@ from logscope.checks.base import Check, Hit, Series
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A flat rule's keys: the window and how little movement counts as stalled (optionally
+    `near` a value, `within` a distance of it)."""
+
     window: int
     tolerance: float
     near: float | None = None

@@ -11,6 +11,8 @@ from logscope.checks.base import Check, Hit, Series
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A nonfinite rule's keys: how many non-finite points in a row make a finding."""
+
     for_steps: int = 1
 
 

@@ -11,6 +11,8 @@ from logscope.checks.base import Check, Hit, Series, streaks
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A range rule's keys: the bounds (either may be omitted) and the persistence."""
+
     min: float | None = None
     max: float | None = None
     for_steps: int = 1

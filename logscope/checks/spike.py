@@ -18,6 +18,8 @@ from logscope.checks.base import Check, Hit, Series, streaks
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A spike rule's keys: `factor` over the recent median (or mean) of `window` points."""
+
     factor: float
     window: int = 50
     min_value: float = 0.0

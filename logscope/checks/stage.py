@@ -16,6 +16,8 @@ from logscope.checks.base import Check, Hit, Series
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A stage rule's keys: the target table, one band per stage of the run."""
+
     stages: list[dict[str, Any]]
     min_points: int = 3
     # a table written for one run length: silent on a run logged past this step (a longer

@@ -20,6 +20,8 @@ from logscope.checks.base import Check, Hit, Series, streaks
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A start rule's keys: how many times the start value counts as broken."""
+
     factor: float  # how many times the start value counts as broken
     reference_points: int = 3
     min_reference: float = 0.0  # no judgement against a start below this (|value|)

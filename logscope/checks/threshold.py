@@ -10,6 +10,9 @@ from logscope.checks.base import OPS, Check, Hit, Series, streaks, worst_directi
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A threshold rule's keys: the limit (`op`, `value`) and how many logged points in a
+    row must cross it."""
+
     op: Literal["<", "<=", ">", ">="]
     value: float
     for_steps: int = 1

@@ -40,6 +40,8 @@ SLOPE_POINTS = 1500
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A trend rule's keys: the direction sought (or its absence) and the test's settings."""
+
     direction: Literal["increasing", "decreasing"]
     when: Literal["significant", "absent"] = "significant"
     window: int | None = None

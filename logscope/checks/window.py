@@ -16,6 +16,8 @@ from logscope.checks.base import Check, Hit, Series
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A window rule's keys: the aggregate of the last `window` points and its limit."""
+
     aggregate: Literal["mean", "median", "max", "min"]
     window: int
     op: Literal["<", "<=", ">", ">="]

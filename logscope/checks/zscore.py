@@ -15,6 +15,8 @@ from logscope.checks.base import Check, Hit, Series, streaks
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Params:
+    """A zscore rule's keys: how many standard deviations from the recent mean is an outlier."""
+
     window: int = 30
     threshold: float = 3.0
     direction: Literal["above", "below", "both"] = "both"

@@ -9,8 +9,9 @@ the readers, plotly) are imported inside the commands, so `logscope --help` star
 Importing this package imports nothing else: `app` (the Typer app, every command
 registered) is built on first use, and `logscope --version` answers before Typer loads.
 Typer turns every command's signature into a click command before parsing (inspecting
-signatures and evaluating annotations); `main` has it build only the command named on the
-command line (all of them for `--help`, a misspelt command, or anything else).
+signatures and evaluating annotations); `main` imports the module of, and has Typer build,
+only the command named on the command line (all of them for `--help`, a misspelt command,
+or anything else).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
+# the command modules, in the order `logscope --help` lists their commands; each module is
+# named after the one command (or group: `rules`) it defines
+_MODULES = ("check", "report", "diff", "metrics", "export", "explain", "tail", "rules")
 # the options of `logscope` itself; --version is eager: with only these, it is the answer
 _ROOT_FLAGS = frozenset({"--version", "--debug"})
 
@@ -36,19 +40,34 @@ def main() -> None:
         sys.stdout.write(f"logscope {__version__}\n")
         sys.stdout.flush()
         return
-    _only(_app(), _command_name(args))()
+    from logscope.cli.startup import console, loading
+
+    console()
+    name = _command_name(args)
+    with loading():  # Typer, the command's module and its options (see cli/startup.py)
+        app = _only(_app(name), name)
+    app()
 
 
-def _app() -> typer.Typer:
-    """The Typer app; importing a command module registers its commands, in the order
-    `logscope --help` lists them."""
-    # isort: off
-    from logscope.cli import check, report, diff, metrics, export, explain, tail, rules  # noqa: F401
+def _app(name: str | None = None) -> typer.Typer:
+    """The Typer app, with the commands of module `name` registered (all of them when `name`
+    is not one of `_MODULES`). Importing a command module registers its commands; the full
+    app lists them in the order of `_MODULES`, whichever modules were imported first."""
+    import importlib
 
-    # isort: on
     from logscope.cli.common import app
 
+    for module in (name,) if name in _MODULES else _MODULES:
+        importlib.import_module(f"logscope.cli.{module}")
+    if name not in _MODULES:
+        app.registered_commands.sort(key=_rank)
     return app
+
+
+def _rank(command: Any) -> int:
+    """Where a command comes in `logscope --help`: the place of the module that defines it."""
+    module = command.callback.__module__.rsplit(".", 1)[-1]
+    return _MODULES.index(module) if module in _MODULES else len(_MODULES)
 
 
 def _command_name(args: list[str]) -> str | None:

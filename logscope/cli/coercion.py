@@ -47,6 +47,8 @@ def _plain_class() -> Any:
 
     @dataclass(frozen=True)
     class PlainRuntimeParam(RuntimeParam):
+        """Typer's runtime parameter, coercing plain values itself."""
+
         descriptor: Any
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:

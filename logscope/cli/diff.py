@@ -48,9 +48,12 @@ def diff(
       logscope diff runs/known_good/ runs/new_recipe/
       logscope diff base.jsonl new.jsonl --rules team_tolerances.yaml --format markdown
     """
-    from logscope.pipeline import check as run_check
-    from logscope.pipeline import load_packs
-    from logscope.report import REPORTERS, Document, Layout
+    from logscope.cli.startup import loading
+
+    with loading():  # Polars, numpy, the rules and checks (see cli/startup.py)
+        from logscope.pipeline import check as run_check
+        from logscope.pipeline import load_packs
+        from logscope.report import REPORTERS, Document, Layout
 
     packs = [p for p in load_packs(rules or []) if p.requires_baseline]
     reference = read_baseline(baseline)

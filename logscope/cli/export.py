@@ -48,9 +48,12 @@ def export(
       logscope export run/ -o - --format csv | duckdb -c "FROM read_csv('/dev/stdin')"
       logscope export run/ -o - -f jsonl | jq -c 'select(.loss > 2)'
     """
-    from logscope.export import export_format, write
-    from logscope.ingest import read_run
-    from logscope.report.text import safe
+    from logscope.cli.startup import loading
+
+    with loading():  # Polars and the readers (see cli/startup.py)
+        from logscope.export import export_format, write
+        from logscope.ingest import read_run
+        from logscope.report.text import safe
 
     target = None if output == "-" else Path(output)
     export_format(target, output_format)  # a wrong format fails before the run is read

@@ -20,17 +20,20 @@ def metrics(
 
       logscope metrics runs/grpo-7b/
     """
-    import polars as pl
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    from logscope.cli.startup import loading
 
-    from logscope.columns import logged
-    from logscope.ingest import read_run
-    from logscope.pipeline import load_packs
-    from logscope.report.sparkline import sparkline
-    from logscope.report.text import safe
-    from logscope.rules import engine
+    with loading():  # Polars, numpy, Rich, the rules (see cli/startup.py)
+        import polars as pl
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        from logscope.columns import logged
+        from logscope.ingest import read_run
+        from logscope.pipeline import load_packs
+        from logscope.report.sparkline import sparkline
+        from logscope.report.text import safe
+        from logscope.rules import engine
 
     run = read_run(path)
     packs = engine.applicable(run, load_packs(), set())

@@ -77,8 +77,11 @@ def report(
       logscope report runs/lr-1e-6/ runs/lr-5e-7/ -o sweep.html    [dim]# runs overlaid[/dim]
       logscope report big_run/ --points 5000 -o big.html
     """
-    from logscope.pipeline import check as run_check
-    from logscope.report import REPORTERS, Document, Layout
+    from logscope.cli.startup import loading
+
+    with loading():  # Polars, numpy, the rules and checks (see cli/startup.py)
+        from logscope.pipeline import check as run_check
+        from logscope.report import REPORTERS, Document, Layout
 
     chosen = choose_rules(paths, config_file, isolated, rules, pack, settings, select, ignore)
     packs = chosen.packs

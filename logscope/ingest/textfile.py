@@ -8,7 +8,6 @@ decompress first).
 from __future__ import annotations
 
 import bz2
-import gzip
 import lzma
 import zlib
 from collections.abc import Callable
@@ -95,6 +94,8 @@ def read_some(handle: BinaryIO, size: int) -> tuple[bytes, str | None]:
 def _open(path: Path, kind: str | None) -> BinaryIO:
     """The file opened by path, so closing the handle closes the file too."""
     if kind == "gzip":
+        import gzip  # here: most logs are not compressed (bz2 and lzma come with Polars)
+
         return cast(BinaryIO, gzip.open(path, "rb"))
     if kind == "bzip2":
         return cast(BinaryIO, bz2.open(path, "rb"))

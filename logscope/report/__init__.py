@@ -54,6 +54,8 @@ class Layout:
 
 @dataclass(frozen=True, slots=True)
 class Reporter:
+    """One output format: the module that renders it, loaded on first use."""
+
     module: str  # logscope.report.<module> defines render(doc, layout) -> str
     help: str
     machine: bool = True  # a document for tools: exactly that on stdout, never coloured

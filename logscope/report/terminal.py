@@ -123,6 +123,7 @@ def _console(color: bool, width: int) -> Console:
         color_system="standard" if color else None,
         highlight=False,
         soft_wrap=False,
+        emoji=False,  # no `:name:` codes in a report (and no emoji table to load)
     )
 
 

@@ -10,8 +10,6 @@ that format needs. Reporters use these and nothing else.
 
 from __future__ import annotations
 
-import html
-
 # C0 and C1 controls, DEL; the three common ones by their usual names
 _ESCAPES: dict[int, str] = {
     code: f"\\x{code:02x}" for code in (*range(0x00, 0x20), *range(0x7F, 0xA0))
@@ -46,12 +44,16 @@ def safe(text: str) -> str:
 
 def html_text(value: object) -> str:
     """Text for an HTML element or a double-quoted attribute."""
+    import html  # here: the terminal report needs none of it (html.entities: ~2 ms to load)
+
     return html.escape(safe(str(value)))
 
 
 def markdown_cell(text: str) -> str:
     """Safe inside a Markdown table cell: no HTML, no pipe, no line break, no stray emphasis
     or links (underscores stay: GitHub does not emphasise inside words like grad_norm)."""
+    import html
+
     escaped = html.escape(safe(text), quote=False).replace("|", "\\|")
     for char in "`*[]":
         escaped = escaped.replace(char, "\\" + char)

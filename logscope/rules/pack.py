@@ -13,6 +13,8 @@ from logscope.model import Severity
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
+    """One rule as loaded and validated: what it checks, how, and what it tells the user."""
+
     id: str
     pack: str
     severity: Severity
@@ -36,6 +38,8 @@ class Rule:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Pack:
+    """A rule pack: its rules, the aliases they name metrics by, and when it applies."""
+
     name: str
     title: str
     path: str

@@ -34,6 +34,8 @@ class TemplateError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """One `{name:spec}` field of a message template."""
+
     name: str
     spec: str
     offset: int  # where the field starts in the template, for file:line:col

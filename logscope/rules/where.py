@@ -75,11 +75,15 @@ class WhereError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A metric named in a `where:` condition."""
+
     name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Literal:
+    """A number, text, boolean or NULL in a `where:` condition."""
+
     value: float | int | str | bool | None
 
 
@@ -93,6 +97,8 @@ class Op:
 
 @dataclass(frozen=True, slots=True)
 class In:
+    """`arg [NOT] IN (values...)`."""
+
     arg: Node
     values: tuple[Literal, ...]
     negate: bool
@@ -103,6 +109,8 @@ Node = Column | Literal | Op | In
 
 @dataclass(frozen=True, slots=True)
 class _Token:
+    """One lexical token of a condition, with its offset for error messages."""
+
     kind: str  # number, text, quoted, name, op, end
     text: str
     offset: int

@@ -1,7 +1,9 @@
 """What starting logscope imports (checked in fresh interpreters, not timed): importing the
-package or the CLI loads nothing heavy, `logscope --version` answers before Typer loads, and
-a small `check` loads neither scipy, pydantic (Typer's coercion), plotly nor pyarrow —
-nor PyYAML once the built-in packs are in the cache (benchmarks/bench_startup.py times it)."""
+package or the CLI loads nothing heavy, `logscope --version` answers before Typer loads, a
+command imports only its own command module, and a small `check` loads neither scipy,
+pydantic (Typer's coercion), plotly nor pyarrow, nor the smaller modules it has no use for
+(AVOIDABLE) — nor PyYAML once the built-in packs are in the cache
+(benchmarks/bench_startup.py times it)."""
 
 from __future__ import annotations
 
@@ -14,12 +16,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("polars", "numpy", "scipy", "pyarrow", "plotly", "yaml", "rich", "typer", "pydantic")
+# smaller modules a small check on the table needs none of: a pyproject.toml parser (only
+# for one with a [tool.logscope] table, unlike this checkout's), HTML entities (HTML and
+# Markdown escaping), gzip (compressed logs), Rich's emoji table (`:name:` codes)
+AVOIDABLE = ("tomllib", "html", "gzip", "rich._emoji_codes")
+# `logscope check sample_logs/kto_healthy -qq` run as the console script runs it
+SMALL_CHECK = (
+    "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
+    "from logscope.cli import main\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit as exc:\n"
+    "    assert exc.code == 0, exc.code\n"
+)
 REPORT = "print('LOADED', ','.join(m for m in {heavy!r} if m in sys.modules))"
 
 
 def _loaded(code: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:
     """Run `code` in a fresh interpreter; the heavy modules it left loaded, and its stdout."""
-    script = f"import sys\n{code}\n{REPORT.format(heavy=HEAVY)}"
+    script = f"import sys\n{code}\n{REPORT.format(heavy=HEAVY + AVOIDABLE)}"
     proc = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
@@ -63,19 +78,12 @@ def test_version_among_other_arguments_is_typers_to_answer(cli) -> None:  # type
 
 
 def test_a_small_check_loads_only_what_it_uses(tmp_path: Path) -> None:
-    code = (
-        "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
-        "from logscope.cli import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exc:\n"
-        "    assert exc.code == 0, exc.code\n"
-    )
     env = {"LOGSCOPE_CACHE_DIR": str(tmp_path / "cache")}
-    first, _ = _loaded(code, env)  # parses the built-in packs, then caches them
-    assert "yaml" in first and first.isdisjoint({"scipy", "pydantic", "plotly", "pyarrow"})
-    again, _ = _loaded(code, env)
-    assert again.isdisjoint({"yaml", "scipy", "pydantic", "plotly", "pyarrow"})
+    first, _ = _loaded(SMALL_CHECK, env)  # parses the built-in packs, then caches them
+    unused = {"scipy", "pydantic", "plotly", "pyarrow", *AVOIDABLE}
+    assert "yaml" in first and first.isdisjoint(unused)
+    again, _ = _loaded(SMALL_CHECK, env)
+    assert again.isdisjoint({"yaml", *unused})
     assert {"polars", "numpy"} <= again  # (it did read and check the run)
 
 
@@ -87,6 +95,13 @@ def test_a_small_check_loads_only_what_it_uses(tmp_path: Path) -> None:
         (["check", "--help"], 0),
         (["rules", "list", "--pack", "kto"], 0),
         (["tail", "sample_logs/kto_healthy", "-n", "3"], 0),
+        (["report", "--help"], 0),
+        (["diff", "--help"], 0),
+        (["metrics", "--help"], 0),
+        (["export", "--help"], 0),
+        (["explain", "--help"], 0),
+        (["--help"], 0),
+        (["chek", "sample_logs/kto_healthy"], 2),
     ],
 )
 def test_main_builds_only_the_named_command_and_answers_as_the_full_app(
@@ -102,4 +117,31 @@ def test_main_builds_only_the_named_command_and_answers_as_the_full_app(
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env
     )
     assert proc.returncode == code, proc.stderr
-    assert proc.stdout == cli(argv, exit_code=code).stdout
+    full = cli(argv, exit_code=code)
+    assert proc.stdout == full.stdout
+    assert proc.stderr == full.stderr
+
+
+def test_a_command_imports_only_its_own_command_module() -> None:
+    code = SMALL_CHECK + "print(sorted(m for m in sys.modules if m.startswith('logscope.cli.')))\n"
+    _, out = _loaded(code)
+    assert out == str(
+        [
+            "logscope.cli.boundary",
+            "logscope.cli.check",
+            "logscope.cli.coercion",
+            "logscope.cli.common",
+            "logscope.cli.startup",
+        ]
+    )
+
+
+def test_the_full_app_lists_commands_in_the_same_order_whatever_was_imported_first() -> None:
+    code = (
+        "import logscope.cli.tail, logscope.cli.explain\n"
+        "from logscope.cli import app\n"
+        "import typer.main\n"
+        "print(list(typer.main.get_command(app).commands))\n"
+    )
+    _, out = _loaded(code)
+    assert out == str(["check", "report", "diff", "metrics", "export", "explain", "tail", "rules"])

@@ -1,0 +1,62 @@
+"""The console command pauses the garbage collector while it imports and freezes what the
+imports built; the collector is on again for the command's own work, and a process running
+many commands (these tests, a notebook) never has anything frozen."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from logscope.cli.startup import loading
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_console_command_freezes_its_imports_and_collects_afterwards() -> None:
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('GC', gc.isenabled(), gc.get_freeze_count() > 10**4))\n"
+        "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
+        "from logscope.cli import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "GC True True"  # on again; Polars & co. frozen
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"), [(["check", "sample_logs/kto_healthy"], 0), (["check", "no/such/run"], 2)]
+)
+def test_commands_run_in_process_freeze_nothing(argv: list[str], code: int, cli) -> None:  # type: ignore[no-untyped-def]
+    frozen = gc.get_freeze_count()
+    cli(argv, exit_code=code)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+
+
+def test_loading_leaves_the_collector_as_it_found_it() -> None:
+    assert gc.isenabled()
+    with pytest.raises(ImportError), loading():
+        assert not gc.isenabled()
+        import logscope.no_such_module  # type: ignore[import-not-found]  # noqa: F401
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with loading():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
