@@ -4,6 +4,9 @@ the time goes in process (read / evaluate / report, batched path vs run by run).
 
     python benchmarks/bench_sweep.py [--runs 1 2000 10000] [--repeat 3] [--split 1000]
 
+prints, for each size, wall and CPU time (medians with min-max), the ratio to one run and
+the peak RSS: what issue 19's targets ask, in one command.
+
 Runs are bench_many_runs' KTO runs (8 metrics, every tenth diverging), generated under
 benchmarks/data/sweep_<N>/ (git-ignored) on first use. Reports medians with min and max.
 """
@@ -35,24 +38,21 @@ def sweep(count: int) -> Path:
     return folder if count > 1 else folder / "run_0000"
 
 
-def end_to_end(folder: Path, extra: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds (user + system, all threads) of one fresh `logscope check`.
-    CPU time is less at the mercy of other processes on a shared machine than wall time."""
-    import resource
-
+def end_to_end(folder: Path, extra: list[str]) -> tuple[float, float, float]:
+    """Wall and CPU seconds (user + system, all threads) and peak RSS (MB) of one fresh
+    `logscope check`. CPU time is less at the mercy of other processes on a shared machine
+    than wall time."""
     command = [sys.executable, "-m", "logscope", "check", str(folder), "--format", "json"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(
-        [*command, "--fail-on", "never", *extra],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        cwd=HERE.parent,
+    child = subprocess.Popen(
+        [*command, "--fail-on", "never", *extra], stdout=subprocess.DEVNULL, cwd=HERE.parent
     )
+    _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"logscope check {folder} exited {child.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def split(folder: Path) -> dict[str, float]:
@@ -94,6 +94,10 @@ def split(folder: Path) -> dict[str, float]:
     return out
 
 
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, nargs="+", default=[1, 2000, 10000])
@@ -105,23 +109,27 @@ def main() -> None:
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     walls: dict[int, list[float]] = {n: [] for n in args.runs}
     cpus: dict[int, list[float]] = {n: [] for n in args.runs}
+    peaks: dict[int, list[float]] = {n: [] for n in args.runs}
     for _ in range(args.repeat):  # interleaved, so load changes hit every size alike
         for n, folder in folders.items():
-            wall, cpu = end_to_end(folder, ["--jobs", str(args.jobs)])
+            wall, cpu, peak = end_to_end(folder, ["--jobs", str(args.jobs)])
             walls[n].append(wall)
             cpus[n].append(cpu)
-    print(f"\n`logscope check DIR --format json --jobs {args.jobs}`, {STEPS} steps per run")
-    print("| runs | wall median s | min | max | CPU s | min | max | x one run, wall / CPU |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+            peaks[n].append(peak)
+    print(f"\n`logscope check DIR --format json --jobs {args.jobs}`, {STEPS} steps per run,")
+    print(f"medians of {args.repeat} (min-max)")
+    print("| runs | wall s | CPU s | x one run, wall / CPU | peak RSS MB |")
+    print("|---:|---:|---:|---:|---:|")
     one_wall = statistics.median(walls[min(walls)])
     one_cpu = statistics.median(cpus[min(cpus)])
     for n in args.runs:
         w, c = walls[n], cpus[n]
         print(
-            f"| {n} | {statistics.median(w):.2f} | {min(w):.2f} | {max(w):.2f} | "
-            f"{statistics.median(c):.2f} | {min(c):.2f} | {max(c):.2f} | "
-            f"{statistics.median(w) / one_wall:.1f} / {statistics.median(c) / one_cpu:.1f} |"
+            f"| {n:,} | {_spread(w)} | {_spread(c)} | "
+            f"{statistics.median(w) / one_wall:.1f} / {statistics.median(c) / one_cpu:.1f} | "
+            f"{max(peaks[n]):.0f} |"
         )
+    print("targets (issue 19): 10,000 runs <= 15 s; 2,000 runs <= 5x one run")
     if args.split:
         parts = split(sweep(args.split))
         print(f"\nin process, {args.split} runs (s)")

@@ -21,6 +21,8 @@ import numpy as np
 from logscope.model import Finding, Severity, _json_float
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from logscope.checkpoints import Found
     from logscope.outcome import RunReport
 
@@ -148,7 +150,7 @@ def assess(report: RunReport) -> Assessment:
     groups = group(report.findings, run.frame.get_column("step").to_numpy())
     if groups:
         found = checkpoints.find(run.path, run.checkpoint_dir)
-    lr = _peak_learning_rate(report)
+    lr = _peak_learning_rate(report) if groups else None  # only an incident's action uses it
     incidents = tuple(_incident(g, found, lr) for g in groups)
     return Assessment(_verdict(report, incidents), incidents)
 
@@ -263,10 +265,22 @@ def _peak_learning_rate(report: RunReport) -> float | None:
         )
         if name is None:
             continue
-        peak = frame.get_column(name).drop_nulls().drop_nans().max()
-        if isinstance(peak, (int, float)) and peak > 0:
-            return float(peak)
+        peak = _peak(frame.get_column(name))
+        if peak is not None and peak > 0:
+            return peak
     return None
+
+
+def _peak(column: pl.Series) -> float | None:
+    """The largest value, nulls and NaN ignored; None when there is none. A float column
+    is read through numpy (no query plan: a sweep assesses thousands of runs)."""
+    if column.dtype.is_float():
+        values = column.to_numpy()  # nulls become NaN
+        if values.size == 0 or bool(np.isnan(values).all()):
+            return None
+        return float(np.nanmax(values))
+    peak = column.drop_nulls().max()
+    return float(peak) if isinstance(peak, (int, float)) else None
 
 
 def _verdict(report: RunReport, incidents: tuple[Incident, ...]) -> Verdict:

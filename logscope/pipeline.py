@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.outcome import RunReport
@@ -57,6 +57,7 @@ def check(
     allow_empty: bool = False,
     executor: str = "local",
     checkpoints: str | Path | None = None,
+    on_batch: Callable[[list[RunReport]], None] | None = None,
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
 
@@ -67,6 +68,11 @@ def check(
     With jobs > 1 runs are read and checked in a process pool (each worker loads the packs
     once from the built-ins and `rule_files`); with `executor="ray"` (or `ray://ADDRESS`)
     in tasks on a Ray cluster (logscope.remote). Reports keep the order of discovery.
+
+    `on_batch` streams: it gets each batch of reports once judged (a sweep: BATCH_RUNS
+    runs at a time; otherwise all at once), in order, and must take from their runs' frames
+    what it needs then: afterwards the frames are released (emptied), so memory stays that
+    of one batch. `result.reports` still holds every report (findings, verdict, counts).
     """
     result = CheckResult()
     options = _Options(
@@ -75,6 +81,22 @@ def check(
     with ExitStack() as stack:  # object-storage prefixes stay staged until all is read
         targets, stages = _targets(paths, stack, result)
         groups = _same_run_candidates(targets)
+
+        def emit(reports: list[RunReport]) -> None:
+            """Judged reports, in order: named, counted, handed on (then frames released)."""
+            _name_as_given(reports, stages)
+            for report in reports:
+                result.reports.append(report)
+                empty = None if allow_empty else empty_selection(report, select, ignore)
+                if empty:
+                    result.errors.append(empty)
+                unread = unreadable(report.run)
+                if unread:
+                    result.errors.append(unread)
+            if on_batch is not None:
+                on_batch(reports)
+                _release(reports)
+
         if executor != "local":
             from logscope.remote import check_on_ray
 
@@ -89,25 +111,25 @@ def check(
                 progress=progress,
                 check_groups=_check_groups,
             )
-            reports = [r for g in found if g is not None for r in g]
             result.errors.extend(failed)
+            emit([r for g in found if g is not None for r in g])
         elif jobs > 1 and len(groups) > 1:
-            reports = _in_pool(groups, options, list(rule_files), jobs, progress)
+            _in_pool(groups, options, list(rule_files), jobs, progress, emit)
         elif len(groups) > 1:
-            reports = _batched(groups, packs, engine.shared_aliases(packs), options, progress)
+            _batched(groups, packs, engine.shared_aliases(packs), options, progress, emit)
         else:
             shared = engine.shared_aliases(packs)
-            reports = [r for g in groups for r in _check_group(g, packs, shared, options, progress)]
-        _name_as_given(reports, stages)
-    for report in reports:
-        result.reports.append(report)
-        empty = None if allow_empty else empty_selection(report, select, ignore)
-        if empty:
-            result.errors.append(empty)
-        unread = unreadable(report.run)
-        if unread:
-            result.errors.append(unread)
+            emit([r for g in groups for r in _check_group(g, packs, shared, options, progress)])
     return result
+
+
+def _release(reports: list[RunReport]) -> None:
+    """Drop what only reporters read from a run (its rows, where each row came from) once
+    the batch's report is written: the findings and verdict stay, memory does not grow
+    with the sweep."""
+    for report in reports:
+        report.run.frame = report.run.frame.clear()
+        report.run.origins = None
 
 
 def unreadable(run: Run) -> str | None:
@@ -209,7 +231,7 @@ def _check_group(
     return reports
 
 
-BATCH_RUNS = 1000  # runs read and judged together: memory stays that of one batch
+BATCH_RUNS = 500  # runs read and judged together: memory stays that of one batch
 
 
 def _batched(
@@ -218,19 +240,29 @@ def _batched(
     shared: dict[str, tuple[str, ...]],
     options: _Options,
     progress: Progress | None,
-) -> list[RunReport]:
-    """A sweep, BATCH_RUNS runs at a time (the progress bar counts runs)."""
-    reports: list[RunReport] = []
+    emit: Callable[[list[RunReport]], None],
+) -> None:
+    """A sweep, BATCH_RUNS runs at a time, each batch's reports handed to `emit` (the
+    progress bar counts runs). The next batch is read in a thread while this one is judged:
+    decoding (Polars) and file reads release the GIL, so a second core reads while the
+    first judges."""
+    from concurrent.futures import ThreadPoolExecutor
+
     total = sum(len(g) for g in groups)
     done = 0
-    for start in range(0, len(groups), BATCH_RUNS):
-        chunk = groups[start : start + BATCH_RUNS]
-        for found in _check_groups(chunk, packs, shared, options, progress):
-            reports.extend(found)
-        done += sum(len(g) for g in chunk)
-        if progress:
-            progress(f"{done}/{total} runs", done, total)
-    return reports
+    chunks = [groups[start : start + BATCH_RUNS] for start in range(0, len(groups), BATCH_RUNS)]
+    with ThreadPoolExecutor(1, thread_name_prefix="logscope-read") as reader:
+        pending = reader.submit(_read_groups, chunks[0], options, progress) if chunks else None
+        for k, chunk in enumerate(chunks):
+            assert pending is not None
+            read = pending.result()
+            if k + 1 < len(chunks):
+                pending = reader.submit(_read_groups, chunks[k + 1], options, progress)
+            judged = _judge_groups(read, packs, shared, options, progress)
+            emit([report for found in judged for report in found])
+            done += sum(len(g) for g in chunk)
+            if progress:
+                progress(f"{done}/{total} runs", done, total)
 
 
 def _check_groups(
@@ -245,8 +277,17 @@ def _check_groups(
     Against a baseline each run is judged on its own."""
     if options.baseline is not None:
         return [_check_group(g, packs, shared, options, progress) for g in groups]
+    return _judge_groups(_read_groups(groups, options, progress), packs, shared, options)
+
+
+def _read_groups(
+    groups: list[list[_Target]], options: _Options, progress: Progress | None = None
+) -> list[list[Run]] | list[list[_Target]]:
+    """Each group's runs, read together and merged (logscope.samerun); against a baseline
+    the groups themselves, left to `_check_group`."""
+    if options.baseline is not None:
+        return groups
     from logscope.ingest.many import read_many
-    from logscope.rules import batch
     from logscope.samerun import merge_runs
 
     read = read_many([t for g in groups for t in g], progress, options.read_options)
@@ -254,16 +295,34 @@ def _check_groups(
     for group in groups:
         merged.append(merge_runs(read[: len(group)]))
         read = read[len(group) :]
-    runs = [run for found in merged for run in found]
     if options.checkpoints is not None:
-        for run in runs:
-            run.checkpoint_dir = str(options.checkpoints)
+        for found in merged:
+            for run in found:
+                run.checkpoint_dir = str(options.checkpoints)
+    return merged
+
+
+def _judge_groups(
+    merged: list[list[Run]] | list[list[_Target]],
+    packs: list[Pack],
+    shared: dict[str, tuple[str, ...]],
+    options: _Options,
+    progress: Progress | None = None,
+) -> list[list[RunReport]]:
+    """The reports of each group `_read_groups` gave, rules applied to all runs at once."""
+    if options.baseline is not None:
+        targets = cast("list[list[_Target]]", merged)
+        return [_check_group(g, packs, shared, options, progress) for g in targets]
+    from logscope.rules import batch
+
+    groups = cast("list[list[Run]]", merged)
+    runs = [run for found in groups for run in found]
     chosen = batch.applicable_many(runs, packs, set(options.forced))
     reports = batch.evaluate_many(
         runs, chosen, select=options.select, ignore=options.ignore, shared=shared
     )
     out = []
-    for found in merged:
+    for found in groups:
         out.append(reports[: len(found)])
         reports = reports[len(found) :]
     return out
@@ -290,9 +349,11 @@ def _in_pool(
     rule_files: list[Path],
     jobs: int,
     progress: Progress | None,
-) -> list[RunReport]:
+    emit: Callable[[list[RunReport]], None],
+) -> None:
     """Spawned workers (not forked: Polars' thread pool does not survive a fork), each
-    given batches of runs (about four per worker, at most BATCH_RUNS)."""
+    given batches of runs (about four per worker, at most BATCH_RUNS); each batch's
+    reports go to `emit` in order as they come back."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -308,15 +369,12 @@ def _in_pool(
         initargs=(rule_files, options.forced, list(options.settings)),
     ) as pool:
         futures = [pool.submit(_work, [targets[i] for i in c], options) for c in chunks]
-        reports = []
         done = 0
         for chunk, future in zip(chunks, futures, strict=True):
-            for found in future.result():
-                reports.extend(found)
+            emit([report for found in future.result() for report in found])
             done += len(chunk)
             if progress:
                 progress(f"{done}/{len(targets)} runs", done, len(targets))
-        return reports
 
 
 def empty_selection(

@@ -136,3 +136,22 @@ def test_the_healthy_samples_are_healthy() -> None:
     for name in ("kto_healthy", "dpo_healthy", "verl_healthy"):
         (report,) = check([SAMPLES / name], load_packs()).reports
         assert assess(report).verdict.status == "healthy", name
+
+
+def test_peak_learning_rate_ignores_nulls_and_nan_as_polars_does() -> None:
+    """The numpy read of the learning rate's peak equals Polars' max over its finite and
+    infinite values; a column of nothing but nulls and NaN has no peak."""
+    from logscope.incidents import _peak
+
+    cases: list[list[float | None]] = [
+        [None, 1e-5, float("nan"), 3e-5, None],
+        [float("nan"), None],
+        [],
+        [2.0, float("inf")],
+        [-1.0, -3.0],
+    ]
+    for values in cases:
+        column = pl.Series("lr", values, dtype=pl.Float64)
+        expected = column.drop_nulls().drop_nans().max()
+        assert _peak(column) == expected
+    assert _peak(pl.Series("lr", [3, None, 7])) == 7.0

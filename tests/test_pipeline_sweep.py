@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from logscope import pipeline
 from logscope.report import REPORTERS, Document
 
@@ -17,10 +19,14 @@ def _runs_json(result: pipeline.CheckResult, packs: list) -> list[dict]:  # type
     return json.loads(REPORTERS["json"].render(doc))["runs"]  # type: ignore[no-any-return]
 
 
-def test_a_sweep_says_what_each_run_says_alone() -> None:
+@pytest.mark.parametrize("batch", [pipeline.BATCH_RUNS, 3])
+def test_a_sweep_says_what_each_run_says_alone(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every sample format (one-file JSONL runs batched, the others read one by one, runs of
-    one process merged): the sweep path equals checking each group of runs alone."""
+    one process merged): the sweep path equals checking each group of runs alone, also when
+    it spans many batches (each read in a thread while the one before is judged)."""
     from logscope.ingest.discover import discover
+
+    monkeypatch.setattr(pipeline, "BATCH_RUNS", batch)
     from logscope.rules import engine
 
     packs = pipeline.load_packs()
@@ -45,3 +51,41 @@ def test_progress_counts_runs_of_a_sweep(tmp_path: Path) -> None:
     result = pipeline.check([tmp_path], pipeline.load_packs(), progress=lambda *a: seen.append(a))
     assert len(result.reports) == 5 and not result.errors
     assert seen[-1] == ("5/5 runs", 5, 5)
+
+
+def test_a_streamed_sweep_hands_on_batches_in_order_and_releases_frames(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`on_batch` gets every report once, batch by batch, in the order of a plain check,
+    with the same errors; afterwards the runs' frames are released (memory of one batch)."""
+    monkeypatch.setattr(pipeline, "BATCH_RUNS", 3)
+    packs = pipeline.load_packs()
+    plain = pipeline.check([SAMPLES], packs)
+    expected = _runs_json(plain, packs)
+    seen: list[list[str]] = []
+    texts: list[str] = []
+
+    def take(reports: list) -> None:  # type: ignore[type-arg]
+        assert all(r.run.frame.height for r in reports if r.run.sources[0].rows)
+        seen.append([r.run.path for r in reports])
+        doc = Document(reports=reports, fail_on=None, packs=packs)
+        texts.extend(json.dumps(r) for r in json.loads(REPORTERS["json"].render(doc))["runs"])
+
+    streamed = pipeline.check([SAMPLES], packs, on_batch=take)
+    assert len(seen) > 3  # three groups of runs (of one process maybe) a batch
+    assert [path for batch in seen for path in batch] == [r.run.path for r in plain.reports]
+    assert [json.loads(t) for t in texts] == expected
+    assert streamed.errors == plain.errors
+    assert all(r.run.frame.height == 0 and r.run.origins is None for r in streamed.reports)
+
+
+def test_check_streams_its_json_as_it_writes_it_whole(
+    cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`check --format json` on stdout (streamed per batch) says what `-o FILE` (rendered
+    at once, the table beside it) says, byte for byte, and exits alike."""
+    monkeypatch.setattr(pipeline, "BATCH_RUNS", 3)
+    streamed = cli(["check", SAMPLES, "-f", "json"], exit_code=1).stdout
+    cli(["check", SAMPLES, "-f", "json", "-o", tmp_path / "whole.json"], exit_code=1)
+    assert streamed == (tmp_path / "whole.json").read_text()
+    assert len(json.loads(streamed)["runs"]) >= 20

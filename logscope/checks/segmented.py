@@ -173,16 +173,27 @@ def _flat(segments: Segments, p: flat.Params) -> Array:
     fires = np.zeros(clean.count, dtype=bool)
     if len(clean.values) < p.window:
         return fires
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    windows = sliding_window_view(clean.values, p.window)
+    high, low = _rolling_extremes(clean.values, p.window)
     ids = clean.ids()
-    whole = ids[: len(windows)] == ids[p.window - 1 :]  # the window lies inside one run
-    ok = whole & (windows.max(axis=1) - windows.min(axis=1) <= p.tolerance)
+    whole = ids[: len(high)] == ids[p.window - 1 :]  # the window lies inside one run
+    ok = whole & (high - low <= p.tolerance)
     if p.near is not None and p.within is not None:
-        ok &= np.abs(windows - p.near).max(axis=1) <= p.within
-    fires[ids[: len(windows)][ok]] = True
+        # the farthest point from `near` is the window's largest or smallest (|x - near|
+        # rounds monotonically on each side of near): the same number evaluate finds
+        ok &= np.maximum(np.abs(high - p.near), np.abs(low - p.near)) <= p.within
+    fires[ids[: len(high)][ok]] = True
     return fires
+
+
+def _rolling_extremes(values: Array, size: int) -> tuple[Array, Array]:
+    """The largest and smallest of each `size` consecutive values (windows starting at
+    0, 1, ...), exact, in O(points) rather than a points x size matrix."""
+    import polars as pl
+
+    series = pl.Series(values)
+    high = series.rolling_max(size).to_numpy()[size - 1 :]
+    low = series.rolling_min(size).to_numpy()[size - 1 :]
+    return np.asarray(high, dtype=np.float64), np.asarray(low, dtype=np.float64)
 
 
 def _window(segments: Segments, p: window.Params) -> Array:
@@ -291,28 +302,41 @@ def _drawdown(segments: Segments, p: drawdown.Params) -> Array:
     return (longest(clean, bad) >= max(p.for_steps, 1)) & ~short
 
 
-def _medians(inside: Segments) -> Array:
-    """Each run's median (np.median's arithmetic: the middle value, or the mean of two)."""
-    order = np.lexsort((inside.values, inside.ids()))
-    ranked = inside.values[order]
-    if len(ranked) == 0:
-        return np.full(inside.count, np.nan)
-    lengths = inside.lengths()
-    low = np.clip(inside.bounds[:-1] + (lengths - 1) // 2, 0, len(ranked) - 1)
-    high = np.clip(inside.bounds[:-1] + lengths // 2, 0, len(ranked) - 1)
-    return np.asarray((ranked[low] + ranked[high]) / 2)
+class _Ranked:
+    """A metric's finite points sorted by run and value once, so the median of any subset
+    of points (a stage's steps) per run needs no new sort."""
+
+    def __init__(self, clean: Segments) -> None:
+        self.clean = clean
+        by_value = np.argsort(clean.values)  # then a stable (radix) sort of the run numbers:
+        # the values of each run in order, cheaper than lexsort on both keys
+        self.order = by_value[np.argsort(clean.ids()[by_value], kind="stable")]
+        self.ranked = clean.values[self.order]
+
+    def medians(self, keep: Array) -> Array:
+        """Each run's median of the points where `keep` holds (np.median's arithmetic: the
+        middle value, or the mean of the two middle ones); NaN for a run with none."""
+        ranked = self.ranked[keep[self.order]]
+        inside = self.clean.select(keep)
+        if len(ranked) == 0:
+            return np.full(inside.count, np.nan)
+        lengths = inside.lengths()
+        low = np.clip(inside.bounds[:-1] + (lengths - 1) // 2, 0, len(ranked) - 1)
+        high = np.clip(inside.bounds[:-1] + lengths // 2, 0, len(ranked) - 1)
+        return np.asarray((ranked[low] + ranked[high]) / 2)
 
 
 def _stage(segments: Segments, p: stage.Params) -> Array:
     clean = segments.finite()
     fires = np.zeros(clean.count, dtype=bool)
+    ranked = _Ranked(clean)
     for part in p.stages:
         first, last = part["steps"]
-        inside = clean.select((clean.steps >= first) & (clean.steps <= last))
-        enough = inside.lengths() >= p.min_points
+        keep = (clean.steps >= first) & (clean.steps <= last)
+        enough = counts(clean, keep) >= p.min_points
         if not enough.any():
             continue
-        median = _medians(inside)
+        median = ranked.medians(keep)
         slack = SLACK * np.maximum(1.0, np.abs(median))
         fires |= enough & ((median < part["min"] + slack) | (median > part["max"] - slack))
     return fires
@@ -330,15 +354,17 @@ def stage_hits(
     hits: list[list[Hit]] = [[] for _ in range(clean.count)]
     runs = Segments(run_steps, run_steps.astype(np.float64), run_bounds)
     silent = np.zeros(clean.count, dtype=bool)
+    ranked = _Ranked(clean)
     if p.max_run_step is not None:  # logged past it: the table does not fit this run
         silent = counts(runs, run_steps >= p.max_run_step + 1) > 0
     for part in p.stages:
         first, last = part["steps"]
-        inside = clean.select((clean.steps >= first) & (clean.steps <= last))
+        keep = (clean.steps >= first) & (clean.steps <= last)
+        inside = clean.select(keep)
         lengths = inside.lengths()
         before = counts(runs, run_steps < last)  # the run reached `last` at the next row
         judged = before < runs.lengths()
-        median = _medians(inside)
+        median = ranked.medians(keep)
         with np.errstate(invalid="ignore"):
             outside = (median < part["min"]) | (median > part["max"])
         fires = (lengths >= p.min_points) & judged & outside & ~silent

@@ -34,6 +34,7 @@ from logscope.cli.common import (
     print_settings,
     read_baseline,
     show,
+    stdout_writer,
     with_progress,
     write,
 )
@@ -181,6 +182,11 @@ def check(
 
         ray_address(executor)  # a misspelt executor is a usage error before any reading
     reference = read_baseline(baseline)
+    severity = fail_level(fail_on)
+    reporter = REPORTERS[output_format]
+    stream = None
+    if reporter.streams and output is None and html_path is None:
+        stream = reporter.stream(stdout_writer(), severity)  # a sweep's, batch by batch
     result = with_progress(
         lambda progress: run_check(
             paths,
@@ -197,11 +203,14 @@ def check(
             allow_empty=allow_empty,
             checkpoints=checkpoints,
             executor=executor,
+            on_batch=stream.batch if stream else None,
         ),
         show=progress,
         quiet=quiet,
     )
-    severity = fail_level(fail_on)
+    if stream is not None:
+        stream.close(result.errors, config_used(chosen.config))
+        finish(result, severity, quiet=quiet)
     doc = Document(
         reports=result.reports,
         fail_on=severity,
@@ -211,7 +220,6 @@ def check(
     )
     if html_path is not None:
         write(REPORTERS["html"].render(doc), html_path)
-    reporter = REPORTERS[output_format]
     if reporter.machine or output is not None:
         write(reporter.render(doc), output)  # a file is never coloured
         summary_file = os.environ.get("GITHUB_STEP_SUMMARY")

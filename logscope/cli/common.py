@@ -374,6 +374,17 @@ def with_progress(work: Callable[[Progress], T], *, show: bool | None = None, qu
         return work(update)
 
 
+def stdout_writer() -> Callable[[str], None]:
+    """Writes to the real stdout, flushed, even while a progress bar redirects sys.stdout."""
+    out = sys.stdout
+
+    def put(text: str) -> None:
+        out.write(text)
+        out.flush()
+
+    return put
+
+
 def show(text: str) -> None:
     """The human report on stdout. In GitHub Actions the runner takes any log line that
     starts with `::` (after indentation) for a workflow command, and a table can wrap a

@@ -3,9 +3,11 @@
 Decoding one record at a time in Python costs ~5 µs per record, and protobuf's own C parser
 ~8 µs once fields are read back into Python (measured, see benchmarks/README.md). Instead,
 each level (Event, Summary, Value, TensorProto) is decoded for all messages at once with
-numpy: first the layout real writers use is checked for every message in a few array
-operations (`_event_template`, `_value_fields`); the rest are tokenised field by field
-(protowire.tokens). Records that are not plain summaries (file_version, session_log,
+numpy. An event holding one scalar in the layout torch, tensorboardX or tf.summary.scalar
+writes is matched as a whole record, from a few 8-byte words (`_single_scalars`); for the
+other records, the layout real writers use is checked level by level in a few array
+operations (`_event_template`, `_value_fields`), and the rest are tokenised field by
+field (protowire.tokens). Records that are not plain summaries (file_version, session_log,
 graphs) or that fail to parse go through `_slow`, a plain Python walker that also says
 what is wrong with a damaged record. Scalar tensors: tftensor.py.
 
@@ -29,7 +31,6 @@ from logscope.ingest import tftensor
 from logscope.ingest.protowire import (
     Bytes,
     Malformed,
-    Tokens,
     fields,
     safe_fields,
     tokens,
@@ -40,7 +41,7 @@ from logscope.ingest.protowire import (
 if TYPE_CHECKING:
     from logscope.ingest.tfrecord import Buffer, Records
 
-BATCH = 1 << 18  # records decoded together: bounds temporary memory
+BATCH = 1 << 16  # records decoded together: bounds temporary memory
 START = 1  # SessionLog.START
 SCALAR_CLASS = 1  # SummaryMetadata.DataClass.SCALAR
 _SKIPPED = {3: "histogram", 4: "image", 5: "histogram", 6: "audio"}  # Value fields
@@ -117,39 +118,50 @@ def decode(data: Buffer, records: Records, plugins: dict[str, Plugin]) -> Decode
     out = Decoded(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0), step, wall, [])
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for lo in range(0, count, BATCH):
+        hi = min(count, lo + BATCH)
+        whole = _single_scalars(b, records.start[lo:hi], records.end[lo:hi])
+        hit = lo + np.flatnonzero(whole.ok)
+        out.wall[hit], out.step[hit] = whole.wall, whole.step
         values = _Values()
-        _events(b, records, lo, min(count, lo + BATCH), out, values)
+        _events(b, records, lo + np.flatnonzero(~whole.ok), out, values)
         record, start, end = values.arrays()
-        pieces.append(_read_values(b, record, start, end, records, plugins, out))
+        fields = _value_fields(b, start, end)
+        if len(record):  # values of the records the whole-record layout did not match
+            record, fields = _merge(hit, whole.fields, record, fields)
+        else:
+            record, fields = hit, whole.fields
+        pieces.append(_read_values(b, record, fields, records, plugins, out))
     if pieces:
         out.record, out.tag, out.value = (np.concatenate(col) for col in zip(*pieces, strict=True))
     return out
 
 
-def _events(b: Bytes, records: Records, lo: int, hi: int, out: Decoded, values: _Values) -> None:
-    """Event level of records [lo, hi): step, wall time, and the Summary's value spans."""
-    start, end = records.start[lo:hi], records.end[lo:hi]
+def _events(b: Bytes, records: Records, index: np.ndarray, out: Decoded, values: _Values) -> None:
+    """Event level of the records at `index`: step, wall time, and the Summary's value spans."""
+    if len(index) == 0:
+        return
+    start, end = records.start[index], records.end[index]
     fast = _event_template(b, start, end)
     hit = np.flatnonzero(fast.ok)
-    out.wall[lo + hit], out.step[lo + hit] = fast.wall[hit], fast.step[hit]
+    out.wall[index[hit]], out.step[index[hit]] = fast.wall[hit], fast.step[hit]
     summary_start, summary_end = fast.start[hit], end[hit]
-    summary_record = lo + hit
+    summary_record = index[hit]
     rest = np.flatnonzero(~fast.ok)
     if len(rest):
         tok = tokens(b, start[rest], end[rest])
         special = tok.bad.copy()
         special[tok.msg[~np.isin(tok.key >> 3, list(_EVENT_FIELDS))]] = True
         msg, pos, _ = tok.select(1, 1)
-        out.wall[lo + rest[msg]] = b.read("<u8", pos).view(np.float64)
+        out.wall[index[rest[msg]]] = b.read("<u8", pos).view(np.float64)
         msg, _, val = tok.select(2, 0)
-        out.step[lo + rest[msg]] = val
+        out.step[index[rest[msg]]] = val
         has, pos, size = tok.first(len(rest), 5, 2)
         plain = np.flatnonzero(has & ~special)
         summary_start = np.concatenate([summary_start, pos[plain]])
         summary_end = np.concatenate([summary_end, pos[plain] + size[plain]])
-        summary_record = np.concatenate([summary_record, lo + rest[plain]])
+        summary_record = np.concatenate([summary_record, index[rest[plain]]])
         for i in rest[special].tolist():
-            _slow(b, lo + i, records, out, values)
+            _slow(b, int(index[i]), records, out, values)
     _summaries(b, summary_record, summary_start, summary_end, values, out, records)
 
 
@@ -240,8 +252,7 @@ def _slow(b: Bytes, rec: int, records: Records, out: Decoded, values: _Values) -
 def _read_values(
     b: Bytes,
     record: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
+    fields: _ValueFields,
     records: Records,
     plugins: dict[str, Plugin],
     out: Decoded,
@@ -249,18 +260,13 @@ def _read_values(
     """Value level: tag, then simple_value or a scalar tensor; other kinds are counted.
     Returns (record, tag id into out.tags, value) of the scalars found."""
     count = len(record)
-    fields = _value_fields(b, start, end)
-    tok = fields.tok
     for i in np.flatnonzero(fields.bad).tolist():
         _report_bad(b, int(record[i]), records, out)
     has_simple, simple_pos = fields.has_simple, fields.simple_pos
     tag_pos, tag_len = fields.tag_pos, fields.tag_len
     has_tensor, tensor_pos, tensor_len = fields.has_tensor, fields.tensor_pos, fields.tensor_len
     has_meta, meta_pos, meta_len = fields.has_meta, fields.meta_pos, fields.meta_len
-    for num, kind in _SKIPPED.items():
-        msg, _, _ = tok.select(num, 2)
-        if len(msg):
-            out.skipped[kind] += len(np.unique(msg))
+    out.skipped.update(fields.skipped)
     ok = ~fields.bad & (tag_len > 0) & (has_simple | has_tensor)
     untagged = ~fields.bad & (tag_len == 0) & (has_simple | has_tensor)
     out.skipped["untagged value"] += int(np.count_nonzero(untagged))
@@ -306,7 +312,7 @@ class _ValueFields:
     """Where each Value's parts are (positions are -1/False where absent)."""
 
     count: int
-    tok: Tokens = field(init=False)
+    skipped: Counter[str] = field(default_factory=Counter)  # values of kinds not read
     bad: np.ndarray = field(init=False)
     tag_pos: np.ndarray = field(init=False)
     tag_len: np.ndarray = field(init=False)
@@ -322,13 +328,35 @@ class _ValueFields:
     direct_pos: np.ndarray = field(init=False)  # where its 4 bytes are
 
     def __post_init__(self) -> None:
-        self.direct_pos = np.zeros(self.count, dtype=np.int64)
-        for name in ("bad", "has_simple", "has_tensor", "has_meta", "direct"):
+        for name in _FLAGS:
             setattr(self, name, np.zeros(self.count, dtype=bool))
-        for name in ("tag_pos", "tag_len", "simple_pos", "tensor_pos", "tensor_len"):
+        for name in _SPANS:
             setattr(self, name, np.zeros(self.count, dtype=np.int64))
-        self.meta_pos = np.zeros(self.count, dtype=np.int64)
-        self.meta_len = np.zeros(self.count, dtype=np.int64)
+
+    def joined(self, other: _ValueFields, order: np.ndarray) -> _ValueFields:
+        """This one's rows, then `other`'s, put in `order`."""
+        both = _ValueFields(0, self.skipped + other.skipped)
+        both.count = len(order)
+        for name in (*_FLAGS, *_SPANS):
+            column = np.concatenate([getattr(self, name), getattr(other, name)])
+            setattr(both, name, column[order])
+        return both
+
+
+_FLAGS = ("bad", "has_simple", "has_tensor", "has_meta", "direct")
+_SPANS = (
+    *("tag_pos", "tag_len", "simple_pos", "tensor_pos", "tensor_len"),
+    *("meta_pos", "meta_len", "direct_pos"),
+)
+
+
+def _merge(
+    record: np.ndarray, fields: _ValueFields, more: np.ndarray, more_fields: _ValueFields
+) -> tuple[np.ndarray, _ValueFields]:
+    """Two sets of values (each in write order, from different records) in write order."""
+    both = np.concatenate([record, more])
+    order = np.argsort(both, kind="stable")
+    return both[order], fields.joined(more_fields, order)
 
 
 def _value_fields(b: Bytes, start: np.ndarray, end: np.ndarray) -> _ValueFields:
@@ -346,9 +374,13 @@ def _value_fields(b: Bytes, start: np.ndarray, end: np.ndarray) -> _ValueFields:
     f.has_simple[hit], f.simple_pos[hit] = True, tag_end[hit] + 1
     rest = np.flatnonzero(~ok)
     rest = rest[~_tf2_scalars(b, start[rest], end[rest], rest, f)]
-    f.tok = tok = tokens(b, start[rest], end[rest])
+    tok = tokens(b, start[rest], end[rest])
     tok.msg = rest[tok.msg]
     f.bad[rest] = tok.bad
+    for num, kind in _SKIPPED.items():
+        msg, _, _ = tok.select(num, 2)
+        if len(msg):
+            f.skipped[kind] += len(np.unique(msg))
     count = len(start)
     has_tag, pos, size_ = tok.first(count, 1, 2)
     has_node, node_pos, node_len = tok.first(count, 7, 2)
@@ -400,6 +432,104 @@ def _tf2_scalars(
     return matched
 
 
+@dataclass
+class _Whole:
+    """Records that are one plain scalar event: their step, wall time and Value parts."""
+
+    ok: np.ndarray  # per record
+    wall: np.ndarray  # per matching record, as the rest
+    step: np.ndarray
+    fields: _ValueFields
+
+
+_SIMPLE_HEAD = 0x0A00_0A00_2A  # 0x2a S 0x0a V 0x0a: Event.summary, Summary.value, Value.tag
+_HIGH_BITS = np.uint64(0x8080_8080_8080)  # the continuation bits of six varint bytes
+_GATHER_BITS = np.uint64(0x0002_0408_1020_4081)  # moves bit 8j+7 to bit 56+j
+# varint length (1-6) from the continuation bits of its first six bytes; 0 = longer
+_VARINT_LENGTH = np.array(
+    [next((j + 1 for j in range(6) if not m >> j & 1), 0) for m in range(256)], dtype=np.int64
+)
+_SEVEN = [np.uint64(0x7F << (7 * j)) for j in range(6)]
+_LOW = np.array([(1 << (7 * k)) - 1 for k in range(7)], dtype=np.uint64)
+
+
+def _single_scalars(b: Bytes, start: np.ndarray, end: np.ndarray) -> _Whole:
+    """The whole-record layout of one scalar per event, checked for all records at once:
+    0x09 wall_time, optional 0x10 step, 0x2a Summary{0x0a Value{0x0a tag, then either
+    0x15 simple_value (torch, tensorboardX) or tf.summary.scalar's float32 tensor
+    (_tf2_scalars: optional metadata)}}, every length one byte and each message running
+    exactly to the end of its parent. Anything else (file_version, several values,
+    other fields or orders, long tags or steps) is left to the general path.
+
+    Each record is read as a few 8-byte words (its start, the step, the nested headers,
+    its last 8 bytes), so the check costs a handful of gathers per record."""
+    count = len(start)
+    fits = np.flatnonzero(end - start >= 21)  # the smallest such record
+    if len(fits) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Whole(np.zeros(count, dtype=bool), empty.astype(np.float64), empty, _ValueFields(0))
+    if len(fits) < count:
+        whole = _single_scalars(b, start[fits], end[fits])
+        ok = np.zeros(count, dtype=bool)
+        ok[fits[whole.ok]] = True
+        return _Whole(ok, whole.wall, whole.step, whole.fields)
+    words = b.views["<u8"]
+    w0, w1 = words[start], words[start + 8]
+    wall = ((w0 >> np.uint64(8)) | (w1 << np.uint64(56))).view(np.float64)
+    ok = (w0 & np.uint64(0xFF)) == 0x09
+    has_step = ((w1 >> np.uint64(8)) & np.uint64(0xFF)) == 0x10
+    varint_bytes = w1 >> np.uint64(16)
+    more = ((varint_bytes & _HIGH_BITS) * _GATHER_BITS) >> np.uint64(56)
+    size = _VARINT_LENGTH[more]  # step's byte count
+    ok &= ~has_step | (size > 0)
+    size = np.where(has_step, size, 0)
+    step = varint_bytes & _SEVEN[0]
+    for j in range(1, int(size.max())):  # drop the continuation bits: 7 bits per byte
+        step |= (varint_bytes >> np.uint64(j)) & _SEVEN[j]
+    step = (step & _LOW[size]).view(np.int64)
+    after = start + 9 + size + has_step
+    head = words[np.minimum(after, b.n - 8)]
+    summary = end - after - 2  # the Summary's length if it runs to the end of the record
+    expect = summary * 0x100_0100 + (_SIMPLE_HEAD - (2 << 24))  # S at byte 1, S - 2 at byte 3
+    ok &= (summary >= 8) & (summary < 0x80)
+    ok &= (head & np.uint64(0xFF_FFFF_FFFF)).view(np.int64) == expect
+    tag_len = ((head >> np.uint64(40)) & np.uint64(0xFF)).astype(np.int64)
+    ok &= (tag_len >= 1) & (tag_len < 0x80)
+    tag_end = after + 6 + tag_len
+    tail = words[end - 8]  # 0x15 and the float32 of a simple_value
+    simple = ok & (tag_end == end - 5) & (((tail >> np.uint64(24)) & np.uint64(0xFF)) == 0x15)
+    tensor = np.zeros(count, dtype=bool)
+    has_meta = np.zeros(count, dtype=bool)
+    meta_len = np.zeros(count, dtype=np.int64)
+    maybe = np.flatnonzero(ok & ~simple & (end - tag_end >= 12))
+    if len(maybe):  # tf.summary.scalar's tensor, then nothing or a short metadata
+        at = tag_end[maybe]
+        tensor[maybe] = words[at] == np.uint64(_TF2_TENSOR)
+        meta = b.views["<u2"][np.minimum(at + 12, b.n - 2)]
+        size_ = (meta >> 8).astype(np.int64)
+        with_meta = ((meta & 0xFF) == 0x4A) & (size_ < 0x80) & (at + 14 + size_ == end[maybe])
+        tensor[maybe] &= (at + 12 == end[maybe]) | with_meta
+        has_meta[maybe] = tensor[maybe] & with_meta
+        meta_len[maybe] = size_
+    ok &= simple | tensor
+    every = bool(ok.all())
+    hit = np.flatnonzero(ok)
+
+    def pick(column: np.ndarray) -> np.ndarray:
+        return column if every else column[hit]
+
+    tag_end = pick(tag_end)
+    f = _ValueFields(0)
+    f.count, f.bad = len(hit), np.zeros(len(hit), dtype=bool)
+    f.tag_pos, f.tag_len = tag_end - pick(tag_len), pick(tag_len)
+    f.has_simple, f.simple_pos = pick(simple), tag_end + 1
+    f.has_tensor, f.tensor_pos = pick(tensor), tag_end + 2
+    f.tensor_len = f.has_tensor * 10
+    f.direct, f.direct_pos = f.has_tensor, tag_end + 8
+    f.has_meta, f.meta_pos, f.meta_len = pick(has_meta), tag_end + 14, pick(meta_len)
+    return _Whole(ok, pick(wall), pick(step), f)
+
+
 def _intern(
     b: Bytes, pos: np.ndarray, length: np.ndarray, ok: np.ndarray
 ) -> tuple[np.ndarray, list[str]]:
@@ -411,18 +541,23 @@ def _intern(
     sel = np.flatnonzero(ok)
     if len(sel) == 0:
         return ids, []
-    pos, length = pos[sel], length[sel]
+    if len(sel) < len(pos):
+        pos, length = pos[sel], length[sel]
     words = []
     h = length.astype(np.uint64) * _HASH
+    direct = int(pos.max()) + 8 * ((int(length.max()) + 7) // 8) <= b.n
+    shortest = int(length.min())
     for k in range((int(length.max()) + 7) // 8):
         rem = length - 8 * k
-        word = _word(b, pos + 8 * k, rem)
+        if not direct:
+            word = _word(b, pos + 8 * k, rem)
+        elif 8 * k + 8 <= shortest:  # a whole word of every tag
+            word = b.views["<u8"][pos + 8 * k]
+        else:  # every word lies inside the file: read it, keep the tag's bytes
+            word = b.views["<u8"][pos + 8 * k] & _MASKS[np.clip(rem, 0, 8)]
         words.append(word)
         h = (h ^ word) * _HASH
-    groups = np.unique(h)
-    inverse = np.searchsorted(groups, h)
-    first = np.zeros(len(groups), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(h))[::-1]
+    first, inverse = _groups(h)
     exact = all(np.array_equal(w, w[first][inverse]) for w in [length, *words])
     if not exact:  # a 64-bit hash collision: group by the bytes themselves
         keys = [
@@ -444,6 +579,28 @@ def _intern(
             names.append(name)
     ids[sel] = remap[inverse]
     return ids, names
+
+
+def _groups(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of equal hashes: each group's first row, and each row's group.
+
+    A run has few tags, so the top 16 bits of the hash usually tell them apart: one pass
+    into a 65,536-slot table instead of sorting; a shared slot falls back to np.unique."""
+    rows = np.arange(len(h))
+    slot = (h >> np.uint64(48)).astype(np.intp)
+    table = np.full(1 << 16, -1, dtype=np.int64)
+    table[slot[::-1]] = rows[::-1]  # with repeated slots the last assignment wins
+    rep = table[slot]
+    if np.array_equal(h[rep], h):
+        used = np.flatnonzero(table >= 0)
+        first = table[used]
+        table[used] = np.arange(len(used))
+        return first, table[slot]
+    groups = np.unique(h)
+    inverse = np.searchsorted(groups, h)
+    first = np.zeros(len(groups), dtype=np.int64)
+    first[inverse[::-1]] = rows[::-1]
+    return first, inverse
 
 
 def _word(b: Bytes, pos: np.ndarray, rem: np.ndarray) -> np.ndarray:

@@ -1,23 +1,28 @@
 """TFRecord framing of TensorBoard event files: every record found, checked and located.
 
 A record is `uint64 length | uint32 masked CRC-32C of those 8 bytes | payload | uint32 masked
-CRC-32C of the payload`, little-endian. A healthy file is one unbroken chain of records, so
-the fast path finds all headers at once with numpy (a real header has a zero high half and a
-CRC that matches its length) and checks that they chain from byte 0; only a damaged file is
-walked record by record, which is where resynchronisation after corruption happens.
+CRC-32C of the payload`, little-endian. A healthy file is one unbroken chain of records.
+Most files log the same tags step after step, so record lengths repeat: `_predicted` reads
+a few records, finds the period, and checks the predicted headers all at once (length,
+zero high half, header CRC). Otherwise all headers are found at once with numpy (a real
+header has a zero high half and a CRC that matches its length) and checked to chain from
+byte 0; only a damaged file is walked record by record, which is where resynchronisation
+after corruption happens.
 
-Payload CRCs go through a compiled CRC-32C (google-crc32c): TensorBoard's pure-Python CRC is
-what makes its own loader slow (tensorboard#4354). One C call per record is the remaining
-per-record cost, which `verify=False` skips.
+Every payload's CRC is checked (crc32c.py: all records at once in numpy; a compiled call
+per record for the few long ones): TensorBoard's pure-Python CRC is what makes its own
+loader slow (tensorboard#4354). `verify=False` skips them.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
+
+from logscope.ingest import crc32c
 
 if TYPE_CHECKING:
     import mmap
@@ -29,6 +34,7 @@ FOOTER = 4  # payload CRC
 _MASK_DELTA = np.uint32(0xA282EAD8)
 _WINDOW = 4 << 20  # header scan window: bounds the scan's temporary memory
 _CRC_CHUNK = 1 << 16
+_U64 = struct.Struct("<Q")
 
 
 @dataclass
@@ -42,17 +48,6 @@ class Records:
     checked: bool = True  # payload CRCs were verified
 
 
-def crc_backend() -> str | None:
-    """Why payload CRCs cannot be checked here, or None when a compiled CRC-32C is present."""
-    try:
-        import google_crc32c
-    except ImportError:  # pragma: no cover - a declared dependency
-        return "google-crc32c is not installed"
-    if google_crc32c.implementation != "c":  # pragma: no cover - platform without a wheel
-        return "google-crc32c has no compiled extension on this platform"
-    return None
-
-
 def mask(crc: np.ndarray) -> np.ndarray:
     """TensorFlow's masked CRC: rotate right by 15 bits, add a constant (mod 2**32)."""
     crc = crc.astype(np.uint32)
@@ -60,31 +55,13 @@ def mask(crc: np.ndarray) -> np.ndarray:
     return masked
 
 
-@lru_cache(maxsize=1)
-def _length_tables() -> tuple[int, np.ndarray]:
-    """CRC-32C is affine, so the CRC of an 8-byte length whose high half is zero is
-    base ^ T0[b0] ^ T1[b1] ^ T2[b2] ^ T3[b3]; the tables come from the compiled CRC."""
-    import google_crc32c
-
-    base = google_crc32c.value(bytes(8))
-    tables = np.zeros((4, 256), dtype=np.uint32)
-    for k in range(4):
-        for v in range(256):
-            tables[k, v] = google_crc32c.value(bytes(k) + bytes([v]) + bytes(7 - k)) ^ base
-    return base, tables
-
-
 def length_crc(length: np.ndarray) -> np.ndarray:
-    """Masked CRC-32C of each length written as 8 little-endian bytes (length < 2**32)."""
-    base, t = _length_tables()
-    length = length.astype(np.uint32)
-    crc = (
-        t[0][length & 0xFF]
-        ^ t[1][(length >> 8) & 0xFF]
-        ^ t[2][(length >> 16) & 0xFF]
-        ^ t[3][length >> 24]
-        ^ np.uint32(base)
-    )
+    """Masked CRC-32C of each length written as 8 little-endian bytes (length < 2**32):
+    one round of crc32c's slicing-by-8 with the high half zero, plus the constant of 8
+    bytes."""
+    u0, u1, _, _ = crc32c.tables()
+    length = length.astype(np.int64)
+    crc = u0[length & 0xFFFF] ^ u1[length >> 16] ^ np.uint32(crc32c.zeros(8))
     return mask(crc)
 
 
@@ -95,6 +72,15 @@ def split(data: Buffer, *, verify: bool = True) -> Records:
     if n == 0:
         empty = np.zeros(0, np.int64)
         return Records(empty, empty, empty, [(0, "file is empty")])
+    chain = _predicted(data, buf)
+    if chain is not None:  # an intact file whose record lengths repeat
+        offset, length = chain
+        records = Records(offset, offset + HEADER, offset + HEADER + length)
+        if not verify:
+            records.checked = False
+        else:
+            _check_payloads(data, buf, records, skip_last=False)
+        return records
     all_heads, all_lengths = _headers(buf)
     ends = all_heads + HEADER + all_lengths + FOOTER
     whole = ends <= n
@@ -120,6 +106,92 @@ def split(data: Buffer, *, verify: bool = True) -> Records:
     elif len(offset):
         _check_payloads(data, buf, records, skip_last=unchecked is not None)
     return records
+
+
+_WALK = 2048  # records read one by one before a period is looked for
+_WALKED = 1 << 16  # at most this many in all: past it the file is not periodic enough
+_PERIOD = 1024  # longest period looked for (records per repeat)
+_FIRST_GUESS = 4096  # records predicted at once, doubled while the guesses hold
+
+
+def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The chain of records of an intact file, found without scanning every byte.
+
+    A training loop logs the same tags in the same order, so record lengths repeat with a
+    period (50 for 50 tags: one step's records). A few records are read one by one, the
+    period is found, the next headers are predicted from it and checked all at once
+    (length, zero high half and header CRC where predicted); where a guess fails (the
+    step's varint grew a byte, an evaluation), a few records are read again. The chain must
+    end exactly at the end of the file: anything else (damage, a cut last record, no
+    period) returns None, and the file is scanned for headers instead."""
+    n = len(buf)
+    words, crcs = strided(buf, "<u8"), strided(buf, "<u4")
+    offsets: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
+    pos = walked = 0
+    guess = _FIRST_GUESS
+    while pos < n:
+        if walked >= _WALKED:
+            return None
+        off, size = _walk_lengths(data, pos, n, _WALK)
+        if len(off) == 0 or not np.array_equal(length_crc(size), crcs[off + 8]):
+            return None
+        walked += len(off)
+        offsets.append(off)
+        lengths.append(size)
+        pos = int(off[-1] + HEADER + size[-1] + FOOTER)
+        period = _period(size)
+        while period and pos < n:
+            pattern = size[-period:]
+            step = pattern + (HEADER + FOOTER)
+            reps = min(-(-guess // period), (n - pos) // int(step.sum()))
+            if reps == 0:
+                break
+            start = np.cumsum(step) - step  # offsets within one repeat
+            off = (pos + np.arange(reps)[:, None] * int(step.sum()) + start).ravel()
+            size = np.tile(pattern, reps)
+            wrong = np.flatnonzero(
+                (words[off] != size.astype(np.uint64))
+                | (crcs[off + 8] != np.tile(length_crc(pattern), reps))
+            )
+            good = int(wrong[0]) if len(wrong) else len(off)
+            if good == 0:
+                break
+            offsets.append(off[:good])
+            lengths.append(size[:good])
+            pos = int(off[good - 1] + HEADER + size[good - 1] + FOOTER)
+            if good < len(off):
+                guess = _FIRST_GUESS
+                break
+            guess *= 2
+    if pos != n:
+        return None
+    return np.concatenate(offsets), np.concatenate(lengths)
+
+
+def _walk_lengths(data: Buffer, pos: int, n: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to `count` records from `pos`, read one by one (lengths unchecked, whole only)."""
+    read = _U64.unpack_from
+    off: list[int] = []
+    size: list[int] = []
+    while len(off) < count and pos + HEADER <= n:
+        (length,) = read(data, pos)
+        end = pos + HEADER + length + FOOTER
+        if end > n:
+            break
+        off.append(pos)
+        size.append(length)
+        pos = end
+    return np.array(off, dtype=np.int64), np.array(size, dtype=np.int64)
+
+
+def _period(size: np.ndarray) -> int:
+    """The shortest period of the second half of `size` (0 if none up to _PERIOD)."""
+    tail = size[len(size) // 2 :]
+    for period in range(1, min(_PERIOD, len(tail) // 2) + 1):
+        if np.array_equal(tail[period:], tail[:-period]):
+            return period
+    return 0
 
 
 def _headers(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -226,25 +298,21 @@ def _cut(have: int, need: int, what: str) -> str:
 
 def _check_payloads(data: Buffer, buf: np.ndarray, records: Records, *, skip_last: bool) -> None:
     """Drop records whose payload fails its CRC, reporting each one."""
-    why = crc_backend()
-    if why is not None:  # pragma: no cover - platform without a wheel
-        records.checked = False
-        records.problems.append((0, f"CRCs not checked: {why}"))
-        return
-    import google_crc32c
-
     count = len(records.start) - (1 if skip_last else 0)
     if count <= 0:
         return
-    value = google_crc32c.value
-    u32 = strided(buf, "<u4")
-    found = []
-    for lo in range(0, count, _CRC_CHUNK):  # chunks keep the Python int lists small
+    start, end = records.start[:count], records.end[:count]
+    found = np.zeros(count, dtype=np.uint32)
+    short = end - start <= 8 * crc32c.MAX_WORDS
+    words = strided(buf, "<u8")
+    for lo in range(0, count, _CRC_CHUNK):  # chunks keep the temporaries in the cache
         hi = min(count, lo + _CRC_CHUNK)
-        spans = zip(records.start[lo:hi].tolist(), records.end[lo:hi].tolist(), strict=True)
-        crcs = np.array([value(data[a:b]) for a, b in spans], dtype=np.uint32)
-        found.append(np.flatnonzero(mask(crcs) != u32[records.end[lo:hi]]) + lo)
-    bad = np.concatenate(found)
+        sel = lo + np.flatnonzero(short[lo:hi])
+        found[sel] = crc32c.crcs(words, start[sel], end[sel])
+    long = np.flatnonzero(~short)
+    if len(long):  # a few long records (graphs, images): one compiled call each
+        found[long] = _long_crcs(data, words, start[long], end[long])
+    bad = np.flatnonzero(mask(found) != strided(buf, "<u4")[end])
     if len(bad) == 0:
         return
     for i in bad.tolist():
@@ -258,3 +326,15 @@ def _check_payloads(data: Buffer, buf: np.ndarray, records: Records, *, skip_las
         records.start[keep],
         records.end[keep],
     )
+
+
+def _long_crcs(data: Buffer, words: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """CRCs of long payloads: google-crc32c's compiled loop where it has one."""
+    try:
+        import google_crc32c
+    except ImportError:  # pragma: no cover - a declared dependency
+        return crc32c.crcs(words, start, end)
+    if google_crc32c.implementation != "c":  # pragma: no cover - platform without a wheel
+        return crc32c.crcs(words, start, end)
+    spans = zip(start.tolist(), end.tolist(), strict=True)
+    return np.array([google_crc32c.value(data[a:b]) for a, b in spans], dtype=np.uint32)

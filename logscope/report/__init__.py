@@ -9,10 +9,10 @@ Adding a format = one module with `render` + one line here + its tests.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from logscope.model import Severity
@@ -61,17 +61,33 @@ class Reporter:
     machine: bool = True  # a document for tools: exactly that on stdout, never coloured
     step_summary: str | None = None  # in GitHub Actions, also append this format to the
     # job summary ($GITHUB_STEP_SUMMARY)
+    streams: bool = False  # the module's Stream writes it a batch of runs at a time
 
     def render(self, doc: Document, layout: Layout | None = None) -> str:
         module = importlib.import_module(f"logscope.report.{self.module}")
         text: str = module.render(doc, layout or Layout())
         return text
 
+    def stream(self, write: Callable[[str], object], fail_on: Severity | None) -> Stream:
+        """The same document as `render`, written through `write` batch by batch (a sweep's
+        runs never sit whole in memory); only for a reporter that `streams`."""
+        module = importlib.import_module(f"logscope.report.{self.module}")
+        stream: Stream = module.Stream(write, fail_on)
+        return stream
+
+
+class Stream(Protocol):
+    """A document written in pieces: each batch of checked runs, then the end."""
+
+    def batch(self, reports: Sequence[RunReport]) -> None: ...
+
+    def close(self, errors: Sequence[str], config: ConfigUsed) -> None: ...
+
 
 REPORTERS: Mapping[str, Reporter] = MappingProxyType(
     {
         "table": Reporter("terminal", "runs, findings and metrics for a human", machine=False),
-        "json": Reporter("json", "the JSON contract of DESIGN.md"),
+        "json": Reporter("json", "the JSON contract of DESIGN.md", streams=True),
         "junit": Reporter("junit", "JUnit XML for CI test reporters"),
         "gitlab": Reporter("gitlab", "GitLab Code Quality JSON (artifacts: reports: codequality)"),
         "github": Reporter("github", "GitHub Actions annotations", step_summary="markdown"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from logscope import __version__
 from logscope.model import Severity
 from logscope.outcome import RunReport
-from logscope.report import Document, Layout
+from logscope.report import ConfigUsed, Document, Layout
 
 
 def run_status(report: RunReport, fail_on: Severity | None) -> str:
@@ -64,10 +66,121 @@ def run_dict(report: RunReport, fail_on: Severity | None) -> dict[str, Any]:
 def render(doc: Document, layout: Layout) -> str:
     """Strings stay as logged: JSON escapes control characters and (ASCII output) every
     non-ASCII one, so no log text can break the document or a terminal that shows it."""
-    document = {
-        "logscope_version": __version__,
-        "runs": [run_dict(r, doc.fail_on) for r in doc.reports],
-        "errors": list(doc.errors),  # inputs that could not be read at all
-        "config": {"file": doc.config.file, "ignored": list(doc.config.ignored)},
-    }
-    return json.dumps(document, indent=2, allow_nan=False, default=str) + "\n"
+    runs = [run_text(r, doc.fail_on) for r in doc.reports]
+    return _head() + _joined(runs, first=True) + _tail(doc.errors, doc.config, bool(runs))
+
+
+class Stream:
+    """The same document, written a batch of runs at a time (pipeline.check's `on_batch`):
+    a sweep's report never sits whole in memory, nor do the runs' frames behind it."""
+
+    def __init__(self, write: Callable[[str], object], fail_on: Severity | None) -> None:
+        self.write = write
+        self.fail_on = fail_on
+        self.runs = 0
+
+    def batch(self, reports: Sequence[RunReport]) -> None:
+        texts = [run_text(r, self.fail_on) for r in reports]
+        if texts:
+            self.write((_head() if self.runs == 0 else "") + _joined(texts, self.runs == 0))
+            self.runs += len(texts)
+
+    def close(self, errors: Sequence[str], config: ConfigUsed) -> None:
+        self.write((_head() if self.runs == 0 else "") + _tail(errors, config, self.runs > 0))
+
+
+def run_text(report: RunReport, fail_on: Severity | None) -> str:
+    """One run's object as it sits in the document's `runs` list."""
+    return dumps(run_dict(report, fail_on), _RUN_PAD)
+
+
+_RUN_PAD = "    "
+
+
+def _head() -> str:
+    return '{\n  "logscope_version": ' + dumps(__version__) + ',\n  "runs": ['
+
+
+def _joined(texts: list[str], first: bool) -> str:
+    """Runs as items of the `runs` list (continuing it unless `first`)."""
+    if not texts:
+        return ""
+    items = (",\n" + _RUN_PAD).join(texts)
+    return ("\n" if first else ",\n") + _RUN_PAD + items
+
+
+def _tail(errors: Sequence[str], config: ConfigUsed, any_runs: bool) -> str:
+    """The end of `runs`, then `errors` (inputs that could not be read at all) and
+    `config`, as json.dumps(indent=2) lays out the whole document."""
+    setup = {"file": config.file, "ignored": list(config.ignored)}
+    return (
+        ("\n  ]" if any_runs else "]")
+        + ',\n  "errors": '
+        + dumps(list(errors), "  ")
+        + ',\n  "config": '
+        + dumps(setup, "  ")
+        + "\n}\n"
+    )
+
+
+def dumps(value: Any, pad: str = "") -> str:
+    """`json.dumps(value, indent=2, allow_nan=False, default=str)`, byte for byte, nested
+    `pad` deep, without the pure-Python encoder's generator per value: with `indent` the
+    standard library never uses its C encoder, and a sweep's report is millions of values.
+    Leaves go through the C string escaper and `float.__repr__` as json does."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if kind is float:
+        return _float(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = pad + "  "
+        items = [_key(k) + ": " + dumps(v, inner) for k, v in value.items()]
+        return "{\n" + inner + (",\n" + inner).join(items) + "\n" + pad + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = pad + "  "
+        items = [dumps(v, inner) for v in value]
+        return "[\n" + inner + (",\n" + inner).join(items) + "\n" + pad + "]"
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    return _subclass(value, pad)
+
+
+def _subclass(value: Any, pad: str) -> str:
+    """What json makes of subclasses (StrEnum, numpy floats) and of anything else (str)."""
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, (list, tuple)):
+        return dumps(list(value), pad)
+    if isinstance(value, dict):
+        return dumps(dict(value), pad)
+    return dumps(str(value), pad)
+
+
+def _float(value: float) -> str:
+    if value != value or value in (_INF, -_INF):
+        raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+    return float.__repr__(value)
+
+
+_INF = float("inf")
+
+
+def _key(key: Any) -> str:
+    if type(key) is str:
+        return encode_basestring_ascii(key)
+    return json.dumps({key: 0}, allow_nan=False)[1:-4]  # keys as json turns them into text

@@ -125,6 +125,13 @@ def test_valid_crc_but_not_an_event() -> None:
     assert "not a valid Event" in run.problems[0].message
 
 
+def test_a_file_of_only_short_records() -> None:
+    """Records too short for any scalar (an event with a step only, an empty one)."""
+    data = tw.record(tw.event(wall_time=1.0, step=1)) + tw.record(b"")
+    _, run = read(data)
+    assert run.problems == [] and run.frame.height == 0
+
+
 def test_skipping_crcs_does_not_notice_a_changed_value() -> None:
     data, offsets = events()
     bad = bytearray(data)
