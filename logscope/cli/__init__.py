@@ -35,7 +35,7 @@ def main() -> None:
     """Console-script entry point."""
     args = sys.argv[1:]
     if "--version" in args and _ROOT_FLAGS.issuperset(args):
-        from logscope import __version__
+        from logscope.version import __version__
 
         sys.stdout.write(f"logscope {__version__}\n")
         sys.stdout.flush()

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from logscope import __version__
 from logscope.cli.boundary import GuardedGroup, fail, reading, say, set_debug
 from logscope.report import REPORTERS
+from logscope.version import __version__
 
 if TYPE_CHECKING:
     from logscope.config import ProjectConfig

@@ -21,12 +21,12 @@ from collections import Counter
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from logscope import __version__
 from logscope.report import Document, Layout, html_sections
 from logscope.report.json import run_status
 from logscope.report.names import short_names
 from logscope.report.plots import OTHER_GROUP, figure, plan
 from logscope.report.text import html_text as _esc
+from logscope.version import __version__
 
 if TYPE_CHECKING:
     from logscope.model import Severity

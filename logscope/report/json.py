@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from logscope import __version__
 from logscope.model import Severity
 from logscope.outcome import RunReport
 from logscope.report import ConfigUsed, Document, Layout
+from logscope.version import __version__
 
 
 def run_status(report: RunReport, fail_on: Severity | None) -> str:

@@ -53,7 +53,7 @@ def cached(files: list[Path], build: Callable[[list[Path]], list[Pack]]) -> list
 
 
 def _key(files: list[Path]) -> str:
-    from logscope import __version__
+    from logscope.version import __version__
 
     digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{sys.version}\0".encode())
     for file in files:
