@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.outcome import RunReport
@@ -243,26 +243,42 @@ def _batched(
     emit: Callable[[list[RunReport]], None],
 ) -> None:
     """A sweep, BATCH_RUNS runs at a time, each batch's reports handed to `emit` (the
-    progress bar counts runs). The next batch is read in a thread while this one is judged:
-    decoding (Polars) and file reads release the GIL, so a second core reads while the
-    first judges."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    progress bar counts runs)."""
     total = sum(len(g) for g in groups)
     done = 0
     chunks = [groups[start : start + BATCH_RUNS] for start in range(0, len(groups), BATCH_RUNS)]
+    judged = _judged_chunks(chunks, packs, shared, options, progress)
+    for chunk, found in zip(chunks, judged, strict=True):
+        emit([report for reports in found for report in reports])
+        done += sum(len(g) for g in chunk)
+        if progress:
+            progress(f"{done}/{total} runs", done, total)
+
+
+def _judged_chunks(
+    chunks: list[list[list[_Target]]],
+    packs: list[Pack],
+    shared: dict[str, tuple[str, ...]],
+    options: _Options,
+    progress: Progress | None,
+) -> Iterator[list[list[RunReport]]]:
+    """Each chunk's reports, in order. The next chunk is read in a thread while this one is
+    judged: decoding (Polars) and file reads release the GIL, so a second core reads while
+    the first judges. Against a baseline each run is read and judged on its own."""
+    if options.baseline is not None:
+        for chunk in chunks:
+            yield _check_groups(chunk, packs, shared, options, progress)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(1, thread_name_prefix="logscope-read") as reader:
         pending = reader.submit(_read_groups, chunks[0], options, progress) if chunks else None
-        for k, chunk in enumerate(chunks):
+        for k in range(len(chunks)):
             assert pending is not None
             read = pending.result()
             if k + 1 < len(chunks):
                 pending = reader.submit(_read_groups, chunks[k + 1], options, progress)
-            judged = _judge_groups(read, packs, shared, options, progress)
-            emit([report for found in judged for report in found])
-            done += sum(len(g) for g in chunk)
-            if progress:
-                progress(f"{done}/{total} runs", done, total)
+            yield _judge_groups(read, packs, shared, options)
 
 
 def _check_groups(
@@ -282,11 +298,8 @@ def _check_groups(
 
 def _read_groups(
     groups: list[list[_Target]], options: _Options, progress: Progress | None = None
-) -> list[list[Run]] | list[list[_Target]]:
-    """Each group's runs, read together and merged (logscope.samerun); against a baseline
-    the groups themselves, left to `_check_group`."""
-    if options.baseline is not None:
-        return groups
+) -> list[list[Run]]:
+    """Each group's runs, read together and merged (logscope.samerun)."""
     from logscope.ingest.many import read_many
     from logscope.samerun import merge_runs
 
@@ -303,19 +316,14 @@ def _read_groups(
 
 
 def _judge_groups(
-    merged: list[list[Run]] | list[list[_Target]],
+    groups: list[list[Run]],
     packs: list[Pack],
     shared: dict[str, tuple[str, ...]],
     options: _Options,
-    progress: Progress | None = None,
 ) -> list[list[RunReport]]:
     """The reports of each group `_read_groups` gave, rules applied to all runs at once."""
-    if options.baseline is not None:
-        targets = cast("list[list[_Target]]", merged)
-        return [_check_group(g, packs, shared, options, progress) for g in targets]
     from logscope.rules import batch
 
-    groups = cast("list[list[Run]]", merged)
     runs = [run for found in groups for run in found]
     chosen = batch.applicable_many(runs, packs, set(options.forced))
     reports = batch.evaluate_many(

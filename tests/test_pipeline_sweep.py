@@ -41,6 +41,30 @@ def test_a_sweep_says_what_each_run_says_alone(batch: int, monkeypatch: pytest.M
     assert _runs_json(together, packs) == _runs_json(alone, packs)
 
 
+def test_a_sweep_against_a_baseline_says_what_each_run_says_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Against a baseline each run is judged on its own, batch after batch."""
+    import logscope
+    from logscope.ingest.discover import discover
+    from logscope.rules import engine
+
+    monkeypatch.setattr(pipeline, "BATCH_RUNS", 2)
+    baseline = logscope.read(SAMPLES / "kto_healthy")
+    packs = pipeline.load_packs()
+    shared = engine.shared_aliases(packs)
+    options = pipeline._Options(frozenset(), None, None, baseline)
+    kto = [SAMPLES / name for name in ("kto_healthy", "kto_diverging", "dpo_broken")]
+    targets = [(found, path) for path in kto for found in discover(path)]
+    alone = pipeline.CheckResult()
+    for group in pipeline._same_run_candidates(targets):
+        alone.reports.extend(pipeline._check_group(group, packs, shared, options))
+    together = pipeline.check(kto, packs, baseline=baseline)
+    runs = _runs_json(together, packs)
+    assert runs == _runs_json(alone, packs) and len(runs) == 3
+    assert any(f["rule"].startswith("baseline/") for r in runs for f in r["findings"])
+
+
 def test_progress_counts_runs_of_a_sweep(tmp_path: Path) -> None:
     for index in range(5):
         run = tmp_path / f"run_{index}"
