@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.outcome import RunReport
@@ -49,7 +49,7 @@ def check(
     select: set[str] | None = None,
     ignore: set[str] | None = None,
     progress: Progress | None = None,
-    jobs: int = 1,
+    jobs: int | None = 1,
     rule_files: Iterable[Path] = (),
     baseline: Run | None = None,
     read_options: ReadOptions | None = None,
@@ -58,6 +58,7 @@ def check(
     executor: str = "local",
     checkpoints: str | Path | None = None,
     on_batch: Callable[[list[RunReport]], None] | None = None,
+    on_texts: TextSink | None = None,
 ) -> CheckResult:
     """Check every run under `paths`. A path that cannot be read is recorded, not raised.
 
@@ -73,7 +74,14 @@ def check(
     runs at a time; otherwise all at once), in order, and must take from their runs' frames
     what it needs then: afterwards the frames are released (emptied), so memory stays that
     of one batch. `result.reports` still holds every report (findings, verdict, counts).
+    `on_texts` streams text instead (see TextSink): with worker processes each run is
+    rendered where it was judged, so its frame never crosses back.
+
+    `jobs=None`: all cores for a sweep of AUTO_JOBS_RUNS runs or more (where the workers'
+    start-up pays for itself), else one process. The reports do not depend on `jobs`.
     """
+    if on_batch is not None and on_texts is not None:
+        raise ValueError("check: pass on_batch or on_texts, not both")
     result = CheckResult()
     options = _Options(
         frozenset(forced), select, ignore, baseline, read_options, tuple(settings), checkpoints
@@ -87,15 +95,21 @@ def check(
             _name_as_given(reports, stages)
             for report in reports:
                 result.reports.append(report)
-                empty = None if allow_empty else empty_selection(report, select, ignore)
-                if empty:
-                    result.errors.append(empty)
-                unread = unreadable(report.run)
-                if unread:
-                    result.errors.append(unread)
+                result.errors.extend(_errors(report, select, ignore, allow_empty))
             if on_batch is not None:
                 on_batch(reports)
                 _release(reports)
+            elif on_texts is not None:
+                on_texts.write([on_texts.render(report) for report in reports])
+                _release(reports)
+
+        def emit_rendered(done: list[_Rendered]) -> None:
+            """Reports a worker judged, rendered and released, in order."""
+            for report, _, errors in done:
+                result.reports.append(report)
+                result.errors.extend(errors)
+            assert on_texts is not None
+            on_texts.write([text for _, text, _ in done])
 
         if executor != "local":
             from logscope.remote import check_on_ray
@@ -113,8 +127,13 @@ def check(
             )
             result.errors.extend(failed)
             emit([r for g in found if g is not None for r in g])
-        elif jobs > 1 and len(groups) > 1:
-            _in_pool(groups, options, list(rule_files), jobs, progress, emit)
+        elif (workers := _workers(jobs, len(groups))) > 1:
+            pool = _Pool(packs, list(rule_files), workers, progress)
+            if on_texts is not None and not stages:  # staged runs are renamed here first
+                rendering = _Rendering(on_texts.render, allow_empty)
+                pool.rendered(groups, options, rendering, emit_rendered)
+            else:
+                pool.reports(groups, options, emit)
         elif len(groups) > 1:
             _batched(groups, packs, engine.shared_aliases(packs), options, progress, emit)
         else:
@@ -192,6 +211,7 @@ class _Options:
 
 
 _Target = tuple["RunFiles", Path]
+_T = TypeVar("_T")
 
 
 def _same_run_candidates(targets: list[_Target]) -> list[list[_Target]]:
@@ -351,38 +371,169 @@ def _work(groups: list[list[_Target]], options: _Options) -> list[list[RunReport
     return _check_groups(groups, packs, shared, options)
 
 
-def _in_pool(
-    targets: list[list[_Target]],
-    options: _Options,
-    rule_files: list[Path],
-    jobs: int,
-    progress: Progress | None,
-    emit: Callable[[list[RunReport]], None],
-) -> None:
-    """Spawned workers (not forked: Polars' thread pool does not survive a fork), each
-    given batches of runs (about four per worker, at most BATCH_RUNS); each batch's
-    reports go to `emit` in order as they come back."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+@dataclass(frozen=True)
+class TextSink:
+    """A streamed check whose runs are wanted as text (`check --format json` on stdout).
+    `render` makes one run's text; it must pickle (a module-level function or a partial of
+    one): with worker processes it runs in the worker that judged the run, which then sends
+    back the text and a report without rows (as after `on_batch`), not the run's frame.
+    `write` takes each batch's texts, in the order of discovery."""
 
-    from logscope.remote import batches
+    render: Callable[[RunReport], str]
+    write: Callable[[list[str]], None]
 
-    context = multiprocessing.get_context("spawn")
-    size = min(BATCH_RUNS, max(1, -(-len(targets) // (4 * jobs))))
-    chunks = batches(len(targets), jobs, size)
-    with ProcessPoolExecutor(
-        jobs,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(rule_files, options.forced, list(options.settings)),
-    ) as pool:
-        futures = [pool.submit(_work, [targets[i] for i in c], options) for c in chunks]
-        done = 0
-        for chunk, future in zip(chunks, futures, strict=True):
-            emit([report for found in future.result() for report in found])
-            done += len(chunk)
-            if progress:
-                progress(f"{done}/{len(targets)} runs", done, len(targets))
+
+@dataclass(frozen=True)
+class _Rendering:
+    """What a worker needs to finish a run where it was judged: its text and its errors."""
+
+    render: Callable[[RunReport], str]
+    allow_empty: bool
+
+
+_Rendered = tuple[RunReport, str, list[str]]  # a report without rows, its text, its errors
+
+
+def _work_rendered(
+    groups: list[list[_Target]], options: _Options, rendering: _Rendering
+) -> list[_Rendered]:
+    """`_work`, each report rendered, its errors found and its rows released here."""
+    return _finish([r for found in _work(groups, options) for r in found], options, rendering)
+
+
+AUTO_JOBS_RUNS = 1000  # a sweep this large pays for spawning a worker per core (~1 s each)
+
+
+def _workers(jobs: int | None, runs: int) -> int:
+    """Worker processes for `runs` groups of runs (1: in this process)."""
+    if runs < 2:
+        return 1
+    if jobs is None:
+        return _cores() if runs >= AUTO_JOBS_RUNS else 1
+    return jobs
+
+
+def _cores() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """`jobs` processes: this one and jobs - 1 spawned workers (not forked: Polars' thread
+    pool does not survive a fork), each judging batches of runs (about four per process,
+    at most BATCH_RUNS). This process judges a batch whenever the next one due is still
+    in a worker (it is not idle while the workers start up); results are handed on in the
+    order of discovery, at most AHEAD batches held."""
+
+    packs: list[Pack]
+    rule_files: list[Path]
+    jobs: int
+    progress: Progress | None
+
+    def reports(
+        self,
+        targets: list[list[_Target]],
+        options: _Options,
+        emit: Callable[[list[RunReport]], None],
+    ) -> None:
+        shared = engine.shared_aliases(self.packs)
+
+        def here(groups: list[list[_Target]]) -> list[list[RunReport]]:
+            return _check_groups(groups, self.packs, shared, options)
+
+        for found in self._run(targets, here, _work, options):
+            emit([report for reports in found for report in reports])
+
+    def rendered(
+        self,
+        targets: list[list[_Target]],
+        options: _Options,
+        rendering: _Rendering,
+        emit: Callable[[list[_Rendered]], None],
+    ) -> None:
+        shared = engine.shared_aliases(self.packs)
+
+        def here(groups: list[list[_Target]]) -> list[_Rendered]:
+            found = _check_groups(groups, self.packs, shared, options)
+            return _finish([r for reports in found for r in reports], options, rendering)
+
+        for done in self._run(targets, here, _work_rendered, options, rendering):
+            emit(done)
+
+    def _run(
+        self,
+        targets: list[list[_Target]],
+        here: Callable[[list[list[_Target]]], _T],
+        work: Callable[..., _T],
+        options: _Options,
+        *args: object,
+    ) -> Iterator[_T]:
+        import multiprocessing
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        from logscope.remote import batches
+
+        context = multiprocessing.get_context("spawn")
+        size = min(BATCH_RUNS, max(1, -(-len(targets) // (4 * self.jobs))))
+        chunks = [[targets[i] for i in c] for c in batches(len(targets), self.jobs, size)]
+        workers = self.jobs - 1
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(self.rule_files, options.forced, list(options.settings)),
+        ) as pool:
+            sent: dict[int, Future[_T]] = {}
+            held: dict[int, _T] = {}
+            assigned = done = 0  # batches before `assigned` are sent or judged here
+            for due in range(len(chunks)):
+                while due not in held:
+                    busy = sum(1 for f in sent.values() if not f.done())
+                    if busy < workers and assigned < len(chunks):  # keep the workers busy
+                        sent[assigned] = pool.submit(work, chunks[assigned], options, *args)
+                        assigned += 1
+                    elif due in sent and (
+                        sent[due].done() or assigned == len(chunks) or assigned - due > AHEAD
+                    ):
+                        held[due] = sent.pop(due).result()
+                    else:  # the batch due is still in a worker: judge the next one here
+                        held[assigned] = here(chunks[assigned])
+                        assigned += 1
+                yield held.pop(due)
+                done += len(chunks[due])
+                if self.progress:
+                    self.progress(f"{done}/{len(targets)} runs", done, len(targets))
+
+
+AHEAD = 4  # batches this process may judge beyond the one due before it waits for it
+
+
+def _finish(reports: list[RunReport], options: _Options, rendering: _Rendering) -> list[_Rendered]:
+    """Each report rendered and its errors found, then its rows released."""
+    done = [
+        (
+            report,
+            rendering.render(report),
+            _errors(report, options.select, options.ignore, rendering.allow_empty),
+        )
+        for report in reports
+    ]
+    _release(reports)
+    return done
+
+
+def _errors(
+    report: RunReport, select: set[str] | None, ignore: set[str] | None, allow_empty: bool
+) -> list[str]:
+    """What makes a judged run an input error: a selection that left it no rule, no row."""
+    empty = None if allow_empty else empty_selection(report, select, ignore)
+    unread = unreadable(report.run)
+    return [e for e in (empty, unread) if e]
 
 
 def empty_selection(

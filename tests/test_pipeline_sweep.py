@@ -113,3 +113,46 @@ def test_check_streams_its_json_as_it_writes_it_whole(
     cli(["check", SAMPLES, "-f", "json", "-o", tmp_path / "whole.json"], exit_code=1)
     assert streamed == (tmp_path / "whole.json").read_text()
     assert len(json.loads(streamed)["runs"]) >= 20
+
+
+@pytest.mark.parametrize("jobs", [2, None])
+def test_worker_processes_stream_the_same_text_and_errors(
+    jobs: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With worker processes (this one judging too, whenever the batch due is still in a
+    worker) each run is rendered where it was judged and only its text comes back: the
+    texts, their order, the errors and the findings are those of one process. `jobs=None`
+    takes the workers once a sweep reaches AUTO_JOBS_RUNS runs."""
+    from functools import partial
+
+    from logscope.report.json import run_text
+
+    monkeypatch.setattr(pipeline, "BATCH_RUNS", 3)
+    monkeypatch.setattr(pipeline, "AUTO_JOBS_RUNS", 4)
+    monkeypatch.setattr(pipeline, "_cores", lambda: 2)
+    used: list[int] = []
+    real = pipeline._Pool._run
+
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        used.append(self.jobs)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline._Pool, "_run", spy)
+    packs = pipeline.load_packs()
+    select = {"kto", "common/loss-nan"}  # runs of other packs are left no rule: errors
+    alone = pipeline.check([SAMPLES], packs, select=select)
+    texts: list[str] = []
+    sink = pipeline.TextSink(partial(run_text, fail_on=None), texts.extend)
+    pooled = pipeline.check([SAMPLES], packs, select=select, jobs=jobs, on_texts=sink)
+    assert used == [2]
+    assert [json.loads(t) for t in texts] == _runs_json(alone, packs)
+    assert pooled.errors == alone.errors and any("no rule to check" in e for e in alone.errors)
+    assert [r.findings for r in pooled.reports] == [r.findings for r in alone.reports]
+    assert all(r.run.frame.height == 0 for r in pooled.reports)
+
+
+def test_a_small_sweep_stays_in_one_process_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below AUTO_JOBS_RUNS runs spawning workers costs more than it saves."""
+    monkeypatch.setattr(pipeline, "_Pool", None)  # any use of a pool would fail
+    result = pipeline.check([SAMPLES], pipeline.load_packs(), jobs=None)
+    assert len(result.reports) >= 20

@@ -80,8 +80,16 @@ def check(
         bool, typer.Option("--summary", help="Only the table of runs, not each run's details.")
     ] = False,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=0, help="Check runs in N processes (0: all cores).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Check runs in N processes (0: all cores; default: all cores for a sweep "
+            "of 1,000 runs or more, else 1).",
+            show_default=False,
+        ),
+    ] = None,
     executor: Annotated[
         str,
         typer.Option(
@@ -161,6 +169,7 @@ def check(
 
     with loading():  # Polars, numpy, the rules and checks, Rich (see cli/startup.py)
         from logscope.ingest import ReadOptions
+        from logscope.pipeline import TextSink
         from logscope.pipeline import check as run_check
         from logscope.report import REPORTERS, Document, Layout
 
@@ -195,7 +204,7 @@ def check(
             select=chosen.select,
             ignore=chosen.ignore,
             progress=progress,
-            jobs=jobs or (os.cpu_count() or 1),
+            jobs=jobs if jobs != 0 else (os.cpu_count() or 1),
             rule_files=chosen.rule_files,
             settings=chosen.settings,
             baseline=reference,
@@ -203,7 +212,7 @@ def check(
             allow_empty=allow_empty,
             checkpoints=checkpoints,
             executor=executor,
-            on_batch=stream.batch if stream else None,
+            on_texts=TextSink(stream.render, stream.texts) if stream else None,
         ),
         show=progress,
         quiet=quiet,

@@ -77,9 +77,15 @@ class Reporter:
 
 
 class Stream(Protocol):
-    """A document written in pieces: each batch of checked runs, then the end."""
+    """A document written in pieces: each batch of checked runs, then the end. A batch is
+    given as reports (`batch`) or as texts `render` made of them (`texts`); `render`
+    pickles, so worker processes can render the runs they judge."""
+
+    render: Callable[[RunReport], str]
 
     def batch(self, reports: Sequence[RunReport]) -> None: ...
+
+    def texts(self, texts: list[str]) -> None: ...
 
     def close(self, errors: Sequence[str], config: ConfigUsed) -> None: ...
 

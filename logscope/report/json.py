@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from functools import partial
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -78,9 +79,14 @@ class Stream:
         self.write = write
         self.fail_on = fail_on
         self.runs = 0
+        # one run's text; picklable, so worker processes render the runs they judged
+        self.render: Callable[[RunReport], str] = partial(run_text, fail_on=fail_on)
 
     def batch(self, reports: Sequence[RunReport]) -> None:
-        texts = [run_text(r, self.fail_on) for r in reports]
+        self.texts([run_text(r, self.fail_on) for r in reports])
+
+    def texts(self, texts: list[str]) -> None:
+        """A batch of runs already rendered by `render`, in order."""
         if texts:
             self.write((_head() if self.runs == 0 else "") + _joined(texts, self.runs == 0))
             self.runs += len(texts)
