@@ -7,8 +7,8 @@ concatenated and decoded by one `pl.read_ndjson`, checked with a few vectorised 
 and cut back into runs.
 
 Only files whose run is exactly what `jsonl.read` + `run.build_run` would make of them
-take this path: every line one flat JSON object with the same keys as the first line, all
-numbers, an integer `step` rising line by line, no NaN/Infinity/null token, no blank or
+take this path: every line one flat JSON object with the first line's keys in its order,
+all numbers, an integer `step` rising line by line, no NaN/Infinity/null token, no blank or
 CR line, a trailing newline. Anything else (and any file this module is unsure of) is read
 by the ordinary reader, so what a run contains never depends on which path read it
 (tests/ingest/test_many.py compares both on random files).
@@ -17,6 +17,7 @@ by the ordinary reader, so what a run contains never depends on which path read 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 MAX_FILE_BYTES = 4 << 20  # larger files are read one by one (their reader is fast enough)
 MAX_BATCH_BYTES = 256 << 20  # past this, a batch's other files are read one by one
-_UNSURE = (b"NaN", b"Infinity", b"null", b"[", b"\r", b"\n\n", b"\\")
 _FILE = "\x00file"
 
 
@@ -81,22 +81,35 @@ def _plain(index: int, found: RunFiles) -> _Plain | None:
     if shown_as(path) is not None:
         return None
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            if os.fstat(file.fileno()).st_size > MAX_FILE_BYTES:
+                return None
+            data = file.read()
     except OSError:
         return None
     if not data.startswith(b"{") or not data.endswith(b"}\n"):
         return None
-    if any(token in data for token in _UNSURE):
+    if any(byte in data for byte in _UNSURE):
         return None
-    lines = data.count(b"\n")
-    if data.count(b"{") != lines or data.count(b"}") != lines:
-        return None  # an object nested in a line, or braces inside a string
-    keys = _first_keys(data[: data.index(b"\n")])
+    first = data[: data.index(b"\n") + 1]
+    keys = _first_keys(first)
     if keys is None:
         return None
+    # one pass for what took a search per token: with its numbers taken out, every line is
+    # the first line's text (no NaN/Infinity/null/true, text, blank line, second object or
+    # repeated key; the first line's values are numbers). Keys written in another order on
+    # some line send the file to the reader.
+    shape = first.translate(None, _NUMBER)
+    skeleton = data.translate(None, _NUMBER)
+    lines, rest = divmod(len(skeleton), len(shape))
+    if rest or skeleton != shape * lines:
+        return None
     return _Plain(index, data, keys, lines)
+
+
+# what may differ between the lines of a plain file: the characters of numbers
+_NUMBER = b"0123456789.-+eE \t"
+_UNSURE = (b"[", b"\r", b"\\")  # arrays, CR (a CRLF file), escapes: the reader decides
 
 
 def _first_keys(line: bytes) -> tuple[str, ...] | None:
@@ -221,8 +234,6 @@ def _passing(frame: Any, plain: list[_Plain], bounds: Any) -> Any:
         wanted[[index[k] for k in p.keys]] = p.lines
         if not np.array_equal(row, wanted):
             continue
-        if p.data.count(b'":') != len(p.keys) * p.lines:
-            continue  # a key written twice in one object, or `":` inside a text
         ok[j] = bool(rising[j])
     return ok
 

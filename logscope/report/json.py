@@ -143,22 +143,37 @@ def dumps(value: Any, pad: str = "") -> str:
         if not value:
             return "{}"
         inner = pad + "  "
-        items = [_key(k) + ": " + dumps(v, inner) for k, v in value.items()]
+        keys = _KEYS
+        items = [(keys.get(k) or _key(k)) + _leaf(v, inner) for k, v in value.items()]
         return "{\n" + inner + (",\n" + inner).join(items) + "\n" + pad + "}"
     if kind is list or kind is tuple:
         if not value:
             return "[]"
         inner = pad + "  "
-        items = [dumps(v, inner) for v in value]
+        items = [_leaf(v, inner) for v in value]
         return "[\n" + inner + (",\n" + inner).join(items) + "\n" + pad + "]"
+    return _leaf(value, pad)
+
+
+def _leaf(value: Any, pad: str) -> str:
+    """`dumps` of an item, the common leaves without a further call of `dumps`."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if kind is float:
+        if value != value or value in (_INF, -_INF):
+            raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+        return float.__repr__(value)
+    if kind is int:
+        return int.__repr__(value)
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if kind is int:
-        return int.__repr__(value)
+    if kind is dict or kind is list or kind is tuple:
+        return dumps(value, pad)
     return _subclass(value, pad)
 
 
@@ -187,6 +202,13 @@ _INF = float("inf")
 
 
 def _key(key: Any) -> str:
+    """A key as json writes it, with the `: ` after it; the commonest remembered."""
     if type(key) is str:
-        return encode_basestring_ascii(key)
-    return json.dumps({key: 0}, allow_nan=False)[1:-4]  # keys as json turns them into text
+        text = encode_basestring_ascii(key) + ": "
+        if len(_KEYS) < 4096:
+            _KEYS[key] = text
+        return text
+    return json.dumps({key: 0}, allow_nan=False)[1:-2]  # keys as json turns them into text
+
+
+_KEYS: dict[Any, str] = {}  # str key -> its JSON text and ": "

@@ -207,22 +207,20 @@ def _closest(key: str, candidates: list[str]) -> str:
 
 
 def _finding(rule: Rule, key: str, caps: dict[str, str], hit: Hit, other: str | None) -> Finding:
-    fields = dict(_param_fields(rule))
-    fields.update(caps)
     onset = hit.onset if hit.onset is not None else hit.step
-    fields.update(
-        {
-            "metric": key,
-            "step": hit.step,
-            "onset": onset,
-            "last_step": hit.last_step,
-            "value": hit.value,
-            "count": 1,
-            "worst": hit.value,
-            "worst_step": hit.step,
-        }
-    )
-    fields.update(hit.extra)
+    fields = {
+        **_param_fields(rule),
+        **caps,
+        "metric": key,
+        "step": hit.step,
+        "onset": onset,
+        "last_step": hit.last_step,
+        "value": hit.value,
+        "count": 1,
+        "worst": hit.value,
+        "worst_step": hit.step,
+        **hit.extra,
+    }
     if other:
         fields["other"] = other
     extra = {k: v for k, v in hit.extra.items() if isinstance(v, (int, float, str)) or v is None}

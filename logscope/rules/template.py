@@ -80,19 +80,37 @@ _PLAIN = frozenset({int, float, str})
 def render(template: str, values: dict[str, Any]) -> str:
     """Fill a template checked at load; a field without a value stays as written, a value
     that does not fit its spec (None, text under `.2f`) is shown plainly, never an error."""
+    plan = _plan(template)
+    if isinstance(plan, str):  # no field (most advice): the text itself
+        return plan
+    out = []
+    for text, name, spec in plan:
+        if name is None:
+            out.append(text)
+        elif name in values:
+            out.append(_format(values[name], spec))
+        else:
+            out.append("{" + name + (f":{spec}" if spec else "") + "}")
+    return "".join(out)
+
+
+_Step = tuple[str, str | None, str]  # literal text, or a field's name and spec
+
+
+@lru_cache(maxsize=2048)
+def _plan(template: str) -> str | tuple[_Step, ...]:
+    """`parse` made ready to fill: the text itself when there is no field. A sweep renders
+    the same templates for thousands of findings."""
     try:
         pieces = parse(template)
     except TemplateError:  # never reached for a loaded rule; a template is shown, not run
         return template
-    out = []
-    for piece in pieces:
-        if isinstance(piece, str):
-            out.append(piece)
-        elif piece.name not in values:
-            out.append("{" + piece.name + (f":{piece.spec}" if piece.spec else "") + "}")
-        else:
-            out.append(_format(values[piece.name], piece.spec))
-    return "".join(out)
+    if all(isinstance(piece, str) for piece in pieces):
+        return "".join(piece for piece in pieces if isinstance(piece, str))
+    return tuple(
+        (piece, None, "") if isinstance(piece, str) else ("", piece.name, piece.spec)
+        for piece in pieces
+    )
 
 
 def _format(value: Any, spec: str) -> str:

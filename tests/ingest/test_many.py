@@ -92,3 +92,65 @@ def test_plain_runs_take_the_batched_path(tmp_path: Path, monkeypatch) -> None: 
     for together, alone in zip(runs, expected, strict=True):
         _same(together, alone)
     assert runs[0].frame.columns == ["step", "wall_time", "loss"]
+
+
+_TOKENS = ["NaN", "Infinity", "-Infinity", "null", "true", '"0.5"', "[1]", "{}", "1e400", "-0"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    edits=st.lists(
+        st.sampled_from(["token", "repeat", "order", "space", "blank", "join", "missing"]),
+        max_size=3,
+    ),
+)
+def test_a_file_one_token_away_from_plain_reads_as_alone(seed: int, edits: list[str]) -> None:
+    """Plain files with a single edit (a NaN/Infinity/null/true/text/array token for a
+    number, a key written twice, keys in another order, other spacing, a blank line, two
+    objects on one line, a key left out): what the batched reader makes of each file is
+    what the reader makes of it alone, beside untouched files."""
+    import tempfile
+
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for index in range(4):
+            keys = ["loss", "kl", "rewards/chosen"][: int(rng.integers(1, 4))]
+            records = [{"step": s, **{k: float(rng.normal()) for k in keys}} for s in range(1, 9)]
+            lines = [json.dumps(r) for r in records]
+            if index:  # the first file stays plain
+                _edit(lines, records, rng, edits)
+            run = folder / f"run_{index}"
+            run.mkdir()
+            (run / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+        targets = [(found, folder) for found in discover(folder)]
+        runs = read_many(targets)
+        for together, alone in zip(runs, [read_found(*t) for t in targets], strict=True):
+            _same(together, alone)
+
+
+def _edit(
+    lines: list[str], records: list[dict], rng: np.random.Generator, edits: list[str]
+) -> None:  # type: ignore[type-arg]
+    at = int(rng.integers(len(lines)))
+    record = records[at]
+    key = str(rng.choice([k for k in record if k != "step"] or ["step"]))
+    for edit in edits:
+        at = min(at, len(lines) - 1)
+        if edit == "token":
+            value = str(rng.choice(_TOKENS))
+            lines[at] = json.dumps({**record, key: 0.25}).replace("0.25", value)
+        elif edit == "repeat":
+            lines[at] = lines[at][:-1] + f', "{key}": 1.0}}'
+        elif edit == "order":
+            lines[at] = json.dumps(dict(reversed(list(record.items()))))
+        elif edit == "space":
+            lines[at] = json.dumps(record, separators=(",", ":"))
+        elif edit == "blank":
+            lines.insert(at, "")
+        elif edit == "join":
+            first = min(at, len(lines) - 2)
+            lines[first : first + 2] = [lines[first] + lines[first + 1]]
+        elif edit == "missing":
+            lines[at] = json.dumps({k: v for k, v in record.items() if k != key})
