@@ -103,20 +103,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, nargs="+", default=[1, 2000, 10000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--split", type=int, default=1000, help="runs of the in-process split")
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="passed on as --jobs (default: none, i.e. the CLI's default: all cores for a "
+        "sweep of 1,000 runs or more, one process below)",
+    )
     args = parser.parse_args()
     folders = {n: sweep(n) for n in args.runs}
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    jobs = [] if args.jobs is None else ["--jobs", str(args.jobs)]
     walls: dict[int, list[float]] = {n: [] for n in args.runs}
     cpus: dict[int, list[float]] = {n: [] for n in args.runs}
     peaks: dict[int, list[float]] = {n: [] for n in args.runs}
     for _ in range(args.repeat):  # interleaved, so load changes hit every size alike
         for n, folder in folders.items():
-            wall, cpu, peak = end_to_end(folder, ["--jobs", str(args.jobs)])
+            wall, cpu, peak = end_to_end(folder, jobs)
             walls[n].append(wall)
             cpus[n].append(cpu)
             peaks[n].append(peak)
-    print(f"\n`logscope check DIR --format json --jobs {args.jobs}`, {STEPS} steps per run,")
+    print(f"\n`logscope check DIR --format json {' '.join(jobs)}`, {STEPS} steps per run,")
     print(f"medians of {args.repeat} (min-max)")
     print("| runs | wall s | CPU s | x one run, wall / CPU | peak RSS MB |")
     print("|---:|---:|---:|---:|---:|")

@@ -61,13 +61,23 @@ def sniff(path: Path) -> str | None:
     (`metrics.jsonl.1`) that no format claims by its own name."""
     if path.suffix in textfile.SUFFIXES:
         return _sniff_compressed(path)
-    for fmt in formats.FORMATS:
-        if fmt.looks_like is None and fmt.claims(path):
-            return fmt.name
+    named = _named(path)
+    if named is not None:
+        return named
     found = _sniff_more(path)
     if found is None and textfile.is_rotated(path):
         return _sniff_compressed(path)
     return found
+
+
+@lru_cache(maxsize=1 << 15)
+def _named(path: Path) -> str | None:
+    """The first format that claims a file by its name alone (FORMATS is fixed): discovery
+    asks several times about each of a sweep's files."""
+    for fmt in formats.FORMATS:
+        if fmt.looks_like is None and fmt.claims(path):
+            return fmt.name
+    return None
 
 
 def _format(path: Path) -> Format | None:
@@ -145,6 +155,7 @@ def _log_files(folder: Path, notes: list[walk.Skipped] | None = None) -> list[Pa
     files, skipped = walk.files(folder)  # symlinked folders followed, unreadable ones noted
     if notes is not None:
         notes.extend(skipped)
+    real: dict[Path, tuple[str, ...]] = {}  # this walk's folders, resolved
     for file in files:
         rel = file.relative_to(folder).parts
         if any(part in walk.SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
@@ -152,7 +163,7 @@ def _log_files(folder: Path, notes: list[walk.Skipped] | None = None) -> list[Pa
         if not file.is_file():
             continue
         fmt = _format(file)
-        if fmt is None or not _wanted_in_tracker_folder(file, rel, fmt):
+        if fmt is None or not _wanted_in_tracker_folder(file, rel, fmt, real):
             continue
         if fmt.keeps is not None and not fmt.keeps(file):
             continue
@@ -180,7 +191,9 @@ def _export_runs(file: Path) -> list[RunFiles]:
     return [RunFiles(file, [(file, kind)], part=name) for name in fmt.parts(file)]
 
 
-def _wanted_in_tracker_folder(file: Path, rel: tuple[str, ...], fmt: Format) -> bool:
+def _wanted_in_tracker_folder(
+    file: Path, rel: tuple[str, ...], fmt: Format, real: dict[Path, tuple[str, ...]]
+) -> bool:
     """Inside a tracker's home (`wandb/`, `swanlog/`) and its run folders only its own logs
     count (W&B's `files/` hold copies: output.log is the console, an old client's
     wandb-history.jsonl the history; SwanLab's `media/` and `debug/` hold text files)."""
@@ -190,11 +203,32 @@ def _wanted_in_tracker_folder(file: Path, rel: tuple[str, ...], fmt: Format) -> 
     homes = {f.home for f in trackers}
     in_home = any(part in homes for part in rel[:-1])
     # a run folder also when it is the folder given (`check wandb/run-.../`) or above it
-    folders = file.resolve().parent.parts
+    folders = _real_folder(file, real)
     in_run = any(
         f.run_folder is not None and f.run_folder.match(part) for f in trackers for part in folders
     )
     return not (in_home or in_run)
+
+
+def _real_folder(file: Path, real: dict[Path, tuple[str, ...]]) -> tuple[str, ...]:
+    """`file.resolve().parent.parts`: one lstat per file and per new folder (`real` keeps
+    the folders resolved so far), not one per component of every file's path: a sweep's
+    discovery asks for ten thousand files."""
+    if file.is_symlink():
+        return file.resolve().parent.parts
+    return _real_dir(file.parent, real)
+
+
+def _real_dir(folder: Path, real: dict[Path, tuple[str, ...]]) -> tuple[str, ...]:
+    known = real.get(folder)
+    if known is None:
+        parent = folder.parent
+        if parent == folder or folder.name in ("", ".", "..") or folder.is_symlink():
+            known = folder.resolve().parts
+        else:
+            known = (*_real_dir(parent, real), folder.name)
+        real[folder] = known
+    return known
 
 
 def _run_id_roots(files: list[Path], base: Path) -> dict[Path, Path]:

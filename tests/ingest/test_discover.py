@@ -161,3 +161,29 @@ def test_reading_never_writes_into_the_run_folder(tmp_path):
     assert snapshot(run_dir) == before
     assert run_dir.stat().st_mtime_ns == root_mtime
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_the_folder_a_file_really_sits_in_is_what_resolve_says(tmp_path: Path) -> None:
+    """Discovery resolves each log's folder one lstat per folder (the sweep path); through
+    symlinked folders, a symlinked file, `..` and a relative path it gives what
+    `Path.resolve()` gives."""
+    from logscope.ingest.discover import _real_folder
+
+    real = tmp_path / "store" / "wandb" / "run-20240101_000000-abc"
+    real.mkdir(parents=True)
+    (real / "metrics.jsonl").write_text("{}\n")
+    sweep = tmp_path / "sweep"
+    (sweep / "a").mkdir(parents=True)
+    (sweep / "linked").symlink_to(real)
+    (sweep / "a" / "file.jsonl").symlink_to(real / "metrics.jsonl")
+    (sweep / "a" / "plain.jsonl").write_text("{}\n")
+    files = [
+        sweep / "linked" / "metrics.jsonl",
+        sweep / "a" / "file.jsonl",
+        sweep / "a" / "plain.jsonl",
+        sweep / "a" / ".." / "linked" / "metrics.jsonl",
+        Path(os.path.relpath(sweep / "a" / "plain.jsonl")),
+    ]
+    cache: dict[Path, tuple[str, ...]] = {}
+    for file in files + files:  # the second time from what the first one resolved
+        assert _real_folder(file, cache) == file.resolve().parent.parts
