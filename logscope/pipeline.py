@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.outcome import RunReport
@@ -14,6 +14,8 @@ from logscope.rules import engine
 from logscope.rules.spec import Pack, load_builtin, load_files, override
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from logscope.cloud import Staged
     from logscope.ingest import Progress, ReadOptions
     from logscope.ingest.discover import RunFiles
@@ -86,7 +88,12 @@ def check(
     options = _Options(
         frozenset(forced), select, ignore, baseline, read_options, tuple(settings), checkpoints
     )
+    paths = list(paths)
     with ExitStack() as stack:  # object-storage prefixes stay staged until all is read
+        early = None  # workers spawned before discovery when the paths look like a sweep
+        if executor == "local" and (hinted := _workers(jobs, _sweep_hint(paths))) > 1:
+            early = _Pool(packs, list(rule_files), hinted, options)
+            stack.callback(early.close)
         targets, stages = _targets(paths, stack, result)
         groups = _same_run_candidates(targets)
 
@@ -111,6 +118,10 @@ def check(
             assert on_texts is not None
             on_texts.write([text for _, text, _ in done])
 
+        workers = _workers(jobs, len(groups)) if executor == "local" else 1
+        if early is not None and early.jobs != workers:  # fewer runs than the folders hinted
+            early.close(wait=False)
+            early = None
         if executor != "local":
             from logscope.remote import check_on_ray
 
@@ -127,8 +138,12 @@ def check(
             )
             result.errors.extend(failed)
             emit([r for g in found if g is not None for r in g])
-        elif (workers := _workers(jobs, len(groups))) > 1:
-            pool = _Pool(packs, list(rule_files), workers, progress)
+        elif workers > 1:
+            pool = early
+            if pool is None:
+                pool = _Pool(packs, list(rule_files), workers, options)
+                stack.callback(pool.close)
+            pool.progress = progress
             if on_texts is not None and not stages:  # staged runs are renamed here first
                 rendering = _Rendering(on_texts.render, allow_empty)
                 pool.rendered(groups, options, rendering, emit_rendered)
@@ -211,6 +226,7 @@ class _Options:
 
 
 _Target = tuple["RunFiles", Path]
+_Batch = list[list[_Target]]  # groups of runs judged together
 _T = TypeVar("_T")
 
 
@@ -422,18 +438,33 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-@dataclass(frozen=True)
 class _Pool:
     """`jobs` processes: this one and jobs - 1 spawned workers (not forked: Polars' thread
-    pool does not survive a fork), each judging batches of runs (about four per process,
-    at most BATCH_RUNS). This process judges a batch whenever the next one due is still
-    in a worker (it is not idle while the workers start up); results are handed on in the
-    order of discovery, at most AHEAD batches held."""
+    pool does not survive a fork), each judging batches of runs (about eight per process,
+    at most BATCH_RUNS), handed on in the order of discovery (see _Feed). The workers are
+    spawned on creation, so they start up (~1 s: Polars, the packs) while this process is
+    still discovering the runs."""
 
-    packs: list[Pack]
-    rule_files: list[Path]
-    jobs: int
-    progress: Progress | None
+    def __init__(
+        self, packs: list[Pack], rule_files: list[Path], jobs: int, options: _Options
+    ) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.packs = packs
+        self.jobs = jobs
+        self.progress: Progress | None = None
+        self.executor = ProcessPoolExecutor(
+            jobs - 1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(rule_files, options.forced, list(options.settings)),
+        )
+        for _ in range(jobs - 1):
+            self.executor.submit(_warm)
+
+    def close(self, wait: bool = True) -> None:
+        self.executor.shutdown(wait=wait, cancel_futures=True)
 
     def reports(
         self,
@@ -473,41 +504,100 @@ class _Pool:
         options: _Options,
         *args: object,
     ) -> Iterator[_T]:
-        import multiprocessing
-        from concurrent.futures import Future, ProcessPoolExecutor
-
         from logscope.remote import batches
 
-        context = multiprocessing.get_context("spawn")
-        size = min(BATCH_RUNS, max(1, -(-len(targets) // (4 * self.jobs))))
+        size = min(BATCH_RUNS, max(1, -(-len(targets) // (8 * self.jobs))))
         chunks = [[targets[i] for i in c] for c in batches(len(targets), self.jobs, size)]
-        workers = self.jobs - 1
-        with ProcessPoolExecutor(
-            workers,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(self.rule_files, options.forced, list(options.settings)),
-        ) as pool:
-            sent: dict[int, Future[_T]] = {}
-            held: dict[int, _T] = {}
-            assigned = done = 0  # batches before `assigned` are sent or judged here
+        pool = self.executor
+        feed = _Feed(chunks, lambda chunk: pool.submit(work, chunk, options, *args))
+        try:
+            for _ in range(self.jobs - 1):
+                feed.send()
+            done = 0
             for due in range(len(chunks)):
-                while due not in held:
-                    busy = sum(1 for f in sent.values() if not f.done())
-                    if busy < workers and assigned < len(chunks):  # keep the workers busy
-                        sent[assigned] = pool.submit(work, chunks[assigned], options, *args)
-                        assigned += 1
-                    elif due in sent and (
-                        sent[due].done() or assigned == len(chunks) or assigned - due > AHEAD
-                    ):
-                        held[due] = sent.pop(due).result()
-                    else:  # the batch due is still in a worker: judge the next one here
-                        held[assigned] = here(chunks[assigned])
-                        assigned += 1
-                yield held.pop(due)
+                yield feed.result(due, here)
                 done += len(chunks[due])
                 if self.progress:
                     self.progress(f"{done}/{len(targets)} runs", done, len(targets))
+        finally:
+            feed.stop()
+
+
+def _warm() -> None:
+    """A worker's first task: it makes the pool spawn the worker now, and imports what
+    reading and judging a batch need."""
+    import logscope.ingest.many
+    import logscope.report.json
+    import logscope.rules.batch  # noqa: F401
+
+
+def _sweep_hint(paths: list[str | Path]) -> int:
+    """How many runs the paths hold at least, by their sub-folders (capped at
+    AUTO_JOBS_RUNS): read before discovery, to spawn workers while it runs. A URL or a
+    file counts one."""
+    import os
+
+    count = 0
+    for path in paths:
+        if count >= AUTO_JOBS_RUNS:
+            break
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    count += entry.is_dir()
+                    if count >= AUTO_JOBS_RUNS:
+                        break
+        except (OSError, TypeError, ValueError):  # a file, a URL, a stream
+            count += 1
+    return count
+
+
+class _Feed(Generic[_T]):
+    """Which process judges which batch. A worker is sent the next batch the moment it is
+    free (on its last batch's done-callback, in the pool's thread), never waiting for this
+    process; this process judges the next batch itself whenever the one due is still in a
+    worker, at most AHEAD batches ahead of it."""
+
+    def __init__(self, chunks: list[_Batch], submit: Callable[[_Batch], Future[_T]]) -> None:
+        import threading
+
+        self.chunks = chunks
+        self.submit = submit
+        self.lock = threading.Lock()
+        self.sent: dict[int, Future[_T]] = {}
+        self.held: dict[int, _T] = {}
+        self.taken = 0  # batches before it are sent or judged here
+
+    def send(self, _: object = None) -> None:
+        with self.lock:
+            if self.taken == len(self.chunks):
+                return
+            future = self.submit(self.chunks[self.taken])
+            self.sent[self.taken] = future
+            self.taken += 1
+        future.add_done_callback(self.send)
+
+    def result(self, due: int, here: Callable[[_Batch], _T]) -> _T:
+        """Batch `due`'s result, judging later batches here while it is in a worker."""
+        while due not in self.held:
+            mine = None
+            with self.lock:
+                future = self.sent.get(due)
+                waiting = future is None or not future.done()
+                if waiting and self.taken < len(self.chunks) and self.taken - due <= AHEAD:
+                    mine, self.taken = self.taken, self.taken + 1
+            if mine is not None:
+                self.held[mine] = here(self.chunks[mine])
+            else:
+                assert future is not None
+                self.held[due] = future.result()
+                del self.sent[due]
+        return self.held.pop(due)
+
+    def stop(self) -> None:
+        """Nothing more is sent (the check ended, or failed)."""
+        with self.lock:
+            self.taken = len(self.chunks)
 
 
 AHEAD = 4  # batches this process may judge beyond the one due before it waits for it

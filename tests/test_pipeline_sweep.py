@@ -156,3 +156,26 @@ def test_a_small_sweep_stays_in_one_process_by_default(monkeypatch: pytest.Monke
     monkeypatch.setattr(pipeline, "_Pool", None)  # any use of a pool would fail
     result = pipeline.check([SAMPLES], pipeline.load_packs(), jobs=None)
     assert len(result.reports) >= 20
+
+
+def test_a_folder_of_many_sub_folders_spawns_its_workers_before_discovery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers start up while this process discovers the runs when the folders hint at
+    a sweep; when discovery finds fewer runs they are let go and the check stays here."""
+    monkeypatch.setattr(pipeline, "AUTO_JOBS_RUNS", 4)
+    monkeypatch.setattr(pipeline, "_cores", lambda: 2)
+    assert pipeline._sweep_hint([SAMPLES]) == 4 and pipeline._sweep_hint([tmp_path]) == 0
+    opened: list[int] = []
+
+    class Spy(pipeline._Pool):  # type: ignore[misc]
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            opened.append(args[2])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_Pool", Spy)
+    for index in range(5):  # five folders, one run: the hint was wrong
+        (tmp_path / f"empty_{index}").mkdir()
+    (tmp_path / "empty_0" / "metrics.jsonl").write_text('{"step": 1, "loss": 1.0}\n')
+    alone = pipeline.check([tmp_path], pipeline.load_packs(), jobs=None)
+    assert opened == [2] and len(alone.reports) == 1 and not alone.errors
