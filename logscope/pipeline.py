@@ -337,13 +337,15 @@ def _read_groups(
 ) -> list[list[Run]]:
     """Each group's runs, read together and merged (logscope.samerun)."""
     from logscope.ingest.many import read_many
-    from logscope.samerun import merge_runs
+    from logscope.samerun import fold_spellings, merge_runs
 
     read = read_many([t for g in groups for t in g], progress, options.read_options)
     merged: list[list[Run]] = []
-    for group in groups:
-        merged.append(merge_runs(read[: len(group)]))
-        read = read[len(group) :]
+    at = 0
+    for group in groups:  # most groups of a sweep are one run: only its spellings folded
+        found = read[at : at + len(group)]
+        merged.append([fold_spellings(found[0])] if len(found) == 1 else merge_runs(found))
+        at += len(group)
     if options.checkpoints is not None:
         for found in merged:
             for run in found:

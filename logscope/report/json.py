@@ -135,46 +135,28 @@ def dumps(value: Any, pad: str = "") -> str:
     standard library never uses its C encoder, and a sweep's report is millions of values.
     Leaves go through the C string escaper and `float.__repr__` as json does."""
     kind = type(value)
-    if kind is str:
-        return encode_basestring_ascii(value)
-    if kind is float:
-        return _float(value)
     if kind is dict:
         if not value:
             return "{}"
         inner = pad + "  "
-        keys = _KEYS
-        items = [(keys.get(k) or _key(k)) + _leaf(v, inner) for k, v in value.items()]
+        keys, leaves = _KEYS, _LEAVES
+        items = [
+            (keys.get(k) or _key(k))
+            + (leaf(v) if (leaf := leaves.get(type(v))) is not None else dumps(v, inner))
+            for k, v in value.items()
+        ]
         return "{\n" + inner + (",\n" + inner).join(items) + "\n" + pad + "}"
     if kind is list or kind is tuple:
         if not value:
             return "[]"
         inner = pad + "  "
-        items = [_leaf(v, inner) for v in value]
+        leaves = _LEAVES
+        items = [
+            leaf(v) if (leaf := leaves.get(type(v))) is not None else dumps(v, inner) for v in value
+        ]
         return "[\n" + inner + (",\n" + inner).join(items) + "\n" + pad + "]"
-    return _leaf(value, pad)
-
-
-def _leaf(value: Any, pad: str) -> str:
-    """`dumps` of an item, the common leaves without a further call of `dumps`."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring_ascii(value)
-    if kind is float:
-        if value != value or value in (_INF, -_INF):
-            raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
-        return float.__repr__(value)
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if kind is dict or kind is list or kind is tuple:
-        return dumps(value, pad)
-    return _subclass(value, pad)
+    leaf = _LEAVES.get(kind)
+    return leaf(value) if leaf is not None else _subclass(value, pad)
 
 
 def _subclass(value: Any, pad: str) -> str:
@@ -199,6 +181,14 @@ def _float(value: float) -> str:
 
 
 _INF = float("inf")
+# each leaf type's text, by exact type (a dict lookup, then a C call for text and ints)
+_LEAVES: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring_ascii,
+    int: int.__repr__,
+    float: _float,
+    type(None): lambda _: "null",
+    bool: lambda value: "true" if value else "false",
+}
 
 
 def _key(key: Any) -> str:
