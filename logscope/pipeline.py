@@ -571,13 +571,21 @@ class _Feed(Generic[_T]):
         self.taken = 0  # batches before it are sent or judged here
 
     def send(self, _: object = None) -> None:
+        from concurrent.futures import Future
+
+        failed: Exception | None = None
         with self.lock:
             if self.taken == len(self.chunks):
                 return
-            future = self.submit(self.chunks[self.taken])
+            try:
+                future = self.submit(self.chunks[self.taken])
+            except Exception as exc:  # a broken pool: raised where this batch is due
+                future, failed = Future(), exc
+                future.set_exception(failed)
             self.sent[self.taken] = future
             self.taken += 1
-        future.add_done_callback(self.send)
+        if failed is None:
+            future.add_done_callback(self.send)
 
     def result(self, due: int, here: Callable[[_Batch], _T]) -> _T:
         """Batch `due`'s result, judging later batches here while it is in a worker."""

@@ -179,3 +179,65 @@ def test_a_folder_of_many_sub_folders_spawns_its_workers_before_discovery(
     (tmp_path / "empty_0" / "metrics.jsonl").write_text('{"step": 1, "loss": 1.0}\n')
     alone = pipeline.check([tmp_path], pipeline.load_packs(), jobs=None)
     assert opened == [2] and len(alone.reports) == 1 and not alone.errors
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_batches_are_each_judged_once_and_handed_on_in_order(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_Feed, whatever the workers' speed: every batch judged once (by a worker or here),
+    results in the order of discovery, this process never more than AHEAD batches ahead."""
+    import random
+
+    for seed in range(12):
+        rng = random.Random(seed)
+        monkeypatch.setattr(pipeline, "AHEAD", rng.randint(0, 3))
+        _feed_round(rng, workers)
+
+
+def _feed_round(rng: object, workers: int) -> None:
+    import random
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert isinstance(rng, random.Random)
+    count = rng.randint(1, 14)
+    delays = [rng.random() * 0.004 for _ in range(count)]
+    batches: list = [[[(index, Path())]] for index in range(count)]  # type: ignore[type-arg]
+    judged: list[int] = []
+    lock = threading.Lock()
+
+    def judge(batch: list, where: str) -> tuple[str, int]:  # type: ignore[type-arg]
+        index = batch[0][0][0]
+        time.sleep(delays[index])
+        with lock:
+            judged.append(index)
+        return where, index
+
+    with ThreadPoolExecutor(workers) as pool:
+        feed = pipeline._Feed(batches, lambda b: pool.submit(judge, b, "worker"))
+        for _ in range(workers):
+            feed.send()
+        got = []
+        for due in range(count):
+            got.append(feed.result(due, lambda b: judge(b, "here")))
+            assert len(feed.held) <= pipeline.AHEAD + 1
+        feed.stop()
+    assert [index for _, index in got] == list(range(count))
+    assert sorted(judged) == list(range(count))
+
+
+def test_a_batch_that_cannot_be_sent_fails_where_it_is_due() -> None:
+    """A broken pool (submit raises) is not a traceback in the pool's thread: the error
+    comes out of the check where that batch's results were due."""
+    from concurrent.futures import Future
+
+    def submit(batch: list) -> Future:  # type: ignore[type-arg]
+        raise RuntimeError("the pool is broken")
+
+    batches: list = [[[]], [[]]]  # type: ignore[type-arg]
+    feed = pipeline._Feed(batches, submit)
+    feed.send()
+    with pytest.raises(RuntimeError, match="broken"):
+        feed.result(0, lambda batch: "here")
