@@ -442,8 +442,8 @@ def _cores() -> int:
 
 class _Pool:
     """`jobs` processes: this one and jobs - 1 spawned workers (not forked: Polars' thread
-    pool does not survive a fork), each judging batches of runs (about eight per process,
-    at most BATCH_RUNS), handed on in the order of discovery (see _Feed). The workers are
+    pool does not survive a fork), each judging batches of runs (shrinking towards the
+    end: _guided), handed on in the order of discovery (see _Feed). The workers are
     spawned on creation, so they start up (~1 s: Polars, the packs) while this process is
     still discovering the runs."""
 
@@ -506,10 +506,7 @@ class _Pool:
         options: _Options,
         *args: object,
     ) -> Iterator[_T]:
-        from logscope.remote import batches
-
-        size = min(BATCH_RUNS, max(1, -(-len(targets) // (8 * self.jobs))))
-        chunks = [[targets[i] for i in c] for c in batches(len(targets), self.jobs, size)]
+        chunks = [targets[a:b] for a, b in _guided(len(targets), self.jobs)]
         pool = self.executor
         feed = _Feed(chunks, lambda chunk: pool.submit(work, chunk, options, *args))
         try:
@@ -523,6 +520,22 @@ class _Pool:
                     self.progress(f"{done}/{len(targets)} runs", done, len(targets))
         finally:
             feed.stop()
+
+
+def _guided(count: int, jobs: int) -> list[tuple[int, int]]:
+    """Contiguous batches that shrink towards the end (each half of what is left per
+    process, at most BATCH_RUNS, at least MIN_BATCH): large batches cost least per run,
+    small last ones let the processes finish together."""
+    bounds = []
+    start = 0
+    while start < count:
+        size = min(BATCH_RUNS, max(MIN_BATCH, -(-(count - start) // (2 * jobs))))
+        bounds.append((start, min(count, start + size)))
+        start += size
+    return bounds
+
+
+MIN_BATCH = 100  # runs: below this a batch's fixed costs (a pass per rule) dominate
 
 
 def _warm() -> None:

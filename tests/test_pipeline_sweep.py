@@ -3,6 +3,7 @@ its reports are exactly those of checking each run on its own."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -241,3 +242,15 @@ def test_a_batch_that_cannot_be_sent_fails_where_it_is_due() -> None:
     feed.send()
     with pytest.raises(RuntimeError, match="broken"):
         feed.result(0, lambda batch: "here")
+
+
+@pytest.mark.parametrize("count", [1, 7, 99, 100, 1000, 2000, 10001])
+@pytest.mark.parametrize("jobs", [2, 3, 8])
+def test_pool_batches_cover_the_runs_and_shrink_towards_the_end(count: int, jobs: int) -> None:
+    bounds = pipeline._guided(count, jobs)
+    assert bounds[0][0] == 0 and bounds[-1][1] == count
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+    sizes = [b - a for a, b in bounds]
+    assert all(0 < size <= pipeline.BATCH_RUNS for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+    assert all(size >= pipeline.MIN_BATCH for size in sizes[:-1])
