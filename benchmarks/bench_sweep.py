@@ -6,7 +6,7 @@ the time goes in process (read / evaluate / report, batched path vs run by run).
 
 prints, for each size, wall and CPU time (medians with min-max; CPU of the process and of
 its worker processes), the ratio to one run and the peak RSS: what issue 19's targets ask,
-in one command. Without --jobs the CLI's default applies (all cores from 1,000 runs on,
+in one command. Without --jobs the CLI's default applies (all cores from 4,000 runs on,
 one process below: pipeline.AUTO_JOBS_RUNS); --jobs 1 measures one process.
 
 Runs are bench_many_runs' KTO runs (8 metrics, every tenth diverging), generated under
@@ -112,7 +112,7 @@ def main() -> None:
         type=int,
         default=None,
         help="passed on as --jobs (default: none, i.e. the CLI's default: all cores for a "
-        "sweep of 1,000 runs or more, one process below)",
+        "sweep of 4,000 runs or more, one process below)",
     )
     args = parser.parse_args()
     folders = {n: sweep(n) for n in args.runs}

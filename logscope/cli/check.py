@@ -86,7 +86,7 @@ def check(
             "-j",
             min=0,
             help="Check runs in N processes (0: all cores; default: all cores for a sweep "
-            "of 1,000 runs or more, else 1).",
+            "of 4,000 runs or more, else 1).",
             show_default=False,
         ),
     ] = None,
