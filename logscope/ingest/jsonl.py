@@ -85,8 +85,8 @@ def _frames(
     """Decode the file chunk by chunk. For files of several chunks, a helper thread reads,
     counts and sanitises the chunk after next, a second one has Polars (which releases the
     GIL) parse the next with the schema learnt so far, while this thread checks the current
-    one: Polars is never idle while Python checks. A small file is read in the calling
-    thread (threads cost more there)."""
+    one: Polars parses while Python checks. A small file is read in the calling thread
+    (threads cost more there)."""
     frames: list[pl.DataFrame] = []
     line_no, done, size = 1, 0, path.stat().st_size
     with open_text(path) as handle, ExitStack() as stack:
