@@ -22,6 +22,7 @@ the wall time of a step is the latest among them.
 from __future__ import annotations
 
 import mmap
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -148,8 +149,11 @@ def _read_file(
             if bytes(data[:2]) == _GZIP:
                 _problem(part, 0, "gzip-compressed; TensorBoard reads event files uncompressed")
                 return
-            records = tfrecord.split(data, verify=verify)
-            decoded = tfevent.decode(data, records, stream.plugins)
+            records = tfrecord.frame(data)
+            if verify:
+                decoded = _decode_checked(data, records, stream.plugins)
+            else:
+                decoded = tfevent.decode(data, records, stream.plugins)
     except OSError as exc:
         _problem(part, None, f"cannot be read: {exc.strerror or exc}")
         return
@@ -163,6 +167,63 @@ def _read_file(
         part.notes.append(f"skipped (not scalars): {skipped}")
     if progress:
         progress(source.display, size, size)
+
+
+_PARALLEL = 1 << 15  # records: fewer are checked, then decoded, in one thread
+
+
+def _decode_checked(
+    data: tfrecord.Buffer, records: tfrecord.Records, plugins: dict[str, tfevent.Plugin]
+) -> tfevent.Decoded:
+    """Decode while another thread checks the payload CRCs: numpy releases the GIL in its
+    array operations, so the two share the machine's cores. If a record fails, it is
+    dropped and the rest decoded again, so a corrupt record never gives a value, a tag or
+    a tag's metadata (`plugins` only learns from the final decoding)."""
+    if len(records.start) < _PARALLEL:
+        tfrecord.drop(records, tfrecord.failed(data, records))
+        return tfevent.decode(data, records, plugins)
+    learnt = dict(plugins)
+    with _Background(tfrecord.failed, data, records) as crcs:
+        decoded = tfevent.decode(data, records, learnt)
+        bad = crcs.result()
+    tfrecord.drop(records, bad)
+    if len(bad):
+        return tfevent.decode(data, records, plugins)
+    plugins.update(learnt)
+    return decoded
+
+
+class _Background(threading.Thread):
+    """`function(*args)` in a thread; `result()` waits for it and re-raises its error.
+    As a context manager it is always joined before the block is left, so the mapped
+    file it reads stays open while it runs."""
+
+    def __init__(self, function: Callable[..., np.ndarray], *args: object) -> None:
+        super().__init__(name="logscope-crc", daemon=True)
+        self._call = (function, args)
+        self._value: np.ndarray | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        function, args = self._call
+        try:
+            self._value = function(*args)
+        except BaseException as exc:  # re-raised in the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> np.ndarray:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+    def __enter__(self) -> _Background:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.join()
 
 
 def _problem(part: _File, offset: int | None, message: str) -> None:

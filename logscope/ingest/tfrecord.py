@@ -46,6 +46,7 @@ class Records:
     end: np.ndarray  # payload end (exclusive)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (byte offset, message)
     checked: bool = True  # payload CRCs were verified
+    crc_cut: bool = False  # the last record's payload CRC was cut off (it is read unchecked)
 
 
 def mask(crc: np.ndarray) -> np.ndarray:
@@ -67,20 +68,27 @@ def length_crc(length: np.ndarray) -> np.ndarray:
 
 def split(data: Buffer, *, verify: bool = True) -> Records:
     """The records of `data` (a whole file); damage is reported, never raised."""
+    records = frame(data)
+    if verify:
+        drop(records, failed(data, records))
+    else:
+        records.checked = False
+    return records
+
+
+def frame(data: Buffer) -> Records:
+    """The records of `data` with their payload CRCs not checked yet (`checked` is False):
+    `failed` checks them, `drop` removes the ones that fail. Split in two so a reader can
+    check the CRCs while it decodes (tensorboard.py)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     n = len(buf)
     if n == 0:
         empty = np.zeros(0, np.int64)
-        return Records(empty, empty, empty, [(0, "file is empty")])
+        return Records(empty, empty, empty, [(0, "file is empty")], checked=False)
     chain = _predicted(data, buf)
     if chain is not None:  # an intact file whose record lengths repeat
         offset, length = chain
-        records = Records(offset, offset + HEADER, offset + HEADER + length)
-        if not verify:
-            records.checked = False
-        else:
-            _check_payloads(data, buf, records, skip_last=False)
-        return records
+        return Records(offset, offset + HEADER, offset + HEADER + length, checked=False)
     all_heads, all_lengths = _headers(buf)
     ends = all_heads + HEADER + all_lengths + FOOTER
     whole = ends <= n
@@ -100,12 +108,14 @@ def split(data: Buffer, *, verify: bool = True) -> Records:
         if unchecked is not None:  # its payload is whole, only its CRC was cut off
             offset = np.append(offset, unchecked[0])
             length = np.append(length, unchecked[1])
-    records = Records(offset, offset + HEADER, offset + HEADER + length, problems)
-    if not verify:
-        records.checked = False
-    elif len(offset):
-        _check_payloads(data, buf, records, skip_last=unchecked is not None)
-    return records
+    return Records(
+        offset,
+        offset + HEADER,
+        offset + HEADER + length,
+        problems,
+        checked=False,
+        crc_cut=unchecked is not None,
+    )
 
 
 _WALK = 2048  # records read one by one before a period is looked for
@@ -296,11 +306,13 @@ def _cut(have: int, need: int, what: str) -> str:
     )
 
 
-def _check_payloads(data: Buffer, buf: np.ndarray, records: Records, *, skip_last: bool) -> None:
-    """Drop records whose payload fails its CRC, reporting each one."""
-    count = len(records.start) - (1 if skip_last else 0)
+def failed(data: Buffer, records: Records) -> np.ndarray:
+    """Indices of the records whose payload fails its CRC (the last one is not checked
+    when its CRC was cut off). Pure numpy on `data`: safe to run in a thread."""
+    count = len(records.start) - (1 if records.crc_cut else 0)
     if count <= 0:
-        return
+        return np.zeros(0, dtype=np.int64)
+    buf = np.frombuffer(data, dtype=np.uint8)
     start, end = records.start[:count], records.end[:count]
     found = np.zeros(count, dtype=np.uint32)
     short = end - start <= 8 * crc32c.MAX_WORDS
@@ -312,7 +324,13 @@ def _check_payloads(data: Buffer, buf: np.ndarray, records: Records, *, skip_las
     long = np.flatnonzero(~short)
     if len(long):  # a few long records (graphs, images): one compiled call each
         found[long] = _long_crcs(data, words, start[long], end[long])
-    bad = np.flatnonzero(mask(found) != strided(buf, "<u4")[end])
+    bad: np.ndarray = np.flatnonzero(mask(found) != strided(buf, "<u4")[end])
+    return bad
+
+
+def drop(records: Records, bad: np.ndarray) -> None:
+    """Mark the CRCs checked and remove the records at `bad`, reporting each one."""
+    records.checked = True
     if len(bad) == 0:
         return
     for i in bad.tolist():

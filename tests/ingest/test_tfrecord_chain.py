@@ -117,3 +117,27 @@ def test_lengths_without_a_period_are_read_one_by_one() -> None:
     heads, lengths = scanned(bytes(data))
     assert chain is not None
     assert chain[0].tolist() == heads.tolist() and chain[1].tolist() == lengths.tolist()
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_a_corrupt_tag_checked_while_decoding_leaves_no_trace(
+    monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    """CRCs are checked in a thread while the file is decoded (tensorboard._decode_checked);
+    a record that fails must not leave its (garbled) tag, value or step behind."""
+    from logscope.ingest import tensorboard
+
+    monkeypatch.setattr(tensorboard, "_PARALLEL", 1 if parallel else 1 << 40)
+    data, offsets = periodic()
+    bad = bytearray(data)
+    record = 2601  # the first tag of a step: 'train/loss'
+    at = bytes(bad).index(b"train/loss", offsets[record])
+    assert at < offsets[record + 1]
+    bad[at + 2] = ord("X")  # 'trXin/loss': a tag no other record has
+    _, run = read(bytes(bad))
+    assert [p.message for p in run.problems] == [
+        f"byte {offsets[record]}: record payload fails its CRC check (corrupt data); skipped"
+    ]
+    assert sorted(run.frame.columns) == sorted(["step", "wall_time", *TAGS])
+    lost = (TAGS[(record - 1) % 5], STEPS[(record - 1) // 5])
+    assert long(run) == {k: v for k, v in EXPECTED.items() if k != lost}
