@@ -175,17 +175,21 @@ _PARALLEL = 1 << 15  # records: fewer are checked, then decoded, in one thread
 def _decode_checked(
     data: tfrecord.Buffer, records: tfrecord.Records, plugins: dict[str, tfevent.Plugin]
 ) -> tfevent.Decoded:
-    """Decode while another thread checks the payload CRCs: numpy releases the GIL in its
-    array operations, so the two share the machine's cores. If a record fails, it is
-    dropped and the rest decoded again, so a corrupt record never gives a value, a tag or
-    a tag's metadata (`plugins` only learns from the final decoding)."""
+    """Decode while another thread checks the payload CRCs, then help it with the CRCs it
+    has not reached: numpy releases the GIL in its array operations, so the two threads
+    share the machine's cores. If a record fails, it is dropped and the rest decoded again,
+    so a corrupt record never gives a value, a tag or a tag's metadata (`plugins` only
+    learns from the final decoding)."""
     if len(records.start) < _PARALLEL:
         tfrecord.drop(records, tfrecord.failed(data, records))
         return tfevent.decode(data, records, plugins)
     learnt = dict(plugins)
-    with _Background(tfrecord.failed, data, records) as crcs:
+    check = tfrecord.PayloadCheck(data, records)
+    with _Background(check.work) as helper:
         decoded = tfevent.decode(data, records, learnt)
-        bad = crcs.result()
+        check.work()  # the CRCs the other thread has not started yet
+        helper.result()
+    bad = check.failed()
     tfrecord.drop(records, bad)
     if len(bad):
         return tfevent.decode(data, records, plugins)
@@ -198,10 +202,10 @@ class _Background(threading.Thread):
     As a context manager it is always joined before the block is left, so the mapped
     file it reads stays open while it runs."""
 
-    def __init__(self, function: Callable[..., np.ndarray], *args: object) -> None:
+    def __init__(self, function: Callable[..., object], *args: object) -> None:
         super().__init__(name="logscope-crc", daemon=True)
         self._call = (function, args)
-        self._value: np.ndarray | None = None
+        self._value: object = None
         self._error: BaseException | None = None
 
     def run(self) -> None:
@@ -211,11 +215,10 @@ class _Background(threading.Thread):
         except BaseException as exc:  # re-raised in the caller's thread by result()
             self._error = exc
 
-    def result(self) -> np.ndarray:
+    def result(self) -> object:
         self.join()
         if self._error is not None:
             raise self._error
-        assert self._value is not None
         return self._value
 
     def __enter__(self) -> _Background:
@@ -278,7 +281,7 @@ def _finish(stream: _Stream, prefix: str, *, purge: bool) -> list[Ingested]:
     fileno = stream.column("file", np.int32)
     offset = stream.column("offset", np.int64)
     value, wall = stream.column("value", np.float64), stream.column("wall", np.float64)
-    previous = _previous_write(tag)
+    previous = None if _plain(tag, step) else _previous_write(tag)
     _restarts(stream, step, fileno, offset, previous)
     keep = np.ones(len(step), dtype=bool)
     if purge:
@@ -302,6 +305,21 @@ def _finish(stream: _Stream, prefix: str, *, purge: bool) -> list[Ingested]:
     return frames
 
 
+def _plain(tag: np.ndarray, step: np.ndarray) -> bool:
+    """Steps never go back and no tag is written twice at one step: no restart to find
+    from the steps, nothing to merge, so `_previous_write` (a sort) is not needed."""
+    if len(step) < 2:
+        return True
+    if not np.all(step[1:] >= step[:-1]):
+        return False
+    row = np.cumsum(np.concatenate([[0], step[1:] != step[:-1]]))
+    width = int(tag.max()) + 1
+    cells = (int(row[-1]) + 1) * width
+    if cells > 4 * len(step) + (1 << 20):  # sparse: a table of every cell would be large
+        return False
+    return int(np.bincount(row * width + tag, minlength=1).max()) <= 1
+
+
 def _previous_write(tag: np.ndarray) -> np.ndarray:
     """Index of the previous value of the same tag (-1 for a tag's first value)."""
     small = tag.astype(np.int16) if len(tag) and tag.max() < 2**15 else tag
@@ -317,17 +335,23 @@ def _restarts(
     step: np.ndarray,
     fileno: np.ndarray,
     offset: np.ndarray,
-    previous: np.ndarray,
+    previous: np.ndarray | None,
 ) -> None:
-    """Record each restart: a START after some data, or a tag going back within a segment."""
-    back = np.flatnonzero((previous >= 0) & (step < step[np.maximum(previous, 0)]))
+    """Record each restart: a START after some data, or a tag going back within a segment
+    (none when `previous` is None: see _plain)."""
+    if previous is None:
+        back = np.zeros(0, dtype=np.int64)
+    else:
+        back = np.flatnonzero((previous >= 0) & (step < step[np.maximum(previous, 0)]))
     events = sorted(
         [(pos, 0, s, f, byte) for pos, s, f, byte in stream.starts]
         + [(i, 1, int(step[i]), int(fileno[i]), int(offset[i])) for i in back.tolist()]
     )
     segment = 0
     for pos, kind, new_step, index, byte in events:
-        if (kind == 0 and pos <= segment) or (kind == 1 and previous[pos] < segment):
+        if (kind == 0 and pos <= segment) or (
+            kind == 1 and previous is not None and previous[pos] < segment
+        ):
             continue  # nothing logged since the last restart, or this tag's first write after it
         before = int(step[segment:pos].max())
         part = stream.files[index]
@@ -407,9 +431,11 @@ def _purge_out_of_order(
 
 
 def _latest(
-    tag: np.ndarray, step: np.ndarray, previous: np.ndarray, keep: np.ndarray
+    tag: np.ndarray, step: np.ndarray, previous: np.ndarray | None, keep: np.ndarray
 ) -> np.ndarray:
     """The last kept write of each (tag, step) wins."""
+    if previous is None:  # no (tag, step) written twice: see _plain
+        return np.ones(len(step), dtype=bool)
     has_prev = previous >= 0
     if not np.any(has_prev & (step <= step[np.maximum(previous, 0)])):
         return np.ones(len(step), dtype=bool)  # every tag's steps rise: nothing to merge
@@ -435,8 +461,11 @@ def _wide(
         new[0] = True
         np.not_equal(step[1:], step[:-1], out=new[1:])
         steps, row = step[new], np.cumsum(new) - 1
+        latest = np.fmax.reduceat(wall, np.flatnonzero(new))  # rows are runs of values
     else:
         steps, row = np.unique(step, return_inverse=True)
+        latest = np.full(len(steps), -np.inf)
+        np.fmax.at(latest, row, wall)
     used = np.flatnonzero(np.bincount(tag)) if len(tag) else np.zeros(0, dtype=np.int64)
     rank = np.zeros(len(used) and int(used[-1]) + 1, dtype=np.int64)
     rank[used] = np.arange(len(used))
@@ -444,27 +473,25 @@ def _wide(
     width = len(used)
     cells = np.full(len(steps) * width, np.nan)
     present = np.zeros(len(steps) * width, dtype=bool)
-    flat = row * width + column
+    flat = column * len(steps) + row  # column after column: each tag's values contiguous
     cells[flat] = value
     present[flat] = True
-    latest = np.full(len(steps), -np.inf)
-    np.fmax.at(latest, row, wall)
     data: dict[str, pl.Series] = {
         "step": pl.Series("step", steps, dtype=pl.Int64),
         "wall_time": _finite_or_null(pl.Series("wall_time", latest)),
         LINE: pl.Series(LINE, [None] * len(steps), dtype=pl.Int64),
     }
-    cells2 = cells.reshape(len(steps), width)
-    present2 = present.reshape(len(steps), width)
+    cells2 = cells.reshape(width, len(steps))
+    present2 = present.reshape(width, len(steps))
     for j, t in enumerate(used.tolist()):
         name = names[t]
         if name in _RESERVED:
             part.notes.append(f"tag '{name}' could not be used as a metric (name taken); skipped")
             continue
-        series = pl.Series(name, cells2[:, j])
-        if not present2[:, j].all():
+        series = pl.Series(name, cells2[j])
+        if not present2[j].all():
             series = (
-                pl.select(pl.when(pl.Series(present2[:, j])).then(series).otherwise(None))
+                pl.select(pl.when(pl.Series(present2[j])).then(series).otherwise(None))
                 .to_series()
                 .alias(name)
             )

@@ -16,6 +16,7 @@ loader slow (tensorboard#4354). `verify=False` skips them.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
@@ -308,24 +309,46 @@ def _cut(have: int, need: int, what: str) -> str:
 
 def failed(data: Buffer, records: Records) -> np.ndarray:
     """Indices of the records whose payload fails its CRC (the last one is not checked
-    when its CRC was cut off). Pure numpy on `data`: safe to run in a thread."""
-    count = len(records.start) - (1 if records.crc_cut else 0)
-    if count <= 0:
-        return np.zeros(0, dtype=np.int64)
-    buf = np.frombuffer(data, dtype=np.uint8)
-    start, end = records.start[:count], records.end[:count]
-    found = np.zeros(count, dtype=np.uint32)
-    short = end - start <= 8 * crc32c.MAX_WORDS
-    words = strided(buf, "<u8")
-    for lo in range(0, count, _CRC_CHUNK):  # chunks keep the temporaries in the cache
-        hi = min(count, lo + _CRC_CHUNK)
-        sel = lo + np.flatnonzero(short[lo:hi])
-        found[sel] = crc32c.crcs(words, start[sel], end[sel])
-    long = np.flatnonzero(~short)
-    if len(long):  # a few long records (graphs, images): one compiled call each
-        found[long] = _long_crcs(data, words, start[long], end[long])
-    bad: np.ndarray = np.flatnonzero(mask(found) != strided(buf, "<u4")[end])
-    return bad
+    when its CRC was cut off)."""
+    check = PayloadCheck(data, records)
+    check.work()
+    return check.failed()
+
+
+class PayloadCheck:
+    """The payload CRCs of a file's records, computed in chunks that any thread may take:
+    `work()` computes chunks until none is left (numpy releases the GIL in its array
+    operations, so two threads share the cores), then `failed()` compares them."""
+
+    def __init__(self, data: Buffer, records: Records) -> None:
+        count = len(records.start) - (1 if records.crc_cut else 0)
+        self._data = data
+        self._buf = np.frombuffer(data, dtype=np.uint8)
+        self._words = strided(self._buf, "<u8")
+        self._start, self._end = records.start[: max(count, 0)], records.end[: max(count, 0)]
+        self._short = self._end - self._start <= 8 * crc32c.MAX_WORDS
+        self._found = np.zeros(len(self._start), dtype=np.uint32)
+        self._chunks = range(0, len(self._start), _CRC_CHUNK)
+        self._next = itertools.count()  # next() on it is atomic: each chunk is taken once
+
+    def work(self) -> None:
+        """Compute chunks until every one is taken (chunks keep temporaries in the cache)."""
+        while (i := next(self._next)) < len(self._chunks):
+            lo = self._chunks[i]
+            hi = min(len(self._start), lo + _CRC_CHUNK)
+            sel = lo + np.flatnonzero(self._short[lo:hi])
+            self._found[sel] = crc32c.crcs(self._words, self._start[sel], self._end[sel])
+
+    def failed(self) -> np.ndarray:
+        """Indices of the records whose payload CRC does not match (after all `work()`)."""
+        long = np.flatnonzero(~self._short)
+        if len(long):  # a few long records (graphs, images): one compiled call each
+            self._found[long] = _long_crcs(
+                self._data, self._words, self._start[long], self._end[long]
+            )
+        stored = strided(self._buf, "<u4")[self._end]
+        bad: np.ndarray = np.flatnonzero(mask(self._found) != stored)
+        return bad
 
 
 def drop(records: Records, bad: np.ndarray) -> None:
