@@ -26,8 +26,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 import polars as pl
@@ -35,12 +36,14 @@ import polars as pl
 from logscope.columns import LINE
 from logscope.ingest import tfevent, tfrecord
 from logscope.ingest.base import Ingested, ProblemLog
+from logscope.ingest.protowire import Bytes
 from logscope.model import Resume
 
 if TYPE_CHECKING:
     from logscope.ingest.base import Progress
 
 FORMAT = "tensorboard"
+T = TypeVar("T")
 _GZIP = b"\x1f\x8b"
 _RESERVED = ("step", "wall_time")
 
@@ -134,7 +137,10 @@ def _mapped(path: Path) -> Iterator[bytes | mmap.mmap]:
         try:
             yield mapped
         finally:
-            mapped.close()
+            try:
+                mapped.close()
+            except BufferError:  # arrays still view it (an error's traceback holds them):
+                pass  # it is unmapped when they are gone, and the error goes on unmasked
 
 
 def _read_file(
@@ -175,18 +181,29 @@ _PARALLEL = 1 << 15  # records: fewer are checked, then decoded, in one thread
 def _decode_checked(
     data: tfrecord.Buffer, records: tfrecord.Records, plugins: dict[str, tfevent.Plugin]
 ) -> tfevent.Decoded:
-    """Decode while another thread checks the payload CRCs, then help it with the CRCs it
-    has not reached: numpy releases the GIL in its array operations, so the two threads
-    share the machine's cores. If a record fails, it is dropped and the rest decoded again,
-    so a corrupt record never gives a value, a tag or a tag's metadata (`plugins` only
-    learns from the final decoding)."""
+    """Decode while another thread checks the payload CRCs and then matches one-scalar
+    events of the batches the decoding has not reached (tfevent.single_scalars); the
+    decoding thread then takes the CRCs left. numpy releases the GIL in its array
+    operations, so the two threads share the machine's cores. If a record fails its CRC,
+    it is dropped and the rest decoded again, so a corrupt record never gives a value, a
+    tag or a tag's metadata (`plugins` only learns from the final decoding)."""
     if len(records.start) < _PARALLEL:
         tfrecord.drop(records, tfrecord.failed(data, records))
         return tfevent.decode(data, records, plugins)
     learnt = dict(plugins)
     check = tfrecord.PayloadCheck(data, records)
-    with _Background(check.work) as helper:
-        decoded = tfevent.decode(data, records, learnt)
+    b = Bytes(data)
+    batches = tfevent.batches(records)
+    matches = _Shared([partial(tfevent.single_scalars, b, records, lo) for lo in batches])
+
+    def helping() -> None:
+        check.work()
+        matches.from_back()  # then the batches the decoding thread has not reached
+
+    with _Background(helping) as helper:
+        decoded = tfevent.decode(
+            data, records, learnt, lambda lo: matches.result(batches.index(lo))
+        )
         check.work()  # the CRCs the other thread has not started yet
         helper.result()
     bad = check.failed()
@@ -195,6 +212,49 @@ def _decode_checked(
         return tfevent.decode(data, records, plugins)
     plugins.update(learnt)
     return decoded
+
+
+class _Shared(Generic[T]):
+    """Independent tasks either thread may run, each exactly once: the helper takes them
+    from the back, the decoding thread asks for them in order (running one itself if
+    nobody has started it, else waiting for the helper to finish it)."""
+
+    def __init__(self, tasks: list[Callable[[], T]]) -> None:
+        self._tasks = tasks
+        self._lock = threading.Lock()
+        self._taken = [False] * len(tasks)
+        self._done = [threading.Event() for _ in tasks]
+        self._results: list[T | None] = [None] * len(tasks)
+        self._errors: list[BaseException | None] = [None] * len(tasks)
+
+    def _run(self, i: int) -> bool:
+        with self._lock:
+            if self._taken[i]:
+                return False
+            self._taken[i] = True
+        try:
+            self._results[i] = self._tasks[i]()
+        except BaseException as exc:  # re-raised by result(i), in the thread that needs it
+            self._errors[i] = exc
+        finally:
+            self._done[i].set()
+        return True
+
+    def from_back(self) -> None:
+        """Run tasks from the last one back, until one is already taken."""
+        for i in reversed(range(len(self._tasks))):
+            if not self._run(i):
+                return
+
+    def result(self, i: int) -> T:
+        self._run(i)
+        self._done[i].wait()
+        error = self._errors[i]
+        if error is not None:
+            raise error
+        value = self._results[i]
+        assert value is not None
+        return value
 
 
 class _Background(threading.Thread):

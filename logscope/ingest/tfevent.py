@@ -22,6 +22,7 @@ bool_val=11, half_val=13, uint32_val=16, uint64_val=17}.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -108,18 +109,37 @@ class _Values:
         return record, start, end
 
 
-def decode(data: Buffer, records: Records, plugins: dict[str, Plugin]) -> Decoded:
+def batches(records: Records) -> range:
+    """Where each batch of records decoded together starts (`BATCH` records each)."""
+    return range(0, len(records.start), BATCH)
+
+
+def single_scalars(data: Buffer | Bytes, records: Records, lo: int) -> _Whole:
+    """The records of the batch starting at `lo` that are one plain scalar event each
+    (see _single_scalars). Depends on nothing else, so another thread may match a batch
+    ahead of `decode` and hand it over (decode's `matched`)."""
+    b = data if isinstance(data, Bytes) else Bytes(data)
+    hi = min(len(records.start), lo + BATCH)
+    return _single_scalars(b, records.start[lo:hi], records.end[lo:hi])
+
+
+def decode(
+    data: Buffer,
+    records: Records,
+    plugins: dict[str, Plugin],
+    matched: Callable[[int], _Whole] | None = None,
+) -> Decoded:
     """Every scalar in `records`; `plugins` (tag -> first metadata) is read and extended, so
-    a tag described in an earlier file of the same run keeps that description."""
+    a tag described in an earlier file of the same run keeps that description. `matched`
+    gives `single_scalars` of a batch (computed elsewhere); by default it is computed here."""
     b = Bytes(data)
     count = len(records.start)
     step = np.zeros(count, dtype=np.int64)
     wall = np.full(count, np.nan)
     out = Decoded(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0), step, wall, [])
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for lo in range(0, count, BATCH):
-        hi = min(count, lo + BATCH)
-        whole = _single_scalars(b, records.start[lo:hi], records.end[lo:hi])
+    for lo in batches(records):
+        whole = matched(lo) if matched else single_scalars(b, records, lo)
         hit = lo + np.flatnonzero(whole.ok)
         out.wall[hit], out.step[hit] = whole.wall, whole.step
         values = _Values()

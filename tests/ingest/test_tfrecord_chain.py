@@ -141,3 +141,22 @@ def test_a_corrupt_tag_checked_while_decoding_leaves_no_trace(
     assert sorted(run.frame.columns) == sorted(["step", "wall_time", *TAGS])
     lost = (TAGS[(record - 1) % 5], STEPS[(record - 1) // 5])
     assert long(run) == {k: v for k, v in EXPECTED.items() if k != lost}
+
+
+@pytest.mark.parametrize("where", ["crc32c.crcs", "tfevent._single_scalars"])
+def test_an_error_in_either_thread_reaches_the_caller(
+    monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The work done in the other thread (CRCs, matching batches) must fail the read when
+    it fails, never pass silently or hang."""
+    from logscope.ingest import crc32c, tensorboard, tfevent
+
+    def broken(*args: Any) -> np.ndarray:
+        raise RuntimeError("broken")
+
+    module, name = where.split(".")
+    monkeypatch.setattr(tensorboard, "_PARALLEL", 1)
+    monkeypatch.setattr({"crc32c": crc32c, "tfevent": tfevent}[module], name, broken)
+    data, _ = periodic()
+    with pytest.raises(RuntimeError, match="broken"):
+        read(data)
