@@ -128,6 +128,7 @@ def test_a_corrupt_tag_checked_while_decoding_leaves_no_trace(
     from logscope.ingest import tensorboard
 
     monkeypatch.setattr(tensorboard, "_PARALLEL", 1 if parallel else 1 << 40)
+    monkeypatch.setattr(tensorboard, "_spare_core", lambda: True)  # whatever the load
     data, offsets = periodic()
     bad = bytearray(data)
     record = 2601  # the first tag of a step: 'train/loss'
@@ -156,7 +157,23 @@ def test_an_error_in_either_thread_reaches_the_caller(
 
     module, name = where.split(".")
     monkeypatch.setattr(tensorboard, "_PARALLEL", 1)
+    monkeypatch.setattr(tensorboard, "_spare_core", lambda: True)
     monkeypatch.setattr({"crc32c": crc32c, "tfevent": tfevent}[module], name, broken)
     data, _ = periodic()
     with pytest.raises(RuntimeError, match="broken"):
         read(data)
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "spare"), [(2, 0.9, True), (2, 1.9, False), (1, 0.0, False), (8, 5.0, True)]
+)
+def test_a_second_thread_only_where_a_core_is_idle(
+    monkeypatch: pytest.MonkeyPatch, cores: int, load: float, spare: bool
+) -> None:
+    import os
+
+    from logscope.ingest import tensorboard
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(cores)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert tensorboard._spare_core() is spare
