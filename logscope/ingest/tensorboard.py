@@ -366,9 +366,13 @@ def _finish(stream: _Stream, prefix: str, *, purge: bool) -> list[Ingested]:
     keep &= _latest(tag, step, previous, keep)
     names = {i: prefix + name for name, i in stream.tags.items()}
     frames = []
+    whole = len(stream.files) == 1 and bool(keep.all())  # one file, every value kept
     for index, part in enumerate(stream.files):
-        mine = np.flatnonzero(keep & (fileno == index))
-        frame = _wide(step[mine], tag[mine], value[mine], wall[mine], names, part)
+        if whole:
+            frame = _wide(step, tag, value, wall, names, part)
+        else:
+            mine = np.flatnonzero(keep & (fileno == index))
+            frame = _wide(step[mine], tag[mine], value[mine], wall[mine], names, part)
         frames.append(
             Ingested(
                 part.source.display,

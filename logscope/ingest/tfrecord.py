@@ -119,7 +119,8 @@ def frame(data: Buffer) -> Records:
     )
 
 
-_WALK = 2048  # records read one by one before a period is looked for
+_WALK = 2048  # most records read one by one before a period is looked for
+_FIRST_WALK = 256  # the first walk (and each after a period held): doubled while none is found
 _WALKED = 1 << 16  # at most this many in all: past it the file is not periodic enough
 _PERIOD = 1024  # longest period looked for (records per repeat)
 _FIRST_GUESS = 4096  # records predicted at once, doubled while the guesses hold
@@ -141,10 +142,11 @@ def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
     lengths: list[np.ndarray] = []
     pos = walked = 0
     guess = _FIRST_GUESS
+    walk = _FIRST_WALK
     while pos < n:
         if walked >= _WALKED:
             return None
-        off, size = _walk_lengths(data, pos, n, _WALK)
+        off, size = _walk_lengths(data, pos, n, walk)
         if len(off) == 0 or not np.array_equal(length_crc(size), crcs[off + 8]):
             return None
         walked += len(off)
@@ -152,6 +154,7 @@ def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
         lengths.append(size)
         pos = int(off[-1] + HEADER + size[-1] + FOOTER)
         period = _period(size)
+        held = 0  # records predicted from this period
         while period and pos < n:
             pattern = size[-period:]
             step = pattern + (HEADER + FOOTER)
@@ -170,11 +173,15 @@ def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
                 break
             offsets.append(off[:good])
             lengths.append(size[:good])
+            held += good
             pos = int(off[good - 1] + HEADER + size[good - 1] + FOOTER)
             if good < len(off):
                 guess = _FIRST_GUESS
                 break
             guess *= 2
+        # a period that held for longer than the walk was real: walk little next time;
+        # none, or one that soon failed (too few records to see a long one): walk more
+        walk = _FIRST_WALK if held >= walk else min(2 * walk, _WALK)
     if pos != n:
         return None
     return np.concatenate(offsets), np.concatenate(lengths)

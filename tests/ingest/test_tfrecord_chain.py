@@ -177,3 +177,30 @@ def test_a_second_thread_only_where_a_core_is_idle(
     monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(cores)), raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert tensorboard._spare_core() is spare
+
+
+def test_a_long_period_is_found_after_short_walks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 tags a step of assorted lengths: the first short walks see no period (or a
+    false one that soon fails), longer ones find it, and most records are predicted."""
+    rng = np.random.default_rng(1)
+    tags = ["t" * int(n) for n in rng.integers(1, 60, 300)]
+    tags = [f"{i}/{t}" for i, t in enumerate(tags)]
+    data = bytearray()
+    for step in range(40):
+        for i, tag in enumerate(tags):
+            value = tw.simple_value(tag, float(i))
+            data += tw.record(tw.event(wall_time=1.0, step=step, summary=tw.summary(value)))
+    walked = []
+    walk = tfrecord._walk_lengths
+
+    def counted(*args: Any) -> tuple[np.ndarray, np.ndarray]:
+        found = walk(*args)
+        walked.append(len(found[0]))
+        return found
+
+    monkeypatch.setattr(tfrecord, "_walk_lengths", counted)
+    chain = tfrecord._predicted(bytes(data), np.frombuffer(bytes(data), dtype=np.uint8))
+    assert chain is not None
+    assert sum(walked) < 40 * 300 // 2
+    heads, lengths = scanned(bytes(data))
+    assert chain[0].tolist() == heads.tolist() and chain[1].tolist() == lengths.tolist()
