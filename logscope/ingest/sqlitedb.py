@@ -51,30 +51,50 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
 
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    copy = None
-    for _ in range(_ATTEMPTS):
+    deadline = time.monotonic() + _BUSY
+    while True:
         sidecars = [Path(f"{path}{end}") for end in _JOURNALS if Path(f"{path}{end}").exists()]
         if not sidecars and not _wal_mode(path):
-            break
-        # a WAL store, or a writer's journal beside it: read-only mode would create -wal and
-        # -shm files in the user's folder, so a private copy is read, taken while unchanged
+            # a rollback-journal store: one read transaction holds SQLite's shared lock, so
+            # a writer cannot commit halfway through the reads
+            connection = _shared(path)
+            if connection is not None:
+                with closing(connection):
+                    yield connection
+                return
+        # a WAL store, a writer's journal beside it (read-only mode would create -wal and
+        # -shm files in the user's folder), or a writer committing so often that the shared
+        # lock never comes free: a private copy is read, taken while unchanged
         copy = _snapshot(path, sidecars)
         if copy is not None:
-            break
-    if copy is not None:
-        with closing(sqlite3.connect(copy)) as connection:
-            connection.text_factory = _text
-            connection.execute("BEGIN")
-            yield connection
-        return
-    # a rollback-journal store: one read transaction holds SQLite's shared lock, so a writer
-    # cannot commit halfway through the reads (it waits; so do we, up to _BUSY seconds)
+            with closing(sqlite3.connect(copy)) as connection:
+                connection.text_factory = _text
+                connection.execute("BEGIN")
+                yield connection
+            return
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(
+                f"database is locked: a writer kept changing it for {_BUSY:g} s"
+            )
+        time.sleep(0.01)
+
+
+def _shared(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection holding SQLite's shared lock; None when a writer kept it from
+    us for _STARVED seconds (a writer in a tight loop holds the lock to commit almost all the
+    time: the caller reads a copy instead of waiting)."""
     uri = path.resolve().as_uri() + "?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=_BUSY, isolation_level=None)) as connection:
+    connection = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None)
+    try:
         connection.execute("PRAGMA query_only = ON")
         connection.text_factory = _text
-        _begin_read(connection)
-        yield connection
+        if _begin_read(connection):
+            return connection
+    except BaseException:
+        connection.close()
+        raise
+    connection.close()
+    return None
 
 
 def retrying(read: Callable[[], T]) -> T:
@@ -91,22 +111,22 @@ def retrying(read: Callable[[], T]) -> T:
             time.sleep(0.05)
 
 
-def _begin_read(connection: sqlite3.Connection) -> None:
+def _begin_read(connection: sqlite3.Connection) -> bool:
     """Open a read transaction and take the shared lock now (a first read), retrying while
-    a writer is mid-commit: SQLite may answer "locked" at once instead of waiting."""
-    deadline = time.monotonic() + _BUSY
+    a writer is mid-commit; False when that lasted _STARVED seconds."""
+    deadline = time.monotonic() + _STARVED
     while True:
         connection.execute("BEGIN")
         try:
             connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return
+            return True
         except sqlite3.OperationalError as error:
             connection.execute("ROLLBACK")
             if "locked" not in str(error) and "busy" not in str(error):
                 raise
             if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+                return False
+            time.sleep(0.002)
 
 
 def _wal_mode(path: Path) -> bool:
@@ -125,6 +145,7 @@ _SNAPSHOTS: dict[
     Path, tuple[tuple[tuple[int, int], ...], tempfile.TemporaryDirectory[str], Path]
 ] = {}
 _BUSY = 10.0  # seconds to wait for a writer's lock
+_STARVED = 0.25  # seconds to wait for the shared lock before reading a copy instead
 _ATTEMPTS = 5  # copies tried while a writer keeps changing the store
 
 
@@ -140,8 +161,9 @@ def _stamp(files: list[Path]) -> tuple[tuple[int, int], ...] | None:
 
 def _snapshot(path: Path, sidecars: list[Path]) -> Path | None:
     """A private copy of `path` and its journals, made again only when one of them changed;
-    None when a journal vanished meanwhile (a writer committed: look again). A copy taken
-    while a writer changed a file would be torn: it is taken again, a few times at most."""
+    None when a journal vanished meanwhile (a writer committed: look again) or the files
+    changed under every one of a few copies (a copy taken while a writer changed a file
+    would be torn, so it is never read)."""
     key = _stamp([path, *sidecars])
     if key is None:
         return None
@@ -166,14 +188,14 @@ def _snapshot(path: Path, sidecars: list[Path]) -> Path | None:
             raise sqlite3.OperationalError(f"cannot copy the live database ({error})") from error
         after = _stamp([path, *sidecars])
         if after == key:
-            break
+            _SNAPSHOTS[path] = (key, scratch, copy)
+            return copy
         if after is None:
-            scratch.cleanup()
-            return None
+            break
         key = after  # the store moved under the copy: take it again
-        time.sleep(0.05)
-    _SNAPSHOTS[path] = (key, scratch, copy)
-    return copy
+        time.sleep(0.005)
+    scratch.cleanup()  # it never held still (or a journal vanished): the caller looks again
+    return None
 
 
 def _text(data: bytes) -> str:

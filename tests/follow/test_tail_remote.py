@@ -92,12 +92,24 @@ def test_follow_reads_appended_lines_by_range_and_rewrites_whole(aws: str, tmp_p
     assert not (mirror.local / "trainer_state.json").exists()
 
 
-def test_tail_follow_on_s3_announces_rows_written_after_it_started(aws: str, cli) -> None:  # type: ignore[no-untyped-def]
+def test_tail_follow_on_s3_announces_rows_written_after_it_started(
+    aws: str, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     url = "s3://tails/growing/run"
     lines = [_line(s, 2.0 - s / 100) for s in range(1, 11)]
     _put(f"{url}/metrics.jsonl", b"".join(lines))
+    following = threading.Event()  # set once tail has made its first copy
+    first_sync = Mirror.start
+
+    def start(mirror: Mirror) -> bool:
+        synced = first_sync(mirror)
+        following.set()
+        return synced
+
+    monkeypatch.setattr(Mirror, "start", start)
 
     def grow() -> None:  # the sync job: a bigger object, twice, while tail follows
+        assert following.wait(60)  # rows written before tail started would not be "new"
         for last in (30, 60):
             time.sleep(1.0)
             lines.extend(_line(s, 2.0 - s / 100) for s in range(len(lines) + 1, last + 1))

@@ -10,6 +10,7 @@ import math
 import shutil
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 import polars as pl
@@ -93,6 +94,23 @@ def test_old_schema_with_bare_nan_and_a_bad_row(tmp_path: Path) -> None:
     assert run.frame.get_column("<img src=x onerror=alert(1)>").to_list()[2] == 3.0
     [problem] = run.problems
     assert problem.line == 2 and problem.path == f"{path}/r1"
+
+
+def test_a_store_a_writer_keeps_locked_is_read_from_what_was_committed(tmp_path: Path) -> None:
+    path = old_schema(tmp_path / "busy.db", [("r", 1, '{"loss": 1.0}'), ("r", 2, '{"loss": 0.5}')])
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")  # a writer about to commit, holding every lock
+    try:
+        started = time.monotonic()
+        run = read_run(path / "r")
+        waited = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert run.frame.get_column("loss").to_list() == [1.0, 0.5]
+    assert run.problems == []
+    assert waited < 5  # not the whole busy timeout (10 s): a copy was read instead
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy.db"]
 
 
 def test_unknown_run_is_reported(db: Path) -> None:
