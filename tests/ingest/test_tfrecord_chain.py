@@ -49,12 +49,10 @@ def read(data: bytes) -> tuple[Path, Run]:
         return path, read_run(path)
 
 
-EXPECTED = {(tag, step): step / 8 + i for step in STEPS for i, tag in enumerate(TAGS)}
-
-
-def test_predicted_chain_is_the_scanned_chain(monkeypatch: pytest.MonkeyPatch) -> None:
-    data, offsets = periodic()
-    walked = []
+def count_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many records each walk of tfrecord._predicted reads one by one (filled in as
+    it runs)."""
+    walked: list[int] = []
     walk = tfrecord._walk_lengths
 
     def counted(*args: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +61,15 @@ def test_predicted_chain_is_the_scanned_chain(monkeypatch: pytest.MonkeyPatch) -
         return found
 
     monkeypatch.setattr(tfrecord, "_walk_lengths", counted)
+    return walked
+
+
+EXPECTED = {(tag, step): step / 8 + i for step in STEPS for i, tag in enumerate(TAGS)}
+
+
+def test_predicted_chain_is_the_scanned_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    data, offsets = periodic()
+    walked = count_walks(monkeypatch)
     chain = tfrecord._predicted(data, np.frombuffer(data, dtype=np.uint8))
     assert chain is not None
     assert sum(walked) < len(offsets) - 500  # most records were predicted, not walked
@@ -190,15 +197,7 @@ def test_a_long_period_is_found_after_short_walks(monkeypatch: pytest.MonkeyPatc
         for i, tag in enumerate(tags):
             value = tw.simple_value(tag, float(i))
             data += tw.record(tw.event(wall_time=1.0, step=step, summary=tw.summary(value)))
-    walked = []
-    walk = tfrecord._walk_lengths
-
-    def counted(*args: Any) -> tuple[np.ndarray, np.ndarray]:
-        found = walk(*args)
-        walked.append(len(found[0]))
-        return found
-
-    monkeypatch.setattr(tfrecord, "_walk_lengths", counted)
+    walked = count_walks(monkeypatch)
     chain = tfrecord._predicted(bytes(data), np.frombuffer(bytes(data), dtype=np.uint8))
     assert chain is not None
     assert sum(walked) < 40 * 300 // 2
