@@ -182,12 +182,13 @@ _PARALLEL = 1 << 15  # records: fewer are checked, then decoded, in one thread
 def _decode_checked(
     data: tfrecord.Buffer, records: tfrecord.Records, plugins: dict[str, tfevent.Plugin]
 ) -> tfevent.Decoded:
-    """Decode while another thread checks the payload CRCs and then matches one-scalar
-    events of the batches the decoding has not reached (tfevent.single_scalars); the
-    decoding thread then takes the CRCs left. numpy releases the GIL in its array
-    operations, so the two threads share the machine's cores. If a record fails its CRC,
-    it is dropped and the rest decoded again, so a corrupt record never gives a value, a
-    tag or a tag's metadata (`plugins` only learns from the final decoding)."""
+    """Decode while another thread checks the payload CRCs and, in turn with them, matches
+    the one-scalar events of the batches the decoding has not reached, from the back
+    (tfevent.single_scalars); the decoding thread then takes the CRCs left. numpy releases
+    the GIL in its array operations, so the two threads share the machine's cores. If a
+    record fails its CRC, it is dropped and the rest decoded again, so a corrupt record
+    never gives a value, a tag or a tag's metadata (`plugins` only learns from the final
+    decoding)."""
     if len(records.start) < _PARALLEL or not _spare_core():
         tfrecord.drop(records, tfrecord.failed(data, records))
         return tfevent.decode(data, records, plugins)
@@ -197,9 +198,9 @@ def _decode_checked(
     batches = tfevent.batches(records)
     matches = _Shared([partial(tfevent.single_scalars, b, records, lo) for lo in batches])
 
-    def helping() -> None:
-        check.work()
-        matches.from_back()  # then the batches the decoding thread has not reached
+    def helping() -> None:  # a CRC chunk, then a batch from the back, until both run out
+        while check.work_one() | matches.one_from_back():
+            pass
 
     with _Background(helping) as helper:
         decoded = tfevent.decode(
@@ -233,8 +234,9 @@ def _spare_core() -> bool:
 
 class _Shared(Generic[T]):
     """Independent tasks either thread may run, each exactly once: the helper takes them
-    from the back, the decoding thread asks for them in order (running one itself if
-    nobody has started it, else waiting for the helper to finish it)."""
+    from the back (one_from_back, only ever called by one thread), the decoding thread
+    asks for them in order (running one itself if nobody has started it, else waiting for
+    the helper to finish it)."""
 
     def __init__(self, tasks: list[Callable[[], T]]) -> None:
         self._tasks = tasks
@@ -243,6 +245,7 @@ class _Shared(Generic[T]):
         self._done = [threading.Event() for _ in tasks]
         self._results: list[T | None] = [None] * len(tasks)
         self._errors: list[BaseException | None] = [None] * len(tasks)
+        self._back = len(tasks) - 1  # the next task one_from_back runs
 
     def _run(self, i: int) -> bool:
         with self._lock:
@@ -257,11 +260,16 @@ class _Shared(Generic[T]):
             self._done[i].set()
         return True
 
-    def from_back(self) -> None:
-        """Run tasks from the last one back, until one is already taken."""
-        for i in reversed(range(len(self._tasks))):
-            if not self._run(i):
-                return
+    def one_from_back(self) -> bool:
+        """Run the last task not run yet, unless the thread going forward has reached it
+        (then none is left for this one): False when none is left."""
+        if self._back < 0:
+            return False
+        self._back -= 1
+        if not self._run(self._back + 1):
+            self._back = -1
+            return False
+        return True
 
     def result(self, i: int) -> T:
         self._run(i)

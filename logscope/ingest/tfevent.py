@@ -120,7 +120,11 @@ def single_scalars(data: Buffer | Bytes, records: Records, lo: int) -> _Whole:
     ahead of `decode` and hand it over (decode's `matched`)."""
     b = data if isinstance(data, Bytes) else Bytes(data)
     hi = min(len(records.start), lo + BATCH)
-    return _single_scalars(b, records.start[lo:hi], records.end[lo:hi])
+    whole = _single_scalars(b, records.start[lo:hi], records.end[lo:hi])
+    if len(whole.ok) and whole.ok.all():  # these are all the batch's values: tag them too
+        f = whole.fields
+        whole.interned = _intern(b, f.tag_pos, f.tag_len, np.ones(f.count, dtype=bool))
+    return whole
 
 
 def decode(
@@ -146,11 +150,12 @@ def decode(
         _events(b, records, lo + np.flatnonzero(~whole.ok), out, values)
         record, start, end = values.arrays()
         fields = _value_fields(b, start, end)
+        interned = None
         if len(record):  # values of the records the whole-record layout did not match
             record, fields = _merge(hit, whole.fields, record, fields)
         else:
-            record, fields = hit, whole.fields
-        pieces.append(_read_values(b, record, fields, records, plugins, out))
+            record, fields, interned = hit, whole.fields, whole.interned
+        pieces.append(_read_values(b, record, fields, records, plugins, out, interned))
     if pieces:
         out.record, out.tag, out.value = (np.concatenate(col) for col in zip(*pieces, strict=True))
     return out
@@ -276,8 +281,11 @@ def _read_values(
     records: Records,
     plugins: dict[str, Plugin],
     out: Decoded,
+    interned: tuple[np.ndarray, list[str]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Value level: tag, then simple_value or a scalar tensor; other kinds are counted.
+    `interned`: `_intern` of every value, made ahead (single_scalars), used when every
+    value is readable.
     Returns (record, tag id into out.tags, value) of the scalars found."""
     count = len(record)
     for i in np.flatnonzero(fields.bad).tolist():
@@ -290,7 +298,10 @@ def _read_values(
     ok = ~fields.bad & (tag_len > 0) & (has_simple | has_tensor)
     untagged = ~fields.bad & (tag_len == 0) & (has_simple | has_tensor)
     out.skipped["untagged value"] += int(np.count_nonzero(untagged))
-    ids, batch_names = _intern(b, tag_pos, tag_len, ok)
+    if interned is not None and ok.all():
+        ids, batch_names = interned
+    else:
+        ids, batch_names = _intern(b, tag_pos, tag_len, ok)
     known = {name: i for i, name in enumerate(out.tags)}
     for name in batch_names:
         if name not in known:
@@ -460,6 +471,7 @@ class _Whole:
     wall: np.ndarray  # per matching record, as the rest
     step: np.ndarray
     fields: _ValueFields
+    interned: tuple[np.ndarray, list[str]] | None = None  # _intern of every match, if made
 
 
 _SIMPLE_HEAD = 0x0A00_0A00_2A  # 0x2a S 0x0a V 0x0a: Event.summary, Summary.value, Value.tag

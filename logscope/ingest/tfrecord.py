@@ -340,11 +340,19 @@ class PayloadCheck:
 
     def work(self) -> None:
         """Compute chunks until every one is taken (chunks keep temporaries in the cache)."""
-        while (i := next(self._next)) < len(self._chunks):
-            lo = self._chunks[i]
-            hi = min(len(self._start), lo + _CRC_CHUNK)
-            sel = lo + np.flatnonzero(self._short[lo:hi])
-            self._found[sel] = crc32c.crcs(self._words, self._start[sel], self._end[sel])
+        while self.work_one():
+            pass
+
+    def work_one(self) -> bool:
+        """Compute the next chunk nobody has taken; False when none is left."""
+        i = next(self._next)
+        if i >= len(self._chunks):
+            return False
+        lo = self._chunks[i]
+        hi = min(len(self._start), lo + _CRC_CHUNK)
+        sel = lo + np.flatnonzero(self._short[lo:hi])
+        self._found[sel] = crc32c.crcs(self._words, self._start[sel], self._end[sel])
+        return True
 
     def failed(self) -> np.ndarray:
         """Indices of the records whose payload CRC does not match (after all `work()`)."""

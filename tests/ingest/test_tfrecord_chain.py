@@ -7,6 +7,7 @@ run, with the step's varint growing a byte twice (the period breaks there)."""
 from __future__ import annotations
 
 import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,27 @@ def test_a_long_period_is_found_after_short_walks(monkeypatch: pytest.MonkeyPatc
     assert sum(walked) < 40 * 300 // 2
     heads, lengths = scanned(bytes(data))
     assert chain[0].tolist() == heads.tolist() and chain[1].tolist() == lengths.tolist()
+
+
+def test_many_batches_shared_by_two_threads_read_as_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small batches, so the second thread matches some from the back while the first
+    decodes from the front: the same points, in the same order, as one thread."""
+    from logscope.ingest import tensorboard, tfevent
+
+    data, _ = periodic()
+    _, alone = read(data)
+    monkeypatch.setattr(tfevent, "BATCH", 64)
+    monkeypatch.setattr(tensorboard, "_PARALLEL", 1)
+    monkeypatch.setattr(tensorboard, "_spare_core", lambda: True)
+    ran: list[str] = []
+    single = tfevent.single_scalars
+
+    def recorded(*args: Any) -> Any:
+        ran.append(threading.current_thread().name)
+        return single(*args)
+
+    monkeypatch.setattr(tfevent, "single_scalars", recorded)
+    _, shared = read(data)
+    assert len(ran) == -(-3501 // 64)  # every batch matched exactly once
+    assert long(shared) == long(alone) == EXPECTED
+    assert shared.frame.equals(alone.frame)
