@@ -77,7 +77,7 @@ def crcs(words: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     crc = np.zeros(count, dtype=np.uint32)  # the register; the buffers below are reused
     x = np.empty(count, dtype=np.uint64)
     index = np.empty(count, dtype=np.uint64)
-    at = index.view(np.intp)  # table positions (< 2**16): the same bits as intp
+    at = index.view(np.int64)  # table positions (< 2**16): the same bits, signed
     looked = np.empty(count, dtype=np.uint32)
     low, sixteen = np.uint64(0xFFFF), np.uint64(16)
     for r in range(rounds):  # every range, in file order: the gathers stream through it
