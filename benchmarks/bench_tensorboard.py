@@ -227,9 +227,10 @@ def main(argv: list[str] | None = None) -> int:
         part, result = measure(folder, selected, args.repeat, args.timeout)
         lines += ([f"### {writer}", ""] if len(writers) > 1 else []) + part + [""]
         verdicts += verdict(writer, result["summary"])
+        tag = f"{writer}:" if len(writers) > 1 else ""  # one writer: keys as before
         for key in ("summary", "digests", "errors"):
-            merged[key].update({f"{writer}:{k}": v for k, v in result[key].items()})
-        merged["mismatched"] += [f"{writer}:{name}" for name in result["mismatched"]]
+            merged[key].update({f"{tag}{k}": v for k, v in result[key].items()})
+        merged["mismatched"] += [f"{tag}{name}" for name in result["mismatched"]]
         merged["first"] = result["first"]
     if verdicts:
         lines += [
