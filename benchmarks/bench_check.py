@@ -7,6 +7,10 @@ Contenders (each run in its own fresh Python process, round-robin, ``--repeat`` 
 * ``b``         - ``floor_polars.py``: ``pl.read_ndjson(sanitised copy, infer_schema_length=None)``
                   plus a trivial reduction; ``b-default`` is the same with default schema
                   inference (``--only b`` runs both), reported with the columns it dropped.
+* ``b-schema``  - the same parse told the file's exact schema (found untimed beforehand): the
+                  floor of any reader built on Polars' parser, printed as a share of (b) next
+                  to the bare interpreter + ``import polars`` (``bare``).
+* ``bare``      - ``python -c "import polars"``: what every contender pays before reading.
 
 Wall time is measured around the whole process (interpreter start-up and imports included),
 because that is what a user waits for. Scripts (a) and (b) also report their in-process time.
@@ -48,12 +52,14 @@ import make_jsonl
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-CONTENDERS = ("logscope", "a", "b", "b-default")
+CONTENDERS = ("logscope", "a", "b", "b-default", "b-schema", "bare")
 LABELS = {
     "logscope": "logscope check",
     "a": "(a) json.loads + pandas",
     "b": "(b) pl.read_ndjson, full inference",
     "b-default": "(b') pl.read_ndjson, default inference",
+    "b-schema": "(b*) pl.read_ndjson told the exact schema (the parse floor)",
+    "bare": "python -c 'import polars'",
 }
 # ratio_vs_b_issue19: issue 19 asks the whole check for <= 0.6x of (b) (on both files)
 TARGETS = {
@@ -175,9 +181,23 @@ def warm_page_cache(*paths: Path) -> None:
                 pass
 
 
-def commands(file: Path, sanitised: Path) -> dict[str, list[str]]:
+def exact_schema(sanitised: Path) -> Path:
+    """The sanitised copy's schema as full inference finds it, saved next to it (untimed,
+    cached) for the (b*) contender: {column: dtype name}."""
+    dst = sanitised.with_name(f"{sanitised.stem}.schema.json")
+    if dst.exists() and dst.stat().st_mtime >= sanitised.stat().st_mtime:
+        return dst
+    import polars as pl
+
+    schema = pl.read_ndjson(sanitised, infer_schema_length=None).schema
+    dst.write_text(json.dumps({name: str(dtype) for name, dtype in schema.items()}) + "\n")
+    return dst
+
+
+def commands(file: Path, sanitised: Path, schema: Path | None = None) -> dict[str, list[str]]:
     py = sys.executable
     floor = [py, str(BENCH_DIR / "floor_polars.py"), str(sanitised)]
+    told = [*floor, "--schema", str(schema)] if schema else []
     # --pack kto: the synthetic log also carries rewards/accuracies (a DPO key), which would
     # stop auto-detection; forcing the pack evaluates the same thresholds as contender (a)
     check = ["check", str(file), "--format", "json", "--fail-on", "never", "--pack", "kto"]
@@ -186,6 +206,8 @@ def commands(file: Path, sanitised: Path) -> dict[str, list[str]]:
         "a": [py, str(BENCH_DIR / "baseline_pandas.py"), str(file)],
         "b": floor,
         "b-default": [*floor, "--default-inference"],
+        "b-schema": told,
+        "bare": [py, "-c", 'import json, polars; print(json.dumps({"contender": "bare"}))'],
     }
 
 
@@ -329,6 +351,7 @@ def report(results: dict[str, Any]) -> str:
     ]
     if r["a_over_b"] is not None:
         lines.append(f"- (a) time / (b) time (headroom of this stack): {r['a_over_b']:.2f}x")
+    lines += floor_lines(r)
     dropped = results.get("default_inference_dropped")
     if dropped is not None:
         lines.append(
@@ -342,6 +365,23 @@ def report(results: dict[str, Any]) -> str:
     for name, error in results["errors"].items():
         lines.append(f"- {LABELS[name]} FAILED: {error}")
     return "\n".join(lines)
+
+
+def floor_lines(r: dict[str, float | None]) -> list[str]:
+    """What no Polars-based reader goes below, as a share of (b), from the same rounds."""
+    lines = []
+    if r.get("floor_over_b") is not None:
+        cpu = r.get("floor_over_b_cpu")
+        lines.append(
+            f"- floor: (b*) the parse told the exact schema, whole process / (b): "
+            f"**{r['floor_over_b']:.2f}x** wall (median of rounds)"
+            + (f", {cpu:.2f}x CPU" if cpu is not None else "")
+        )
+    if r.get("bare_over_b") is not None:
+        lines.append(
+            f"- floor: interpreter + `import polars` alone / (b): {r['bare_over_b']:.2f}x wall"
+        )
+    return lines
 
 
 def cpu_split(file: Path, sanitised: Path) -> dict[str, Any]:
@@ -359,9 +399,11 @@ def split_lines(split: dict[str, Any]) -> list[str]:
         return [f"- CPU split FAILED: {split['error']}"]
     parts = ", ".join(f"{name} {seconds:.2f}" for name, seconds in split["split"].items())
     total, floor = split["check_cpu_s"], split["floor_parse_cpu_s"]
+    told = split.get("schema_parse_cpu_s")
     return [
         f"- in-process CPU s of one check: **{total:.2f}** ({parts}); in the same process "
         f"`pl.read_ndjson(sanitised, infer_schema_length=None)` + the max: {floor:.2f}"
+        + (f"; the same told the exact schema: {told:.2f}" if told is not None else "")
     ]
 
 
@@ -406,7 +448,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (median)")
     parser.add_argument(
-        "--only", default="logscope,a,b", help="comma list of logscope,a,b,b-default"
+        "--only",
+        default="logscope,a,b",
+        help="comma list of logscope,a,b,b-default,b-schema,bare (b adds b-default)",
     )
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     parser.add_argument("--json", type=Path, dest="json_out", help="also save results here")
@@ -451,15 +495,17 @@ def main(argv: list[str] | None = None) -> int:
             skipped = f"skipped, not importable ({why})"
             selected.remove("logscope")
 
-    sanitised = file
-    if {"b", "b-default"} & set(selected):
+    sanitised, schema = file, None
+    if {"b", "b-default", "b-schema"} & set(selected):
         print("preparing sanitised copy for (b) (untimed) ...", file=sys.stderr)
         sanitised = sanitised_copy(file)
+    if "b-schema" in selected:
+        schema = exact_schema(sanitised)
     warm_page_cache(*{file, sanitised})
     with file.open("rb") as fh:
         rows = sum(1 for _ in fh)
 
-    cmds = commands(file, sanitised)
+    cmds = commands(file, sanitised, schema)
     load_before = _load()
     runs, failed = round_robin(cmds, selected, args.repeat, args.timeout)
     load_after = _load()
@@ -477,6 +523,9 @@ def main(argv: list[str] | None = None) -> int:
         if "logscope" in summary
         else None,
         "a_over_b": med["a"] / med["b"] if {"a", "b"} <= med.keys() else None,
+        "floor_over_b": _paired_ratio(runs.get("b-schema"), runs.get("b")),
+        "floor_over_b_cpu": _cpu_ratio(summary.get("b-schema"), summary.get("b")),
+        "bare_over_b": _paired_ratio(runs.get("bare"), runs.get("b")),
     }
     results: dict[str, Any] = {
         "env": environment(),

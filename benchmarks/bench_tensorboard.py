@@ -19,12 +19,14 @@ wrapper and ``os.wait4``), so interpreter start-up and imports are included.
 
     python benchmarks/bench_tensorboard.py                    # generates data/tb_20000x50 first
     python benchmarks/bench_tensorboard.py --repeat 5 --only logscope,tbparse
+    python benchmarks/bench_tensorboard.py --writer all --only logscope,tbparse --repeat 3
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -118,40 +120,25 @@ def same_digest(a: list[float], b: list[float]) -> bool:
     return a[0] == b[0] and a[2] == b[2] and abs(a[1] - b[1]) <= 1e-9 * max(1.0, abs(a[1]))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=20_000)
-    parser.add_argument("--tags", type=int, default=50)
-    parser.add_argument("--folder", type=Path, help="run folder (default: generated)")
-    parser.add_argument(
-        "--writer",
-        choices=("torch", "tensorboardx", "tf"),
-        default="torch",
-        help="writer of the generated folder (make_tfevents.py --writer)",
-    )
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default=",".join(CONTENDERS))
-    parser.add_argument("--timeout", type=float, default=1800.0)
-    parser.add_argument("--json", type=Path, dest="json_out")
-    args = parser.parse_args(argv)
-    selected = [c for c in CONTENDERS if c in {s.strip() for s in args.only.split(",")}]
-    folder = args.folder or make_tfevents.default_dir(args.steps, args.tags, "simple", args.writer)
-    folder = folder.resolve()
-    if not folder.exists():
-        print(f"generating {folder} ...", file=sys.stderr)
-        make_tfevents.generate(folder, args.steps, args.tags, 0, "simple", args.writer)
+WRITERS = ("tensorboardx", "torch", "tf")
+TARGET = 25.0  # issue 19: logscope >= 25x faster than tbparse, on every writer's file
+
+
+def measure(
+    folder: Path, selected: list[str], repeat: int, timeout: float
+) -> tuple[list[str], dict[str, Any]]:
+    """Every selected contender on one folder: the report lines and the result."""
     files = [p for p in folder.iterdir() if "tfevents" in p.name]
     size_mb = sum(p.stat().st_size for p in files) / 1e6
     warm_page_cache(*files)
-
-    precompile()
-    cmds = commands(folder)
-    runs, errors = round_robin(cmds, list(selected), args.repeat, args.timeout)
+    load_before = os.getloadavg()[0]
+    runs, errors = round_robin(commands(folder), list(selected), repeat, timeout)
     found, first, mismatched = digests(runs, same_digest)
     summary = {name: summarise(rs) for name, rs in runs.items()}
+    load = f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     lines = [
         f"Folder: `{folder.name}` ({len(files)} file, {size_mb:.1f} MB, "
-        f"{first[0] if first else '?':,} scalars), {args.repeat} run(s) per contender",
+        f"{first[0] if first else '?':,} scalars), {repeat} run(s) per contender, {load}",
         "",
         "| contender | median s | min s | max s | in-process s | median CPU s (min-max) "
         "| median peak RSS MB |",
@@ -182,7 +169,81 @@ def main(argv: list[str] | None = None) -> int:
         "errors": errors,
         "labels": LABELS,
     }
-    return finish(lines, result, args.json_out)
+    return lines, result
+
+
+def verdict(writer: str, summary: dict[str, dict[str, float]]) -> list[str]:
+    """Issue 19's target on one writer's file: wall-time ratio of each tbparse to logscope."""
+    if "logscope" not in summary:
+        return []
+    mine = summary["logscope"]
+    out = []
+    for other in ("tbparse", "tbparse-no-tf"):
+        if other in summary:
+            wall = summary[other]["median_s"] / mine["median_s"]
+            cpu = summary[other]["median_cpu_s"] / mine["median_cpu_s"]
+            met = "met" if wall >= TARGET else "NOT met"
+            out.append(
+                f"| {writer} | {other} | {mine['median_s']:.2f} ({mine['min_s']:.2f}-"
+                f"{mine['max_s']:.2f}) | {summary[other]['median_s']:.2f} "
+                f"| **{wall:.1f}x** | {cpu:.1f}x | {met} |"
+            )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20_000)
+    parser.add_argument("--tags", type=int, default=50)
+    parser.add_argument("--folder", type=Path, help="run folder (default: generated)")
+    parser.add_argument(
+        "--writer",
+        choices=(*WRITERS, "all"),
+        default="torch",
+        help="writer of the generated folder (make_tfevents.py --writer); all: each in turn, "
+        f"then issue 19's verdict (>= {TARGET:g}x tbparse, wall medians)",
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default=",".join(CONTENDERS))
+    parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--json", type=Path, dest="json_out")
+    args = parser.parse_args(argv)
+    selected = [c for c in CONTENDERS if c in {s.strip() for s in args.only.split(",")}]
+    writers = WRITERS if args.writer == "all" else (args.writer,)
+    if args.folder and len(writers) > 1:
+        parser.error("--folder names one folder: give one --writer with it")
+    folders = {}
+    for writer in writers:
+        folder = args.folder or make_tfevents.default_dir(args.steps, args.tags, "simple", writer)
+        folders[writer] = folder.resolve()
+        if not folders[writer].exists():
+            print(f"generating {folders[writer]} ...", file=sys.stderr)
+            make_tfevents.generate(folders[writer], args.steps, args.tags, 0, "simple", writer)
+    precompile()
+    lines: list[str] = []
+    verdicts: list[str] = []
+    merged: dict[str, Any] = {"summary": {}, "digests": {}, "errors": {}, "mismatched": []}
+    for writer, folder in folders.items():
+        part, result = measure(folder, selected, args.repeat, args.timeout)
+        lines += ([f"### {writer}", ""] if len(writers) > 1 else []) + part + [""]
+        verdicts += verdict(writer, result["summary"])
+        tag = f"{writer}:" if len(writers) > 1 else ""  # one writer: keys as before
+        for key in ("summary", "digests", "errors"):
+            merged[key].update({f"{tag}{k}": v for k, v in result[key].items()})
+        merged["mismatched"] += [f"{tag}{name}" for name in result["mismatched"]]
+        merged["first"] = result["first"]
+    if verdicts:
+        lines += [
+            f"Issue 19 target (logscope >= {TARGET:g}x tbparse, wall medians, whole process):",
+            "",
+            "| writer | vs | logscope s median (min-max) | tbparse s median | wall ratio "
+            "| CPU ratio | target |",
+            "|---|---|---:|---:|---:|---:|---|",
+            *verdicts,
+            "",
+        ]
+    merged["labels"] = LABELS
+    return finish(lines, merged, args.json_out)
 
 
 if __name__ == "__main__":

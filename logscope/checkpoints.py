@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,9 @@ _LOG_FOLDERS = frozenset(
 )
 _SKIP = frozenset({".git", "wandb", "mlruns", "__pycache__", "node_modules", ".venv"})
 MAX_DEPTH = 5  # checkpoints/<project>/<experiment>/global_step_N is four folders down
+# folders listed at most per search: a log checked in a big folder (a home directory, a
+# data folder of thousands of runs) must not cost seconds; nearest folders come first
+MAX_FOLDERS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,7 @@ class Found:
 
     checkpoints: tuple[Checkpoint, ...]
     looked_in: tuple[str, ...]
+    complete: bool = True  # False when the search stopped at MAX_FOLDERS folders
 
     def before(self, step: int) -> Checkpoint | None:
         """The last checkpoint saved strictly before `step` (its weights predate the problem)."""
@@ -62,10 +67,14 @@ def find(run_path: str, checkpoint_dir: str | None = None) -> Found:
     """Checkpoints of the run at `run_path`, sorted by step (one per step)."""
     roots = _roots(run_path, checkpoint_dir)
     by_step: dict[int, Checkpoint] = {}
+    complete = True
     for root in roots:
-        for found in _walk(root):
-            by_step.setdefault(found.step, found)
-    return Found(tuple(by_step[s] for s in sorted(by_step)), tuple(str(r) for r in roots))
+        found, whole = _walk(root)
+        complete = complete and whole
+        for checkpoint in found:
+            by_step.setdefault(checkpoint.step, checkpoint)
+    checkpoints = tuple(by_step[s] for s in sorted(by_step))
+    return Found(checkpoints, tuple(str(r) for r in roots), complete)
 
 
 def _roots(run_path: str, checkpoint_dir: str | None) -> list[Path]:
@@ -82,12 +91,17 @@ def _roots(run_path: str, checkpoint_dir: str | None) -> list[Path]:
     return roots
 
 
-def _walk(root: Path) -> list[Checkpoint]:
-    """Checkpoint folders up to MAX_DEPTH below `root`, without entering them."""
+def _walk(root: Path) -> tuple[list[Checkpoint], bool]:
+    """Checkpoint folders up to MAX_DEPTH below `root`, nearest first, without entering
+    them; False beside them when MAX_FOLDERS folders were listed before the end."""
     found: list[Checkpoint] = []
-    pending = [(root, 0)]
+    pending = deque([(root, 0)])
+    listed = 0
     while pending:
-        folder, depth = pending.pop()
+        if listed == MAX_FOLDERS:
+            return found, False
+        folder, depth = pending.popleft()
+        listed += 1
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -101,7 +115,7 @@ def _walk(root: Path) -> list[Checkpoint]:
                 found.append(Checkpoint(int(match["hf"] or match["verl"]), entry.path, layout))
             elif depth + 1 < MAX_DEPTH:
                 pending.append((Path(entry.path), depth + 1))
-    return found
+    return found, True
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

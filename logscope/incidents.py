@@ -247,6 +247,10 @@ def _no_checkpoint(first: int, found: Found) -> str:
             f"no checkpoint before step {first} (the first, {later.path}, is from step "
             f"{later.step}, after the problem began): restart from the base model"
         )
+    if not found.complete:
+        from logscope.checkpoints import MAX_FOLDERS
+
+        where = f"the first {MAX_FOLDERS:,} folders under {where}"
     return (
         f"no checkpoint before step {first} (none found in {where}; give --checkpoints DIR "
         "if they are elsewhere): restart from the base model"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from logscope import checkpoints
 from logscope.checkpoints import find
 
 
@@ -66,3 +69,16 @@ def test_checkpoints_elsewhere_are_named_by_the_option(tmp_path: Path) -> None:
     assert [c.step for c in found.checkpoints] == [5]
     assert found.looked_in == (str(tmp_path / "ckpt"),)
     assert find(str(tmp_path / "store.db/run-1")).looked_in == ()
+
+
+def test_a_log_in_a_big_folder_costs_a_bounded_search_nearest_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkpoints, "MAX_FOLDERS", 50)
+    for n in range(60):  # a data folder holding many other things, deep
+        (tmp_path / f"sweep_{n:02d}" / "a" / "b").mkdir(parents=True)
+    _save(tmp_path / "checkpoint-40")  # the run's own, beside its log
+    found = find(str(tmp_path / "metrics.jsonl"))
+    assert [c.step for c in found.checkpoints] == [40]
+    assert not found.complete
+    assert find(str(tmp_path / "sweep_00")).complete

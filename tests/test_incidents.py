@@ -3,9 +3,11 @@ that names the checkpoint to go back to (or says there is none) — and the verd
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from logscope.incidents import assess, group
 from logscope.model import Finding, Severity
@@ -155,3 +157,18 @@ def test_peak_learning_rate_ignores_nulls_and_nan_as_polars_does() -> None:
         expected = column.drop_nulls().drop_nans().max()
         assert _peak(column) == expected
     assert _peak(pl.Series("lr", [3, None, 7])) == 7.0
+
+
+def test_a_search_cut_short_says_how_far_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from logscope import checkpoints
+
+    monkeypatch.setattr(checkpoints, "MAX_FOLDERS", 3)
+    run = tmp_path / "kto"
+    shutil.copytree(SAMPLES / "kto_diverging", run)
+    for n in range(5):
+        (run / f"data_{n}").mkdir()
+    (report,) = check([run], load_packs()).reports
+    (incident,) = assess(report).incidents
+    assert f"(none found in the first 3 folders under {run};" in incident.action

@@ -40,13 +40,16 @@ def main() -> None:
         sys.stdout.write(f"logscope {__version__}\n")
         sys.stdout.flush()
         return
-    from logscope.cli.startup import console, loading
+    from logscope.cli.startup import console, ending, loading
 
     console()
     name = _command_name(args)
     with loading():  # Typer, the command's module and its options (see cli/startup.py)
         app = _only(_app(name), name)
-    app()
+    try:
+        app()
+    finally:
+        ending()
 
 
 def _app(name: str | None = None) -> typer.Typer:

@@ -9,6 +9,11 @@ built is then frozen (`gc.freeze`: moved to a generation collections never trave
 the Python documentation suggests for long-lived objects. Everything the command creates
 afterwards is collected as usual.
 
+When the command is done the process ends: everything still alive is frozen too, or
+the interpreter's exit would traverse it all once more in a last collection (0.07-0.15 s
+after importing Polars, measured). Nothing is lost: the exit never promised to finalise
+objects that are still alive; files are flushed and `atexit` handlers run as before.
+
 Freezing is for the console command only (`logscope.cli.main` turns it on: one command per
 process). A process running many commands (tests, a notebook calling the Typer app) only
 pauses collection while a command imports: freezing there again and again would make
@@ -44,3 +49,10 @@ def loading() -> Iterator[None]:
             gc.freeze()
         if enabled:
             gc.enable()
+
+
+def ending() -> None:
+    """The console command is done and the process exits: freeze what is alive, so the
+    interpreter's final collection skips it (see the module docstring)."""
+    if _State.freeze:
+        gc.freeze()

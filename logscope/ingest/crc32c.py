@@ -74,23 +74,28 @@ def crcs(words: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     rounds = int((length.max() + 7) // 8)
     whole = rounds - int((length.min() + 7) // 8) + (1 if np.any(length % 8) else 0)
     u0, u1, u2, u3 = tables()
-    crc = np.zeros(count, dtype=np.uint64)
-    low = np.uint64(0xFFFF)
+    crc = np.zeros(count, dtype=np.uint32)  # the register; the buffers below are reused
+    x = np.empty(count, dtype=np.uint64)
+    index = np.empty(count, dtype=np.uint64)
+    at = index.view(np.int64)  # table positions (< 2**16): the same bits, signed
+    looked = np.empty(count, dtype=np.uint32)
+    low, sixteen = np.uint64(0xFFFF), np.uint64(16)
     for r in range(rounds):  # every range, in file order: the gathers stream through it
-        at = end - 8 * (rounds - r)
+        here = end - 8 * (rounds - r)
         if r < whole:  # some ranges start in (or after) this word: zero what precedes them
-            word = words[np.maximum(at, 0)] & _HIGH[np.clip(start - at, 0, 8)]
+            word = words[np.maximum(here, 0)] & _HIGH[np.clip(start - here, 0, 8)]
         else:
-            word = words[at]
-        x = word ^ crc
-        crc = (
-            u0[(x & low).view(np.int64)]
-            ^ u1[((x >> np.uint64(16)) & low).view(np.int64)]
-            ^ u2[((x >> np.uint64(32)) & low).view(np.int64)]
-            ^ u3[(x >> np.uint64(48)).view(np.int64)]
-        ).astype(np.uint64)
+            word = words[here]
+        np.bitwise_xor(word, crc, out=x)
+        for q, table in enumerate((u0, u1, u2, u3)):  # the 16-bit quarters of x
+            shifted = np.right_shift(x, sixteen * np.uint64(q), out=index) if q else x
+            if q < 3:
+                np.bitwise_and(shifted, low, out=index)
+            np.take(table, at, out=crc if q == 0 else looked, mode="clip")  # clip: unbuffered
+            if q:
+                np.bitwise_xor(crc, looked, out=crc)
     constant = np.zeros(int(length.max()) + 1, dtype=np.uint32)
     for n in np.flatnonzero(np.bincount(length)).tolist():  # the lengths present
         constant[n] = zeros(n)
-    out: np.ndarray = crc.astype(np.uint32) ^ constant[length]
+    out: np.ndarray = crc ^ constant[length]
     return out

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 import polars as pl
 
 from logscope.ingest.base import Ingested, ProblemLog, tabulate
 from logscope.ingest.decode import Nulled, decode_chunk, null_nonfinite, prepare, sanitize
 from logscope.ingest.jsondepth import loads
-from logscope.ingest.jsonschema import SchemaDecoder
+from logscope.ingest.jsonschema import Early, SchemaDecoder
 from logscope.ingest.textfile import DAMAGED, compression, open_text, read_some, read_text_bytes
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ _TOOLS = {"zstd": "unzstd"}
 MAX_LINE_BYTES = 256 << 20  # a longer "line" (no newline in 256 MiB) is skipped
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
 _PROBE_BYTES = 64 << 10  # where a chunk's last newline is looked for before reading it
+T = TypeVar("T")
 
 
 def read(path: Path, display: str | None = None, progress: Progress | None = None) -> Ingested:
@@ -81,9 +82,11 @@ def _result(name: str, raw: pl.DataFrame, log: ProblemLog, notes: list[str]) -> 
 def _frames(
     path: Path, log: ProblemLog, verl: bool, progress: Callable[[int, int], None] | None
 ) -> list[pl.DataFrame]:
-    """Decode the file chunk by chunk. For files of several chunks a helper thread reads,
-    counts and sanitises the next chunk while Polars (which releases the GIL) parses the
-    current one; a small file is read in the calling thread (a thread costs more there)."""
+    """Decode the file chunk by chunk. For files of several chunks, a helper thread reads,
+    counts and sanitises the chunk after next, a second one has Polars (which releases the
+    GIL) parse the next with the schema learnt so far, while this thread checks the current
+    one: Polars parses while Python checks. A small file is read in the calling thread
+    (threads cost more there)."""
     frames: list[pl.DataFrame] = []
     line_no, done, size = 1, 0, path.stat().st_size
     with open_text(path) as handle, ExitStack() as stack:
@@ -92,15 +95,21 @@ def _frames(
             if handle.seekable() and not _compressed(handle)
             else (_carried_chunks(handle, log))
         )
-        prepared: Iterator[Prepared] = (_prepare(block, is_tail, verl) for block, is_tail in blocks)
-        if size > CHUNK_BYTES:
-            prepared = _prefetch(prepared, stack.enter_context(ThreadPoolExecutor(1)))
         schema = SchemaDecoder()
+        prepared: Iterator[Prepared] = (_prepare(block, is_tail, verl) for block, is_tail in blocks)
+        parsed: Iterator[Parsed]
+        if size > CHUNK_BYTES:  # three stages at once: scan, parse ahead, check
+            prepared = _prefetch(prepared, stack.enter_context(ThreadPoolExecutor(1)))
+            ahead = ((*item, None if item[1] else schema.ahead(item[2])) for item in prepared)
+            parsed = _prefetch(ahead, stack.enter_context(ThreadPoolExecutor(1)))
+        else:
+            parsed = ((*item, None) for item in prepared)
         known: list[pl.DataFrame] = []  # parsed with one schema: prepared together
         version = schema.version
-        for block, is_tail, lines, sanitized, colons in prepared:
+        for block, is_tail, nulled, early in parsed:
+            lines = nulled.lines
             count = lines + (0 if block.endswith(b"\n") else 1)
-            frame = None if is_tail else schema.decode(sanitized, count, colons, line_no)
+            frame = None if is_tail else schema.decode(nulled, count, nulled.colons, line_no, early)
             if known and (frame is None or schema.version != version):
                 frames.extend(_prepared([pl.concat(known)], verl))
                 known = []
@@ -127,25 +136,26 @@ def _frames(
     return frames
 
 
-# block, is_tail, its newlines, the block with bare NaN/Infinity nulled, that one's `:`s
-Prepared = tuple[bytes, bool, int, Nulled, int]
+# block, is_tail, the block with bare NaN/Infinity nulled (its newlines and `:`s counted),
+# and the parse of that one with the schema of the moment (see SchemaDecoder.ahead)
+Prepared = tuple[bytes, bool, Nulled]
+Parsed = tuple[bytes, bool, Nulled, Early | None]
 
 
 def _prepare(block: bytes, is_tail: bool, verl: bool) -> Prepared:
-    """The byte scans of a block, done in the helper thread (see `_frames`): numpy counts
+    """The byte scans of a block, done in a helper thread (see `_frames`): numpy counts
     (several times faster than bytes.count, and they release the GIL)."""
-    import numpy as np
+    if not verl:
+        return block, is_tail, null_nonfinite(block)
+    import numpy as np  # veRL's nulls are NaN too: its lines are quoted the exact path's way
 
-    if verl:  # its nulls are NaN too: its lines are quoted the exact path's way
-        lines = int(np.count_nonzero(np.frombuffer(block, np.uint8) == 0x0A))
-        nulled = Nulled(sanitize(block, null_is_nan=True), lines, [], [], [])
-    else:
-        nulled = null_nonfinite(block)
-    colons = int(np.count_nonzero(np.frombuffer(nulled.text, np.uint8) == 0x3A))
-    return block, is_tail, nulled.lines, nulled, colons
+    lines = int(np.count_nonzero(np.frombuffer(block, np.uint8) == 0x0A))
+    text = sanitize(block, null_is_nan=True)
+    colons = int(np.count_nonzero(np.frombuffer(text, np.uint8) == 0x3A))
+    return block, is_tail, Nulled(text, lines, [], [], [], colons)
 
 
-def _prefetch(items: Iterator[Prepared], pool: ThreadPoolExecutor) -> Iterator[Prepared]:
+def _prefetch(items: Iterator[T], pool: ThreadPoolExecutor) -> Iterator[T]:
     """Yield `items`, computing the next one in `pool` while the caller works on this one."""
     pending = pool.submit(next, items, None)
     while (item := pending.result()) is not None:

@@ -45,6 +45,15 @@ _GIVE_UP = 3  # chunks in a row decode.py had to read: the file is read its way 
 _TEXT_VALUES = (b'": "', b'":"')  # how json.dumps and compact writers start a text value
 
 
+@dataclass(frozen=True)
+class Early:
+    """A chunk parsed ahead, in a helper thread, with the schema of that moment: `decode`
+    uses the frame only if the schema is still that one (`frame` None: Polars refused)."""
+
+    schema: dict[str, pl.DataType]
+    frame: pl.DataFrame | None
+
+
 @dataclass
 class SchemaDecoder:
     """Parses a file's chunks with the schema learnt so far (see the module docstring)."""
@@ -55,12 +64,26 @@ class SchemaDecoder:
     version: int = 0  # bumped when the schema changes: frames of one version share it
     _facts: _Facts | None = None
 
+    def ahead(self, chunk: Nulled) -> Early | None:
+        """`decode`'s first parse, done ahead in a helper thread while the caller checks the
+        chunk before; None when there is no schema yet or the file is read decode.py's way.
+        It only reads this decoder: the schema dict is replaced on a change, never edited."""
+        schema = self.schema
+        if not schema or self.misses >= _GIVE_UP:
+            return None
+        return Early(schema, _parse(chunk.text, schema))
+
     def decode(
-        self, chunk: Nulled, count: int, colons: int, first_line: int
+        self,
+        chunk: Nulled,
+        count: int,
+        colons: int,
+        first_line: int,
+        early: Early | None = None,
     ) -> pl.DataFrame | None:
         """The chunk (`count` lines, `colons` bytes `:`; non-finite numbers nulled, see
         decode.null_nonfinite) as a frame with `_line` and those numbers put back, or None
-        when it needs decode.py's path."""
+        when it needs decode.py's path. `early`: its parse from `ahead`, if any."""
         self.chunks += 1
         if self.misses >= _GIVE_UP:
             return None  # e.g. nulls on every line: each chunk would be parsed twice
@@ -69,7 +92,7 @@ class SchemaDecoder:
             head = _head(data, SAMPLE_LINES)
             if len(head) < len(data) or self.chunks > 1:  # a one-chunk file: decode.py infers
                 self._learn(head)
-        frame = self._read(chunk, count, colons)
+        frame = self._read(chunk, count, colons, early)
         self.misses = 0 if frame is not None else self.misses + 1
         if frame is None:
             return None
@@ -77,7 +100,9 @@ class SchemaDecoder:
             pl.int_range(first_line, first_line + count, dtype=pl.Int64).alias(LINE)
         )
 
-    def _read(self, chunk: Nulled, count: int, colons: int) -> pl.DataFrame | None:
+    def _read(
+        self, chunk: Nulled, count: int, colons: int, early: Early | None
+    ) -> pl.DataFrame | None:
         """Parse with the learnt schema; when a line has a key it lacks, or text where it
         has a number, learn from those lines (found by counting, not parsing) and retry.
         Each nulled number stands for its `:` until it is put back."""
@@ -85,7 +110,11 @@ class SchemaDecoder:
         for _ in range(_RETRIES + 1):
             if not self.schema or self.facts.collide:
                 return None
-            frame = _parse(data, self.schema)
+            if early is not None and early.schema is self.schema:
+                frame = early.frame
+            else:
+                frame = _parse(data, self.schema)
+            early = None
             if frame is None:
                 sample = _lines_with(data, _TEXT_VALUES, SAMPLE_LINES)
             elif frame.height != count:

@@ -22,6 +22,7 @@ bool_val=11, half_val=13, uint32_val=16, uint64_val=17}.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -108,29 +109,53 @@ class _Values:
         return record, start, end
 
 
-def decode(data: Buffer, records: Records, plugins: dict[str, Plugin]) -> Decoded:
+def batches(records: Records) -> range:
+    """Where each batch of records decoded together starts (`BATCH` records each)."""
+    return range(0, len(records.start), BATCH)
+
+
+def single_scalars(data: Buffer | Bytes, records: Records, lo: int) -> _Whole:
+    """The records of the batch starting at `lo` that are one plain scalar event each
+    (see _single_scalars). Depends on nothing else, so another thread may match a batch
+    ahead of `decode` and hand it over (decode's `matched`)."""
+    b = data if isinstance(data, Bytes) else Bytes(data)
+    hi = min(len(records.start), lo + BATCH)
+    whole = _single_scalars(b, records.start[lo:hi], records.end[lo:hi])
+    if len(whole.ok) and whole.ok.all():  # these are all the batch's values: tag them too
+        f = whole.fields
+        whole.interned = _intern(b, f.tag_pos, f.tag_len, np.ones(f.count, dtype=bool))
+    return whole
+
+
+def decode(
+    data: Buffer,
+    records: Records,
+    plugins: dict[str, Plugin],
+    matched: Callable[[int], _Whole] | None = None,
+) -> Decoded:
     """Every scalar in `records`; `plugins` (tag -> first metadata) is read and extended, so
-    a tag described in an earlier file of the same run keeps that description."""
+    a tag described in an earlier file of the same run keeps that description. `matched`
+    gives `single_scalars` of a batch (computed elsewhere); by default it is computed here."""
     b = Bytes(data)
     count = len(records.start)
     step = np.zeros(count, dtype=np.int64)
     wall = np.full(count, np.nan)
     out = Decoded(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0), step, wall, [])
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for lo in range(0, count, BATCH):
-        hi = min(count, lo + BATCH)
-        whole = _single_scalars(b, records.start[lo:hi], records.end[lo:hi])
+    for lo in batches(records):
+        whole = matched(lo) if matched else single_scalars(b, records, lo)
         hit = lo + np.flatnonzero(whole.ok)
         out.wall[hit], out.step[hit] = whole.wall, whole.step
         values = _Values()
         _events(b, records, lo + np.flatnonzero(~whole.ok), out, values)
         record, start, end = values.arrays()
         fields = _value_fields(b, start, end)
+        interned = None
         if len(record):  # values of the records the whole-record layout did not match
             record, fields = _merge(hit, whole.fields, record, fields)
         else:
-            record, fields = hit, whole.fields
-        pieces.append(_read_values(b, record, fields, records, plugins, out))
+            record, fields, interned = hit, whole.fields, whole.interned
+        pieces.append(_read_values(b, record, fields, records, plugins, out, interned))
     if pieces:
         out.record, out.tag, out.value = (np.concatenate(col) for col in zip(*pieces, strict=True))
     return out
@@ -256,8 +281,11 @@ def _read_values(
     records: Records,
     plugins: dict[str, Plugin],
     out: Decoded,
+    interned: tuple[np.ndarray, list[str]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Value level: tag, then simple_value or a scalar tensor; other kinds are counted.
+    `interned`: `_intern` of every value, made ahead (single_scalars), used when every
+    value is readable.
     Returns (record, tag id into out.tags, value) of the scalars found."""
     count = len(record)
     for i in np.flatnonzero(fields.bad).tolist():
@@ -270,7 +298,10 @@ def _read_values(
     ok = ~fields.bad & (tag_len > 0) & (has_simple | has_tensor)
     untagged = ~fields.bad & (tag_len == 0) & (has_simple | has_tensor)
     out.skipped["untagged value"] += int(np.count_nonzero(untagged))
-    ids, batch_names = _intern(b, tag_pos, tag_len, ok)
+    if interned is not None and ok.all():
+        ids, batch_names = interned
+    else:
+        ids, batch_names = _intern(b, tag_pos, tag_len, ok)
     known = {name: i for i, name in enumerate(out.tags)}
     for name in batch_names:
         if name not in known:
@@ -287,7 +318,7 @@ def _read_values(
     value[sel] = b.read("<f4", simple_pos[sel]).astype(np.float64)
     want = ok & ~has_simple
     readable = np.array([plugins.get(name, Plugin("", 0)).scalar for name in names], dtype=bool)
-    if len(names):
+    if not readable.all():  # some tags are tensors of another plugin: count, not read
         other = want & ~readable[np.maximum(ids, 0)]
         for name_id in np.unique(ids[other]).tolist():
             kind = f"'{plugins[names[name_id]].name}' tensor"
@@ -440,6 +471,7 @@ class _Whole:
     wall: np.ndarray  # per matching record, as the rest
     step: np.ndarray
     fields: _ValueFields
+    interned: tuple[np.ndarray, list[str]] | None = None  # _intern of every match, if made
 
 
 _SIMPLE_HEAD = 0x0A00_0A00_2A  # 0x2a S 0x0a V 0x0a: Event.summary, Summary.value, Value.tag

@@ -16,6 +16,7 @@ loader slow (tensorboard#4354). `verify=False` skips them.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
@@ -46,6 +47,7 @@ class Records:
     end: np.ndarray  # payload end (exclusive)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (byte offset, message)
     checked: bool = True  # payload CRCs were verified
+    crc_cut: bool = False  # the last record's payload CRC was cut off (it is read unchecked)
 
 
 def mask(crc: np.ndarray) -> np.ndarray:
@@ -67,20 +69,27 @@ def length_crc(length: np.ndarray) -> np.ndarray:
 
 def split(data: Buffer, *, verify: bool = True) -> Records:
     """The records of `data` (a whole file); damage is reported, never raised."""
+    records = frame(data)
+    if verify:
+        drop(records, failed(data, records))
+    else:
+        records.checked = False
+    return records
+
+
+def frame(data: Buffer) -> Records:
+    """The records of `data` with their payload CRCs not checked yet (`checked` is False):
+    `failed` checks them, `drop` removes the ones that fail. Split in two so a reader can
+    check the CRCs while it decodes (tensorboard.py)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     n = len(buf)
     if n == 0:
         empty = np.zeros(0, np.int64)
-        return Records(empty, empty, empty, [(0, "file is empty")])
+        return Records(empty, empty, empty, [(0, "file is empty")], checked=False)
     chain = _predicted(data, buf)
     if chain is not None:  # an intact file whose record lengths repeat
         offset, length = chain
-        records = Records(offset, offset + HEADER, offset + HEADER + length)
-        if not verify:
-            records.checked = False
-        else:
-            _check_payloads(data, buf, records, skip_last=False)
-        return records
+        return Records(offset, offset + HEADER, offset + HEADER + length, checked=False)
     all_heads, all_lengths = _headers(buf)
     ends = all_heads + HEADER + all_lengths + FOOTER
     whole = ends <= n
@@ -100,15 +109,18 @@ def split(data: Buffer, *, verify: bool = True) -> Records:
         if unchecked is not None:  # its payload is whole, only its CRC was cut off
             offset = np.append(offset, unchecked[0])
             length = np.append(length, unchecked[1])
-    records = Records(offset, offset + HEADER, offset + HEADER + length, problems)
-    if not verify:
-        records.checked = False
-    elif len(offset):
-        _check_payloads(data, buf, records, skip_last=unchecked is not None)
-    return records
+    return Records(
+        offset,
+        offset + HEADER,
+        offset + HEADER + length,
+        problems,
+        checked=False,
+        crc_cut=unchecked is not None,
+    )
 
 
-_WALK = 2048  # records read one by one before a period is looked for
+_WALK = 2048  # most records read one by one before a period is looked for
+_FIRST_WALK = 256  # the first walk (and each after a period held): doubled while none is found
 _WALKED = 1 << 16  # at most this many in all: past it the file is not periodic enough
 _PERIOD = 1024  # longest period looked for (records per repeat)
 _FIRST_GUESS = 4096  # records predicted at once, doubled while the guesses hold
@@ -130,10 +142,11 @@ def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
     lengths: list[np.ndarray] = []
     pos = walked = 0
     guess = _FIRST_GUESS
+    walk = _FIRST_WALK
     while pos < n:
         if walked >= _WALKED:
             return None
-        off, size = _walk_lengths(data, pos, n, _WALK)
+        off, size = _walk_lengths(data, pos, n, walk)
         if len(off) == 0 or not np.array_equal(length_crc(size), crcs[off + 8]):
             return None
         walked += len(off)
@@ -141,6 +154,7 @@ def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
         lengths.append(size)
         pos = int(off[-1] + HEADER + size[-1] + FOOTER)
         period = _period(size)
+        held = 0  # records predicted from this period
         while period and pos < n:
             pattern = size[-period:]
             step = pattern + (HEADER + FOOTER)
@@ -159,11 +173,15 @@ def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
                 break
             offsets.append(off[:good])
             lengths.append(size[:good])
+            held += good
             pos = int(off[good - 1] + HEADER + size[good - 1] + FOOTER)
             if good < len(off):
                 guess = _FIRST_GUESS
                 break
             guess *= 2
+        # a period that held for longer than the walk was real: walk little next time;
+        # none, or one that soon failed (too few records to see a long one): walk more
+        walk = _FIRST_WALK if held >= walk else min(2 * walk, _WALK)
     if pos != n:
         return None
     return np.concatenate(offsets), np.concatenate(lengths)
@@ -296,23 +314,61 @@ def _cut(have: int, need: int, what: str) -> str:
     )
 
 
-def _check_payloads(data: Buffer, buf: np.ndarray, records: Records, *, skip_last: bool) -> None:
-    """Drop records whose payload fails its CRC, reporting each one."""
-    count = len(records.start) - (1 if skip_last else 0)
-    if count <= 0:
-        return
-    start, end = records.start[:count], records.end[:count]
-    found = np.zeros(count, dtype=np.uint32)
-    short = end - start <= 8 * crc32c.MAX_WORDS
-    words = strided(buf, "<u8")
-    for lo in range(0, count, _CRC_CHUNK):  # chunks keep the temporaries in the cache
-        hi = min(count, lo + _CRC_CHUNK)
-        sel = lo + np.flatnonzero(short[lo:hi])
-        found[sel] = crc32c.crcs(words, start[sel], end[sel])
-    long = np.flatnonzero(~short)
-    if len(long):  # a few long records (graphs, images): one compiled call each
-        found[long] = _long_crcs(data, words, start[long], end[long])
-    bad = np.flatnonzero(mask(found) != strided(buf, "<u4")[end])
+def failed(data: Buffer, records: Records) -> np.ndarray:
+    """Indices of the records whose payload fails its CRC (the last one is not checked
+    when its CRC was cut off)."""
+    check = PayloadCheck(data, records)
+    check.work()
+    return check.failed()
+
+
+class PayloadCheck:
+    """The payload CRCs of a file's records, computed in chunks that any thread may take:
+    `work()` computes chunks until none is left (numpy releases the GIL in its array
+    operations, so two threads share the cores), then `failed()` compares them."""
+
+    def __init__(self, data: Buffer, records: Records) -> None:
+        count = len(records.start) - (1 if records.crc_cut else 0)
+        self._data = data
+        self._buf = np.frombuffer(data, dtype=np.uint8)
+        self._words = strided(self._buf, "<u8")
+        self._start, self._end = records.start[: max(count, 0)], records.end[: max(count, 0)]
+        self._short = self._end - self._start <= 8 * crc32c.MAX_WORDS
+        self._found = np.zeros(len(self._start), dtype=np.uint32)
+        self._chunks = range(0, len(self._start), _CRC_CHUNK)
+        self._next = itertools.count()  # next() on it is atomic: each chunk is taken once
+
+    def work(self) -> None:
+        """Compute chunks until every one is taken (chunks keep temporaries in the cache)."""
+        while self.work_one():
+            pass
+
+    def work_one(self) -> bool:
+        """Compute the next chunk nobody has taken; False when none is left."""
+        i = next(self._next)
+        if i >= len(self._chunks):
+            return False
+        lo = self._chunks[i]
+        hi = min(len(self._start), lo + _CRC_CHUNK)
+        sel = lo + np.flatnonzero(self._short[lo:hi])
+        self._found[sel] = crc32c.crcs(self._words, self._start[sel], self._end[sel])
+        return True
+
+    def failed(self) -> np.ndarray:
+        """Indices of the records whose payload CRC does not match (after all `work()`)."""
+        long = np.flatnonzero(~self._short)
+        if len(long):  # a few long records (graphs, images): one compiled call each
+            self._found[long] = _long_crcs(
+                self._data, self._words, self._start[long], self._end[long]
+            )
+        stored = strided(self._buf, "<u4")[self._end]
+        bad: np.ndarray = np.flatnonzero(mask(self._found) != stored)
+        return bad
+
+
+def drop(records: Records, bad: np.ndarray) -> None:
+    """Mark the CRCs checked and remove the records at `bad`, reporting each one."""
+    records.checked = True
     if len(bad) == 0:
         return
     for i in bad.tolist():

@@ -37,6 +37,26 @@ def test_the_console_command_freezes_its_imports_and_collects_afterwards() -> No
     assert proc.stdout.strip() == "GC True True"  # on again; Polars & co. frozen
 
 
+def test_the_console_command_leaves_nothing_for_the_exit_to_collect() -> None:
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('tracked', len(gc.get_objects())))\n"
+        "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
+        "from logscope.cli import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "tracked 0"  # all frozen: the last collection reads nothing
+
+
 @pytest.mark.parametrize(
     ("argv", "code"), [(["check", "sample_logs/kto_healthy"], 0), (["check", "no/such/run"], 2)]
 )

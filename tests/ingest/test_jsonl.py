@@ -590,6 +590,36 @@ def test_chunk_boundaries_do_not_change_the_result(write_jsonl, monkeypatch, chu
     assert chunked.sources == whole.sources
 
 
+@pytest.mark.parametrize("kind", ["gzip", "verl"])
+def test_chunked_in_threads_gzip_and_verl_read_as_one_chunk(write_jsonl, monkeypatch, kind):
+    """A gzip stream (carried chunks) and a veRL log (nulls read as NaN) go through the
+    threaded stages like any file: the same frame, problems and notes as one chunk."""
+    if kind == "verl":
+        lines: list = [
+            {"step": s, "data": {"loss": None if s % 9 == 0 else 1.0 / s, "kl": s / 7}}
+            for s in range(1, 400)
+        ]
+        lines[200] = '{"step": 201, "data": {"loss": 0.1'
+        path = write_jsonl(lines)
+    else:
+        lines = [
+            {"step": s, "loss": float("nan") if s % 13 == 0 else 1.0 / s} for s in range(1, 400)
+        ]
+        lines[200] = '{"step": 201, "loss": '
+        plain = write_jsonl(lines)
+        path = plain.with_suffix(".jsonl.gz")
+        path.write_bytes(gzip.compress(plain.read_bytes()))
+        plain.unlink()
+    whole = read_run(path)
+    monkeypatch.setattr(jsonl, "CHUNK_BYTES", 700)
+    chunked = read_run(path)
+
+    assert_frame_equal(chunked.frame, whole.frame)
+    assert chunked.problems == whole.problems and len(whole.problems) == 1
+    assert chunked.meta == whole.meta and notes_of(chunked) == notes_of(whole)
+    assert whole.frame.height == 398
+
+
 def test_problems_are_problem_objects_naming_the_file(write_jsonl):
     path = write_jsonl(["{bad", {"step": 1, "loss": 1.0}, "{also bad"])
     run = read_run(path)

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from logscope.ingest import jsonl
+from logscope.ingest import decode, jsonl, jsonschema
 from logscope.ingest.base import Ingested
-from logscope.ingest.decode import null_nonfinite
+from logscope.ingest.decode import Nulled, null_nonfinite
 from logscope.ingest.jsonschema import SchemaDecoder, widen
 
 
@@ -256,3 +256,61 @@ def test_nan_found_after_many_capital_ns_and_is(schema_hits):
     assert math.isnan(nll[1_701]) and iou[1_801] == -math.inf
     assert fast.frame["NLL"].is_nan().sum() == 1
     assert schema_hits
+
+
+@pytest.mark.parametrize("block", [64, 1_000, 1 << 18])
+def test_nulled_rows_and_counts_are_right_across_count_blocks(monkeypatch, block):
+    """The counts are taken block by block: a NaN line's row, the newlines and the `:`s of
+    the text Polars parses are the same whatever the block size (and equal to a naive count)."""
+    lines: list[dict[str, Any]] = [{"step": s, "loss": 1.0 / s} for s in range(1, 3_001)]
+    for step in (1, 700, 701, 2_999):
+        lines[step - 1]["loss"] = math.nan if step % 2 else math.inf
+    lines[1_500]["nested"] = {"x": math.nan}  # quoted, not nulled: its `:`s change
+    chunk = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    monkeypatch.setattr(decode, "_BLOCK", block)
+    nulled = null_nonfinite(chunk)
+    assert nulled.rows == [0, 699, 700, 2_998]
+    assert nulled.lines == chunk.count(b"\n") == 3_000
+    assert nulled.colons == nulled.text.count(b":")
+    assert b'"x": "NaN"' in nulled.text
+
+
+def test_a_parse_ahead_with_an_older_schema_is_not_used(monkeypatch):
+    """The helper thread parses with the schema of its moment; when the decoder has learnt
+    since (from the chunk between), that parse is dropped and the chunk parsed again."""
+
+    def chunk(steps: range, **extra: float) -> Nulled:
+        text = "".join(json.dumps({"step": s, "loss": 1.0 / s, **extra}) + "\n" for s in steps)
+        return null_nonfinite(text.encode())
+
+    decoder = SchemaDecoder()
+    decoder.chunks = 1  # as if a first chunk had been read: the head is learnt from
+    one, three = chunk(range(1, 400)), chunk(range(800, 900))
+    assert decoder.decode(one, one.lines, one.colons, 1) is not None
+    early = decoder.ahead(three)  # before `two` teaches the decoder "eval_loss"
+    two = chunk(range(400, 800), eval_loss=2.0)
+    assert decoder.decode(two, two.lines, two.colons, 400) is not None
+    assert early is not None and early.schema is not decoder.schema
+    parse = jsonschema._parse
+    schemas: list[object] = []
+    monkeypatch.setattr(
+        jsonschema, "_parse", lambda data, schema: schemas.append(schema) or parse(data, schema)
+    )
+    frame = decoder.decode(three, three.lines, three.colons, 800, early)
+    # the frames of one schema are stacked: this one has the column the stale parse lacks
+    assert frame is not None and frame["eval_loss"].null_count() == 100
+    assert schemas == [decoder.schema]
+
+
+def test_a_parse_ahead_with_the_current_schema_is_used(monkeypatch):
+    lines = "".join(json.dumps({"step": s, "loss": 1.0 / s}) + "\n" for s in range(1, 400))
+    decoder = SchemaDecoder()
+    decoder.chunks = 1
+    chunk = null_nonfinite(lines.encode())
+    assert decoder.decode(chunk, chunk.lines, chunk.colons, 1) is not None
+    early = decoder.ahead(chunk)
+    assert early is not None and early.schema is decoder.schema
+    parses: list[object] = []
+    monkeypatch.setattr(jsonschema, "_parse", lambda *args: parses.append(args))
+    frame = decoder.decode(chunk, chunk.lines, chunk.colons, 1, early)
+    assert parses == [] and frame is not None and frame.height == 399

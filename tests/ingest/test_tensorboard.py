@@ -234,7 +234,7 @@ def test_restart_without_start_event_across_files(tmp_path: Path) -> None:
     early = tmp_path / tw.file_name(1_700_000_100, host="z.example.org")
     with tw.EventWriter(early, 1.0) as writer:
         for step in range(1, 11):
-            writer.scalars(step, 100.0 + step, {"loss": 1.0, "kl": 0.1})
+            writer.scalars(step, 100.0 + step, {"loss": 1.0, "kl": 0.5})
     with tw.EventWriter(late, 2.0) as writer:
         for step in range(6, 9):
             writer.scalars(step, 500.0 + step, {"loss": 2.0, "kl": 0.2})
@@ -259,6 +259,26 @@ def test_interleaved_step_counters_are_not_restarts(tmp_path: Path) -> None:
     run = logscope.read(path)
     assert run.resumes == []
     assert run.steps["count"] == 30
+
+
+def test_a_tag_written_twice_at_one_step_keeps_the_later_value(tmp_path: Path) -> None:
+    """Steps that never go back take a shortcut (no sort by tag); a (tag, step) written
+    twice, here in two files, must still merge to the later write, without counting as a
+    restart, and the earlier file keeps only the steps it still holds."""
+    first = tmp_path / tw.file_name(1_700_000_000)
+    second = tmp_path / tw.file_name(1_700_000_100)
+    with tw.EventWriter(first, 1.0) as writer:
+        writer.scalars(0, 10.0, {"loss": 1.0, "kl": 0.5})
+        writer.scalars(1, 11.0, {"loss": 2.0, "kl": 0.75})
+    with tw.EventWriter(second, 2.0) as writer:
+        writer.scalars(1, 12.0, {"loss": 3.0, "kl": 0.25})
+        writer.scalars(2, 13.0, {"loss": 4.0})
+    run = logscope.read(tmp_path)
+    assert run.frame["loss"].to_list() == [1.0, 3.0, 4.0]
+    assert run.frame["kl"].to_list() == [0.5, 0.25, None]
+    assert run.frame["wall_time"].to_list() == [10.0, 12.0, 13.0]
+    assert [s.rows for s in run.sources] == [1, 2]
+    assert run.resumes == [] and run.problems == []
 
 
 # --- layouts -------------------------------------------------------------------------------
