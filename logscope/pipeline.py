@@ -434,12 +434,9 @@ def _workers(jobs: int | None, runs: int) -> int:
 
 
 def _cores() -> int:
-    import os
+    from logscope.cores import usable
 
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return usable()
 
 
 class _Pool:

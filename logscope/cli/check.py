@@ -85,8 +85,9 @@ def check(
             "--jobs",
             "-j",
             min=0,
-            help="Check runs in N processes (0: all cores; default: all cores for a sweep "
-            "of 4,000 runs or more, else 1).",
+            help="Check runs in N processes (0: every usable core, affinity and container "
+            "CPU quota counted; default: all of them for a sweep of 4,000 runs or more, "
+            "else 1).",
             show_default=False,
         ),
     ] = None,
@@ -190,6 +191,8 @@ def check(
         from logscope.remote import ray_address
 
         ray_address(executor)  # a misspelt executor is a usage error before any reading
+    from logscope.cores import usable as usable_cores
+
     reference = read_baseline(baseline)
     severity = fail_level(fail_on)
     reporter = REPORTERS[output_format]
@@ -204,7 +207,7 @@ def check(
             select=chosen.select,
             ignore=chosen.ignore,
             progress=progress,
-            jobs=jobs if jobs != 0 else (os.cpu_count() or 1),
+            jobs=jobs if jobs != 0 else usable_cores(),
             rule_files=chosen.rule_files,
             settings=chosen.settings,
             baseline=reference,

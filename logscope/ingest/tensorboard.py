@@ -221,10 +221,9 @@ def _spare_core() -> bool:
     1-minute load average (this process is one of it) below their number minus a quarter.
     On a busy machine two threads fight for one core's share and take longer than one
     (measured: +0.15 s on 1M records at load 4 on 2 cores), so the reader stays in one."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        cores = os.cpu_count() or 1
+    from logscope.cores import usable
+
+    cores = usable()
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover - Windows: no load average

@@ -180,9 +180,10 @@ def test_a_second_thread_only_where_a_core_is_idle(
 ) -> None:
     import os
 
+    from logscope import cores as usable_cores
     from logscope.ingest import tensorboard
 
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(cores)), raising=False)
+    monkeypatch.setattr(usable_cores, "usable", lambda: cores)  # affinity and CPU quota
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert tensorboard._spare_core() is spare
 
