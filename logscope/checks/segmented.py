@@ -392,8 +392,9 @@ def _trend(segments: Segments, p: trend.Params) -> Array:
 
 
 def _trend_sliding(clean: Segments, p: trend.Params) -> Array:
-    """Any window inside a run significant in `direction` (moved, min_effect and persist
-    only ever silence such a window, so they are left to `evaluate`)."""
+    """A window inside a run significant in `direction`, moved in it by `min_effect` of the
+    run's noise, `persist` such windows in a row (as trend._firing; min_slope only ever
+    silences a window, so it is left to `evaluate`)."""
     w = int(p.window or 0)
     fires = np.zeros(clean.count, dtype=bool)
     values, n = clean.values, len(clean.values)
@@ -412,8 +413,30 @@ def _trend_sliding(clean: Segments, p: trend.Params) -> Array:
     sign = 1 if p.direction == "increasing" else -1
     pvalues = trend._ndtr_array(-sign * z)  # trend's own normal CDF (no scipy import)
     enough = clean.lengths() >= max(p.min_points, 3)
-    fires[ids[:starts][whole & (pvalues < p.alpha * (1 + SLACK))]] = True
+    rows = np.flatnonzero(whole & (pvalues < p.alpha * (1 + SLACK)))
+    rows = rows[_moved_enough(clean, p, rows)]
+    if p.persist > 1:
+        marks = np.zeros(starts, dtype=bool)
+        marks[rows] = True  # consecutive whole windows are of one run (they overlap)
+        streak = np.convolve(marks, np.ones(p.persist, dtype=np.int64), mode="valid")
+        rows = np.flatnonzero(streak >= p.persist)
+    fires[ids[rows]] = True
     return fires & enough
+
+
+def _moved_enough(clean: Segments, p: trend.Params, rows: Array) -> Array:
+    """Which windows (by first point, each inside one run) moved in `direction` and by
+    `min_effect` of their run's noise, as trend._firing (the effect limit SLACK looser)."""
+    w = int(p.window or 0)
+    sign = 1 if p.direction == "increasing" else -1
+    moved = sign * trend._thirds(clean.values, w, rows)
+    keep = moved > 0
+    if p.min_effect > 0 and rows.size:
+        scale = trend._noise(clean.values, w, clean.ids())[rows]
+        early = ~np.isfinite(scale)
+        scale[early] = trend._own_noise(clean.values, w, rows[early])
+        keep &= moved >= p.min_effect * scale * (1 - SLACK)
+    return np.asarray(keep)
 
 
 def _trend_whole(clean: Segments, p: trend.Params) -> Array:
