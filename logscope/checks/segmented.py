@@ -431,12 +431,45 @@ def _moved_enough(clean: Segments, p: trend.Params, rows: Array) -> Array:
     sign = 1 if p.direction == "increasing" else -1
     moved = sign * trend._thirds(clean.values, w, rows)
     keep = moved > 0
-    if p.min_effect > 0 and rows.size:
-        scale = trend._noise(clean.values, w, clean.ids())[rows]
+    if p.min_effect > 0 and keep.any():
+        moving = np.flatnonzero(keep)
+        scale = _noise_at(clean, w, rows[moving])
         early = ~np.isfinite(scale)
-        scale[early] = trend._own_noise(clean.values, w, rows[early])
-        keep &= moved >= p.min_effect * scale * (1 - SLACK)
+        scale[early] = trend._own_noise(clean.values, w, rows[moving][early])
+        keep[moving] = moved[moving] >= p.min_effect * scale * (1 - SLACK)
     return np.asarray(keep)
+
+
+def _noise_at(clean: Segments, w: int, rows: Array) -> Array:
+    """trend._noise of each run at the points `rows`, from its own points only: the median
+    of the bends over the 10 w points up to each row (NaN ones left out, at least 5), only
+    where asked (a rolling median over the whole sweep costs more than the windows it
+    screens out)."""
+    values, lag, size = clean.values, w - 1, 10 * w
+    position = np.arange(len(values)) - np.repeat(clean.bounds[:-1], clean.lengths())
+    bend = np.full(len(values), np.nan)
+    if len(values) > 2 * lag:
+        bend[2 * lag :] = np.abs(values[2 * lag :] - 2 * values[lag:-lag] + values[: -2 * lag])
+    bend[position < 2 * lag] = np.nan  # spans reaching into the run before
+    ending = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate((np.full(size - 1, np.nan), bend)), size
+    )
+    level = np.empty(len(rows))
+    for lo in range(0, len(rows), NOISE_ROWS):  # bounded memory: NOISE_ROWS x 10 w floats
+        part = rows[lo : lo + NOISE_ROWS]
+        windows = ending[part]
+        outside = position[part][:, None] < np.arange(size - 1, -1, -1)[None, :]
+        ordered = np.sort(np.where(outside, np.nan, windows), axis=1)  # NaN last
+        count = np.sum(~np.isnan(ordered), axis=1)
+        low = ordered[np.arange(len(part)), np.maximum(count - 1, 0) // 2]
+        high = ordered[np.arange(len(part)), count // 2]
+        level[lo : lo + NOISE_ROWS] = np.where(count >= 5, (low + high) / 2, np.nan)
+    level /= 0.954 * np.sqrt(3.0)
+    floor = 1e-12 + 1e-9 * np.abs(values[rows])
+    return np.asarray(np.where(np.isfinite(level), np.maximum(level, floor), np.inf))
+
+
+NOISE_ROWS = 4096  # windows whose noise is taken at once
 
 
 def _trend_whole(clean: Segments, p: trend.Params) -> Array:

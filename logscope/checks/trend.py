@@ -317,7 +317,7 @@ def _own_noise(values: np.ndarray, w: int, rows: np.ndarray) -> np.ndarray:
     return np.asarray(np.maximum(np.median(moves, axis=1) / 0.954, 1e-12))
 
 
-def _noise(values: np.ndarray, w: int, runs: np.ndarray | None = None) -> np.ndarray:
+def _noise(values: np.ndarray, w: int) -> np.ndarray:
     """The run's own scale at each point, from the points up to it: how far the run wanders
     over one window's span beyond a straight line. The change over a span minus the change
     over the span before (x[i] - 2 x[i-w+1] + x[i-2w+2]: a steady trend cancels out, noise
@@ -325,22 +325,16 @@ def _noise(values: np.ndarray, w: int, runs: np.ndarray | None = None) -> np.nda
     to the spread of a single span's change (median |d| = 0.954 sigma, and the double
     difference has sqrt(3) times the spread of a single one for independent noise). Spans,
     not single steps: autocorrelated noise wanders further than step-to-step changes suggest.
-    Never zero, so a stretch of identical values cannot make a move infinitely large.
-    `runs`: the run of each point, for many runs' points concatenated (a sweep's screen,
-    checks/segmented.py): each run's scale from its own points, as if alone."""
+    Never zero, so a stretch of identical values cannot make a move infinitely large."""
     import polars as pl
 
     lag = w - 1
     bend = np.full(len(values), np.nan)
     if len(values) > 2 * lag:
         bend[2 * lag :] = np.abs(values[2 * lag :] - 2 * values[lag:-lag] + values[: -2 * lag])
-    median = pl.col("bend").fill_nan(None).rolling_median(10 * w, min_samples=5)
-    if runs is not None:
-        position = np.arange(len(values)) - np.searchsorted(runs, runs)
-        bend[position < 2 * lag] = np.nan  # spans reaching into the run before
-        median = median.over("run")
-    frame = pl.DataFrame({"bend": bend, "run": runs if runs is not None else 0})
-    level = frame.select(median.fill_null(np.nan)).to_series().to_numpy() / (0.954 * np.sqrt(3.0))
+    level = (
+        pl.Series(bend).fill_nan(None).rolling_median(10 * w, min_samples=5).fill_null(np.nan)
+    ).to_numpy() / (0.954 * np.sqrt(3.0))
     floor = 1e-12 + 1e-9 * np.abs(values)
     return np.asarray(np.where(np.isfinite(level), np.maximum(level, floor), np.inf))
 
