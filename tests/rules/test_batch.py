@@ -253,3 +253,27 @@ def test_screens_skip_healthy_runs(every_kind: Pack) -> None:
     segments = Segments(np.arange(50), values, np.array([0, 25, 50]))
     threshold = next(r for r in every_kind.rules if r.id == "kinds/threshold-0")
     assert not SCREENS["threshold"](segments, threshold.params).any()
+
+
+def test_trend_screen_passes_only_runs_that_move_past_their_noise() -> None:
+    """A sliding trend rule with min_effect and persist: a significant but small rise in a
+    run that wanders more than it rises is screened out (as evaluate stays silent), a large
+    rise after a quiet start is kept; each run's noise comes from its own points only (a
+    very noisy run just before the rising one does not hide the rise)."""
+    from logscope.checks import trend
+    from logscope.checks.base import Series
+    from logscope.checks.segmented import Segments
+
+    rng = np.random.default_rng(7)
+    n = 200
+    swing = rng.normal(0, 1.0, 150)  # noise far larger than the rise after it
+    wander = np.concatenate((swing, swing[-1] + np.linspace(0, 0.2, 50) + rng.normal(0, 1e-3, 50)))
+    noisy = rng.normal(0, 50.0, n)  # the run before the rising one: huge bends
+    rising = np.concatenate((rng.normal(0, 0.01, 150), np.linspace(0, 5, 50)))
+    p = trend.Params(direction="increasing", window=20, alpha=0.001, min_effect=5, persist=2)
+    runs = [wander, noisy, rising]
+    alone = [bool(trend.evaluate(Series(np.arange(n), v, None, None), p)) for v in runs]
+    assert alone == [False, False, True]
+    values = np.concatenate(runs)
+    segments = Segments(np.tile(np.arange(n), 3), values, np.array([0, n, 2 * n, 3 * n]))
+    assert SCREENS["trend"](segments, p).tolist() == alone
