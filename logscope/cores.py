@@ -83,3 +83,14 @@ def _v1(folder: Path) -> float | None:
     except (OSError, ValueError):
         return None
     return quota / period if quota > 0 and period > 0 else None
+
+
+def idle() -> float:
+    """Usable cores minus the 1-minute load average (runnable processes, this one among
+    them once it has run a while): how many cores another process would find free. All
+    usable cores where the load average cannot be read (Windows)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - Windows: no load average
+        load = 0.0
+    return usable() - load

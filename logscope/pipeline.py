@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -80,7 +81,8 @@ def check(
     rendered where it was judged, so its frame never crosses back.
 
     `jobs=None`: all cores for a sweep of AUTO_JOBS_RUNS runs or more (where the workers'
-    start-up pays for itself), else one process. The reports do not depend on `jobs`.
+    start-up pays for itself), two processes from SPARE_JOBS_RUNS runs when the load
+    average leaves a core idle, else one process. The reports do not depend on `jobs`.
     """
     if on_batch is not None and on_texts is not None:
         raise ValueError("check: pass on_batch or on_texts, not both")
@@ -91,7 +93,8 @@ def check(
     paths = list(paths)
     with ExitStack() as stack:  # object-storage prefixes stay staged until all is read
         early = None  # workers spawned before discovery when the paths look like a sweep
-        if executor == "local" and (hinted := _workers(jobs, _sweep_hint(paths))) > 1:
+        spare = functools.cache(_spare_core)  # decided once per check: the load moves
+        if executor == "local" and (hinted := _workers(jobs, _sweep_hint(paths), spare)) > 1:
             early = _Pool(packs, list(rule_files), hinted, options)
             stack.callback(early.close)
         targets, stages = _targets(paths, stack, result)
@@ -118,7 +121,7 @@ def check(
             assert on_texts is not None
             on_texts.write([text for _, text, _ in done])
 
-        workers = _workers(jobs, len(groups)) if executor == "local" else 1
+        workers = _workers(jobs, len(groups), spare) if executor == "local" else 1
         if early is not None and early.jobs != workers:  # fewer runs than the folders hinted
             early.close(wait=False)
             early = None
@@ -419,18 +422,36 @@ def _work_rendered(
     return _finish([r for found in _work(groups, options) for r in found], options, rendering)
 
 
-# a sweep this large pays for a worker per core (~1 s to start each): measured, 2,000 runs
-# gained nothing on two cores (lost when the second core was busy), 10,000 runs 19% of wall
+# a sweep this large pays for a worker per core (~1 s to start each) whatever the load:
+# measured on two cores, 10,000 runs 19% of wall
 AUTO_JOBS_RUNS = 4000
+# from this many runs a second process pays when a core is idle (measured on two cores,
+# 2,000 runs: -17% of wall at load 0.5, -13% at load 1.6-2.3; 1,000 runs -7%) and loses
+# when none is (2,000 runs at load 3-5: +55%): SPARE_JOBS_RUNS to AUTO_JOBS_RUNS runs take
+# two processes when the load average leaves a core idle, as the TensorBoard reader does
+SPARE_JOBS_RUNS = 1000
+SPARE_IDLE = 0.25  # cores.idle() above this: the load average is below cores - 0.25
 
 
-def _workers(jobs: int | None, runs: int) -> int:
-    """Worker processes for `runs` groups of runs (1: in this process)."""
+def _workers(jobs: int | None, runs: int, spare: Callable[[], bool] | None = None) -> int:
+    """Worker processes for `runs` groups of runs (1: in this process). `spare`: whether
+    a core is idle (asked only for a mid-size sweep)."""
     if runs < 2:
         return 1
-    if jobs is None:
-        return _cores() if runs >= AUTO_JOBS_RUNS else 1
-    return jobs
+    if jobs is not None:
+        return jobs
+    if runs >= AUTO_JOBS_RUNS:
+        return _cores()
+    if runs >= SPARE_JOBS_RUNS and _cores() >= 2 and (spare or _spare_core)():
+        return 2
+    return 1
+
+
+def _spare_core() -> bool:
+    """Whether a second process would find a core idle now (1-minute load average)."""
+    from logscope.cores import idle
+
+    return idle() > SPARE_IDLE
 
 
 def _cores() -> int:

@@ -254,3 +254,50 @@ def test_pool_batches_cover_the_runs_and_shrink_towards_the_end(count: int, jobs
     assert all(0 < size <= pipeline.BATCH_RUNS for size in sizes)
     assert sizes == sorted(sizes, reverse=True)
     assert all(size >= pipeline.MIN_BATCH for size in sizes[:-1])
+
+
+@pytest.mark.parametrize(("idle", "expected"), [(1.5, [2]), (0.2, [])])
+def test_a_mid_size_sweep_takes_a_second_process_only_when_a_core_is_idle(
+    idle: float, expected: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From SPARE_JOBS_RUNS runs (below AUTO_JOBS_RUNS) a second process judges half the
+    batches when the load average leaves a core idle, and none on a busy machine; the
+    load is read once per check, and the reports are the same either way."""
+    from logscope import cores
+
+    monkeypatch.setattr(pipeline, "BATCH_RUNS", 3)
+    monkeypatch.setattr(pipeline, "SPARE_JOBS_RUNS", 4)
+    monkeypatch.setattr(pipeline, "_cores", lambda: 2)
+    asked: list[float] = []
+
+    def load() -> float:
+        asked.append(idle)
+        return idle
+
+    monkeypatch.setattr(cores, "idle", load)
+    opened: list[int] = []
+
+    class Spy(pipeline._Pool):  # type: ignore[misc]
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            opened.append(args[2])
+            super().__init__(*args, **kwargs)
+
+    packs = pipeline.load_packs()
+    alone = pipeline.check([SAMPLES], packs, jobs=1)
+    monkeypatch.setattr(pipeline, "_Pool", Spy)
+    found = pipeline.check([SAMPLES], packs, jobs=None)
+    assert opened == expected and len(asked) == 1
+    assert [repr(r.findings) for r in found.reports] == [repr(r.findings) for r in alone.reports]
+    assert pipeline._workers(3, 5) == 3 and pipeline._workers(None, 3) == 1  # --jobs exact
+
+
+def test_the_idle_cores_are_the_usable_cores_minus_the_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    from logscope import cores
+
+    monkeypatch.setattr(cores, "usable", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 0.0, 0.0))
+    assert cores.idle() == 0.5
