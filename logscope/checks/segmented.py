@@ -474,8 +474,9 @@ NOISE_ROWS = 4096  # windows whose noise is taken at once
 
 def _trend_whole(clean: Segments, p: trend.Params) -> Array:
     """Mann–Kendall over each whole run (runs above trend.TEST_POINTS are judged one by one).
-    `significant` needs p < alpha; `absent` is silent only when p < alpha and more than
-    half the pairs move in `direction` (then Theil–Sen's median slope does too)."""
+    `significant` needs p < alpha; `absent` is silent when p < alpha and more than half
+    the pairs move in `direction` (then Theil–Sen's median slope does too), and with
+    `ignore_opposite` when the run moves the other way at p < alpha."""
     lengths = clean.lengths()
     too_long = lengths > trend.TEST_POINTS
     enough = lengths >= max(p.min_points, 3)
@@ -498,6 +499,10 @@ def _trend_whole(clean: Segments, p: trend.Params) -> Array:
     along = ups if sign > 0 else downs
     surely_moving = (pvalues < p.alpha * (1 - SLACK)) & (along > pairs / 2 + 1)
     silent = surely_moving & (p.min_slope <= 0)
+    if p.ignore_opposite:  # a clear move the other way (trend._absent): silent too
+        with np.errstate(invalid="ignore"):
+            opposite = np.where(variance > 0, trend._ndtr_array(sign * z), 1.0)
+        silent |= opposite < p.alpha * (1 - SLACK)
     return enough & (~silent | too_long)
 
 

@@ -94,6 +94,7 @@ KIND_RULES = {
         {"direction": "increasing", "min_points": 5},
         {"direction": "decreasing", "when": "absent", "min_points": 5, "alpha": 0.2},
         {"direction": "increasing", "when": "absent", "window": 6, "ignore_opposite": True},
+        {"direction": "decreasing", "when": "absent", "alpha": 0.2, "ignore_opposite": True},
         {"direction": "decreasing", "window": 5, "alpha": 0.1},
         {"direction": "increasing", "window": 8, "alpha": 0.05, "min_effect": 1, "persist": 2},
     ],
