@@ -561,10 +561,13 @@ def _single_scalars(b: Bytes, start: np.ndarray, end: np.ndarray) -> _Whole:
     f.count, f.bad = len(hit), np.zeros(len(hit), dtype=bool)
     f.tag_pos, f.tag_len = tag_end - pick(tag_len), pick(tag_len)
     f.has_simple, f.simple_pos = pick(simple), tag_end + 1
-    f.has_tensor, f.tensor_pos = pick(tensor), tag_end + 2
-    f.tensor_len = f.has_tensor * 10
-    f.direct, f.direct_pos = f.has_tensor, tag_end + 8
-    f.has_meta, f.meta_pos, f.meta_len = pick(has_meta), tag_end + 14, pick(meta_len)
+    f.has_tensor = f.direct = pick(tensor)
+    f.has_meta, f.meta_len = pick(has_meta), pick(meta_len)
+    if len(maybe):
+        f.tensor_pos, f.tensor_len = tag_end + 2, f.has_tensor * 10
+        f.direct_pos, f.meta_pos = tag_end + 8, tag_end + 14
+    else:  # simple_values only: no tensor or metadata to point at (zeros: absent)
+        f.tensor_pos = f.tensor_len = f.direct_pos = f.meta_pos = np.zeros(len(hit), np.int64)
     return _Whole(ok, pick(wall), pick(step), f)
 
 
