@@ -17,10 +17,14 @@ from logscope.cli.startup import loading
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_console_command_freezes_its_imports_and_collects_afterwards() -> None:
+def _console_check(at_exit: str, *, freeze_at_end: bool = True) -> str:
+    """Run a small `check` as the console command does, printing `at_exit` (an expression)
+    from an atexit handler: what the collector holds as the process ends."""
     code = (
         "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('GC', gc.isenabled(), gc.get_freeze_count() > 10**4))\n"
+        "import logscope.cli.startup as startup\n"
+        + ("" if freeze_at_end else "startup.ending = lambda: None\n")
+        + f"atexit.register(lambda: print({at_exit}))\n"
         "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
         "from logscope.cli import main\n"
         "main()\n"
@@ -34,27 +38,17 @@ def test_the_console_command_freezes_its_imports_and_collects_afterwards() -> No
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "GC True True"  # on again; Polars & co. frozen
+    return proc.stdout.strip()
+
+
+def test_the_console_command_freezes_its_imports_and_collects_afterwards() -> None:
+    out = _console_check("'GC', gc.isenabled(), gc.get_freeze_count() > 10**4", freeze_at_end=False)
+    assert out == "GC True True"  # on again; Polars & co. frozen as they were imported
 
 
 def test_the_console_command_leaves_nothing_for_the_exit_to_collect() -> None:
-    code = (
-        "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('tracked', len(gc.get_objects())))\n"
-        "sys.argv = ['logscope', 'check', 'sample_logs/kto_healthy', '-qq']\n"
-        "from logscope.cli import main\n"
-        "main()\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "tracked 0"  # all frozen: the last collection reads nothing
+    out = _console_check("'tracked', len(gc.get_objects())")
+    assert out == "tracked 0"  # all frozen: the last collection reads nothing
 
 
 @pytest.mark.parametrize(
