@@ -71,7 +71,8 @@ def crcs(words: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     if count == 0:
         return np.zeros(0, dtype=np.uint32)
     length = end - start
-    rounds = int((length.max() + 7) // 8)
+    longest = int(length.max())
+    rounds = (longest + 7) // 8
     whole = rounds - int((length.min() + 7) // 8) + (1 if np.any(length % 8) else 0)
     u0, u1, u2, u3 = tables()
     crc = np.zeros(count, dtype=np.uint32)  # the register; the buffers below are reused
@@ -80,10 +81,14 @@ def crcs(words: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     at = index.view(np.int64)  # table positions (< 2**16): the same bits, signed
     looked = np.empty(count, dtype=np.uint32)
     low, sixteen = np.uint64(0xFFFF), np.uint64(16)
+    below = int(end.min()) < 8 * rounds  # some early words would start before byte 0
     for r in range(rounds):  # every range, in file order: the gathers stream through it
-        here = end - 8 * (rounds - r)
+        back = 8 * (rounds - r)  # this word starts `back` bytes before each range's end
+        here = end - back
         if r < whole:  # some ranges start in (or after) this word: zero what precedes them
-            word = words[np.maximum(here, 0)] & _HIGH[np.clip(start - here, 0, 8)]
+            # the bytes to zero depend on the length alone: one small table per round
+            keep = _HIGH[np.clip(back - np.arange(longest + 1), 0, 8)]
+            word = words[np.maximum(here, 0) if below else here] & keep[length]
         else:
             word = words[here]
         np.bitwise_xor(word, crc, out=x)
@@ -94,7 +99,7 @@ def crcs(words: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
             np.take(table, at, out=crc if q == 0 else looked, mode="clip")  # clip: unbuffered
             if q:
                 np.bitwise_xor(crc, looked, out=crc)
-    constant = np.zeros(int(length.max()) + 1, dtype=np.uint32)
+    constant = np.zeros(longest + 1, dtype=np.uint32)
     for n in np.flatnonzero(np.bincount(length)).tolist():  # the lengths present
         constant[n] = zeros(n)
     out: np.ndarray = crc ^ constant[length]

@@ -326,10 +326,14 @@ def _collect(
         [stream.tags.setdefault(name, len(stream.tags)) for name in decoded.tags], dtype=np.int32
     )
     rec = decoded.record
+    if np.array_equal(remap, np.arange(len(remap))):  # the stream's first tags: same ids
+        tag = decoded.tag.astype(np.int32, copy=False)
+    else:
+        tag = remap[decoded.tag] if len(rec) else np.zeros(0, np.int32)
     stream.add(
         file=np.full(len(rec), index, dtype=np.int32),
         offset=records.offset[rec],
-        tag=remap[decoded.tag] if len(rec) else np.zeros(0, np.int32),
+        tag=tag,
         step=decoded.step[rec],
         wall=decoded.wall[rec],
         value=decoded.value,
@@ -555,19 +559,23 @@ def _wide(
         latest = np.full(len(steps), -np.inf)
         np.fmax.at(latest, row, wall)
     used = np.flatnonzero(np.bincount(tag)) if len(tag) else np.zeros(0, dtype=np.int64)
-    rank = np.zeros(len(used) and int(used[-1]) + 1, dtype=np.int64)
-    rank[used] = np.arange(len(used))
-    column = rank[tag]
+    if len(used) and int(used[-1]) == len(used) - 1:  # every tag has values: ids are ranks
+        column = tag
+    else:
+        rank = np.zeros(len(used) and int(used[-1]) + 1, dtype=np.int64)
+        rank[used] = np.arange(len(used))
+        column = rank[tag]
     width = len(used)
     cells = np.full(len(steps) * width, np.nan)
     present = np.zeros(len(steps) * width, dtype=bool)
-    flat = column * len(steps) + row  # column after column: each tag's values contiguous
+    flat = np.multiply(column, len(steps), dtype=np.int64)  # column after column: each
+    flat += row  # tag's values contiguous
     cells[flat] = value
     present[flat] = True
     data: dict[str, pl.Series] = {
         "step": pl.Series("step", steps, dtype=pl.Int64),
         "wall_time": _finite_or_null(pl.Series("wall_time", latest)),
-        LINE: pl.Series(LINE, [None] * len(steps), dtype=pl.Int64),
+        LINE: pl.repeat(None, len(steps), dtype=pl.Int64, eager=True).alias(LINE),
     }
     cells2 = cells.reshape(width, len(steps))
     present2 = present.reshape(width, len(steps))

@@ -313,9 +313,13 @@ def _read_values(
             ids >= 0, np.array([known[n] for n in batch_names] or [0])[np.maximum(ids, 0)], -1
         )
     _learn_plugins(b, ids, names, has_meta & ok, meta_pos, meta_len, plugins)
-    value = np.full(count, np.nan)
-    sel = np.flatnonzero(ok & has_simple)
-    value[sel] = b.read("<f4", simple_pos[sel]).astype(np.float64)
+    simple = ok & has_simple
+    if simple.all():  # the usual batch: one simple_value each
+        value = b.read("<f4", simple_pos).astype(np.float64)
+    else:
+        value = np.full(count, np.nan)
+        sel = np.flatnonzero(simple)
+        value[sel] = b.read("<f4", simple_pos[sel]).astype(np.float64)
     want = ok & ~has_simple
     readable = np.array([plugins.get(name, Plugin("", 0)).scalar for name in names], dtype=bool)
     if not readable.all():  # some tags are tensors of another plugin: count, not read
@@ -334,6 +338,8 @@ def _read_values(
     )
     value[sel] = number
     ok[sel[~got]] = False
+    if ok.all():
+        return record, ids.astype(np.int32), value
     keep = np.flatnonzero(ok)
     return record[keep], ids[keep].astype(np.int32), value[keep]
 
@@ -555,10 +561,13 @@ def _single_scalars(b: Bytes, start: np.ndarray, end: np.ndarray) -> _Whole:
     f.count, f.bad = len(hit), np.zeros(len(hit), dtype=bool)
     f.tag_pos, f.tag_len = tag_end - pick(tag_len), pick(tag_len)
     f.has_simple, f.simple_pos = pick(simple), tag_end + 1
-    f.has_tensor, f.tensor_pos = pick(tensor), tag_end + 2
-    f.tensor_len = f.has_tensor * 10
-    f.direct, f.direct_pos = f.has_tensor, tag_end + 8
-    f.has_meta, f.meta_pos, f.meta_len = pick(has_meta), tag_end + 14, pick(meta_len)
+    f.has_tensor = f.direct = pick(tensor)
+    f.has_meta, f.meta_len = pick(has_meta), pick(meta_len)
+    if len(maybe):
+        f.tensor_pos, f.tensor_len = tag_end + 2, f.has_tensor * 10
+        f.direct_pos, f.meta_pos = tag_end + 8, tag_end + 14
+    else:  # simple_values only: no tensor or metadata to point at (zeros: absent)
+        f.tensor_pos = f.tensor_len = f.direct_pos = f.meta_pos = np.zeros(len(hit), np.int64)
     return _Whole(ok, pick(wall), pick(step), f)
 
 
@@ -577,16 +586,25 @@ def _intern(
         pos, length = pos[sel], length[sel]
     words = []
     h = length.astype(np.uint64) * _HASH
-    direct = int(pos.max()) + 8 * ((int(length.max()) + 7) // 8) <= b.n
+    # A tag's words are read whole, the last one as the 8 bytes ending at the tag's end
+    # (overlapping the one before), then again past it; a tag shorter than 8 bytes is
+    # shifted to drop the bytes before it. Tags of one length are read at the same
+    # places, so equal words (and length) mean equal bytes. Past a tag's end the file's
+    # next bytes are not read at all. Tags starting in the first 7 bytes: masked words.
+    view = b.views["<u8"]
+    inside = int(pos.min()) >= 7
+    last = pos + length - 8
     shortest = int(length.min())
+    shift = (np.maximum(8 - length, 0) * 8).astype(np.uint64) if shortest < 8 else None
     for k in range((int(length.max()) + 7) // 8):
-        rem = length - 8 * k
-        if not direct:
-            word = _word(b, pos + 8 * k, rem)
+        if not inside:
+            word = _word(b, pos + 8 * k, length - 8 * k)
         elif 8 * k + 8 <= shortest:  # a whole word of every tag
-            word = b.views["<u8"][pos + 8 * k]
-        else:  # every word lies inside the file: read it, keep the tag's bytes
-            word = b.views["<u8"][pos + 8 * k] & _MASKS[np.clip(rem, 0, 8)]
+            word = view[pos + 8 * k]
+        else:
+            word = view[np.minimum(pos + 8 * k, last)]
+            if shift is not None:
+                word = word >> shift
         words.append(word)
         h = (h ^ word) * _HASH
     first, inverse = _groups(h)

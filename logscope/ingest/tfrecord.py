@@ -139,7 +139,6 @@ def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
     n = len(buf)
     words, crcs = strided(buf, "<u8"), strided(buf, "<u4")
     offsets: list[np.ndarray] = []
-    lengths: list[np.ndarray] = []
     pos = walked = 0
     guess = _FIRST_GUESS
     walk = _FIRST_WALK
@@ -151,30 +150,27 @@ def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
             return None
         walked += len(off)
         offsets.append(off)
-        lengths.append(size)
         pos = int(off[-1] + HEADER + size[-1] + FOOTER)
         period = _period(size)
+        pattern = size[-period:]
         held = 0  # records predicted from this period
         while period and pos < n:
-            pattern = size[-period:]
             step = pattern + (HEADER + FOOTER)
             reps = min(-(-guess // period), (n - pos) // int(step.sum()))
             if reps == 0:
                 break
             start = np.cumsum(step) - step  # offsets within one repeat
-            off = (pos + np.arange(reps)[:, None] * int(step.sum()) + start).ravel()
-            size = np.tile(pattern, reps)
+            at = pos + np.arange(reps)[:, None] * int(step.sum()) + start  # one row a repeat
             wrong = np.flatnonzero(
-                (words[off] != size.astype(np.uint64))
-                | (crcs[off + 8] != np.tile(length_crc(pattern), reps))
+                (words[at] != pattern.astype(np.uint64)) | (crcs[at + 8] != length_crc(pattern))
             )
+            off = at.ravel()
             good = int(wrong[0]) if len(wrong) else len(off)
             if good == 0:
                 break
             offsets.append(off[:good])
-            lengths.append(size[:good])
             held += good
-            pos = int(off[good - 1] + HEADER + size[good - 1] + FOOTER)
+            pos = int(off[good - 1] + HEADER + pattern[(good - 1) % period] + FOOTER)
             if good < len(off):
                 guess = _FIRST_GUESS
                 break
@@ -184,7 +180,10 @@ def _predicted(data: Buffer, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] |
         walk = _FIRST_WALK if held >= walk else min(2 * walk, _WALK)
     if pos != n:
         return None
-    return np.concatenate(offsets), np.concatenate(lengths)
+    offset = np.concatenate(offsets)
+    # the chain is unbroken: each record ends where the next starts, the last at the end
+    length = np.diff(offset, append=n) - (HEADER + FOOTER)
+    return offset, length
 
 
 def _walk_lengths(data: Buffer, pos: int, n: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -334,7 +333,8 @@ class PayloadCheck:
         self._words = strided(self._buf, "<u8")
         self._start, self._end = records.start[: max(count, 0)], records.end[: max(count, 0)]
         self._short = self._end - self._start <= 8 * crc32c.MAX_WORDS
-        self._found = np.zeros(len(self._start), dtype=np.uint32)
+        self._stored = strided(self._buf, "<u4")
+        self._bad = np.zeros(len(self._start), dtype=bool)
         self._chunks = range(0, len(self._start), _CRC_CHUNK)
         self._next = itertools.count()  # next() on it is atomic: each chunk is taken once
 
@@ -344,25 +344,27 @@ class PayloadCheck:
             pass
 
     def work_one(self) -> bool:
-        """Compute the next chunk nobody has taken; False when none is left."""
+        """Check the next chunk nobody has taken; False when none is left. The comparison
+        is made here too, while the chunk's values are in the cache, and in either thread."""
         i = next(self._next)
         if i >= len(self._chunks):
             return False
         lo = self._chunks[i]
         hi = min(len(self._start), lo + _CRC_CHUNK)
         sel = lo + np.flatnonzero(self._short[lo:hi])
-        self._found[sel] = crc32c.crcs(self._words, self._start[sel], self._end[sel])
+        end = self._end[sel]
+        found = crc32c.crcs(self._words, self._start[sel], end)
+        self._bad[sel] = mask(found) != self._stored[end]
         return True
 
     def failed(self) -> np.ndarray:
         """Indices of the records whose payload CRC does not match (after all `work()`)."""
         long = np.flatnonzero(~self._short)
         if len(long):  # a few long records (graphs, images): one compiled call each
-            self._found[long] = _long_crcs(
-                self._data, self._words, self._start[long], self._end[long]
-            )
-        stored = strided(self._buf, "<u4")[self._end]
-        bad: np.ndarray = np.flatnonzero(mask(self._found) != stored)
+            end = self._end[long]
+            found = _long_crcs(self._data, self._words, self._start[long], end)
+            self._bad[long] = mask(found) != self._stored[end]
+        bad: np.ndarray = np.flatnonzero(self._bad)
         return bad
 
 

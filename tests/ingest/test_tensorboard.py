@@ -397,3 +397,24 @@ def test_old_file_version_purges_by_tag_like_tensorboard(tmp_path: Path) -> None
     assert default.frame["loss"].to_list()[4:] == [5.5, 6.5, 7.5, 8.0, 9.0, 10.0]
     assert purged.frame["acc"].null_count() == 0
     assert [(r.step, r.previous_step) for r in default.resumes] == [(5, 10)]
+
+
+def test_tags_of_every_length_are_told_apart_byte_for_byte(tmp_path: Path) -> None:
+    """Tags are grouped from whole 8-byte words (the last one overlapping): tags 1 to 30
+    bytes long, sharing prefixes and suffixes, or differing in one middle byte or in
+    length alone, each keep their own series."""
+    tbx = pytest.importorskip("tensorboardX")
+    tags = ["a", "ab", "b", "abcdefg", "abcdefgh", "abcdefghi", "xbcdefgh", "abcdefgX"]
+    tags += ["m" * n for n in range(1, 31)]
+    tags += ["train/loss_abc", "train/lossXabc", "train/loss_ab", "rain/loss_abc"]
+    tags += ["é/ü", "é/ü/"]
+    writer = tbx.SummaryWriter(str(tmp_path))
+    for step in range(40):
+        for i, tag in enumerate(tags):
+            writer.add_scalar(tag, step * 100.0 + i, step)
+    writer.close()
+    run = logscope.read(tmp_path)
+    assert same(long(run), reference(tmp_path))
+    assert sorted(run.metrics) == sorted(tags)
+    for i, tag in enumerate(tags):
+        assert run.frame[tag].to_list() == [step * 100.0 + i for step in range(40)]
