@@ -22,7 +22,6 @@ the wall time of a step is the latest among them.
 from __future__ import annotations
 
 import mmap
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -221,14 +220,9 @@ def _spare_core() -> bool:
     1-minute load average (this process is one of it) below their number minus a quarter.
     On a busy machine two threads fight for one core's share and take longer than one
     (measured: +0.15 s on 1M records at load 4 on 2 cores), so the reader stays in one."""
-    from logscope.cores import usable
+    from logscope import cores
 
-    cores = usable()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # pragma: no cover - Windows: no load average
-        load = 0.0
-    return cores >= 2 and load < cores - 0.25
+    return cores.usable() >= 2 and cores.idle() > 0.25
 
 
 class _Shared(Generic[T]):
