@@ -87,7 +87,7 @@ def check(
             min=0,
             help="Check runs in N processes (0: every usable core, affinity and container "
             "CPU quota counted; default: all of them for a sweep of 4,000 runs or more, "
-            "else 1).",
+            "two for 1,000 runs or more when a core is idle, else 1).",
             show_default=False,
         ),
     ] = None,
