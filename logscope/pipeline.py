@@ -430,7 +430,6 @@ AUTO_JOBS_RUNS = 4000
 # when none is (2,000 runs at load 3-5: +55%): SPARE_JOBS_RUNS to AUTO_JOBS_RUNS runs take
 # two processes when the load average leaves a core idle, as the TensorBoard reader does
 SPARE_JOBS_RUNS = 1000
-SPARE_IDLE = 0.25  # cores.idle() above this: the load average is below cores - 0.25
 
 
 def _workers(jobs: int | None, runs: int, spare: Callable[[], bool] | None = None) -> int:
@@ -442,16 +441,15 @@ def _workers(jobs: int | None, runs: int, spare: Callable[[], bool] | None = Non
         return jobs
     if runs >= AUTO_JOBS_RUNS:
         return _cores()
-    if runs >= SPARE_JOBS_RUNS and _cores() >= 2 and (spare or _spare_core)():
+    if runs >= SPARE_JOBS_RUNS and (spare or _spare_core)():
         return 2
     return 1
 
 
 def _spare_core() -> bool:
-    """Whether a second process would find a core idle now (1-minute load average)."""
-    from logscope.cores import idle
+    from logscope import cores
 
-    return idle() > SPARE_IDLE
+    return cores.spare()
 
 
 def _cores() -> int:

@@ -216,13 +216,10 @@ def _decode_checked(
 
 
 def _spare_core() -> bool:
-    """Whether a second thread would find a core idle: two usable cores or more, and a
-    1-minute load average (this process is one of it) below their number minus a quarter.
-    On a busy machine two threads fight for one core's share and take longer than one
-    (measured: +0.15 s on 1M records at load 4 on 2 cores), so the reader stays in one."""
+    """Whether a second thread would find a core idle (see cores.spare)."""
     from logscope import cores
 
-    return cores.usable() >= 2 and cores.idle() > 0.25
+    return cores.spare()
 
 
 class _Shared(Generic[T]):
