@@ -401,15 +401,9 @@ def _trend_sliding(clean: Segments, p: trend.Params) -> Array:
     starts = n - w + 1
     if starts <= 0:
         return fires
-    s = np.zeros(starts)
-    for lag in range(1, w):
-        signs = np.sign(values[lag:] - values[:-lag])
-        cum = np.concatenate(([0.0], np.cumsum(signs)))
-        s += cum[w - lag : w - lag + starts] - cum[:starts]
+    z = trend.window_z(values, w)  # windows across two runs are dropped below (`whole`)
     ids = clean.ids()
     whole = ids[:starts] == ids[w - 1 :]
-    variance = w * (w - 1) * (2 * w + 5) / 18.0
-    z = (s - np.sign(s)) / np.sqrt(variance)
     sign = 1 if p.direction == "increasing" else -1
     pvalues = trend._ndtr_array(-sign * z)  # trend's own normal CDF (no scipy import)
     enough = clean.lengths() >= max(p.min_points, 3)

@@ -197,7 +197,7 @@ def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
     firing, pvalues = _firing(values, p)
     if firing.size == 0:
         return []
-    if p.min_slope > 0 and firing.size:
+    if p.min_slope > 0:
         firing = np.array(
             [
                 i
@@ -252,6 +252,20 @@ def _sliding(steps: np.ndarray, values: np.ndarray, p: Params) -> list[Hit]:
     ]
 
 
+def window_z(values: np.ndarray, w: int) -> np.ndarray:
+    """Mann–Kendall's z (continuity-corrected S over its no-ties variance) of every window
+    of `w` consecutive values, by first point: S as a sum over lags of windowed sign sums,
+    each lag vectorised over all windows."""
+    starts = len(values) - w + 1
+    s = np.zeros(starts)
+    for lag in range(1, w):
+        signs = np.sign(values[lag:] - values[:-lag])
+        cum = np.concatenate(([0.0], np.cumsum(signs)))
+        s += cum[w - lag : w - lag + starts] - cum[:starts]
+    variance = w * (w - 1) * (2 * w + 5) / 18.0
+    return np.asarray((s - np.sign(s)) / np.sqrt(variance))
+
+
 @functools.cache
 def _significant_below(alpha: float) -> float:
     """A bound past which `_ndtr` is at least `alpha` (bisection, then a margin far wider
@@ -268,18 +282,10 @@ def _significant_below(alpha: float) -> float:
 
 def _firing(values: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray]:
     """The windows (by first point) significant in `direction`, moved in it and by
-    `min_effect`, and the p-values (1 where none was needed). Mann–Kendall S for every
-    window at once: sum over lags of windowed sign sums."""
-    n, w = len(values), int(p.window or 0)
-    starts = n - w + 1
-    s = np.zeros(starts)
-    for lag in range(1, w):  # loop over lags (<= window), each step vectorised over all rows
-        signs = np.sign(values[lag:] - values[:-lag])
-        cum = np.concatenate(([0.0], np.cumsum(signs)))
-        s += cum[w - lag : w - lag + starts] - cum[:starts]
-    variance = w * (w - 1) * (2 * w + 5) / 18.0
-    z = (s - np.sign(s)) / np.sqrt(variance)
-    below = -_sign(p) * z
+    `min_effect`, and the p-values (1 where none was needed; see `window_z`)."""
+    w = int(p.window or 0)
+    starts = len(values) - w + 1
+    below = -_sign(p) * window_z(values, w)
     # p-values only where one can be under alpha (the normal CDF rises with its argument),
     # and the level, noise and effect only of the windows that pass: a few percent of them
     maybe = np.flatnonzero(below <= _significant_below(p.alpha))
