@@ -7,8 +7,8 @@ the time goes in process (read / evaluate / report, batched path vs run by run).
 prints, for each size, wall and CPU time (medians with min-max; CPU of the process and of
 its worker processes), the ratio to one run and the peak RSS: what issue 19's targets ask,
 in one command. Without --jobs the CLI's default applies (all cores from 4,000 runs on,
-pipeline.AUTO_JOBS_RUNS; from 1,000 two processes when the load average leaves a core idle,
-pipeline.SPARE_JOBS_RUNS; else one); --jobs 1 measures one process.
+workers.AUTO_JOBS_RUNS; from 1,000 two processes when the load average leaves a core idle,
+workers.SPARE_JOBS_RUNS; else one); --jobs 1 measures one process.
 
 Runs are bench_many_runs' KTO runs (8 metrics, every tenth diverging), generated under
 benchmarks/data/sweep_<N>/ (git-ignored) on first use. Reports medians with min and max.

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from logscope import workers
 from logscope.errors import InputError, LogscopeError, RulePackError
 from logscope.outcome import RunReport
 from logscope.rules import engine
 from logscope.rules.spec import Pack, load_builtin, load_files, override
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     from logscope.cloud import Staged
     from logscope.ingest import Progress, ReadOptions
@@ -80,22 +81,29 @@ def check(
     `on_texts` streams text instead (see TextSink): with worker processes each run is
     rendered where it was judged, so its frame never crosses back.
 
-    `jobs=None`: all cores for a sweep of AUTO_JOBS_RUNS runs or more (where the workers'
-    start-up pays for itself), two processes from SPARE_JOBS_RUNS runs when the load
-    average leaves a core idle, else one process. The reports do not depend on `jobs`.
+    `jobs=None`: all cores for a sweep of workers.AUTO_JOBS_RUNS runs or more (where the
+    workers' start-up pays for itself), two processes from workers.SPARE_JOBS_RUNS runs when
+    the load average leaves a core idle, else one process. The reports do not depend on
+    `jobs`.
     """
     if on_batch is not None and on_texts is not None:
         raise ValueError("check: pass on_batch or on_texts, not both")
     result = CheckResult()
     options = _Options(
-        frozenset(forced), select, ignore, baseline, read_options, tuple(settings), checkpoints
+        frozenset(forced),
+        select,
+        ignore,
+        baseline,
+        read_options,
+        tuple(settings),
+        checkpoints,
+        tuple(rule_files),
     )
     paths = list(paths)
     with ExitStack() as stack:  # object-storage prefixes stay staged until all is read
-        early = None  # workers spawned before discovery when the paths look like a sweep
-        spare = functools.cache(_spare_core)  # decided once per check: the load moves
-        if executor == "local" and (hinted := _workers(jobs, _sweep_hint(paths), spare)) > 1:
-            early = _Pool(packs, list(rule_files), hinted, options)
+        spare = _idle_core_once()
+        early = _early_pool(paths, packs, jobs, executor, spare)
+        if early is not None:
             stack.callback(early.close)
         targets, stages = _targets(paths, stack, result)
         groups = _same_run_candidates(targets)
@@ -121,8 +129,8 @@ def check(
             assert on_texts is not None
             on_texts.write([text for _, text, _ in done])
 
-        workers = _workers(jobs, len(groups), spare) if executor == "local" else 1
-        if early is not None and early.jobs != workers:  # fewer runs than the folders hinted
+        processes = workers.count(jobs, len(groups), spare) if executor == "local" else 1
+        if early is not None and early.jobs != processes:  # fewer runs than the folders hinted
             early.close(wait=False)
             early = None
         if executor != "local":
@@ -141,10 +149,10 @@ def check(
             )
             result.errors.extend(failed)
             emit([r for g in found if g is not None for r in g])
-        elif workers > 1:
+        elif processes > 1:
             pool = early
             if pool is None:
-                pool = _Pool(packs, list(rule_files), workers, options)
+                pool = _Pool(packs, processes)
                 stack.callback(pool.close)
             pool.progress = progress
             if on_texts is not None and not stages:  # staged runs are renamed here first
@@ -158,6 +166,38 @@ def check(
             shared = engine.shared_aliases(packs)
             emit([r for g in groups for r in _check_group(g, packs, shared, options, progress)])
     return result
+
+
+def _idle_core_once() -> Callable[[], bool]:
+    """Whether a core is idle, asked at most once per check (the load moves): the answer
+    the prestarted workers were spawned on, if any (logscope.workers)."""
+    known = workers.prestarted_spare()
+    if known is not None:
+        return lambda: known
+    return functools.cache(workers.spare_core)
+
+
+def _early_pool(
+    paths: list[str | Path],
+    packs: list[Pack],
+    jobs: int | None,
+    executor: str,
+    spare: Callable[[], bool],
+) -> _Pool | None:
+    """Workers started before discovery: those the console command prestarted, if they
+    are what this check would start, else new ones when the paths look like a sweep."""
+    started = workers.take()
+    if started is not None:
+        pool, count = started
+        if executor == "local" and jobs in (None, count):
+            return _Pool(packs, count, pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+    if (
+        executor == "local"
+        and (hinted := workers.count(jobs, workers.sweep_hint(paths), spare)) > 1
+    ):
+        return _Pool(packs, hinted)
+    return None
 
 
 def _release(reports: list[RunReport]) -> None:
@@ -226,6 +266,7 @@ class _Options:
     read_options: ReadOptions | None = None
     settings: tuple[str, ...] = ()
     checkpoints: str | Path | None = None
+    rule_files: tuple[Path, ...] = ()  # with forced and settings: the packs (worker_packs)
 
 
 _Target = tuple["RunFiles", Path]
@@ -377,18 +418,18 @@ def _judge_groups(
     return out
 
 
-_WORKER: dict[str, object] = {}  # per worker process: the packs it loaded once
-
-
-def _init_worker(rule_files: list[Path], forced: frozenset[str], settings: list[str]) -> None:
+@functools.cache
+def worker_packs(
+    rule_files: tuple[Path, ...], forced: frozenset[str], settings: tuple[str, ...]
+) -> tuple[list[Pack], dict[str, tuple[str, ...]]]:
+    """In a worker process: the packs of a check (and their shared aliases), loaded once
+    per worker; every batch carries what selects them (_Options)."""
     packs = load_packs(rule_files, forced, settings)
-    _WORKER.update(packs=packs, shared=engine.shared_aliases(packs))
+    return packs, engine.shared_aliases(packs)
 
 
 def _work(groups: list[list[_Target]], options: _Options) -> list[list[RunReport]]:
-    packs = _WORKER["packs"]
-    shared = _WORKER["shared"]
-    assert isinstance(packs, list) and isinstance(shared, dict)
+    packs, shared = worker_packs(options.rule_files, options.forced, options.settings)
     return _check_groups(groups, packs, shared, options)
 
 
@@ -422,66 +463,20 @@ def _work_rendered(
     return _finish([r for found in _work(groups, options) for r in found], options, rendering)
 
 
-# a sweep this large pays for a worker per core (~1 s to start each) whatever the load:
-# measured on two cores, 10,000 runs 19% of wall
-AUTO_JOBS_RUNS = 4000
-# from this many runs a second process pays when a core is idle (measured on two cores,
-# 2,000 runs: -17% of wall at load 0.5, -13% at load 1.6-2.3; 1,000 runs -7%) and loses
-# when none is (2,000 runs at load 3-5: +55%): SPARE_JOBS_RUNS to AUTO_JOBS_RUNS runs take
-# two processes when the load average leaves a core idle, as the TensorBoard reader does
-SPARE_JOBS_RUNS = 1000
-
-
-def _workers(jobs: int | None, runs: int, spare: Callable[[], bool] | None = None) -> int:
-    """Worker processes for `runs` groups of runs (1: in this process). `spare`: whether
-    a core is idle (asked only for a mid-size sweep)."""
-    if runs < 2:
-        return 1
-    if jobs is not None:
-        return jobs
-    if runs >= AUTO_JOBS_RUNS:
-        return _cores()
-    if runs >= SPARE_JOBS_RUNS and (spare or _spare_core)():
-        return 2
-    return 1
-
-
-def _spare_core() -> bool:
-    from logscope import cores
-
-    return cores.spare()
-
-
-def _cores() -> int:
-    from logscope.cores import usable
-
-    return usable()
-
-
 class _Pool:
-    """`jobs` processes: this one and jobs - 1 spawned workers (not forked: Polars' thread
-    pool does not survive a fork), each judging batches of runs (shrinking towards the
-    end: _guided), handed on in the order of discovery (see _Feed). The workers are
-    spawned on creation, so they start up (~1 s: Polars, the packs) while this process is
-    still discovering the runs."""
+    """`jobs` processes: this one and jobs - 1 spawned workers (logscope.workers), each
+    judging batches of runs (shrinking towards the end: _guided), handed on in the order
+    of discovery (see _Feed). The workers are spawned on creation (or were, by the console
+    command: workers.prestart), so they start up (~0.6 s: Polars, the packs) while this
+    process is still discovering the runs."""
 
     def __init__(
-        self, packs: list[Pack], rule_files: list[Path], jobs: int, options: _Options
+        self, packs: list[Pack], jobs: int, executor: ProcessPoolExecutor | None = None
     ) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         self.packs = packs
         self.jobs = jobs
         self.progress: Progress | None = None
-        self.executor = ProcessPoolExecutor(
-            jobs - 1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(rule_files, options.forced, list(options.settings)),
-        )
-        for _ in range(jobs - 1):
-            self.executor.submit(_warm)
+        self.executor = executor or workers.spawn(jobs)
 
     def close(self, wait: bool = True) -> None:
         self.executor.shutdown(wait=wait, cancel_futures=True)
@@ -554,35 +549,6 @@ def _guided(count: int, jobs: int) -> list[tuple[int, int]]:
 
 
 MIN_BATCH = 100  # runs: below this a batch's fixed costs (a pass per rule) dominate
-
-
-def _warm() -> None:
-    """A worker's first task: it makes the pool spawn the worker now, and imports what
-    reading and judging a batch need."""
-    import logscope.ingest.many
-    import logscope.report.json
-    import logscope.rules.batch  # noqa: F401
-
-
-def _sweep_hint(paths: list[str | Path]) -> int:
-    """How many runs the paths hold at least, by their sub-folders (capped at
-    AUTO_JOBS_RUNS): read before discovery, to spawn workers while it runs. A URL or a
-    file counts one."""
-    import os
-
-    count = 0
-    for path in paths:
-        if count >= AUTO_JOBS_RUNS:
-            break
-        try:
-            with os.scandir(path) as entries:
-                for entry in entries:
-                    count += entry.is_dir()
-                    if count >= AUTO_JOBS_RUNS:
-                        break
-        except (OSError, TypeError, ValueError):  # a file, a URL, a stream
-            count += 1
-    return count
 
 
 class _Feed(Generic[_T]):

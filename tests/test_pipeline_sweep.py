@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from logscope import pipeline
+from logscope import pipeline, workers
 from logscope.report import REPORTERS, Document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
@@ -129,8 +129,8 @@ def test_worker_processes_stream_the_same_text_and_errors(
     from logscope.report.json import run_text
 
     monkeypatch.setattr(pipeline, "BATCH_RUNS", 3)
-    monkeypatch.setattr(pipeline, "AUTO_JOBS_RUNS", 4)
-    monkeypatch.setattr(pipeline, "_cores", lambda: 2)
+    monkeypatch.setattr(workers, "AUTO_JOBS_RUNS", 4)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
     used: list[int] = []
     real = pipeline._Pool._run
 
@@ -164,14 +164,14 @@ def test_a_folder_of_many_sub_folders_spawns_its_workers_before_discovery(
 ) -> None:
     """The workers start up while this process discovers the runs when the folders hint at
     a sweep; when discovery finds fewer runs they are let go and the check stays here."""
-    monkeypatch.setattr(pipeline, "AUTO_JOBS_RUNS", 4)
-    monkeypatch.setattr(pipeline, "_cores", lambda: 2)
-    assert pipeline._sweep_hint([SAMPLES]) == 4 and pipeline._sweep_hint([tmp_path]) == 0
+    monkeypatch.setattr(workers, "AUTO_JOBS_RUNS", 4)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    assert workers.sweep_hint([SAMPLES]) == 4 and workers.sweep_hint([tmp_path]) == 0
     opened: list[int] = []
 
     class Spy(pipeline._Pool):  # type: ignore[misc]
         def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-            opened.append(args[2])
+            opened.append(args[1])
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "_Pool", Spy)
@@ -266,8 +266,8 @@ def test_a_mid_size_sweep_takes_a_second_process_only_when_a_core_is_idle(
     from logscope import cores
 
     monkeypatch.setattr(pipeline, "BATCH_RUNS", 3)
-    monkeypatch.setattr(pipeline, "SPARE_JOBS_RUNS", 4)
-    monkeypatch.setattr(pipeline, "_cores", lambda: 2)
+    monkeypatch.setattr(workers, "SPARE_JOBS_RUNS", 4)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
     asked: list[float] = []
 
     def load() -> float:
@@ -279,7 +279,7 @@ def test_a_mid_size_sweep_takes_a_second_process_only_when_a_core_is_idle(
 
     class Spy(pipeline._Pool):  # type: ignore[misc]
         def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-            opened.append(args[2])
+            opened.append(args[1])
             super().__init__(*args, **kwargs)
 
     packs = pipeline.load_packs()
@@ -288,7 +288,7 @@ def test_a_mid_size_sweep_takes_a_second_process_only_when_a_core_is_idle(
     found = pipeline.check([SAMPLES], packs, jobs=None)
     assert opened == expected and len(asked) == 1
     assert [repr(r.findings) for r in found.reports] == [repr(r.findings) for r in alone.reports]
-    assert pipeline._workers(3, 5) == 3 and pipeline._workers(None, 3) == 1  # --jobs exact
+    assert workers.count(3, 5) == 3 and workers.count(None, 3) == 1  # --jobs exact
 
 
 def test_the_idle_cores_are_the_usable_cores_minus_the_load(

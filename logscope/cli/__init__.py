@@ -44,11 +44,17 @@ def main() -> None:
 
     console()
     name = _command_name(args)
-    with loading():  # Typer, the command's module and its options (see cli/startup.py)
-        app = _only(_app(name), name)
+    if name == "check":  # a sweep's worker processes start up beside this one's imports
+        from logscope import workers
+
+        workers.prestart(args[args.index(name) + 1 :])
     try:
+        with loading():  # Typer, the command's module and its options (see cli/startup.py)
+            app = _only(_app(name), name)
         app()
     finally:
+        if name == "check":
+            workers.discard()
         ending()
 
 
