@@ -303,27 +303,54 @@ def _drawdown(segments: Segments, p: drawdown.Params) -> Array:
 
 
 class _Ranked:
-    """A metric's finite points sorted by run and value once, so the median of any subset
-    of points (a stage's steps) per run needs no new sort."""
+    """Medians of subsets of a metric's finite points (a stage's steps), per run.
+
+    Each subset is laid out as one row per run (padded with +inf) and the rows sorted at
+    once: numpy sorts short rows of floats with SIMD, ~50x faster than an argsort of the
+    whole series by run and value. A sweep whose runs differ much in length (the grid
+    would be mostly padding) sorts by run and value once instead, as before."""
 
     def __init__(self, clean: Segments) -> None:
         self.clean = clean
-        by_value = np.argsort(clean.values)  # then a stable (radix) sort of the run numbers:
-        # the values of each run in order, cheaper than lexsort on both keys
-        self.order = by_value[np.argsort(clean.ids()[by_value], kind="stable")]
-        self.ranked = clean.values[self.order]
+        self.order: Array | None = None
+        self.ranked: Array | None = None
 
     def medians(self, keep: Array) -> Array:
         """Each run's median of the points where `keep` holds (np.median's arithmetic: the
         middle value, or the mean of the two middle ones); NaN for a run with none."""
-        ranked = self.ranked[keep[self.order]]
         inside = self.clean.select(keep)
-        if len(ranked) == 0:
-            return np.full(inside.count, np.nan)
         lengths = inside.lengths()
+        if len(inside.values) == 0:
+            return np.full(inside.count, np.nan)
+        width = int(lengths.max())
+        if inside.count * width > 2 * len(inside.values) + 4096:
+            return self._by_ranks(keep, inside, lengths)
+        grid = np.full((inside.count, width), np.inf)
+        ids = inside.ids()
+        grid[ids, np.arange(len(ids)) - inside.bounds[ids]] = inside.values
+        grid.sort(axis=1)
+        rows = np.arange(inside.count)
+        low = grid[rows, np.maximum(lengths - 1, 0) // 2]
+        high = grid[rows, np.minimum(lengths // 2, width - 1)]
+        with np.errstate(invalid="ignore"):
+            found = (low + high) / 2
+        found[lengths == 0] = np.nan
+        return np.asarray(found)
+
+    def _by_ranks(self, keep: Array, inside: Segments, lengths: Array) -> Array:
+        """`medians` from the points sorted by run and value (sorted once)."""
+        if self.order is None:
+            values = self.clean.values
+            by_value = np.argsort(values)  # then a stable (radix) sort of the run numbers
+            self.order = by_value[np.argsort(self.clean.ids()[by_value], kind="stable")]
+            self.ranked = values[self.order]
+        assert self.ranked is not None
+        ranked = self.ranked[keep[self.order]]
         low = np.clip(inside.bounds[:-1] + (lengths - 1) // 2, 0, len(ranked) - 1)
         high = np.clip(inside.bounds[:-1] + lengths // 2, 0, len(ranked) - 1)
-        return np.asarray((ranked[low] + ranked[high]) / 2)
+        found = (ranked[low] + ranked[high]) / 2
+        found[lengths == 0] = np.nan
+        return np.asarray(found)
 
 
 def _stage(segments: Segments, p: stage.Params) -> Array:
