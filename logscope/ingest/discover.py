@@ -152,18 +152,16 @@ def _grouping(file: Path) -> str | None:
 
 def _log_files(folder: Path, notes: list[walk.Skipped] | None = None) -> list[Path]:
     found = []
-    files, skipped = walk.files(folder)  # symlinked folders followed, unreadable ones noted
+    files, skipped, links = walk.walk(folder)  # symlinked folders followed, unreadable noted
     if notes is not None:
         notes.extend(skipped)
     real: dict[Path, tuple[str, ...]] = {}  # this walk's folders, resolved
-    for file in files:
+    for file in files:  # regular files, or links to them (walk looked)
         rel = file.relative_to(folder).parts
         if any(part in walk.SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
             continue
-        if not file.is_file():
-            continue
         fmt = _format(file)
-        if fmt is None or not _wanted_in_tracker_folder(file, rel, fmt, real):
+        if fmt is None or not _wanted_in_tracker_folder(file, rel, fmt, real, links):
             continue
         if fmt.keeps is not None and not fmt.keeps(file):
             continue
@@ -192,7 +190,11 @@ def _export_runs(file: Path) -> list[RunFiles]:
 
 
 def _wanted_in_tracker_folder(
-    file: Path, rel: tuple[str, ...], fmt: Format, real: dict[Path, tuple[str, ...]]
+    file: Path,
+    rel: tuple[str, ...],
+    fmt: Format,
+    real: dict[Path, tuple[str, ...]],
+    links: set[Path] | None = None,
 ) -> bool:
     """Inside a tracker's home (`wandb/`, `swanlog/`) and its run folders only its own logs
     count (W&B's `files/` hold copies: output.log is the console, an old client's
@@ -203,32 +205,46 @@ def _wanted_in_tracker_folder(
     homes = {f.home for f in trackers}
     in_home = any(part in homes for part in rel[:-1])
     # a run folder also when it is the folder given (`check wandb/run-.../`) or above it
-    folders = _real_folder(file, real)
+    folders = _real_folder(file, real, links)
     in_run = any(
         f.run_folder is not None and f.run_folder.match(part) for f in trackers for part in folders
     )
     return not (in_home or in_run)
 
 
-def _real_folder(file: Path, real: dict[Path, tuple[str, ...]]) -> tuple[str, ...]:
+def _real_folder(
+    file: Path, real: dict[Path, tuple[str, ...]], links: set[Path] | None = None
+) -> tuple[str, ...]:
     """`file.resolve().parent.parts`: one lstat per file and per new folder (`real` keeps
     the folders resolved so far), not one per component of every file's path: a sweep's
-    discovery asks for ten thousand files."""
-    if file.is_symlink():
+    discovery asks for ten thousand files. `links`: the links among the files and folders
+    of a walk (walk.walk); inside it whether a path is a link is known without a system
+    call, so only the folder walked and those above it are looked at."""
+    if file.is_symlink() if links is None else file in links:
         return file.resolve().parent.parts
-    return _real_dir(file.parent, real)
+    return _real_dir(file.parent, real, links)
 
 
-def _real_dir(folder: Path, real: dict[Path, tuple[str, ...]]) -> tuple[str, ...]:
+def _real_dir(
+    folder: Path, real: dict[Path, tuple[str, ...]], links: set[Path] | None
+) -> tuple[str, ...]:
     known = real.get(folder)
     if known is None:
         parent = folder.parent
-        if parent == folder or folder.name in ("", ".", "..") or folder.is_symlink():
+        if parent == folder or folder.name in ("", ".", "..") or _is_link(folder, real, links):
             known = folder.resolve().parts
         else:
-            known = (*_real_dir(parent, real), folder.name)
+            known = (*_real_dir(parent, real, links), folder.name)
         real[folder] = known
     return known
+
+
+def _is_link(folder: Path, real: dict[Path, tuple[str, ...]], links: set[Path] | None) -> bool:
+    """Whether a folder is a link: known from the walk for a folder below one already
+    resolved (its parent is in `real`), else looked at."""
+    if links is not None and folder.parent in real:
+        return folder in links
+    return folder.is_symlink()
 
 
 def _run_id_roots(files: list[Path], base: Path) -> dict[Path, Path]:

@@ -27,30 +27,50 @@ Skipped = tuple[Path, str]  # what could not be read, and why
 
 def files(folder: Path) -> tuple[list[Path], list[Skipped]]:
     """(every regular file below `folder`, sorted; what was skipped and why)."""
+    found, notes, _ = walk(folder)
+    return found, notes
+
+
+def walk(folder: Path) -> tuple[list[Path], list[Skipped], set[Path]]:
+    """`files`, and the symbolic links among the files and folders met (from the folder
+    listings: no system call each). Each folder's identity (device, inode) is looked up
+    only once a link is met: without links no folder can be reached twice."""
     found: list[Path] = []
     notes: list[Skipped] = []
     seen: dict[tuple[int, int], Path] = {}
+    real: list[Path] = []  # folders read before the first link, identities not yet taken
+    linked: set[Path] = set()
     pending, links = deque([folder]), deque[Path]()
     while pending or links:  # real folders first: a link to one is then the repeat
         current = pending.popleft() if pending else links.popleft()
         try:
-            identity = _identity(current)
             entries = sorted(os.scandir(current), key=lambda e: e.name)
+            if links or linked:
+                for earlier in real:  # a link may lead back to one of them
+                    seen.setdefault(_identity(earlier), earlier)
+                real.clear()
+                identity = _identity(current)
+            else:
+                real.append(current)
+                identity = None
         except OSError as error:
             notes.append((current, f"folder cannot be read ({_why(error)}); logs in it not read"))
             continue
-        if identity in seen:
-            notes.append((current, _repeat(current, seen[identity])))
-            continue
-        seen[identity] = current
+        if identity is not None:
+            if identity in seen:
+                notes.append((current, _repeat(current, seen[identity])))
+                continue
+            seen[identity] = current
         for entry in entries:
             path = Path(current, entry.name)
             kind = _kind(entry, notes, path)
+            if entry.is_symlink():
+                linked.add(path)
             if kind == "dir" and entry.name not in SKIP_DIRS and not entry.name.startswith("."):
                 (links if entry.is_symlink() else pending).append(path)
             elif kind == "file":
                 found.append(path)
-    return sorted(found), notes
+    return sorted(found), notes, linked
 
 
 class _HasRoot(Protocol):

@@ -10,7 +10,7 @@ import pytest
 
 import logscope
 from logscope.errors import InputError
-from logscope.ingest import read_runs
+from logscope.ingest import read_runs, walk
 
 
 def write_lines(path: Path, records: list[dict]) -> Path:
@@ -187,3 +187,9 @@ def test_the_folder_a_file_really_sits_in_is_what_resolve_says(tmp_path: Path) -
     cache: dict[Path, tuple[str, ...]] = {}
     for file in files + files:  # the second time from what the first one resolved
         assert _real_folder(file, cache) == file.resolve().parent.parts
+    # told the links a walk of the sweep met (no lstat inside it): the same answers
+    found, _, links = walk.walk(sweep)
+    assert links == {sweep / "linked", sweep / "a" / "file.jsonl"}
+    cache = {}
+    for file in found + files + found:
+        assert _real_folder(file, cache, links) == file.resolve().parent.parts
