@@ -191,7 +191,7 @@ def _early_pool(
         pool, count = started
         if executor == "local" and jobs in (None, count):
             return _Pool(packs, count, pool)
-        pool.shutdown(wait=False, cancel_futures=True)
+        workers.let_go(pool)
     if (
         executor == "local"
         and (hinted := workers.count(jobs, workers.sweep_hint(paths), spare)) > 1
@@ -479,7 +479,11 @@ class _Pool:
         self.executor = executor or workers.spawn(jobs)
 
     def close(self, wait: bool = True) -> None:
-        self.executor.shutdown(wait=wait, cancel_futures=True)
+        """Done (after the last batch), or not wanted (`wait=False`: stopped now)."""
+        if wait:
+            self.executor.shutdown(cancel_futures=True)
+        else:
+            workers.let_go(self.executor)
 
     def reports(
         self,
