@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -127,6 +128,9 @@ def _display(file: Path, base: Path) -> str:
         return stream
     if file == base:
         return str(base)
+    text, under = str(file), str(base)
+    if text.startswith(under) and text[len(under) : len(under) + 1] == os.sep:
+        return text  # already base / its path below base (the common case: no pathlib)
     try:
         return str(base / file.relative_to(base))
     except ValueError:
