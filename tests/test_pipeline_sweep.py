@@ -301,3 +301,31 @@ def test_the_idle_cores_are_the_usable_cores_minus_the_load(
     monkeypatch.setattr(cores, "usable", lambda: 2)
     monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 0.0, 0.0))
     assert cores.idle() == 0.5
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"), [(RuntimeError("boom"), 2), (KeyboardInterrupt(), 130)]
+)
+def test_a_streamed_report_stays_one_json_document_when_the_check_fails(
+    cli, monkeypatch: pytest.MonkeyPatch, failure: BaseException, code: int
+) -> None:  # type: ignore[no-untyped-def]
+    """A crash (or Ctrl-C) after the first batch was written: stdout still parses, with the
+    runs written so far and the failure among `errors`; the exit is the boundary's (2 for a
+    crash, with its one line on stderr; 130 for Ctrl-C)."""
+    monkeypatch.setattr(pipeline, "BATCH_RUNS", 3)
+    real = pipeline._judge_groups
+    calls: list[int] = []
+
+    def fail_second(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise failure
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_judge_groups", fail_second)
+    result = cli(["check", SAMPLES, "-f", "json", "--jobs", "1"], exit_code=code)
+    document = json.loads(result.stdout)
+    assert 1 <= len(document["runs"]) <= 3  # the first batch: groups of runs of one process
+    (error,) = document["errors"]
+    assert "stopped before every run was checked" in error
+    assert code == 130 or "internal error" in result.stderr

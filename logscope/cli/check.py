@@ -5,8 +5,10 @@ annotations, and evaluated once when the function is defined they cost Typer no 
 each string at every start (~5 ms of a small check)."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -38,6 +40,9 @@ from logscope.cli.common import (
     with_progress,
     write,
 )
+
+if TYPE_CHECKING:
+    from logscope.report import Stream
 
 
 @app.command()
@@ -199,27 +204,28 @@ def check(
     stream = None
     if reporter.streams and output is None and html_path is None:
         stream = reporter.stream(stdout_writer(), severity)  # a sweep's, batch by batch
-    result = with_progress(
-        lambda progress: run_check(
-            paths,
-            packs,
-            forced=chosen.forced,
-            select=chosen.select,
-            ignore=chosen.ignore,
-            progress=progress,
-            jobs=jobs if jobs != 0 else usable_cores(),
-            rule_files=chosen.rule_files,
-            settings=chosen.settings,
-            baseline=reference,
-            read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
-            allow_empty=allow_empty,
-            checkpoints=checkpoints,
-            executor=executor,
-            on_texts=TextSink(stream.render, stream.texts) if stream else None,
-        ),
-        show=progress,
-        quiet=quiet,
-    )
+    with _closed_on_failure(stream, chosen.config):
+        result = with_progress(
+            lambda progress: run_check(
+                paths,
+                packs,
+                forced=chosen.forced,
+                select=chosen.select,
+                ignore=chosen.ignore,
+                progress=progress,
+                jobs=jobs if jobs != 0 else usable_cores(),
+                rule_files=chosen.rule_files,
+                settings=chosen.settings,
+                baseline=reference,
+                read_options=ReadOptions(tensorboard_purge=tb_purge, check_crc=not no_crc),
+                allow_empty=allow_empty,
+                checkpoints=checkpoints,
+                executor=executor,
+                on_texts=TextSink(stream.render, stream.texts) if stream else None,
+            ),
+            show=progress,
+            quiet=quiet,
+        )
     if stream is not None:
         stream.close(result.errors, config_used(chosen.config))
         finish(result, severity, quiet=quiet)
@@ -242,3 +248,19 @@ def check(
         layout = Layout(color=colored, width=width, quiet=quiet, summary_only=summary)
         show(REPORTERS["table"].render(doc, layout))
     finish(result, severity, quiet=quiet)
+
+
+@contextmanager
+def _closed_on_failure(stream: "Stream | None", config: Any) -> Iterator[None]:
+    """A streamed report whose check fails (a crash, Ctrl-C) after some runs were written
+    is still one JSON document: the runs written so far, and the failure among `errors`.
+    The command still exits 2 with its one-line message (cli/boundary)."""
+    try:
+        yield
+    except (Exception, KeyboardInterrupt) as exc:
+        if stream is not None and stream.runs:
+            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else type(exc).__name__
+            message = f"the check stopped before every run was checked ({why}); see stderr"
+            with suppress(OSError):  # stdout closed (a pipe that went away): nothing to end
+                stream.close([message], config_used(config))
+        raise

@@ -82,6 +82,7 @@ class Stream(Protocol):
     pickles, so worker processes can render the runs they judge."""
 
     render: Callable[[RunReport], str]
+    runs: int  # written so far
 
     def batch(self, reports: Sequence[RunReport]) -> None: ...
 
