@@ -432,9 +432,13 @@ def _trend_sliding(clean: Segments, p: trend.Params) -> Array:
     ids = clean.ids()
     whole = ids[:starts] == ids[w - 1 :]
     sign = 1 if p.direction == "increasing" else -1
-    pvalues = trend._ndtr_array(-sign * z)  # trend's own normal CDF (no scipy import)
     enough = clean.lengths() >= max(p.min_points, 3)
-    rows = np.flatnonzero(whole & (pvalues < p.alpha * (1 + SLACK)))
+    # p-values (trend's own normal CDF) only where one can be under alpha: the CDF rises
+    # with its argument, and most windows of a sweep are far from significant
+    limit = p.alpha * (1 + SLACK)
+    below = -sign * z
+    maybe = np.flatnonzero(whole & (below <= trend._significant_below(limit)))
+    rows = maybe[trend._ndtr_array(below[maybe]) < limit]
     rows = rows[_moved_enough(clean, p, rows)]
     if p.persist > 1:
         marks = np.zeros(starts, dtype=bool)
@@ -476,15 +480,26 @@ def _noise_at(clean: Segments, w: int, rows: Array) -> Array:
         np.concatenate((np.full(size - 1, np.nan), bend)), size
     )
     level = np.empty(len(rows))
+    middle = [(size - 1) // 2, size // 2]
     for lo in range(0, len(rows), NOISE_ROWS):  # bounded memory: NOISE_ROWS x 10 w floats
         part = rows[lo : lo + NOISE_ROWS]
         windows = ending[part]
         outside = position[part][:, None] < np.arange(size - 1, -1, -1)[None, :]
-        ordered = np.sort(np.where(outside, np.nan, windows), axis=1)  # NaN last
-        count = np.sum(~np.isnan(ordered), axis=1)
-        low = ordered[np.arange(len(part)), np.maximum(count - 1, 0) // 2]
-        high = ordered[np.arange(len(part)), count // 2]
-        level[lo : lo + NOISE_ROWS] = np.where(count >= 5, (low + high) / 2, np.nan)
+        windows = np.where(outside, np.nan, windows)
+        count = np.sum(~np.isnan(windows), axis=1)
+        full = count == size  # most rows: the median is two order statistics, no sort
+        found = np.empty(len(part))
+        if full.any():
+            ranked = np.partition(windows[full], middle, axis=1)
+            found[full] = (ranked[:, middle[0]] + ranked[:, middle[1]]) / 2
+        if not full.all():
+            ordered = np.sort(windows[~full], axis=1)  # NaN last
+            some = count[~full]
+            pick = np.arange(len(ordered))
+            low = ordered[pick, np.maximum(some - 1, 0) // 2]
+            high = ordered[pick, some // 2]
+            found[~full] = np.where(some >= 5, (low + high) / 2, np.nan)
+        level[lo : lo + NOISE_ROWS] = found
     level /= 0.954 * np.sqrt(3.0)
     floor = 1e-12 + 1e-9 * np.abs(values[rows])
     return np.asarray(np.where(np.isfinite(level), np.maximum(level, floor), np.inf))
