@@ -315,10 +315,11 @@ class _Ranked:
         self.order: Array | None = None
         self.ranked: Array | None = None
 
-    def medians(self, keep: Array) -> Array:
+    def medians(self, keep: Array, inside: Segments | None = None) -> Array:
         """Each run's median of the points where `keep` holds (np.median's arithmetic: the
-        middle value, or the mean of the two middle ones); NaN for a run with none."""
-        inside = self.clean.select(keep)
+        middle value, or the mean of the two middle ones); NaN for a run with none.
+        `inside`: `clean.select(keep)`, when the caller has it already."""
+        inside = inside if inside is not None else self.clean.select(keep)
         lengths = inside.lengths()
         if len(inside.values) == 0:
             return np.full(inside.count, np.nan)
@@ -391,7 +392,7 @@ def stage_hits(
         lengths = inside.lengths()
         before = counts(runs, run_steps < last)  # the run reached `last` at the next row
         judged = before < runs.lengths()
-        median = ranked.medians(keep)
+        median = ranked.medians(keep, inside)
         with np.errstate(invalid="ignore"):
             outside = (median < part["min"]) | (median > part["max"])
         fires = (lengths >= p.min_points) & judged & outside & ~silent
