@@ -34,9 +34,6 @@ _TOOLS = {"zstd": "unzstd"}
 MAX_LINE_BYTES = 256 << 20  # a longer "line" (no newline in 256 MiB) is skipped
 _SNIFF_BYTES = 1 << 20  # enough for the first line of any real log
 _PROBE_BYTES = 64 << 10  # where a chunk's last newline is looked for before reading it
-# chunks of numbers only joined into one frame while the next are parsed, so the end of the
-# file has no copy of the whole frame waiting for it (see `_group`)
-_BATCH = 16
 T = TypeVar("T")
 
 
@@ -81,8 +78,9 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """The frames one under the other, a key missing from some read as null there. When
     the keys they share have one type in all (they have, unless a key is a number in some
     chunks and text in others), "diagonal" gives what "diagonal_relaxed" would, without
-    its copy of every column into one chunk (~0.2 s per GB at the end of the read, where
-    nothing runs beside it; `_group` has joined the chunks while Polars parsed)."""
+    its copy of every column into one chunk (~0.2 s per GB at the end of the read, with
+    nothing to run beside it; each chunk's frame is one chunk already, see
+    jsonschema._parse)."""
     if not frames:
         return pl.DataFrame()
     types: dict[str, pl.DataType] = {}
@@ -135,9 +133,6 @@ def _frames(
             version = schema.version
             if frame is not None:
                 known.append(frame)
-                if len(known) == _BATCH and _numbers_only(frame):
-                    frames.append(pl.concat(known, rechunk=True))
-                    known = []
             else:  # the exact path: depth scan, full inference, bad lines one by one
                 pieces = decode_chunk(
                     block,
@@ -278,12 +273,11 @@ def _skip_long_line(handle: BinaryIO, block: bytes, log: ProblemLog) -> bytes:
 
 
 def _group(frames: list[pl.DataFrame], verl: bool) -> list[pl.DataFrame]:
-    """Frames parsed with one schema, as one frame prepared once (`prepare` would change
-    nothing in one of numbers only: it is spared). Copied into one chunk per column: Polars
-    parses in pieces of ~100 lines, and later steps are slower on many small pieces."""
-    if _numbers_only(frames[0]):
-        return [pl.concat(frames, rechunk=True)]
-    return _prepared([pl.concat(frames)], verl)
+    """Frames parsed with one schema, as one frame prepared once; as they are when they
+    hold only numbers (`prepare` would change nothing, yet cost the calling thread, which
+    the parse ahead waits for, ~0.2 s per GB at once)."""
+    frame = pl.concat(frames)
+    return [frame] if _numbers_only(frame) else _prepared([frame], verl)
 
 
 def _numbers_only(frame: pl.DataFrame) -> bool:
