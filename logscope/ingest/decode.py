@@ -131,8 +131,9 @@ def _nulled_line(line: bytes) -> tuple[bytes, list[tuple[str, float]]]:
     """The line with its top-level non-finite numbers nulled, and those (key, number).
 
     A flat line with one `:` per key (so no key written twice, no `:` in text) has its
-    tokens replaced where they stand, checked by parsing the result back: a few times
-    cheaper than the exact route's json.dumps, which any other line takes."""
+    tokens replaced where they stand, checked by parsing the result back: about a third
+    less CPU than the exact route (a Python hook per object, json.dumps), which any other
+    line takes."""
     try:
         parsed = loads(line)
     except ValueError:
