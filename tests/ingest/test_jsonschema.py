@@ -314,3 +314,42 @@ def test_a_parse_ahead_with_the_current_schema_is_used(monkeypatch):
     monkeypatch.setattr(jsonschema, "_parse", lambda *args: parses.append(args))
     frame = decoder.decode(chunk, chunk.lines, chunk.colons, 1, early)
     assert parses == [] and frame is not None and frame.height == 399
+
+
+@pytest.mark.parametrize(
+    ("line", "in_place"),
+    [
+        (b'{"step":1,"loss":NaN,"lr":-Infinity,"x":Infinity}', True),
+        (b'{"step":2,"loss":NaN,"note":"ok"}', True),
+        (b'{"step":3,"loss":1e999,"note":"NaN"}', False),  # a token in text, a float too big
+        (b'{"step":4,"loss":0.5,"loss":-Infinity}', False),  # a key written twice
+        (b'{"step":5,"loss":NaN,"note":"k: v"}', False),  # a `:` in text
+        (b'{"step":6,"perf":{"mfu":NaN},"loss":NaN}', False),  # one inside an object
+        (b'{"step":7,"loss":Infinity,"tag":"Infinity"}', False),
+        (b'{"step":8,"loss":NaN,"list":[NaN]}', False),
+        (b'{"step":9,"loss":NaN', False),  # cut short
+    ],
+)
+def test_a_nan_line_nulled_where_it_stands_reads_as_by_the_exact_route(line, in_place):
+    """The fast route (tokens replaced where they stand, for flat lines with one `:` per
+    key) gives the values and the patch the exact route (json.dumps of the parsed line)
+    gives, and is taken only where that is so."""
+    text, found = decode._nulled_line(line)
+    exact, exact_found = decode._nulled_line_exact(line)
+    assert [(k, str(v)) for k, v in found] == [(k, str(v)) for k, v in exact_found]
+    assert (text == exact) if exact == line else json.loads(text) == json.loads(exact)
+    replaced = line.replace(b"-Infinity", b"null").replace(b"Infinity", b"null")
+    assert (text == replaced.replace(b"NaN", b"null") != exact) == in_place
+
+
+def test_nan_lines_read_as_full_inference_reads_them(schema_hits):
+    lines = [json.dumps({"step": s, "loss": 1.0 / s, "note": "ok"}) for s in range(1, 2_001)]
+    lines[300] = '{"step": 301, "loss": NaN, "note": "ok"}'
+    lines[700] = '{"step": 701, "loss": 1e999, "note": "NaN"}'
+    lines[900] = '{"step": 901, "loss": 0.5, "loss": -Infinity, "note": "ok"}'
+    lines[1_100] = '{"step": 1101, "loss": Infinity, "note": "Infinity and NaN"}'
+    fast, exact = read_both(write(lines), 8_000)
+    assert_same(fast, exact)
+    loss = dict(zip(fast.frame["step"].to_list(), fast.frame["loss"].to_list(), strict=True))
+    assert math.isnan(loss[301]) and loss[701] == loss[1101] == math.inf and loss[901] == 0.5
+    assert schema_hits
