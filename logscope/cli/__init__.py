@@ -44,13 +44,10 @@ def main() -> None:
 
     console()
     name = _command_name(args)
-    if name == "check":  # what the check will read starts beside this process's imports:
-        from logscope import workers  # a sweep's worker processes,
-        from logscope.ingest import ahead  # a big log file's read
+    if name == "check":  # a sweep's worker processes start up beside this one's imports
+        from logscope import workers
 
-        rest = args[args.index(name) + 1 :]
-        workers.prestart(rest)
-        ahead.start(rest)
+        workers.prestart(args[args.index(name) + 1 :])
     try:
         with loading():  # Typer, the command's module and its options (see cli/startup.py)
             app = _only(_app(name), name)
@@ -58,7 +55,6 @@ def main() -> None:
     finally:
         if name == "check":
             workers.discard()
-            ahead.discard()
         ending()
 
 

@@ -66,7 +66,7 @@ def read_found(
     Files of a format read alone come first, in discovery's order; then each format that
     reads its files together (event files: a restart or TensorBoard's purge can span
     files; the folders of a resumed W&B or SwanLab run), in the order they appear."""
-    from logscope.ingest import ahead, formats
+    from logscope.ingest import formats
     from logscope.ingest.base import ReadOptions
     from logscope.run import build_run
 
@@ -80,9 +80,7 @@ def read_found(
         if fmt.read_together is not None:
             together.setdefault(name, []).append((file, _display(file, base)))
         elif fmt.read is not None:
-            display = _display(file, base)
-            early = ahead.take(file, display, progress) if name == "jsonl" else None
-            parts.append(early if early is not None else fmt.read(file, display, progress))
+            parts.append(fmt.read(file, _display(file, base), progress))
     for name, files in together.items():
         read = formats.get(name).read_together
         assert read is not None
