@@ -40,8 +40,9 @@ def main() -> None:
         sys.stdout.write(f"logscope {__version__}\n")
         sys.stdout.flush()
         return
-    from logscope.cli.startup import console, ending, loading
+    from logscope.cli.startup import console, ending, loading, quiet_blas
 
+    quiet_blas()
     console()
     name = _command_name(args)
     if name == "check":  # a sweep's worker processes start up beside this one's imports

@@ -17,11 +17,13 @@ from logscope.cli.startup import loading
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _console_check(at_exit: str, *, freeze_at_end: bool = True) -> str:
+def _console_check(
+    at_exit: str, *, freeze_at_end: bool = True, env: dict[str, str] | None = None
+) -> str:
     """Run a small `check` as the console command does, printing `at_exit` (an expression)
     from an atexit handler: what the collector holds as the process ends."""
     code = (
-        "import atexit, gc, sys\n"
+        "import atexit, gc, os, sys\n"
         "import logscope.cli.startup as startup\n"
         + ("" if freeze_at_end else "startup.ending = lambda: None\n")
         + f"atexit.register(lambda: print({at_exit}))\n"
@@ -34,7 +36,7 @@ def _console_check(at_exit: str, *, freeze_at_end: bool = True) -> str:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -49,6 +51,18 @@ def test_the_console_command_freezes_its_imports_and_collects_afterwards() -> No
 def test_the_console_command_leaves_nothing_for_the_exit_to_collect() -> None:
     out = _console_check("'tracked', len(gc.get_objects())")
     assert out == "tracked 0"  # all frozen: the last collection reads nothing
+
+
+@pytest.mark.parametrize(("given", "used"), [(None, "1"), ("3", "3")])
+def test_the_console_command_asks_openblas_for_one_thread_unless_told(
+    given: str | None, used: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenBLAS's spinning threads cost every command ~0.1 CPU-s (and a sweep's second
+    process its core); a number the user set is kept."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    env = {} if given is None else {"OPENBLAS_NUM_THREADS": given}
+    out = _console_check("'blas', os.environ.get('OPENBLAS_NUM_THREADS')", env=env)
+    assert out == f"blas {used}"
 
 
 @pytest.mark.parametrize(
