@@ -5,10 +5,12 @@ the time goes in process (read / evaluate / report, batched path vs run by run).
     python benchmarks/bench_sweep.py [--runs 1 2000 10000] [--repeat 3] [--split 1000]
 
 prints, for each size, wall and CPU time (medians with min-max; CPU of the process and of
-its worker processes), the ratio to one run and the peak RSS: what issue 19's targets ask,
-in one command. Without --jobs the CLI's default applies (all cores from 4,000 runs on,
-workers.AUTO_JOBS_RUNS; from 1,000 two processes when the load average leaves a core idle,
-workers.SPARE_JOBS_RUNS; else one); --jobs 1 measures one process.
+its worker processes), the ratio to one run (of the medians, and the median of each
+round's ratio: sizes are interleaved, so a round's runs share the machine's speed of the
+moment) and the peak RSS: what issue 19's targets ask, in one command. Without --jobs the
+CLI's default applies (all cores from 4,000 runs on, workers.AUTO_JOBS_RUNS; from 1,000
+two processes when the load average leaves a core idle, workers.SPARE_JOBS_RUNS; else
+one); --jobs 1 measures one process.
 
 Runs are bench_many_runs' KTO runs (8 metrics, every tenth diverging), generated under
 benchmarks/data/sweep_<N>/ (git-ignored) on first use. Reports medians with min and max.
@@ -113,7 +115,7 @@ def main() -> None:
         type=int,
         default=None,
         help="passed on as --jobs (default: none, i.e. the CLI's default: all cores for a "
-        "sweep of 4,000 runs or more, one process below)",
+        "sweep of 4,000 runs or more, two from 1,000 when a core is idle, else one)",
     )
     args = parser.parse_args()
     folders = {n: sweep(n) for n in args.runs}
@@ -130,16 +132,20 @@ def main() -> None:
             peaks[n].append(peak)
     print(f"\n`logscope check DIR --format json {' '.join(jobs)}`, {STEPS} steps per run,")
     print(f"medians of {args.repeat} (min-max)")
-    print("| runs | wall s | CPU s | x one run, wall / CPU | peak RSS MB |")
-    print("|---:|---:|---:|---:|---:|")
-    one_wall = statistics.median(walls[min(walls)])
-    one_cpu = statistics.median(cpus[min(cpus)])
+    print("| runs | wall s | CPU s | x one run, wall / CPU | per round | peak RSS MB |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    one = min(walls)
+    one_wall = statistics.median(walls[one])
+    one_cpu = statistics.median(cpus[one])
     for n in args.runs:
         w, c = walls[n], cpus[n]
+        # each round's wall against the one run of the same round: steadier on a machine
+        # whose speed drifts between rounds
+        rounds = [a / b for a, b in zip(w, walls[one], strict=True)]
         print(
             f"| {n:,} | {_spread(w)} | {_spread(c)} | "
-            f"{statistics.median(w) / one_wall:.1f} / {statistics.median(c) / one_cpu:.1f} | "
-            f"{max(peaks[n]):.0f} |"
+            f"{statistics.median(w) / one_wall:.2f} / {statistics.median(c) / one_cpu:.2f} | "
+            f"{_spread(rounds)} | {max(peaks[n]):.0f} |"
         )
     print("targets (issue 19): 10,000 runs <= 15 s; 2,000 runs <= 5x one run")
     if args.split:
