@@ -185,6 +185,7 @@ def test_a_second_thread_only_where_a_core_is_idle(
 
     monkeypatch.setattr(usable_cores, "usable", lambda: cores)  # affinity and CPU quota
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(usable_cores, "running", lambda: load)  # and as busy right now
     assert tensorboard._spare_core() is spare
 
 
