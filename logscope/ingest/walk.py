@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from contextlib import suppress
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -25,16 +26,11 @@ _LOG_HINTS = (
 Skipped = tuple[Path, str]  # what could not be read, and why
 
 
-def files(folder: Path) -> tuple[list[Path], list[Skipped]]:
-    """(every regular file below `folder`, sorted; what was skipped and why)."""
-    found, notes, _ = walk(folder)
-    return found, notes
-
-
 def walk(folder: Path) -> tuple[list[Path], list[Skipped], set[Path]]:
-    """`files`, and the symbolic links among the files and folders met (from the folder
-    listings: no system call each). Each folder's identity (device, inode) is looked up
-    only once a link is met: without links no folder can be reached twice."""
+    """(every regular file below `folder`, sorted; what was skipped and why; the symbolic
+    links among the files and folders met, known from the folder listings: no system call
+    each). Each folder's identity (device, inode) is looked up only once a link is met:
+    without links no folder can be reached twice."""
     found: list[Path] = []
     notes: list[Skipped] = []
     seen: dict[tuple[int, int], Path] = {}
@@ -43,23 +39,20 @@ def walk(folder: Path) -> tuple[list[Path], list[Skipped], set[Path]]:
     pending, links = deque([folder]), deque[Path]()
     while pending or links:  # real folders first: a link to one is then the repeat
         current = pending.popleft() if pending else links.popleft()
+        if linked and real:  # a link may lead back to a folder read before it
+            _remember(real, seen)
         try:
             entries = sorted(os.scandir(current), key=lambda e: e.name)
-            if links or linked:
-                for earlier in real:  # a link may lead back to one of them
-                    seen.setdefault(_identity(earlier), earlier)
-                real.clear()
-                identity = _identity(current)
-            else:
-                real.append(current)
-                identity = None
+            identity = _identity(current) if linked else None
         except OSError as error:
             notes.append((current, f"folder cannot be read ({_why(error)}); logs in it not read"))
             continue
-        if identity is not None:
-            if identity in seen:
-                notes.append((current, _repeat(current, seen[identity])))
-                continue
+        if identity is None:
+            real.append(current)
+        elif identity in seen:
+            notes.append((current, _repeat(current, seen[identity])))
+            continue
+        else:
             seen[identity] = current
         for entry in entries:
             path = Path(current, entry.name)
@@ -114,6 +107,15 @@ def _kind(entry: os.DirEntry[str], notes: list[Skipped], path: Path) -> str | No
     if entry.is_symlink() and _looks_like_log(entry.name):
         notes.append((path, "a broken link (its target is missing); not read"))
     return None
+
+
+def _remember(real: list[Path], seen: dict[tuple[int, int], Path]) -> None:
+    """The identities of the folders read before the first link (taken late: one that
+    vanished since cannot be reached again either)."""
+    for earlier in real:
+        with suppress(OSError):
+            seen.setdefault(_identity(earlier), earlier)
+    real.clear()
 
 
 def _identity(folder: Path) -> tuple[int, int]:
