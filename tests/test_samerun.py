@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logscope.model import Source
 from logscope.run import Run
-from logscope.samerun import canonical, fold_spellings, home, merge_runs, same_run
+from logscope.samerun import (
+    TRACKER_DIRS,
+    canonical,
+    fold_spellings,
+    home,
+    merge_runs,
+    same_run,
+)
 
 
 def _run(path: str, meta: dict | None = None, wall: float = 1.7e9, **series: list[float]) -> Run:  # type: ignore[type-arg]
@@ -111,6 +122,57 @@ def test_a_wandb_dir_in_the_working_directory_meets_the_output_dir_below_it() ->
         "project/outputs/a/x",
         "project/wandb/offline-run-1-x/x",
     ]
+
+
+_SEGMENTS = st.sampled_from(
+    ["a", "b", "run_1", "..", ".", "", "wandb", "mlruns", "x.db", "w.sqlite"]
+)
+_PATHS = st.builds(
+    lambda lead, parts, tail: lead + "/".join(parts) + tail,
+    st.sampled_from(["", "/", "//", "./"]),
+    st.lists(_SEGMENTS, max_size=5),
+    st.sampled_from(["", "/", "/."]),
+)
+
+
+def _families_by_path(paths: list[str]) -> list[list[int]]:
+    """What `families` answers, the plain way: Path objects, each home against every
+    other (the fast path avoids Path objects for a sweep's ten thousand folders)."""
+    homes = [Path(_home_by_path(p)) for p in paths]
+    parent = list(range(len(paths)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(homes):
+        for j, b in enumerate(homes):
+            if i != j and b in (a, *a.parents) and root(i) != root(j):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(paths)):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values())
+
+
+def _home_by_path(path: str) -> str:
+    parts = Path(path).parts
+    for i, part in enumerate(parts):
+        if part in TRACKER_DIRS or part.endswith((".db", ".sqlite", ".sqlite3")):
+            return str(Path(*parts[:i])) if i else "."
+    return path
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PATHS, max_size=6))
+def test_families_and_homes_are_those_of_path_objects(paths: list[str]) -> None:
+    """Runs grouped as candidates for one run are the same whether folders are compared
+    as Path objects or, as discovery's do, as text: any spelling of a path."""
+    from logscope.samerun import families
+
+    assert [home(p) for p in paths] == [_home_by_path(p) for p in paths]
+    assert sorted(families(paths)) == _families_by_path(paths)
 
 
 def test_sibling_run_folders_are_never_candidates() -> None:
