@@ -4,9 +4,9 @@ A worker process is spawned (not forked: Polars' thread pool does not survive a 
 needs ~0.6 s to import Polars and the rules before it judges a run. `logscope check` itself
 spends ~0.4 s importing before it looks at its paths. So the console command starts the
 workers first (`prestart`, from the raw command line, before Typer or Polars are imported):
-both start-ups then run side by side on two cores, and the check adopts the workers
-(`adopt`) once it knows how many it wants. On two cores this moved a 2,000-run sweep's
-second process from ~1.1 s to ~0.6 s after the command started.
+both start-ups then run side by side on two cores, and the check takes the workers over
+(`take`) once it knows how many it wants, or lets them go (`let_go`). On two cores this
+moved a 2,000-run sweep's second process from ~1.1 s to ~0.6 s after the command started.
 
 This module imports nothing heavy: it runs before the command's imports.
 """

@@ -185,10 +185,7 @@ def _log_files(folder: Path, notes: list[walk.Skipped] | None = None) -> list[Pa
         if any(part in walk.SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
             continue
         fmt = _format(file)
-        if fmt is None:
-            continue
-        folders = base + rel[:-1] if base is not None else _real_folder(file, real, links)
-        if not _wanted_in_tracker_folder(rel, fmt, folders):
+        if fmt is None or not _wanted_in_tracker_folder(file, rel, fmt, base, real, links):
             continue
         if fmt.keeps is not None and not fmt.keeps(file):
             continue
@@ -216,17 +213,26 @@ def _export_runs(file: Path) -> list[RunFiles]:
     return [RunFiles(file, [(file, kind)], part=name) for name in fmt.parts(file)]
 
 
-def _wanted_in_tracker_folder(rel: tuple[str, ...], fmt: Format, folders: tuple[str, ...]) -> bool:
+def _wanted_in_tracker_folder(
+    file: Path,
+    rel: tuple[str, ...],
+    fmt: Format,
+    base: tuple[str, ...] | None,
+    real: dict[Path, tuple[str, ...]],
+    links: set[Path],
+) -> bool:
     """Inside a tracker's home (`wandb/`, `swanlog/`) and its run folders only its own logs
     count (W&B's `files/` hold copies: output.log is the console, an old client's
     wandb-history.jsonl the history; SwanLab's `media/` and `debug/` hold text files).
-    `rel`: the file's path below the folder discovered; `folders`: its real folder's parts
-    (a run folder also when it is the folder given, `check wandb/run-.../`, or above it)."""
+    `rel`: the file's path below the folder discovered; `base`: that folder's real parts
+    when the walk met no link (else each file's real folder is looked up: `_real_folder`)."""
     if fmt.grouping == "run_id":
         return True
     homes = _tracker_homes()
     if any(part in homes for part in rel[:-1]):
         return False
+    # a run folder also when it is the folder given (`check wandb/run-.../`) or above it
+    folders = base + rel[:-1] if base is not None else _real_folder(file, real, links)
     return not any(map(_is_tracker_run_folder, folders))
 
 
